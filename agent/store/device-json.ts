@@ -1,0 +1,72 @@
+/**
+ * The device object as users see it, in the CLI (`auscult devices --format json`) and the API alike.
+ * One TypeBox schema: it types the code, validates and serialises API responses, and feeds OpenAPI.
+ * Keys are snake_case; times are ISO 8601 UTC strings (capture time).
+ */
+import { Type, type Static } from 'typebox';
+
+const Iso = (description: string) => Type.String({ format: 'date-time', description });
+
+export const DeviceAddress = Type.Object({
+  ip: Type.String({ description: 'IPv4 or IPv6 address in text form' }),
+  version: Type.Union([Type.Literal(4), Type.Literal(6)]),
+  sources: Type.Array(Type.Union([Type.Literal('arp'), Type.Literal('dhcp'), Type.Literal('traffic')]), {
+    description: 'how the binding is known: ARP sender, DHCP ACK to this MAC, or IP traffic sourced with this MAC',
+  }),
+  dhcp_lease_seconds: Type.Union([Type.Integer(), Type.Null()], { description: 'option 51 of the last DHCP ACK' }),
+  first_seen: Iso('first packet binding this address to the device'),
+  last_seen: Iso('last packet binding this address to the device'),
+});
+
+export const DeviceService = Type.Object({
+  transport: Type.String({ description: 'tcp (answered a SYN with SYN+ACK) or udp (replied from this port)' }),
+  port: Type.Integer(),
+  flows: Type.Integer({ description: 'conversations in which the device answered on this port' }),
+  first_seen: Iso('first answer'),
+  last_seen: Iso('last answer'),
+});
+
+export const Device = Type.Object({
+  id: Type.Integer({ description: 'stable device id in this database' }),
+  mac: Type.Union([Type.String(), Type.Null()], { description: 'layer-2 address; null for devices known only by IP' }),
+  mac_vendor: Type.Union([Type.String(), Type.Null()], {
+    description: 'IEEE registry organisation of the MAC, "(locally administered)" for randomised MACs, null when unknown',
+  }),
+  mac_locally_administered: Type.Boolean({ description: 'U/L bit set: randomised or software-assigned MAC' }),
+  kind: Type.Union([Type.Literal('layer2'), Type.Literal('routed')], {
+    description: 'layer2: seen with its own MAC on the monitored segment; routed: known only by IP (behind a router)',
+  }),
+  is_router: Type.Boolean({ description: 'the MAC sources traffic for many IP addresses' }),
+  ips: Type.Array(DeviceAddress),
+  vlans: Type.Array(Type.Integer(), { description: '802.1Q VLAN ids the device was seen on (outer tag)' }),
+  first_seen: Iso('first packet from or to the device'),
+  last_seen: Iso('last packet from or to the device'),
+  packets: Type.Integer({ description: 'packets sent plus received' }),
+  bytes: Type.Integer({ description: 'bytes on the wire, sent plus received' }),
+  packets_sent: Type.Integer(),
+  bytes_sent: Type.Integer(),
+  packets_received: Type.Integer(),
+  bytes_received: Type.Integer(),
+  services: Type.Array(DeviceService, { description: 'ports the device answers on' }),
+});
+export type Device = Static<typeof Device>;
+
+export const Peer = Type.Object({
+  role: Type.Union([Type.Literal('client'), Type.Literal('server')], { description: 'this device\'s role in the conversation' }),
+  local_ip: Type.String(),
+  peer_ip: Type.String(),
+  peer_device_id: Type.Union([Type.Integer(), Type.Null()], { description: 'null when the peer is not a known device' }),
+  transport: Type.String(),
+  port: Type.Integer({ description: 'server port (0 for protocols without ports)' }),
+  flows: Type.Integer(),
+  packets_sent: Type.Integer({ description: 'packets this device sent to the peer' }),
+  bytes_sent: Type.Integer(),
+  packets_received: Type.Integer(),
+  bytes_received: Type.Integer(),
+  first_seen: Iso('first packet'),
+  last_seen: Iso('last packet'),
+});
+export type Peer = Static<typeof Peer>;
+
+export const DeviceDetail = Type.Intersect([Device, Type.Object({ peers: Type.Array(Peer) })]);
+export type DeviceDetail = Static<typeof DeviceDetail>;

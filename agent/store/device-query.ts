@@ -1,0 +1,160 @@
+/**
+ * Read side of the inventory: device lists with filters and keyset pagination, one device with its
+ * peers. Used by the CLI and the API, on a read-only connection (WAL: never blocks the writer).
+ */
+import type Database from 'better-sqlite3';
+import type { Device, DeviceDetail, Peer } from './device-json.js';
+
+export interface DeviceFilter {
+  /** Exact MAC (any case/separator already normalised to aa:bb:cc:dd:ee:ff). */
+  mac?: string;
+  /** Devices that used this address. */
+  ip?: string;
+  /** Case-insensitive substring of the MAC vendor. */
+  vendor?: string;
+  /** Devices seen at or after this time (ms). */
+  seenSinceMs?: number;
+  /** Return devices with id greater than this (keyset pagination). */
+  afterId?: number;
+  limit?: number;
+}
+
+interface DeviceRow {
+  id: number;
+  mac: string | null;
+  routed_ip: string | null;
+  mac_vendor: string | null;
+  mac_locally_administered: number;
+  is_router: number;
+  first_seen: number;
+  last_seen: number;
+  packets_sent: number;
+  bytes_sent: number;
+  packets_received: number;
+  bytes_received: number;
+}
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+export class DeviceQuery {
+  constructor(private readonly db: Database.Database) {}
+
+  list(f: DeviceFilter): { items: Device[]; nextAfterId: number | null } {
+    const where: string[] = ['d.id > @afterId'];
+    if (f.mac !== undefined) where.push('d.mac = @mac');
+    if (f.ip !== undefined) where.push('d.id IN (SELECT device_id FROM device_ips WHERE ip = @ip)');
+    if (f.vendor !== undefined) where.push("d.mac_vendor LIKE '%' || @vendor || '%' ESCAPE '\\'");
+    if (f.seenSinceMs !== undefined) where.push('d.last_seen >= @seenSince');
+    const limit = Math.max(1, Math.min(f.limit ?? 100, 1000));
+    const rows = this.db
+      .prepare(`SELECT d.* FROM devices d WHERE ${where.join(' AND ')} ORDER BY d.id LIMIT @limitPlusOne`)
+      .all({
+        afterId: f.afterId ?? 0,
+        mac: f.mac,
+        ip: f.ip,
+        vendor: f.vendor?.replace(/[\\%_]/g, (c) => `\\${c}`),
+        seenSince: f.seenSinceMs,
+        limitPlusOne: limit + 1,
+      }) as DeviceRow[];
+    const more = rows.length > limit;
+    const page = more ? rows.slice(0, limit) : rows;
+    return { items: page.map((r) => this.toDevice(r)), nextAfterId: more ? page[page.length - 1].id : null };
+  }
+
+  /** Every device, in id order, for exports. */
+  *all(f: Omit<DeviceFilter, 'afterId' | 'limit'> = {}): Generator<Device> {
+    let afterId = 0;
+    for (;;) {
+      const { items, nextAfterId } = this.list({ ...f, afterId, limit: 1000 });
+      yield* items;
+      if (nextAfterId === null) return;
+      afterId = nextAfterId;
+    }
+  }
+
+  get(id: number): DeviceDetail | null {
+    const row = this.db.prepare('SELECT * FROM devices WHERE id = ?').get(id) as DeviceRow | undefined;
+    if (!row) return null;
+    return { ...this.toDevice(row), peers: this.peers(id) };
+  }
+
+  private toDevice(r: DeviceRow): Device {
+    const ips = this.db
+      .prepare(
+        `SELECT ip, version, seen_arp, seen_dhcp, seen_traffic, dhcp_lease_seconds, first_seen, last_seen
+         FROM device_ips WHERE device_id = ? ORDER BY first_seen, ip`,
+      )
+      .all(r.id) as {
+        ip: string; version: 4 | 6; seen_arp: number; seen_dhcp: number; seen_traffic: number;
+        dhcp_lease_seconds: number | null; first_seen: number; last_seen: number;
+      }[];
+    const vlans = this.db.prepare('SELECT vlan FROM device_vlans WHERE device_id = ? ORDER BY vlan').pluck().all(r.id) as number[];
+    const services = this.db
+      .prepare('SELECT transport, port, flows, first_seen, last_seen FROM services WHERE device_id = ? ORDER BY transport, port')
+      .all(r.id) as { transport: string; port: number; flows: number; first_seen: number; last_seen: number }[];
+    return {
+      id: r.id,
+      mac: r.mac,
+      mac_vendor: r.mac_vendor,
+      mac_locally_administered: r.mac_locally_administered === 1,
+      kind: r.mac !== null ? 'layer2' : 'routed',
+      is_router: r.is_router === 1,
+      ips: ips.map((a) => ({
+        ip: a.ip,
+        version: a.version,
+        sources: [
+          ...(a.seen_arp ? (['arp'] as const) : []),
+          ...(a.seen_dhcp ? (['dhcp'] as const) : []),
+          ...(a.seen_traffic ? (['traffic'] as const) : []),
+        ],
+        dhcp_lease_seconds: a.dhcp_lease_seconds,
+        first_seen: iso(a.first_seen),
+        last_seen: iso(a.last_seen),
+      })),
+      vlans,
+      first_seen: iso(r.first_seen),
+      last_seen: iso(r.last_seen),
+      packets: r.packets_sent + r.packets_received,
+      bytes: r.bytes_sent + r.bytes_received,
+      packets_sent: r.packets_sent,
+      bytes_sent: r.bytes_sent,
+      packets_received: r.packets_received,
+      bytes_received: r.bytes_received,
+      services: services.map((s) => ({ ...s, first_seen: iso(s.first_seen), last_seen: iso(s.last_seen) })),
+    };
+  }
+
+  private peers(id: number): Peer[] {
+    const rows = this.db
+      .prepare(
+        `SELECT 'client' AS role, client_ip AS local_ip, server_ip AS peer_ip, server_device_id AS peer_id,
+                transport, port, flows, packets_to_server AS ps, bytes_to_server AS bs,
+                packets_to_client AS pr, bytes_to_client AS br, first_seen, last_seen
+         FROM edges WHERE client_device_id = @id
+         UNION ALL
+         SELECT 'server', server_ip, client_ip, client_device_id, transport, port, flows,
+                packets_to_client, bytes_to_client, packets_to_server, bytes_to_server, first_seen, last_seen
+         FROM edges WHERE server_device_id = @id
+         ORDER BY first_seen, peer_ip, port`,
+      )
+      .all({ id }) as {
+        role: 'client' | 'server'; local_ip: string; peer_ip: string; peer_id: number; transport: string; port: number;
+        flows: number; ps: number; bs: number; pr: number; br: number; first_seen: number; last_seen: number;
+      }[];
+    return rows.map((p) => ({
+      role: p.role,
+      local_ip: p.local_ip,
+      peer_ip: p.peer_ip,
+      peer_device_id: p.peer_id === 0 ? null : p.peer_id,
+      transport: p.transport,
+      port: p.port,
+      flows: p.flows,
+      packets_sent: p.ps,
+      bytes_sent: p.bs,
+      packets_received: p.pr,
+      bytes_received: p.br,
+      first_seen: iso(p.first_seen),
+      last_seen: iso(p.last_seen),
+    }));
+  }
+}

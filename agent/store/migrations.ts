@@ -1,0 +1,110 @@
+/**
+ * Versioned schema. `PRAGMA user_version` holds the version applied; each migration runs once, in a
+ * transaction, in order. Never edit a released migration: add the next one.
+ *
+ * Times are integer milliseconds since the Unix epoch (capture time, not wall-clock time).
+ */
+export interface Migration {
+  version: number;
+  description: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'devices, addresses over time, VLANs, services, communication edges, ingest runs',
+    sql: `
+      CREATE TABLE devices (
+        id INTEGER PRIMARY KEY,
+        mac TEXT UNIQUE,                          -- set for devices seen at layer 2 (aa:bb:cc:dd:ee:ff)
+        routed_ip TEXT UNIQUE,                    -- set for devices known only by IP (behind a router)
+        mac_vendor TEXT,                          -- IEEE registry organisation, or "(locally administered)"
+        mac_locally_administered INTEGER NOT NULL DEFAULT 0,
+        is_router INTEGER NOT NULL DEFAULT 0,     -- the MAC sources many IPs: it forwards traffic
+        first_seen INTEGER NOT NULL,
+        last_seen INTEGER NOT NULL,
+        packets_sent INTEGER NOT NULL DEFAULT 0,
+        bytes_sent INTEGER NOT NULL DEFAULT 0,
+        packets_received INTEGER NOT NULL DEFAULT 0,
+        bytes_received INTEGER NOT NULL DEFAULT 0,
+        CHECK (mac IS NOT NULL OR routed_ip IS NOT NULL)
+      );
+      CREATE INDEX devices_last_seen ON devices(last_seen);
+      CREATE INDEX devices_vendor ON devices(mac_vendor);
+
+      CREATE TABLE device_ips (
+        device_id INTEGER NOT NULL REFERENCES devices(id),
+        ip TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        seen_arp INTEGER NOT NULL DEFAULT 0,      -- bound by an ARP packet (sender MAC and IP)
+        seen_dhcp INTEGER NOT NULL DEFAULT 0,     -- assigned by a DHCP ACK to this client MAC
+        seen_traffic INTEGER NOT NULL DEFAULT 0,  -- sourced IP traffic with this MAC
+        dhcp_lease_seconds INTEGER,
+        first_seen INTEGER NOT NULL,
+        last_seen INTEGER NOT NULL,
+        packets_sent INTEGER NOT NULL DEFAULT 0,
+        bytes_sent INTEGER NOT NULL DEFAULT 0,
+        packets_received INTEGER NOT NULL DEFAULT 0,
+        bytes_received INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (device_id, ip)
+      ) WITHOUT ROWID;
+      CREATE INDEX device_ips_ip ON device_ips(ip, last_seen);
+
+      CREATE TABLE device_vlans (
+        device_id INTEGER NOT NULL REFERENCES devices(id),
+        vlan INTEGER NOT NULL,
+        first_seen INTEGER NOT NULL,
+        last_seen INTEGER NOT NULL,
+        PRIMARY KEY (device_id, vlan)
+      ) WITHOUT ROWID;
+
+      CREATE TABLE services (
+        device_id INTEGER NOT NULL REFERENCES devices(id),
+        transport TEXT NOT NULL,                  -- tcp (answered a SYN) or udp (replied)
+        port INTEGER NOT NULL,
+        flows INTEGER NOT NULL DEFAULT 0,
+        first_seen INTEGER NOT NULL,
+        last_seen INTEGER NOT NULL,
+        PRIMARY KEY (device_id, transport, port)
+      ) WITHOUT ROWID;
+
+      CREATE TABLE edges (
+        client_device_id INTEGER NOT NULL,        -- 0 when the client is not a known device
+        server_device_id INTEGER NOT NULL,        -- 0 when the server never answered
+        client_ip TEXT NOT NULL,
+        server_ip TEXT NOT NULL,
+        transport TEXT NOT NULL,                  -- tcp, udp, icmp, icmpv6 or ip-N
+        port INTEGER NOT NULL,                    -- server port (0 without ports)
+        flows INTEGER NOT NULL DEFAULT 0,
+        packets_to_server INTEGER NOT NULL DEFAULT 0,
+        bytes_to_server INTEGER NOT NULL DEFAULT 0,
+        packets_to_client INTEGER NOT NULL DEFAULT 0,
+        bytes_to_client INTEGER NOT NULL DEFAULT 0,
+        first_seen INTEGER NOT NULL,
+        last_seen INTEGER NOT NULL,
+        PRIMARY KEY (client_device_id, server_device_id, client_ip, server_ip, transport, port)
+      ) WITHOUT ROWID;
+      CREATE INDEX edges_server ON edges(server_device_id);
+
+      CREATE TABLE ingests (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL,                       -- file or live
+        source TEXT NOT NULL,                     -- file name or interface
+        started_at TEXT NOT NULL,                 -- wall clock, ISO 8601
+        finished_at TEXT,
+        status TEXT NOT NULL,                     -- running, complete, truncated, interrupted, failed
+        frames INTEGER NOT NULL DEFAULT 0,
+        bytes INTEGER NOT NULL DEFAULT 0,
+        malformed INTEGER NOT NULL DEFAULT 0,
+        unsupported INTEGER NOT NULL DEFAULT 0,
+        flows INTEGER NOT NULL DEFAULT 0,
+        kernel_drops INTEGER,
+        interface_drops INTEGER,
+        details TEXT                              -- JSON: malformed by reason, warnings
+      );
+    `,
+  },
+];
+
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

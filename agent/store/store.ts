@@ -1,0 +1,310 @@
+/**
+ * The only module that writes SQL. better-sqlite3 in WAL mode: readers (API, CLI) never block the
+ * writer; writes come in batches, one transaction per flush, so a killed process leaves the database
+ * as of its last completed flush.
+ */
+import Database from 'better-sqlite3';
+import { UserFacingError } from '../capture/types.js';
+import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
+
+type Db = Database.Database;
+type Stmt = Database.Statement;
+
+export interface TrafficCounters {
+  packetsSent: number;
+  bytesSent: number;
+  packetsReceived: number;
+  bytesReceived: number;
+  firstSeenMs: number;
+  lastSeenMs: number;
+}
+
+/** How an address became known for a device. */
+export interface AddressEvidence {
+  arp?: boolean;
+  dhcp?: boolean;
+  traffic?: boolean;
+  dhcpLeaseSeconds?: number;
+}
+
+export interface EdgeDelta extends TrafficCounters {
+  clientDeviceId: number;
+  serverDeviceId: number;
+  clientIp: string;
+  serverIp: string;
+  transport: string;
+  port: number;
+  flows: number;
+}
+
+export interface IngestRecord {
+  kind: 'file' | 'live';
+  source: string;
+}
+
+export interface IngestResult {
+  status: 'complete' | 'truncated' | 'interrupted' | 'failed';
+  frames: number;
+  bytes: number;
+  malformed: number;
+  unsupported: number;
+  flows: number;
+  kernelDrops?: number;
+  interfaceDrops?: number;
+  details?: unknown;
+}
+
+export function openDatabase(path: string, opts: { readonly?: boolean } = {}): Db {
+  let db: Db;
+  try {
+    db = new Database(path, { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false });
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (opts.readonly && /unable to open|does not exist/i.test(e.message)) {
+      throw new UserFacingError(`no database at ${path}: ingest a capture first (auscult read FILE --db ${path})`);
+    }
+    throw new UserFacingError(`cannot open database ${path}: ${e.message} (check the path and its permissions)`);
+  }
+  if (!opts.readonly) {
+    db.pragma('journal_mode = WAL');
+    // NORMAL in WAL mode is crash-consistent: a kill loses at most the last transaction, never corrupts.
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    migrate(db, path);
+  } else {
+    const version = db.pragma('user_version', { simple: true }) as number;
+    if (version > SCHEMA_VERSION) throw newerSchema(path, version);
+  }
+  db.pragma('busy_timeout = 5000');
+  return db;
+}
+
+function newerSchema(path: string, version: number): UserFacingError {
+  return new UserFacingError(
+    `database ${path} has schema version ${version}, newer than this auscult knows (${SCHEMA_VERSION}): upgrade auscult`,
+  );
+}
+
+function migrate(db: Db, path: string): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > SCHEMA_VERSION) throw newerSchema(path, current);
+  for (const m of MIGRATIONS) {
+    if (m.version <= current) continue;
+    db.transaction(() => {
+      db.exec(m.sql);
+      db.pragma(`user_version = ${m.version}`);
+    })();
+  }
+}
+
+/** Write access to the inventory. */
+export class Store {
+  readonly db: Db;
+  private readonly s: Record<string, Stmt>;
+
+  constructor(path: string) {
+    this.db = openDatabase(path);
+    const p = (sql: string): Stmt => this.db.prepare(sql);
+    this.s = {
+      macDevice: p('SELECT id FROM devices WHERE mac = ?'),
+      insertMacDevice: p(
+        `INSERT INTO devices (mac, mac_vendor, mac_locally_administered, first_seen, last_seen)
+         VALUES (?, ?, ?, ?, ?)`,
+      ),
+      ipDevice: p('SELECT id FROM devices WHERE routed_ip = ?'),
+      insertIpDevice: p('INSERT INTO devices (routed_ip, first_seen, last_seen) VALUES (?, ?, ?)'),
+      routers: p('SELECT mac FROM devices WHERE is_router = 1 AND mac IS NOT NULL'),
+      setRouter: p('UPDATE devices SET is_router = 1 WHERE id = ?'),
+      addTraffic: p(
+        `UPDATE devices SET packets_sent = packets_sent + ?, bytes_sent = bytes_sent + ?,
+           packets_received = packets_received + ?, bytes_received = bytes_received + ?,
+           first_seen = min(first_seen, ?), last_seen = max(last_seen, ?) WHERE id = ?`,
+      ),
+      subTraffic: p(
+        `UPDATE devices SET packets_sent = packets_sent - ?, bytes_sent = bytes_sent - ?,
+           packets_received = packets_received - ?, bytes_received = bytes_received - ? WHERE id = ?`,
+      ),
+      upsertIp: p(
+        `INSERT INTO device_ips (device_id, ip, version, seen_arp, seen_dhcp, seen_traffic, dhcp_lease_seconds,
+           first_seen, last_seen, packets_sent, bytes_sent, packets_received, bytes_received)
+         VALUES (@deviceId, @ip, @version, @arp, @dhcp, @traffic, @lease, @first, @last, @ps, @bs, @pr, @br)
+         ON CONFLICT (device_id, ip) DO UPDATE SET
+           seen_arp = max(seen_arp, excluded.seen_arp), seen_dhcp = max(seen_dhcp, excluded.seen_dhcp),
+           seen_traffic = max(seen_traffic, excluded.seen_traffic),
+           dhcp_lease_seconds = coalesce(excluded.dhcp_lease_seconds, dhcp_lease_seconds),
+           first_seen = min(first_seen, excluded.first_seen), last_seen = max(last_seen, excluded.last_seen),
+           packets_sent = packets_sent + excluded.packets_sent, bytes_sent = bytes_sent + excluded.bytes_sent,
+           packets_received = packets_received + excluded.packets_received,
+           bytes_received = bytes_received + excluded.bytes_received`,
+      ),
+      authoritative: p(
+        'SELECT 1 FROM device_ips WHERE device_id = ? AND ip = ? AND (seen_arp = 1 OR seen_dhcp = 1)',
+      ),
+      trafficOnlyIps: p(
+        `SELECT ip, version, first_seen, last_seen, packets_sent, bytes_sent, packets_received, bytes_received
+         FROM device_ips WHERE device_id = ? AND seen_arp = 0 AND seen_dhcp = 0`,
+      ),
+      deleteIp: p('DELETE FROM device_ips WHERE device_id = ? AND ip = ?'),
+      holder: p('SELECT device_id FROM device_ips WHERE ip = ? ORDER BY last_seen DESC LIMIT 1'),
+      upsertVlan: p(
+        `INSERT INTO device_vlans (device_id, vlan, first_seen, last_seen) VALUES (?, ?, ?, ?)
+         ON CONFLICT (device_id, vlan) DO UPDATE SET
+           first_seen = min(first_seen, excluded.first_seen), last_seen = max(last_seen, excluded.last_seen)`,
+      ),
+      upsertService: p(
+        `INSERT INTO services (device_id, transport, port, flows, first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (device_id, transport, port) DO UPDATE SET flows = flows + excluded.flows,
+           first_seen = min(first_seen, excluded.first_seen), last_seen = max(last_seen, excluded.last_seen)`,
+      ),
+      upsertEdge: p(
+        `INSERT INTO edges (client_device_id, server_device_id, client_ip, server_ip, transport, port, flows,
+           packets_to_server, bytes_to_server, packets_to_client, bytes_to_client, first_seen, last_seen)
+         VALUES (@clientDeviceId, @serverDeviceId, @clientIp, @serverIp, @transport, @port, @flows,
+           @packetsSent, @bytesSent, @packetsReceived, @bytesReceived, @firstSeenMs, @lastSeenMs)
+         ON CONFLICT (client_device_id, server_device_id, client_ip, server_ip, transport, port) DO UPDATE SET
+           flows = flows + excluded.flows,
+           packets_to_server = packets_to_server + excluded.packets_to_server,
+           bytes_to_server = bytes_to_server + excluded.bytes_to_server,
+           packets_to_client = packets_to_client + excluded.packets_to_client,
+           bytes_to_client = bytes_to_client + excluded.bytes_to_client,
+           first_seen = min(first_seen, excluded.first_seen), last_seen = max(last_seen, excluded.last_seen)`,
+      ),
+      startIngest: p(`INSERT INTO ingests (kind, source, started_at, status) VALUES (?, ?, ?, 'running')`),
+      finishIngest: p(
+        `UPDATE ingests SET finished_at = @finishedAt, status = @status, frames = @frames, bytes = @bytes,
+           malformed = @malformed, unsupported = @unsupported, flows = @flows, kernel_drops = @kernelDrops,
+           interface_drops = @interfaceDrops, details = @details WHERE id = @id`,
+      ),
+    };
+  }
+
+  /** Run `fn` in one transaction (nested calls join the outer one). */
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  /** Device id for a layer-2 MAC, created on first sight. */
+  macDeviceId(mac: string, vendor: string | null, locallyAdministered: boolean, tsMs: number): number {
+    const row = this.s.macDevice.get(mac) as { id: number } | undefined;
+    if (row) return row.id;
+    return Number(this.s.insertMacDevice.run(mac, vendor, locallyAdministered ? 1 : 0, tsMs, tsMs).lastInsertRowid);
+  }
+
+  /** Device id for an IP-only (routed) device, created on first sight. */
+  ipDeviceId(ip: string, tsMs: number): number {
+    const row = this.s.ipDevice.get(ip) as { id: number } | undefined;
+    if (row) return row.id;
+    return Number(this.s.insertIpDevice.run(ip, tsMs, tsMs).lastInsertRowid);
+  }
+
+  /** MACs already known to be routers. */
+  routerMacs(): string[] {
+    return (this.s.routers.all() as { mac: string }[]).map((r) => r.mac);
+  }
+
+  addTraffic(deviceId: number, t: TrafficCounters): void {
+    this.s.addTraffic.run(t.packetsSent, t.bytesSent, t.packetsReceived, t.bytesReceived, t.firstSeenMs, t.lastSeenMs, deviceId);
+  }
+
+  /** Record that `deviceId` used `ip`, with how we know and the traffic it carried. */
+  upsertAddress(deviceId: number, ip: string, version: number, ev: AddressEvidence, t: TrafficCounters): void {
+    this.s.upsertIp.run({
+      deviceId,
+      ip,
+      version,
+      arp: ev.arp ? 1 : 0,
+      dhcp: ev.dhcp ? 1 : 0,
+      traffic: ev.traffic ? 1 : 0,
+      lease: ev.dhcpLeaseSeconds ?? null,
+      first: t.firstSeenMs,
+      last: t.lastSeenMs,
+      ps: t.packetsSent,
+      bs: t.bytesSent,
+      pr: t.packetsReceived,
+      br: t.bytesReceived,
+    });
+  }
+
+  /** Whether ARP or DHCP bound `ip` to this device. */
+  isAuthoritative(deviceId: number, ip: string): boolean {
+    return this.s.authoritative.get(deviceId, ip) !== undefined;
+  }
+
+  /** Addresses of a device known from traffic only (no ARP/DHCP binding). */
+  trafficOnlyAddresses(deviceId: number): { ip: string; version: number }[] {
+    return this.s.trafficOnlyIps.all(deviceId) as { ip: string; version: number }[];
+  }
+
+  /**
+   * The MAC forwards traffic for many IPs: flag it as a router and give each address it sourced without
+   * an ARP/DHCP binding a device of its own, moving that address's counters along.
+   */
+  markRouter(deviceId: number): void {
+    this.s.setRouter.run(deviceId);
+    const rows = this.s.trafficOnlyIps.all(deviceId) as {
+      ip: string; version: number; first_seen: number; last_seen: number;
+      packets_sent: number; bytes_sent: number; packets_received: number; bytes_received: number;
+    }[];
+    for (const r of rows) {
+      const t: TrafficCounters = {
+        packetsSent: r.packets_sent, bytesSent: r.bytes_sent, packetsReceived: r.packets_received,
+        bytesReceived: r.bytes_received, firstSeenMs: r.first_seen, lastSeenMs: r.last_seen,
+      };
+      const target = this.ipDeviceId(r.ip, r.first_seen);
+      this.s.deleteIp.run(deviceId, r.ip);
+      this.s.subTraffic.run(t.packetsSent, t.bytesSent, t.packetsReceived, t.bytesReceived, deviceId);
+      this.upsertAddress(target, r.ip, r.version, { traffic: true }, t);
+      this.addTraffic(target, t);
+    }
+  }
+
+  /** The device that most recently held `ip`, or 0. */
+  deviceHoldingIp(ip: string): number {
+    const row = this.s.holder.get(ip) as { device_id: number } | undefined;
+    return row ? row.device_id : 0;
+  }
+
+  upsertVlan(deviceId: number, vlan: number, firstMs: number, lastMs: number): void {
+    this.s.upsertVlan.run(deviceId, vlan, firstMs, lastMs);
+  }
+
+  upsertService(deviceId: number, transport: string, port: number, flows: number, firstMs: number, lastMs: number): void {
+    this.s.upsertService.run(deviceId, transport, port, flows, firstMs, lastMs);
+  }
+
+  upsertEdge(e: EdgeDelta): void {
+    this.s.upsertEdge.run(e);
+  }
+
+  startIngest(r: IngestRecord): number {
+    return Number(this.s.startIngest.run(r.kind, r.source, new Date().toISOString()).lastInsertRowid);
+  }
+
+  finishIngest(id: number, r: IngestResult): void {
+    this.s.finishIngest.run({
+      id,
+      finishedAt: new Date().toISOString(),
+      status: r.status,
+      frames: r.frames,
+      bytes: r.bytes,
+      malformed: r.malformed,
+      unsupported: r.unsupported,
+      flows: r.flows,
+      kernelDrops: r.kernelDrops ?? null,
+      interfaceDrops: r.interfaceDrops ?? null,
+      details: r.details === undefined ? null : JSON.stringify(r.details),
+    });
+  }
+
+  deviceCount(): number {
+    return (this.db.prepare('SELECT count(*) AS n FROM devices').get() as { n: number }).n;
+  }
+
+  close(): void {
+    if (this.db.open) {
+      // Fold the WAL back so the .db file alone is complete after a clean stop.
+      this.db.pragma('wal_checkpoint(TRUNCATE)');
+      this.db.close();
+    }
+  }
+}
