@@ -7,11 +7,8 @@
 
 /** MAC at `off` in `b` as a 48-bit number. */
 export function macAt(b: Uint8Array, off: number): number {
-  return (
-    (b[off] * 0x10000000000) +
-    (b[off + 1] * 0x100000000) +
-    (((b[off + 2] << 24) >>> 0) | (b[off + 3] << 16) | (b[off + 4] << 8) | b[off + 5]) >>> 0
-  );
+  const low32 = ((b[off + 2] << 24) | (b[off + 3] << 16) | (b[off + 4] << 8) | b[off + 5]) >>> 0;
+  return b[off] * 0x10000000000 + b[off + 1] * 0x100000000 + low32;
 }
 
 const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));

@@ -1,0 +1,182 @@
+/**
+ * The `auscult` command line (entry point: `agent/cli.ts`). Each command is a thin wrapper around a
+ * module in `agent/commands/`; user errors print one line with the fix and exit non-zero.
+ */
+import { readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { captureLive, formatCaptureSummary } from './capture.js';
+import { formatDevices, listDevices, type DeviceFormat } from './devices.js';
+import { formatReadSummary, readFiles } from './read.js';
+import { UserFacingError } from '../capture/types.js';
+import { DEFAULT_HOST, DEFAULT_PORT, dbPath, packageRoot } from '../config.js';
+import { parseMac, macToString, ipVersionOf } from '../decode/format.js';
+import { createLogger, type Logger } from '../log.js';
+import { startServer } from '../../api/server.js';
+
+const VERSION = '0.1.0';
+
+function int(name: string, min: number, max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}`);
+    return n;
+  };
+}
+
+/** An AbortSignal raised by the first SIGINT or SIGTERM. */
+function stopSignal(log: Logger): AbortSignal {
+  const ac = new AbortController();
+  const onSignal = (sig: string) => {
+    if (ac.signal.aborted) return;
+    log.info({ signal: sig }, 'stopping');
+    ac.abort();
+  };
+  process.once('SIGINT', () => onSignal('SIGINT'));
+  process.once('SIGTERM', () => onSignal('SIGTERM'));
+  return ac.signal;
+}
+
+const dbOption = () => new Option('--db <path>', 'SQLite database (default: $AUSCULT_DB or ./auscult.db)');
+const captureOptions = (cmd: Command) =>
+  cmd
+    .requiredOption('-i, --interface <name>', 'interface to listen on (a SPAN/TAP port)')
+    .option('-f, --filter <bpf>', 'BPF capture filter, e.g. "not port 22"')
+    .option('--snaplen <bytes>', 'bytes captured per packet', int('--snaplen', 64, 262144), 65535)
+    .option('--buffer-size <MiB>', 'kernel capture buffer', int('--buffer-size', 1, 4096), 32)
+    .option('--no-promiscuous', 'do not put the interface in promiscuous mode');
+
+interface CaptureFlags {
+  interface: string;
+  filter?: string;
+  snaplen: number;
+  bufferSize: number;
+  promiscuous: boolean;
+  db?: string;
+}
+
+function liveOptions(o: CaptureFlags, log: Logger, signal: AbortSignal) {
+  return {
+    interface: o.interface, filter: o.filter, snapLength: o.snaplen, bufferSizeBytes: o.bufferSize * 1024 * 1024,
+    promiscuous: o.promiscuous, db: dbPath(o.db), log, signal,
+  };
+}
+
+async function serveUntilStopped(db: string, host: string, port: number, log: Logger, signal: AbortSignal): Promise<void> {
+  const server = await startServer({ dbPath: db, host, port, logger: log });
+  log.info({ url: server.url }, 'API listening');
+  process.stderr.write(`auscult API at ${server.url}/api/v1/devices\n  try: curl -s ${server.url}/api/v1/devices?limit=5\n`);
+  await new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
+  await server.close();
+}
+
+export function buildCli(): Command {
+  const program = new Command('auscult')
+    .description('Passive network discovery for hospital networks: listens, never transmits.')
+    .version(VERSION)
+    .showHelpAfterError();
+
+  program
+    .command('read')
+    .description('ingest pcap/pcapng capture files (plain or gzip) into the database')
+    .argument('<files...>', 'capture files')
+    .addOption(dbOption())
+    .option('--json', 'print the summary as JSON on stdout')
+    .option('--no-progress', 'no progress bar')
+    .option('--max-flows <n>', 'flows held in memory at once', int('--max-flows', 1024, 50_000_000))
+    .action(async (files: string[], o: { db?: string; json?: boolean; progress: boolean; maxFlows?: number }) => {
+      const log = createLogger();
+      const summary = await readFiles(files, {
+        db: dbPath(o.db), log, signal: stopSignal(log), progress: o.progress && process.stderr.isTTY, maxFlows: o.maxFlows,
+      });
+      process.stdout.write((o.json ? JSON.stringify(summary, null, 2) : formatReadSummary(summary)) + '\n');
+    });
+
+  captureOptions(program.command('capture').description('capture live from an interface into the database (Ctrl-C to stop)'))
+    .addOption(dbOption())
+    .action(async (o: CaptureFlags) => {
+      const log = createLogger();
+      const summary = await captureLive(liveOptions(o, log, stopSignal(log)));
+      process.stdout.write(formatCaptureSummary(summary) + '\n');
+    });
+
+  program
+    .command('serve')
+    .description('serve the inventory over HTTP (read-only)')
+    .addOption(dbOption())
+    .option('--host <address>', 'address to listen on', DEFAULT_HOST)
+    .option('--port <port>', 'TCP port', int('--port', 0, 65535), DEFAULT_PORT)
+    .action(async (o: { db?: string; host: string; port: number }) => {
+      const log = createLogger();
+      await serveUntilStopped(dbPath(o.db), o.host, o.port, log, stopSignal(log));
+    });
+
+  captureOptions(program.command('run').description('capture live and serve the API in one process'))
+    .addOption(dbOption())
+    .option('--host <address>', 'API address', DEFAULT_HOST)
+    .option('--port <port>', 'API port', int('--port', 0, 65535), DEFAULT_PORT)
+    .action(async (o: CaptureFlags & { host: string; port: number }) => {
+      const log = createLogger();
+      const signal = stopSignal(log);
+      const db = dbPath(o.db);
+      // The capture creates and migrates the database before the read-only API handle opens it.
+      const capturing = captureLive(liveOptions(o, log, signal));
+      await new Promise((r) => setTimeout(r, 200));
+      const serving = serveUntilStopped(db, o.host, o.port, log, signal);
+      const [summary] = await Promise.all([capturing, serving]);
+      process.stdout.write(formatCaptureSummary(summary) + '\n');
+    });
+
+  program
+    .command('devices')
+    .description('list the devices in the database')
+    .addOption(dbOption())
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json', 'csv']).default('table'))
+    .option('--mac <mac>', 'only this MAC')
+    .option('--ip <ip>', 'only devices that used this IP')
+    .option('--vendor <text>', 'only MAC vendors containing this text')
+    .action((o: { db?: string; format: DeviceFormat; mac?: string; ip?: string; vendor?: string }) => {
+      let mac: string | undefined;
+      if (o.mac !== undefined) {
+        const n = parseMac(o.mac);
+        if (Number.isNaN(n)) throw new UserFacingError(`--mac ${o.mac} is not a MAC address (expected aa:bb:cc:dd:ee:ff)`);
+        mac = macToString(n);
+      }
+      if (o.ip !== undefined && ipVersionOf(o.ip) === 0) throw new UserFacingError(`--ip ${o.ip} is not an IP address`);
+      const devices = listDevices(dbPath(o.db), { mac, ip: o.ip?.toLowerCase(), vendor: o.vendor });
+      process.stdout.write(formatDevices(devices, o.format) + '\n');
+    });
+
+  program
+    .command('demo')
+    .description('ingest the bundled sample captures into a fresh database and serve the API (what `npm start` runs)')
+    .option('--db <path>', 'database to (re)create', './auscult-demo.db')
+    .option('--host <address>', 'API address', DEFAULT_HOST)
+    .option('--port <port>', 'API port', int('--port', 0, 65535), DEFAULT_PORT)
+    .action(async (o: { db: string; host: string; port: number }) => {
+      const log = createLogger();
+      const signal = stopSignal(log);
+      const dir = join(packageRoot(), 'test-fixtures');
+      const files = readdirSync(dir).filter((f) => /\.pcap(ng)?(\.gz)?$/.test(f)).sort().map((f) => join(dir, f));
+      for (const suffix of ['', '-wal', '-shm']) rmSync(o.db + suffix, { force: true });
+      const summary = await readFiles(files, { db: o.db, log, signal, progress: false });
+      process.stderr.write(formatReadSummary(summary) + '\n');
+      if (!signal.aborted) await serveUntilStopped(o.db, o.host, o.port, log, signal);
+    });
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await buildCli().parseAsync(argv);
+    return 0;
+  } catch (err) {
+    if (err instanceof UserFacingError) {
+      process.stderr.write(`auscult: ${err.message}\n`);
+      return err.exitCode;
+    }
+    process.stderr.write(`auscult: unexpected error: ${(err as Error).stack ?? String(err)}\n`);
+    return 1;
+  }
+}
