@@ -12,7 +12,6 @@ import { UserFacingError } from '../capture/types.js';
 import { DEFAULT_HOST, DEFAULT_PORT, dbPath, packageRoot } from '../config.js';
 import { parseMac, macToString, ipVersionOf } from '../decode/format.js';
 import { createLogger, type Logger } from '../log.js';
-import { startServer } from '../../api/server.js';
 
 const VERSION = '0.1.0';
 
@@ -63,6 +62,8 @@ function liveOptions(o: CaptureFlags, log: Logger, signal: AbortSignal) {
 }
 
 async function serveUntilStopped(db: string, host: string, port: number, log: Logger, signal: AbortSignal): Promise<void> {
+  // Loaded on demand: `auscult read` should not pay for Fastify's start-up.
+  const { startServer } = await import('../../api/server.js');
   const server = await startServer({ dbPath: db, host, port, logger: log });
   log.info({ url: server.url }, 'API listening');
   process.stderr.write(`auscult API at ${server.url}/api/v1/devices\n  try: curl -s ${server.url}/api/v1/devices?limit=5\n`);

@@ -20,16 +20,10 @@ import type { Observation } from '../dissectors/types.js';
 import type { Store, TrafficCounters } from '../store/store.js';
 import { macVendor } from './oui.js';
 import { serverSide, serviceAnswered, transportName } from './roles.js';
+import { KeyedCounters } from '../flows/keyed-counters.js';
 
 /** More distinct IPv4 addresses (or IPv6 /64 prefixes) than this, unbound by ARP/DHCP, make a MAC a router. */
 export const ROUTER_ADDRESS_THRESHOLD = 3;
-
-interface Endpoint extends TrafficCounters {
-  mac: number;
-  ip: string | null;
-  version: number;
-  vlan: number;
-}
 
 interface Binding {
   mac: number;
@@ -41,25 +35,18 @@ interface Binding {
   lastSeenMs: number;
 }
 
-interface ServiceDelta {
-  mac: number;
-  ip: string;
-  transport: string;
-  port: number;
-  flows: number;
-  firstSeenMs: number;
-  lastSeenMs: number;
-}
-
-interface EdgeAcc extends TrafficCounters {
-  clientMac: number;
-  clientIp: string;
-  serverMac: number;
-  serverIp: string;
-  transport: string;
-  port: number;
-  flows: number;
-}
+// Row layouts of the typed-array aggregates (see KeyedCounters).
+/** Endpoint key: MAC hi, MAC lo, VLAN, has-IP, IP x4. Values: packets/bytes sent, received, first, last. */
+const EP_KEY = 8;
+const EP_VAL = 6;
+/** Edge key: client MAC hi/lo, server MAC hi/lo, proto<<16|port, client IP x4, server IP x4. */
+const EDGE_KEY = 13;
+/** Edge values: flows, packets/bytes to server, packets/bytes to client, first, last. */
+const EDGE_VAL = 7;
+/** Service key: MAC hi/lo, proto<<16|port, IP x4. Values: flows, first, last. */
+const SVC_KEY = 7;
+const SVC_VAL = 3;
+const TWO32 = 0x100000000;
 
 const EDGE_COUNTED = 1;
 const SERVICE_COUNTED = 2;
@@ -74,20 +61,24 @@ function widen(t: { firstSeenMs: number; lastSeenMs: number }, firstMs: number, 
 }
 
 export class Inventory implements FlowListener {
-  private endpoints = new Map<string, Endpoint>();
+  private readonly endpoints = new KeyedCounters(EP_KEY, EP_VAL);
+  private readonly edges = new KeyedCounters(EDGE_KEY, EDGE_VAL);
+  private readonly services = new KeyedCounters(SVC_KEY, SVC_VAL);
   private bindings = new Map<string, Binding>();
-  private services = new Map<string, ServiceDelta>();
-  private edges = new Map<string, EdgeAcc>();
+  private readonly epKey = new Int32Array(EP_KEY);
+  private readonly edgeKey = new Int32Array(EDGE_KEY);
+  private readonly svcKey = new Int32Array(SVC_KEY);
   private readonly routers = new Set<number>();
   private readonly macIds = new Map<number, number>();
-  /** Flows ended or reported since start, for the summary. */
+  private readonly ipDeviceIds = new Map<string, number>();
+  /** Flows ended since start, for the summary. */
   flowsReported = 0;
 
   constructor(private readonly store: Store) {
     for (const mac of store.routerMacs()) this.routers.add(parseMac(mac));
   }
 
-  /** FlowListener: fold the flow's new packets into endpoint, edge and service deltas. */
+  /** FlowListener: fold the flow's new packets into endpoint, edge and service rows. */
   flowUpdated(t: FlowTable, f: number, ended: boolean): void {
     const a = 2 * f;
     const b = a + 1;
@@ -105,70 +96,84 @@ export class Inventory implements FlowListener {
     const firstMs = Math.floor(t.firstTs[f] / 1000);
     const lastMs = Math.floor(t.lastTs[f] / 1000);
     const vlan = t.vlan(f);
-    const keyBase = f * 10;
-    const unicastA = !isNonUnicastIp(t.keys, keyBase + 2);
-    const unicastB = !isNonUnicastIp(t.keys, keyBase + 6);
-    const ipA = ipWordsToString(t.keys, keyBase + 2);
-    const ipB = ipWordsToString(t.keys, keyBase + 6);
-    if (dPa > 0) this.addEndpoint(t.macs[a], unicastA ? ipA : null, vlan, dPa, dBa, dPb, dBb, firstMs, lastMs);
-    if (dPb > 0) this.addEndpoint(t.macs[b], unicastB ? ipB : null, vlan, dPb, dBb, dPa, dBa, firstMs, lastMs);
+    const ka = t.addrAt(f, 0);
+    const kb = t.addrAt(f, 1);
+    const unicastA = !isNonUnicastIp(t.keys, ka);
+    const unicastB = !isNonUnicastIp(t.keys, kb);
+    if (dPa > 0) this.addEndpoint(t.macs[a], unicastA ? ka : -1, t.keys, vlan, dPa, dBa, dPb, dBb, firstMs, lastMs);
+    if (dPb > 0) this.addEndpoint(t.macs[b], unicastB ? kb : -1, t.keys, vlan, dPb, dBb, dPa, dBa, firstMs, lastMs);
     if (!unicastA || !unicastB || t.toGroup[f] === 1) return;
 
     const server = serverSide(t, f);
     const client = 1 - server;
-    const proto = t.proto(f);
-    const transport = transportName(proto);
-    const port = t.port(f, server);
-    const sIp = server === 0 ? ipA : ipB;
-    const cIp = server === 0 ? ipB : ipA;
-    const key = `${t.macs[a + client]}|${cIp}|${t.macs[a + server]}|${sIp}|${transport}|${port}`;
-    let e = this.edges.get(key);
-    if (!e) {
-      e = {
-        ...counters(firstMs, lastMs), clientMac: t.macs[a + client], clientIp: cIp, serverMac: t.macs[a + server],
-        serverIp: sIp, transport, port, flows: 0,
-      };
-      this.edges.set(key, e);
+    const protoPort = (t.proto(f) << 16) | t.port(f, server);
+    const cMac = t.macs[a + client];
+    const sMac = t.macs[a + server];
+    const cAt = client === 0 ? ka : kb;
+    const sAt = server === 0 ? ka : kb;
+    const k = this.edgeKey;
+    k[0] = Math.floor(cMac / TWO32);
+    k[1] = cMac >>> 0;
+    k[2] = Math.floor(sMac / TWO32);
+    k[3] = sMac >>> 0;
+    k[4] = protoPort;
+    for (let i = 0; i < 4; i++) {
+      k[5 + i] = t.keys[cAt + i];
+      k[9 + i] = t.keys[sAt + i];
     }
-    widen(e, firstMs, lastMs);
-    e.packetsSent += client === 0 ? dPa : dPb; // client → server
-    e.bytesSent += client === 0 ? dBa : dBb;
-    e.packetsReceived += client === 0 ? dPb : dPa;
-    e.bytesReceived += client === 0 ? dBb : dBa;
+    const e = this.edges.entry(k) * EDGE_VAL;
+    const v = this.edges.values;
+    if (this.edges.created) {
+      v[e + 5] = firstMs;
+      v[e + 6] = lastMs;
+    } else {
+      if (firstMs < v[e + 5]) v[e + 5] = firstMs;
+      if (lastMs > v[e + 6]) v[e + 6] = lastMs;
+    }
+    v[e + 1] += client === 0 ? dPa : dPb;
+    v[e + 2] += client === 0 ? dBa : dBb;
+    v[e + 3] += client === 0 ? dPb : dPa;
+    v[e + 4] += client === 0 ? dBb : dBa;
     if ((t.announced[f] & EDGE_COUNTED) === 0) {
       t.announced[f] |= EDGE_COUNTED;
-      e.flows++;
+      v[e] += 1;
     }
     if ((t.announced[f] & SERVICE_COUNTED) === 0 && serviceAnswered(t, f, server)) {
       t.announced[f] |= SERVICE_COUNTED;
-      const skey = `${t.macs[a + server]}|${sIp}|${transport}|${port}`;
-      const s = this.services.get(skey);
-      if (s) {
-        s.flows++;
-        widen(s, firstMs, lastMs);
-      } else {
-        this.services.set(skey, { mac: t.macs[a + server], ip: sIp, transport, port, flows: 1, firstSeenMs: firstMs, lastSeenMs: lastMs });
-      }
+      const sk = this.svcKey;
+      sk[0] = k[2];
+      sk[1] = k[3];
+      sk[2] = protoPort;
+      for (let i = 0; i < 4; i++) sk[3 + i] = k[9 + i];
+      const si = this.services.entry(sk) * SVC_VAL;
+      const sv = this.services.values;
+      sv[si] += 1;
+      if (this.services.created || firstMs < sv[si + 1]) sv[si + 1] = firstMs;
+      if (lastMs > sv[si + 2]) sv[si + 2] = lastMs;
     }
   }
 
+  /** Add traffic to the (MAC, IP at `words[ipAt]` or none when ipAt < 0, VLAN) endpoint row. */
   private addEndpoint(
-    mac: number, ip: string | null, vlan: number, ps: number, bs: number, pr: number, br: number,
+    mac: number, ipAt: number, words: Int32Array, vlan: number, ps: number, bs: number, pr: number, br: number,
     firstMs: number, lastMs: number,
   ): void {
     if (mac !== 0 && isGroupMac(mac)) mac = 0;
-    if (mac === 0 && ip === null) return;
-    const key = `${mac}|${ip ?? ''}|${vlan}`;
-    let ep = this.endpoints.get(key);
-    if (!ep) {
-      ep = { ...counters(firstMs, lastMs), mac, ip, version: ip === null ? 0 : ipVersionOf(ip), vlan };
-      this.endpoints.set(key, ep);
-    }
-    widen(ep, firstMs, lastMs);
-    ep.packetsSent += ps;
-    ep.bytesSent += bs;
-    ep.packetsReceived += pr;
-    ep.bytesReceived += br;
+    if (mac === 0 && ipAt < 0) return;
+    const k = this.epKey;
+    k[0] = Math.floor(mac / TWO32);
+    k[1] = mac >>> 0;
+    k[2] = vlan;
+    k[3] = ipAt < 0 ? 0 : 1;
+    for (let i = 0; i < 4; i++) k[4 + i] = ipAt < 0 ? 0 : words[ipAt + i];
+    const e = this.endpoints.entry(k) * EP_VAL;
+    const v = this.endpoints.values;
+    v[e] += ps;
+    v[e + 1] += bs;
+    v[e + 2] += pr;
+    v[e + 3] += br;
+    if (this.endpoints.created || firstMs < v[e + 4]) v[e + 4] = firstMs;
+    if (lastMs > v[e + 5]) v[e + 5] = lastMs;
   }
 
   /** A frame that is not IP (ARP, LLDP, STP...): counts towards its sender's traffic; ARP binds. */
@@ -177,7 +182,7 @@ export class Inventory implements FlowListener {
     const mac = macAt(v.buf, v.srcMacOff);
     if (mac === 0 || isGroupMac(mac)) return;
     const ms = Math.floor(v.tsMicros / 1000);
-    this.addEndpoint(mac, null, v.vlanOuter, 1, v.wireLen, 0, 0, ms, ms);
+    this.addEndpoint(mac, -1, this.epKey, v.vlanOuter, 1, v.wireLen, 0, 0, ms, ms);
     if (v.etherType === EtherType.ARP) this.onArp(v, ms);
   }
 
@@ -232,23 +237,29 @@ export class Inventory implements FlowListener {
     if (mac !== 0) {
       const id = this.macDevice(mac, tsMs);
       if (ip === null || !this.routers.has(mac) || this.store.isAuthoritative(id, ip)) return id;
-      return this.store.ipDeviceId(ip, tsMs);
+      return this.ipDevice(ip, tsMs);
     }
     if (ip === null) return 0;
-    return this.store.deviceHoldingIp(ip) || this.store.ipDeviceId(ip, tsMs);
+    return this.store.deviceHoldingIp(ip) || this.ipDevice(ip, tsMs);
+  }
+
+  private ipDevice(ip: string, tsMs: number): number {
+    let id = this.ipDeviceIds.get(ip);
+    if (id === undefined) {
+      id = this.store.ipDeviceId(ip, tsMs);
+      // Bounded: a long capture behind a router meets many addresses; the store stays the source of truth.
+      if (this.ipDeviceIds.size >= 100_000) this.ipDeviceIds.clear();
+      this.ipDeviceIds.set(ip, id);
+    }
+    return id;
   }
 
   /** Write everything aggregated since the last flush, in one transaction. */
   flush(): void {
-    const endpoints = this.endpoints;
+    const { endpoints: eps, edges, services: svcs } = this;
     const bindings = this.bindings;
-    const services = this.services;
-    const edges = this.edges;
-    if (endpoints.size + bindings.size + services.size + edges.size === 0) return;
-    this.endpoints = new Map();
+    if (eps.size + bindings.size + svcs.size + edges.size === 0) return;
     this.bindings = new Map();
-    this.services = new Map();
-    this.edges = new Map();
     const st = this.store;
     st.transaction(() => {
       for (const b of bindings.values()) {
@@ -258,28 +269,57 @@ export class Inventory implements FlowListener {
         st.addTraffic(id, counters(b.firstSeenMs, b.lastSeenMs));
       }
       const gainedAddresses = new Set<number>();
-      for (const ep of endpoints.values()) {
-        const id = this.resolve(ep.mac, ep.ip, ep.firstSeenMs);
+      for (let i = 0; i < eps.size; i++) {
+        const k = i * EP_KEY;
+        const v = i * EP_VAL;
+        const mac = macFromWords(eps.keys, k);
+        const ip = eps.keys[k + 3] === 1 ? ipWordsToString(eps.keys, k + 4) : null;
+        const t: TrafficCounters = {
+          packetsSent: eps.values[v], bytesSent: eps.values[v + 1], packetsReceived: eps.values[v + 2],
+          bytesReceived: eps.values[v + 3], firstSeenMs: eps.values[v + 4], lastSeenMs: eps.values[v + 5],
+        };
+        const id = this.resolve(mac, ip, t.firstSeenMs);
         if (id === 0) continue;
-        st.addTraffic(id, ep);
-        if (ep.vlan !== 0) st.upsertVlan(id, ep.vlan, ep.firstSeenMs, ep.lastSeenMs);
-        if (ep.ip !== null) {
-          st.upsertAddress(id, ep.ip, ep.version, { traffic: true }, ep);
-          if (ep.mac !== 0 && !this.routers.has(ep.mac)) gainedAddresses.add(ep.mac);
+        st.addTraffic(id, t);
+        const vlan = eps.keys[k + 2];
+        if (vlan !== 0) st.upsertVlan(id, vlan, t.firstSeenMs, t.lastSeenMs);
+        if (ip !== null) {
+          st.upsertAddress(id, ip, ipVersionOf(ip), { traffic: true }, t);
+          if (mac !== 0 && !this.routers.has(mac)) gainedAddresses.add(mac);
         }
       }
       for (const mac of gainedAddresses) this.detectRouter(mac);
-      for (const s of services.values()) {
-        const id = this.resolve(s.mac, s.ip, s.firstSeenMs);
-        if (id !== 0) st.upsertService(id, s.transport, s.port, s.flows, s.firstSeenMs, s.lastSeenMs);
+      for (let i = 0; i < svcs.size; i++) {
+        const k = i * SVC_KEY;
+        const v = i * SVC_VAL;
+        const ip = ipWordsToString(svcs.keys, k + 3);
+        const id = this.resolve(macFromWords(svcs.keys, k), ip, svcs.values[v + 1]);
+        const pp = svcs.keys[k + 2];
+        if (id !== 0) st.upsertService(id, transportName(pp >>> 16), pp & 0xffff, svcs.values[v], svcs.values[v + 1], svcs.values[v + 2]);
       }
-      for (const e of edges.values()) {
-        const clientId = this.resolve(e.clientMac, e.clientIp, e.firstSeenMs);
+      for (let i = 0; i < edges.size; i++) {
+        const k = i * EDGE_KEY;
+        const v = i * EDGE_VAL;
+        const ev = edges.values;
+        const clientMac = macFromWords(edges.keys, k);
+        const serverMac = macFromWords(edges.keys, k + 2);
+        const clientIp = ipWordsToString(edges.keys, k + 5);
+        const serverIp = ipWordsToString(edges.keys, k + 9);
+        const pp = edges.keys[k + 4];
+        const firstSeenMs = ev[v + 5];
         // A server that never answered has no MAC here: name it by whoever holds the IP, if anyone.
-        const serverId = e.serverMac !== 0 ? this.resolve(e.serverMac, e.serverIp, e.firstSeenMs) : st.deviceHoldingIp(e.serverIp);
-        st.upsertEdge({ ...e, clientDeviceId: clientId, serverDeviceId: serverId });
+        st.upsertEdge({
+          clientDeviceId: this.resolve(clientMac, clientIp, firstSeenMs),
+          serverDeviceId: serverMac !== 0 ? this.resolve(serverMac, serverIp, firstSeenMs) : st.deviceHoldingIp(serverIp),
+          clientIp, serverIp, transport: transportName(pp >>> 16), port: pp & 0xffff, flows: ev[v],
+          packetsSent: ev[v + 1], bytesSent: ev[v + 2], packetsReceived: ev[v + 3], bytesReceived: ev[v + 4],
+          firstSeenMs, lastSeenMs: ev[v + 6],
+        });
       }
     });
+    eps.clear();
+    edges.clear();
+    svcs.clear();
   }
 
   private detectRouter(mac: number): void {
@@ -295,6 +335,10 @@ export class Inventory implements FlowListener {
       this.store.markRouter(id);
     }
   }
+}
+
+function macFromWords(words: Int32Array, at: number): number {
+  return words[at] * TWO32 + (words[at + 1] >>> 0);
 }
 
 /** First four groups of an IPv6 address in text form (its /64 prefix). */

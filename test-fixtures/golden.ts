@@ -1,0 +1,57 @@
+/**
+ * Golden-file support (the nDPI habit): every capture in `test-fixtures/` has `<capture>.expected.json`
+ * beside it, produced by auscult itself and reviewed. `npm test` compares; `npm run fixtures:update`
+ * regenerates them after a deliberate change in behaviour.
+ */
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readCaptureFile } from '../agent/capture/file-source.js';
+import { Pipeline } from '../agent/pipeline.js';
+import { DeviceQuery } from '../agent/store/device-query.js';
+import { openDatabase, Store } from '../agent/store/store.js';
+
+/** The captures with golden files: top-level `*.pcap`, `*.pcapng` (and gzip) in test-fixtures/. */
+export function goldenCaptures(dir = fixtureDir()): string[] {
+  return readdirSync(dir)
+    .filter((f) => /\.pcap(ng)?(\.gz)?$/.test(f))
+    .sort();
+}
+
+/** test-fixtures/ whether running from sources (vitest) or from dist/ (update script). */
+export function fixtureDir(): string {
+  const here = import.meta.dirname;
+  return here.includes(`${join('dist', 'test-fixtures')}`) ? join(here, '..', '..', 'test-fixtures') : here;
+}
+
+export interface GoldenOutput {
+  summary: { frames: number; ip_frames: number; fragments: number; malformed: Record<string, number>; unsupported: number; flows: number };
+  devices: unknown[];
+}
+
+/** Ingest one capture into a scratch database and return what users would see of it. */
+export async function goldenFor(capturePath: string): Promise<GoldenOutput> {
+  const dir = mkdtempSync(join(tmpdir(), 'auscult-golden-'));
+  try {
+    const dbPath = join(dir, 'golden.db');
+    const store = new Store(dbPath);
+    const pipeline = new Pipeline(store);
+    await readCaptureFile(capturePath, pipeline);
+    pipeline.finish();
+    const s = pipeline.summary();
+    store.close();
+    const db = openDatabase(dbPath, { readonly: true });
+    const q = new DeviceQuery(db);
+    const devices = [...q.all()].map((d) => q.get(d.id));
+    db.close();
+    return {
+      summary: {
+        frames: s.frames, ip_frames: s.ipFrames, fragments: s.fragments, malformed: s.malformedByReason,
+        unsupported: s.unsupported, flows: s.flows,
+      },
+      devices,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
