@@ -39,6 +39,7 @@ gzip -9n -c pcapng-2if.pcapng >pcapng-2if.pcapng.gz
 gzip -9n -c pcap-be-usec.pcap >gzip-named-plain.pcap
 gz_size=$(stat -c %s pcapng-2if.pcapng.gz)
 head -c $((gz_size * 3 / 4)) pcapng-2if.pcapng.gz >trunc-gzip.pcapng.gz
+tool overwrite pcapng-2if.pcapng.gz corrupt-gzip-data.pcapng.gz 12 ffffffffffffffffffffffffffffffff
 
 # Truncated: 3 whole records then 8 bytes of a record header / 16-byte header + 10 data bytes; pcapng mid-EPB.
 tool cut-pcap lo-eth.pcap trunc-pcap-mid-header.pcap 3 8
@@ -50,6 +51,9 @@ tool cut-pcap lo-eth.pcap trunc-pcap-file-header.pcap 0 -10
 tool corrupt-pcap-len lo-eth.pcap corrupt-pcap-caplen.pcap 3
 tool corrupt-pcapng-len pcapng-1if.pcapng corrupt-pcapng-blocklen.pcapng 4
 tool corrupt-pcapng-trailer pcapng-1if.pcapng corrupt-pcapng-trailer.pcapng 4
+
+# A link type auscult does not decode (USER0 = 147): frames are still delivered.
+editcap -F pcap -T user0 lo-eth.pcap pcap-linktype-user0.pcap
 
 printf 'This is a text file, not a packet capture.\n' >not-a-capture.txt
 : >empty.pcap

@@ -6,6 +6,7 @@
 - corrupt-pcapng-len IN OUT N: add 1 to the leading length of block N (0-based): not a multiple of 4.
 - corrupt-pcapng-trailer IN OUT N: add 4 to the trailing length of block N: leading/trailing mismatch.
 - cut-pcap / cut-pcapng IN OUT N EXTRA: keep N whole records/blocks and EXTRA bytes of the next (truncation).
+- overwrite IN OUT OFFSET HEX: copy IN with the bytes at OFFSET replaced by HEX (a damaged gzip stream).
 - handmade-pcapng ETH SLL OUT: a two-section pcapng with the features mergecap does not write
   (big-endian section, if_tsresol 2^-20, if_tsoffset, SPB, obsolete Packet Block, NRB/ISB/custom/unknown
   blocks) from the frames of two little-endian microsecond pcaps.
@@ -160,6 +161,11 @@ if __name__ == '__main__':
         corrupt_pcapng(args[0], args[1], int(args[2]), trailer=True)
     elif cmd in ('cut-pcap', 'cut-pcapng'):
         cut(args[0], args[1], int(args[2]), int(args[3]), pcapng=cmd == 'cut-pcapng')
+    elif cmd == 'overwrite':
+        d = bytearray(open(args[0], 'rb').read())
+        patch = bytes.fromhex(args[3])
+        d[int(args[2]):int(args[2]) + len(patch)] = patch
+        open(args[1], 'wb').write(d)
     elif cmd == 'handmade-pcapng':
         handmade_pcapng(*args)
     else:

@@ -1,0 +1,189 @@
+/**
+ * Streaming reader of capture files (pcap, pcapng, either one gzip-compressed).
+ *
+ * Memory stays flat whatever the file size: records are parsed straight out of each read chunk and
+ * only a record cut by a chunk boundary is copied, into one reused carry buffer. Damaged files give
+ * the complete frames before the damage plus warnings; bad input the user can fix is a UserFacingError.
+ */
+import { open, type FileHandle } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { CaptureStreamParser } from './capture-stream.js';
+import { UserFacingError, type FrameSink, type SourceStats } from './types.js';
+
+export interface FileReadOptions {
+  /** Called at most every ~64 KiB-ish chunk with bytes of the underlying (possibly compressed) file consumed so far and its total size. */
+  onProgress?: (fileBytesRead: number, fileBytesTotal: number) => void;
+  /** Stop early (e.g. SIGINT). */
+  signal?: AbortSignal;
+}
+
+export interface FileReadResult extends SourceStats {
+  /** The path given to readCaptureFile. */
+  path: string;
+  /** Container format, from the magic number (not the file name). */
+  format: 'pcap' | 'pcapng';
+  /** True when the file was gzip-compressed (detected by the 1f 8b magic). */
+  compressed: boolean;
+  /** Frames delivered per link type (key: LINKTYPE_* number), including types we do not decode. */
+  linkTypes: Record<number, number>;
+  /** True when the file ended in the middle of a record/block (truncated capture). */
+  truncated: boolean;
+  /** Human-readable one-line notes about problems met (truncation, bad block, skipped block types...). */
+  warnings: string[];
+}
+
+/** Read size of the file stream: big enough that per-chunk costs vanish, small enough to stay responsive. */
+const READ_CHUNK = 2 * 1024 * 1024;
+/** Output chunk of gunzip (its default, 16 KiB, would cut many more records at chunk boundaries). */
+const GUNZIP_CHUNK = 1024 * 1024;
+
+export async function readCaptureFile(path: string, sink: FrameSink, opts: FileReadOptions = {}): Promise<FileReadResult> {
+  const fh = await openCapture(path);
+  let fileSize: number;
+  let raw: ReturnType<FileHandle['createReadStream']>;
+  try {
+    const st = await fh.stat();
+    if (st.isDirectory()) throw new UserFacingError(`${path} is a directory, not a capture file (give the path of a .pcap or .pcapng file)`);
+    if (st.isFile() && st.size === 0) throw emptyFile(path);
+    fileSize = st.size;
+    if (st.isFile() && !(await isGzipFile(fh))) return await readPlainFile(fh, path, fileSize, sink, opts);
+    raw = fh.createReadStream({ highWaterMark: READ_CHUNK });
+  } catch (err) {
+    await fh.close();
+    throw err;
+  }
+  // Abort is polled between chunks rather than destroying the stream: a parse of one chunk is short.
+  const signal = opts.signal;
+  try {
+    const first = await peek(raw).catch((err: unknown) => {
+      throw readError(path, err);
+    });
+    if (first === null) throw emptyFile(path);
+    const compressed = first.length >= 2 && first[0] === 0x1f && first[1] === 0x8b;
+    const source: Readable = compressed ? pipeline(raw, createGunzip({ chunkSize: GUNZIP_CHUNK }), () => {}) : raw;
+    const reader = new CaptureStreamParser(path, compressed, sink);
+    const iterator = source[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+    while (!reader.stopped) {
+      // Honoured only once the format is known, so an early abort still returns a well-formed result.
+      if (signal?.aborted && reader.detected) {
+        reader.warnings.push(`reading stopped early (aborted) after ${reader.frames} frames`);
+        break;
+      }
+      let next: IteratorResult<Buffer>;
+      try {
+        next = await iterator.next();
+      } catch (err) {
+        if (!compressed || !isZlibError(err)) throw readError(path, err);
+        reader.gzipFailed(err as Error);
+        break;
+      }
+      if (next.done) break;
+      reader.feed(next.value);
+      opts.onProgress?.(raw.bytesRead, fileSize);
+    }
+    opts.onProgress?.(raw.bytesRead, fileSize);
+    return reader.finish();
+  } finally {
+    raw.destroy();
+  }
+}
+
+async function isGzipFile(fh: FileHandle): Promise<boolean> {
+  const head = Buffer.alloc(2);
+  const { bytesRead } = await fh.read(head, 0, 2, 0);
+  return bytesRead === 2 && head[0] === 0x1f && head[1] === 0x8b;
+}
+
+/**
+ * Uncompressed regular files: two buffers allocated once, the next read in flight while the current
+ * chunk is parsed. Measured ~20% faster than a ReadStream on the 600 MB benchmark file (no per-chunk
+ * allocation, no stream bookkeeping between chunks).
+ */
+async function readPlainFile(fh: FileHandle, path: string, fileSize: number, sink: FrameSink, opts: FileReadOptions): Promise<FileReadResult> {
+  // On an error the caller closes the handle; on success we do.
+  const bufs = [Buffer.allocUnsafe(READ_CHUNK), Buffer.allocUnsafe(READ_CHUNK)];
+  const reader = new CaptureStreamParser(path, false, sink);
+  let pos = 0;
+  let which = 0;
+  let pending = fh.read(bufs[0], 0, READ_CHUNK, 0);
+  while (!reader.stopped) {
+    if (opts.signal?.aborted && reader.detected) {
+      reader.warnings.push(`reading stopped early (aborted) after ${reader.frames} frames`);
+      break;
+    }
+    const { bytesRead } = await pending.catch((err: unknown) => {
+      throw readError(path, err);
+    });
+    if (bytesRead === 0) break;
+    const current = bufs[which];
+    pos += bytesRead;
+    which ^= 1;
+    pending = fh.read(bufs[which], 0, READ_CHUNK, pos);
+    reader.feed(current.subarray(0, bytesRead));
+    opts.onProgress?.(pos, fileSize);
+  }
+  // Let the read in flight settle before the handle closes.
+  await pending.catch(() => undefined);
+  opts.onProgress?.(pos, fileSize);
+  const result = reader.finish();
+  await fh.close();
+  return result;
+}
+
+async function openCapture(path: string): Promise<FileHandle> {
+  try {
+    return await open(path, 'r');
+  } catch (err) {
+    throw readError(path, err);
+  }
+}
+
+/** Resolves with the first chunk of a stream without consuming it (null when the stream is empty). */
+function peek(stream: Readable): Promise<Buffer | null> {
+  return new Promise((resolve, reject) => {
+    const done = (): void => {
+      stream.off('readable', onReadable);
+      stream.off('error', onError);
+    };
+    const onReadable = (): void => {
+      done();
+      const chunk = stream.read() as Buffer | null;
+      if (chunk !== null) stream.unshift(chunk);
+      resolve(chunk);
+    };
+    const onError = (err: Error): void => {
+      done();
+      reject(err);
+    };
+    stream.on('readable', onReadable);
+    stream.on('error', onError);
+  });
+}
+
+function readError(path: string, err: unknown): Error {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  switch (code) {
+    case 'ENOENT':
+    case 'ENOTDIR':
+      return new UserFacingError(`cannot read ${path}: no such file (check the path)`);
+    case 'EACCES':
+    case 'EPERM':
+      return new UserFacingError(`cannot read ${path}: permission denied (check the file permissions, e.g. \`ls -l ${path}\`, or run as a user who can read it)`);
+    case 'EISDIR':
+      return new UserFacingError(`${path} is a directory, not a capture file (give the path of a .pcap or .pcapng file)`);
+    default:
+      if (code === undefined || code.startsWith('ERR_')) return err as Error; // not the file's fault
+      return new UserFacingError(`cannot read ${path}: ${(err as Error).message}`);
+  }
+}
+
+function emptyFile(path: string): UserFacingError {
+  return new UserFacingError(`${path} is empty (0 bytes): there are no packets to read (was the capture stopped before it wrote anything?)`);
+}
+
+function isZlibError(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  return typeof code === 'string' && code.startsWith('Z_');
+}

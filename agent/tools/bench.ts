@@ -1,0 +1,147 @@
+/**
+ * `npm run bench`: whole-process throughput of `auscult read` beside `tcpdump -r F -w /dev/null` and
+ * `ndpiReader -q -i F` on the same files in the same run: the public bench captures in
+ * ../shared/corpus/bench/ and one large file made by concatenating them (>= 1.5 M packets).
+ * Wall time and peak RSS come from GNU time (wait4 rusage); each command runs RUNS times, median kept.
+ */
+import { spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { packageRoot } from '../config.js';
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const LARGE_MIN_PACKETS = 1_500_000;
+const TIME = '/usr/bin/time';
+
+interface Measure {
+  wallS: number;
+  peakRssMb: number;
+}
+
+interface Row {
+  tool: string;
+  file: string;
+  packets: number;
+  sizeMb: number;
+  m: Measure;
+}
+
+function timed(cmd: string, args: string[]): Measure & { stdout: string } {
+  const r = spawnSync(TIME, ['-f', 'BENCH %e %M', cmd, ...args], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const line = (r.stderr ?? '').split('\n').reverse().find((l) => l.startsWith('BENCH '));
+  if (r.status !== 0 || !line) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${(r.stderr ?? '').slice(-500)}`);
+  const [, wall, rssKb] = line.split(' ');
+  return { wallS: Number(wall), peakRssMb: Number(rssKb) / 1024, stdout: r.stdout };
+}
+
+function median(ms: Measure[]): Measure {
+  const sorted = [...ms].sort((a, b) => a.wallS - b.wallS);
+  const mid = sorted[Math.floor(sorted.length / 2)];
+  return { wallS: mid.wallS, peakRssMb: Math.max(...ms.map((m) => m.peakRssMb)) };
+}
+
+function have(cmd: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
+}
+
+/** Concatenate classic pcap files (same link type) `times` times into one capture. */
+function concatenate(files: string[], out: string, times: number): void {
+  const heads = files.map((f) => readFileSync(f).subarray(0, 24));
+  for (const h of heads) {
+    if (h.readUInt32LE(0) !== 0xa1b2c3d4 || h.readUInt32LE(20) !== heads[0].readUInt32LE(20)) {
+      throw new Error('bench files must be little-endian microsecond pcap with one link type');
+    }
+  }
+  const fd = openSync(out, 'w');
+  try {
+    writeSync(fd, heads[0]);
+    for (let i = 0; i < times; i++) for (const f of files) writeSync(fd, readFileSync(f).subarray(24));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function main(): void {
+  const root = packageRoot();
+  const benchDir = join(root, '..', 'shared', 'corpus', 'bench');
+  if (!existsSync(benchDir)) {
+    process.stdout.write(`bench: skipped: ${benchDir} not found (the shared corpus sits beside the checkout)\n`);
+    return;
+  }
+  for (const tool of ['tcpdump', 'ndpiReader', TIME]) {
+    if (!have(tool)) throw new Error(`bench needs ${tool}: apt-get install tcpdump libndpi-bin time`);
+  }
+  const cli = join(root, 'dist', 'agent', 'cli.js');
+  const files = readdirSync(benchDir).filter((f) => f.endsWith('.pcap')).sort().map((f) => join(benchDir, f));
+  const work = mkdtempSync(join(tmpdir(), 'auscult-bench-'));
+  try {
+    const packetsOf = new Map<string, number>();
+    const auscult = (file: string): Measure => {
+      const runs: Measure[] = [];
+      for (let i = 0; i < RUNS; i++) {
+        const db = join(work, 'bench.db');
+        for (const s of ['', '-wal', '-shm']) rmSync(db + s, { force: true });
+        const r = timed(process.execPath, [cli, 'read', file, '--db', db, '--json', '--no-progress']);
+        packetsOf.set(file, (JSON.parse(r.stdout) as { frames: number }).frames);
+        runs.push(r);
+      }
+      return median(runs);
+    };
+    const repeat = (cmd: string, args: string[]): Measure => median(Array.from({ length: RUNS }, () => timed(cmd, args)));
+
+    const setPackets = files.reduce((n, f) => {
+      auscult(f);
+      return n + (packetsOf.get(f) ?? 0);
+    }, 0);
+    const large = join(work, 'large.pcap');
+    concatenate(files, large, Math.ceil(LARGE_MIN_PACKETS / setPackets));
+
+    const rows: Row[] = [];
+    for (const file of [...files, large]) {
+      const sizeMb = statSync(file).size / 1e6;
+      const name = file === large ? `large (${files.length} files concatenated)` : file.split('/').pop()!;
+      const a = auscult(file);
+      const packets = packetsOf.get(file)!;
+      rows.push({ tool: 'auscult read', file: name, packets, sizeMb, m: a });
+      rows.push({ tool: 'tcpdump -r -w /dev/null', file: name, packets, sizeMb, m: repeat('tcpdump', ['-r', file, '-w', '/dev/null']) });
+      rows.push({ tool: 'ndpiReader -q -i', file: name, packets, sizeMb, m: repeat('ndpiReader', ['-q', '-i', file]) });
+    }
+    report(rows);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+function report(rows: Row[]): void {
+  const out: string[] = [
+    `runs per command: ${RUNS} (median wall time, max peak RSS); whole-process figures`,
+    '',
+    '| file | tool | packets | MB | wall s | packets/s | MB/s | peak RSS MB | packets/s vs ndpiReader |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const r of rows) {
+    const ndpi = rows.find((x) => x.file === r.file && x.tool.startsWith('ndpiReader'))!;
+    const pps = r.packets / r.m.wallS;
+    const ratio = pps / (ndpi.packets / ndpi.m.wallS);
+    out.push(
+      `| ${r.file} | ${r.tool} | ${r.packets.toLocaleString('en')} | ${r.sizeMb.toFixed(1)} | ${r.m.wallS.toFixed(2)} | ` +
+        `${Math.round(pps).toLocaleString('en')} | ${(r.sizeMb / r.m.wallS).toFixed(1)} | ${r.m.peakRssMb.toFixed(0)} | ${ratio.toFixed(2)}x |`,
+    );
+  }
+  const ours = rows.filter((r) => r.tool === 'auscult read');
+  const large = ours[ours.length - 1];
+  const largeNdpi = rows.find((r) => r.file === large.file && r.tool.startsWith('ndpiReader'))!;
+  const smallMaxRss = Math.max(...ours.slice(0, -1).map((r) => r.m.peakRssMb));
+  const verdict = [
+    '',
+    `large file: auscult ${Math.round(large.packets / large.m.wallS).toLocaleString('en')} packets/s vs ndpiReader ` +
+      `${Math.round(largeNdpi.packets / largeNdpi.m.wallS).toLocaleString('en')} packets/s: ` +
+      `${large.m.wallS <= largeNdpi.m.wallS ? 'target met' : 'TARGET MISSED'}`,
+    `peak RSS on the large file ${large.m.peakRssMb.toFixed(0)} MB (target < 300 MB: ${large.m.peakRssMb < 300 ? 'met' : 'MISSED'}); ` +
+      `largest on a single bench file ${smallMaxRss.toFixed(0)} MB (flat in file size: ${large.m.peakRssMb < smallMaxRss * 1.5 ? 'yes' : 'NO'})`,
+  ];
+  process.stdout.write([...out, ...verdict].join('\n') + '\n');
+}
+
+main();
