@@ -48,7 +48,9 @@ export class Pipeline implements FrameSink {
   private sinceFlush = 0;
 
   constructor(readonly store: Store, opts: PipelineOptions = {}) {
-    const o = { ...DEFAULT_PIPELINE_OPTIONS, ...opts };
+    // Options left undefined (e.g. a flag not given) keep their defaults.
+    const o = { ...DEFAULT_PIPELINE_OPTIONS };
+    for (const [k, v] of Object.entries(opts)) if (v !== undefined && k in o) (o as Record<string, unknown>)[k] = v;
     this.inventory = new Inventory(store);
     this.flows = new FlowTable({ maxFlows: o.maxFlows, idleTimeoutMs: o.flowIdleTimeoutMs }, this.inventory);
     this.flushEvery = o.flushEveryFrames;

@@ -85,10 +85,12 @@ export function buildCli(): Command {
     .option('--json', 'print the summary as JSON on stdout')
     .option('--no-progress', 'no progress bar')
     .option('--max-flows <n>', 'flows held in memory at once', int('--max-flows', 1024, 50_000_000))
-    .action(async (files: string[], o: { db?: string; json?: boolean; progress: boolean; maxFlows?: number }) => {
+    .option('--flush-every <packets>', 'write to the database after this many packets', int('--flush-every', 1000, 1e9))
+    .action(async (files: string[], o: { db?: string; json?: boolean; progress: boolean; maxFlows?: number; flushEvery?: number }) => {
       const log = createLogger();
       const summary = await readFiles(files, {
         db: dbPath(o.db), log, signal: stopSignal(log), progress: o.progress && process.stderr.isTTY, maxFlows: o.maxFlows,
+        flushEveryFrames: o.flushEvery,
       });
       process.stdout.write((o.json ? JSON.stringify(summary, null, 2) : formatReadSummary(summary)) + '\n');
     });
