@@ -1,0 +1,90 @@
+/**
+ * The API as a Fastify instance, built by a factory so tests drive it with `inject()` and no socket.
+ * Schema-first: the TypeBox schemas of each route validate requests, serialise responses and make the
+ * OpenAPI document. Read-only by construction: it is given a read-only handle and has no write routes.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import swagger from '@fastify/swagger';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type Database from 'better-sqlite3';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type RawServerDefault } from 'fastify';
+import type { Logger, LoggerOptions } from 'pino';
+import { errorBody, validationMessage } from './errors.js';
+import devicesRoutes from './routes/devices.js';
+import healthRoutes from './routes/health.js';
+
+export const API_PREFIX = '/api/v1';
+
+/** false (silent), true (pino defaults), pino options, or a pino logger to share with the caller. */
+export type ApiLogger = boolean | LoggerOptions | Logger;
+
+export interface BuildAppOptions {
+  /** Read-only database handle (openDatabase(path, { readonly: true })). */
+  db: Database.Database;
+  logger?: ApiLogger;
+  /** auscult version, shown in the OpenAPI document. */
+  version?: string;
+}
+
+export type ApiApp = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>;
+
+const DESCRIPTION =
+  'auscult is a passive network discovery agent for hospital networks: it listens on a SPAN or TAP port, ' +
+  'never transmits, and inventories the devices it hears (MAC and IP addresses, VLANs, services, ' +
+  'conversation partners) into SQLite. This read-only API serves that inventory.';
+
+function isLoggerInstance(l: ApiLogger | undefined): l is Logger {
+  return typeof l === 'object' && l !== null && typeof (l as Logger).child === 'function' && typeof (l as Logger).info === 'function';
+}
+
+export async function buildApp(opts: BuildAppOptions): Promise<ApiApp> {
+  // A programmer error, not a user one: the server must never be able to change the inventory.
+  if (!opts.db.readonly) throw new Error('buildApp needs a read-only database handle: openDatabase(path, { readonly: true })');
+
+  const app = Fastify({
+    ...(isLoggerInstance(opts.logger) ? { loggerInstance: opts.logger } : { logger: opts.logger ?? false }),
+    routerOptions: { ignoreTrailingSlash: true },
+    // Fastify's Ajv defaults strip unknown properties silently; we reject them so `?vendr=` is a 400.
+    ajv: { customOptions: { removeAdditional: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>() as unknown as ApiApp;
+
+  await app.register(swagger, {
+    openapi: {
+      // 3.1: its schemas are JSON Schema 2020-12, so TypeBox's `type: "null"` and `const` are valid.
+      openapi: '3.1.0',
+      info: { title: 'auscult API', description: DESCRIPTION, version: opts.version ?? '0.0.0-dev' },
+      tags: [
+        { name: 'devices', description: 'the device inventory' },
+        { name: 'health', description: 'service and database health' },
+      ],
+    },
+  });
+
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    if (err.validation) {
+      const part = err.validationContext;
+      const schema = part ? (req.routeOptions.schema as Record<string, unknown> | undefined)?.[part] : undefined;
+      return reply.code(400).send(errorBody(400, validationMessage(err.validation, part, schema)));
+    }
+    const status = err.statusCode ?? 500;
+    if (status >= 400 && status < 500) return reply.code(status).send(errorBody(status, err.message));
+    // Details stay in the log: a 500 message must not leak internals (SQL, paths) to clients.
+    req.log.error({ err }, 'request failed');
+    return reply.code(500).send(errorBody(500, 'internal error: see the auscult server log'));
+  });
+
+  app.setNotFoundHandler((req, reply) => {
+    const path = req.url.split('?')[0];
+    return reply.code(404).send(errorBody(404, `no route ${req.method} ${path}`));
+  });
+
+  await app.register(healthRoutes, { db: opts.db });
+  await app.register(devicesRoutes, { prefix: API_PREFIX, db: opts.db });
+
+  const openapi = async () => app.swagger();
+  app.get(`${API_PREFIX}/openapi.json`, { schema: { hide: true } }, openapi);
+  app.get('/openapi.json', { schema: { hide: true } }, openapi);
+
+  await app.ready();
+  return app;
+}

@@ -1,0 +1,68 @@
+/**
+ * The API over databases written by the real ingest (capture file → pipeline → store), and while a
+ * writer is still open: readers must see committed data and never need the writer to stop (WAL).
+ */
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { readCaptureFile } from '../agent/capture/file-source.js';
+import { Pipeline } from '../agent/pipeline.js';
+import { DeviceQuery } from '../agent/store/device-query.js';
+import { openDatabase, Store } from '../agent/store/store.js';
+import { buildApp } from './app.js';
+
+const CAPTURES = ['test-fixtures/lan-dhcp.pcap', 'test-fixtures/formats/lo-eth.pcap', 'test-fixtures/formats/any-sll2.pcap'];
+
+async function ingest(capture: string): Promise<string> {
+  const path = join(mkdtempSync(join(tmpdir(), 'auscult-api-')), 'inventory.db');
+  const store = new Store(path);
+  const pipeline = new Pipeline(store);
+  await readCaptureFile(capture, pipeline);
+  pipeline.finish();
+  store.close();
+  return path;
+}
+
+describe('API over a real ingest', () => {
+  it.each(CAPTURES.filter((c) => existsSync(c)))('%s: list and detail equal DeviceQuery', async (capture) => {
+    const db = openDatabase(await ingest(capture), { readonly: true });
+    const app = await buildApp({ db });
+    const query = new DeviceQuery(db);
+    const expected = [...query.all()];
+    expect(expected.length).toBeGreaterThan(0);
+
+    const r = await app.inject('/api/v1/devices?limit=1000');
+    expect(r.statusCode).toBe(200);
+    expect(r.json().items).toStrictEqual(expected);
+    for (const d of expected) {
+      expect((await app.inject(`/api/v1/devices/${d.id}`)).json()).toStrictEqual(query.get(d.id));
+      if (d.mac !== null) expect(r.json().items.filter((x: { mac: string }) => x.mac === d.mac)).toHaveLength(1);
+    }
+    await app.close();
+    db.close();
+  });
+});
+
+describe('API beside a running writer', () => {
+  it('sees what the writer commits, without blocking it', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'auscult-api-')), 'inventory.db');
+    const store = new Store(path);
+    store.macDeviceId('00:1b:21:00:00:01', 'GE Healthcare', false, Date.UTC(2024, 4, 1));
+    const db = openDatabase(path, { readonly: true });
+    const app = await buildApp({ db });
+    expect((await app.inject('/health')).json()).toMatchObject({ devices: 1 });
+
+    // A read transaction in progress on the API side must not stop the writer.
+    const reading = db.prepare('SELECT id FROM devices').iterate();
+    reading.next();
+    store.macDeviceId('00:1b:21:00:00:02', 'GE Healthcare', false, Date.UTC(2024, 4, 1));
+    reading.return?.();
+
+    const list = (await app.inject('/api/v1/devices')).json();
+    expect(list.items.map((d: { mac: string }) => d.mac)).toEqual(['00:1b:21:00:00:01', '00:1b:21:00:00:02']);
+    await app.close();
+    db.close();
+    store.close();
+  });
+});

@@ -1,0 +1,170 @@
+/**
+ * Device inventory routes: the list (filters, keyset pagination) and one device with its peers.
+ * Response objects are exactly those of DeviceQuery, the same the CLI prints with `--format json`.
+ */
+import { isIP, SocketAddress } from 'node:net';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type Database from 'better-sqlite3';
+import { Type } from 'typebox';
+import { ipVersionOf, macToString, parseMac } from '../../agent/decode/format.js';
+import { Device, DeviceDetail } from '../../agent/store/device-json.js';
+import { DeviceQuery, type DeviceFilter } from '../../agent/store/device-query.js';
+import { ApiError, ERROR_RESPONSES } from '../errors.js';
+
+export interface DevicesRoutesOptions {
+  /** Read-only database handle. */
+  db: Database.Database;
+}
+
+export const DEFAULT_PAGE_SIZE = 100;
+export const MAX_PAGE_SIZE = 1000;
+
+const DeviceListQuery = Type.Object(
+  {
+    limit: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE, description: 'devices per page' }),
+    ),
+    cursor: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 200,
+        description: 'next_cursor of the previous page, unchanged; give the same filters again',
+      }),
+    ),
+    mac: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 17,
+        description: 'exact MAC address: aa:bb:cc:dd:ee:ff, AA-BB-CC-DD-EE-FF or aabb.ccdd.eeff',
+      }),
+    ),
+    ip: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 45, description: 'devices that used this IPv4 or IPv6 address' }),
+    ),
+    vendor: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 200, description: 'case-insensitive substring of the MAC vendor' }),
+    ),
+    seen_since: Type.Optional(
+      Type.String({ format: 'date-time', description: 'devices last seen at or after this time (ISO 8601, with zone)' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+const DeviceList = Type.Object(
+  {
+    items: Type.Array(Device),
+    next_cursor: Type.Union([Type.String(), Type.Null()], { description: 'pass as cursor for the next page; null on the last page' }),
+    limit: Type.Integer({ description: 'page size used' }),
+  },
+  { description: 'One page of devices' },
+);
+
+const DeviceIdParams = Type.Object(
+  { id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'device id' }) },
+  { additionalProperties: false },
+);
+
+/** Opaque to clients; a small JSON object leaves room to add fields (e.g. a sort key) later. */
+export function encodeCursor(afterId: number): string {
+  return Buffer.from(JSON.stringify({ after: afterId }), 'utf8').toString('base64url');
+}
+
+/** The id a cursor continues after, or null when it is not one we issued. */
+export function decodeCursor(cursor: string): number | null {
+  if (!/^[A-Za-z0-9_-]+$/.test(cursor)) return null;
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    return null;
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
+  const after = (value as { after?: unknown }).after;
+  return typeof after === 'number' && Number.isSafeInteger(after) && after > 0 ? after : null;
+}
+
+/** aa:bb:cc:dd:ee:ff as stored, from the separators people type. */
+export function normaliseMac(text: string): string {
+  // parseMac alone ignores every separator; insist on one of the three usual layouts.
+  const layout = /^([0-9a-f]{2}([:-]?)[0-9a-f]{2}(\2[0-9a-f]{2}){4}|[0-9a-f]{4}\.[0-9a-f]{4}\.[0-9a-f]{4})$/i;
+  const mac = layout.test(text) ? parseMac(text) : NaN;
+  if (Number.isNaN(mac)) {
+    throw new ApiError(
+      400,
+      `query parameter 'mac' is not a MAC address: '${text}' (expected aa:bb:cc:dd:ee:ff, AA-BB-CC-DD-EE-FF or aabb.ccdd.eeff)`,
+    );
+  }
+  return macToString(mac);
+}
+
+/** The text form the store uses: dotted quad, or RFC 5952 (lower case, `::` compressed) for IPv6. */
+export function normaliseIp(text: string): string {
+  const version = ipVersionOf(text);
+  // ipVersionOf is a quick classifier; isIP rejects what it lets through (":::", "1::2::3").
+  if (version === 0 || isIP(text) !== version) {
+    throw new ApiError(400, `query parameter 'ip' is not an IPv4 or IPv6 address: '${text}'`);
+  }
+  return version === 4 ? text : new SocketAddress({ address: text, family: 'ipv6' }).address;
+}
+
+const devicesRoutes: FastifyPluginAsyncTypebox<DevicesRoutesOptions> = async (app, opts) => {
+  const query = new DeviceQuery(opts.db);
+
+  app.get(
+    '/devices',
+    {
+      schema: {
+        summary: 'List devices',
+        description:
+          'Devices in id order, filtered, one page at a time. Follow next_cursor (with the same filters) until it is null.',
+        tags: ['devices'],
+        querystring: DeviceListQuery,
+        response: { 200: DeviceList, ...ERROR_RESPONSES },
+      },
+    },
+    async (req) => {
+      const q = req.query;
+      const limit = q.limit ?? DEFAULT_PAGE_SIZE;
+      const filter: DeviceFilter = { limit };
+      if (q.cursor !== undefined) {
+        const afterId = decodeCursor(q.cursor);
+        if (afterId === null) {
+          throw new ApiError(400, 'invalid cursor: pass the next_cursor of a previous response unchanged');
+        }
+        filter.afterId = afterId;
+      }
+      if (q.mac !== undefined) filter.mac = normaliseMac(q.mac);
+      if (q.ip !== undefined) filter.ip = normaliseIp(q.ip);
+      if (q.vendor !== undefined) filter.vendor = q.vendor;
+      if (q.seen_since !== undefined) {
+        const ms = Date.parse(q.seen_since);
+        // The schema checked the format; a few valid forms (leap second 23:59:60) still do not parse.
+        if (Number.isNaN(ms)) throw new ApiError(400, `query parameter 'seen_since' is not a usable time: '${q.seen_since}'`);
+        filter.seenSinceMs = ms;
+      }
+      const { items, nextAfterId } = query.list(filter);
+      return { items, next_cursor: nextAfterId === null ? null : encodeCursor(nextAfterId), limit };
+    },
+  );
+
+  app.get(
+    '/devices/:id',
+    {
+      schema: {
+        summary: 'One device with its peers',
+        description: 'The device and every conversation partner, as client or server.',
+        tags: ['devices'],
+        params: DeviceIdParams,
+        response: { 200: DeviceDetail, ...ERROR_RESPONSES },
+      },
+    },
+    async (req) => {
+      const device = query.get(req.params.id);
+      if (device === null) throw new ApiError(404, `no device with id ${req.params.id}`);
+      return device;
+    },
+  );
+};
+
+export default devicesRoutes;
