@@ -56,10 +56,19 @@ export async function readCaptureFile(path: string, sink: FrameSink, opts: FileR
   }
   // Abort is polled between chunks rather than destroying the stream: a parse of one chunk is short.
   const signal = opts.signal;
+  // A pipe or FIFO may wait for data forever, and a stream cannot be destroyed while a read is blocked
+  // in the kernel: each wait races the abort signal instead.
+  let onAbort = (): void => undefined;
+  const aborted = new Promise<null>((resolve) => {
+    onAbort = () => resolve(null);
+    if (signal?.aborted) resolve(null);
+  });
+  signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    const first = await peek(raw).catch((err: unknown) => {
+    const first = await Promise.race([peek(raw), aborted]).catch((err: unknown) => {
       throw readError(path, err);
     });
+    if (first === null && signal?.aborted) throw new UserFacingError(`reading ${path} was interrupted before any data arrived`);
     if (first === null) throw emptyFile(path);
     const compressed = first.length >= 2 && first[0] === 0x1f && first[1] === 0x8b;
     const source: Readable = compressed ? pipeline(raw, createGunzip({ chunkSize: GUNZIP_CHUNK }), () => {}) : raw;
@@ -71,21 +80,29 @@ export async function readCaptureFile(path: string, sink: FrameSink, opts: FileR
         reader.warnings.push(`reading stopped early (aborted) after ${reader.frames} frames`);
         break;
       }
-      let next: IteratorResult<Buffer>;
+      let next: IteratorResult<Buffer> | null;
       try {
-        next = await iterator.next();
+        next = await Promise.race([iterator.next(), aborted]);
       } catch (err) {
+        if (signal?.aborted) {
+          reader.warnings.push(`reading stopped early (aborted) after ${reader.frames} frames`);
+          break;
+        }
         if (!compressed || !isZlibError(err)) throw readError(path, err);
         reader.gzipFailed(err as Error);
         break;
       }
-      if (next.done) break;
+      if (next === null || next.done) {
+        if (signal?.aborted) reader.warnings.push(`reading stopped early (aborted) after ${reader.frames} frames`);
+        break;
+      }
       reader.feed(next.value);
       opts.onProgress?.(raw.bytesRead, fileSize);
     }
     opts.onProgress?.(raw.bytesRead, fileSize);
     return reader.finish();
   } finally {
+    signal?.removeEventListener('abort', onAbort);
     raw.destroy();
   }
 }
@@ -146,6 +163,11 @@ function peek(stream: Readable): Promise<Buffer | null> {
     const done = (): void => {
       stream.off('readable', onReadable);
       stream.off('error', onError);
+      stream.off('close', onClose);
+    };
+    const onClose = (): void => {
+      done();
+      resolve(null);
     };
     const onReadable = (): void => {
       done();
@@ -159,6 +181,7 @@ function peek(stream: Readable): Promise<Buffer | null> {
     };
     stream.on('readable', onReadable);
     stream.on('error', onError);
+    stream.on('close', onClose);
   });
 }
 

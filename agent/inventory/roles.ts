@@ -24,8 +24,9 @@ export function transportName(proto: number): string {
 
 /**
  * The server side (0 A, 1 B). Proven by the handshake when seen (SYN+ACK sender, or the receiver of a
- * bare SYN); otherwise the first sender is the client, unless the ports say the capture started
- * mid-conversation (the first sender used a well-known port towards an ephemeral one).
+ * bare SYN); otherwise the ports decide when they can (a well-known port beats an unprivileged one,
+ * the lower of two well-known ports wins as with DHCP 67/68, a registered port beats an ephemeral
+ * one), and failing that the first sender is the client.
  */
 export function serverSide(t: FlowTable, f: number): number {
   if (t.synAckFrom[f] >= 0) return t.synAckFrom[f];
@@ -33,9 +34,14 @@ export function serverSide(t: FlowTable, f: number): number {
   const first = t.initiator[f];
   const proto = t.proto(f);
   if (proto === IpProto.TCP || proto === IpProto.UDP) {
-    const firstPort = t.port(f, first);
-    const otherPort = t.port(f, 1 - first);
-    if (firstPort < 1024 && otherPort >= 1024) return first;
+    const pa = t.port(f, 0);
+    const pb = t.port(f, 1);
+    if (pa !== pb) {
+      const lower = pa < pb ? 0 : 1;
+      const lo = Math.min(pa, pb);
+      const hi = Math.max(pa, pb);
+      if (lo < 1024 || (lo < EPHEMERAL_MIN && hi >= EPHEMERAL_MIN)) return lower;
+    }
   }
   return 1 - first;
 }

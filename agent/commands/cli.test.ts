@@ -1,0 +1,217 @@
+/**
+ * The `auscult` executable end to end (the built dist/ — `npm test` builds first), on captures recorded
+ * from real software.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DeviceQuery } from '../store/device-query.js';
+
+const root = join(import.meta.dirname, '..', '..');
+const cli = join(root, 'dist', 'agent', 'cli.js');
+const fixture = join(root, 'test-fixtures', 'lan-dhcp.pcap');
+let work: string;
+
+function run(args: string[], env: NodeJS.ProcessEnv = {}) {
+  const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env: { ...process.env, ...env, AUSCULT_LOG_LEVEL: 'warn' } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+beforeAll(() => {
+  if (!existsSync(cli)) throw new Error(`${cli} is missing: run \`npm run build\` (npm test does it)`);
+  work = mkdtempSync(join(tmpdir(), 'auscult-cli-'));
+});
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+describe('auscult read / devices', () => {
+  it('ingests a capture and prints a summary', () => {
+    const db = join(work, 'a.db');
+    const r = run(['read', fixture, '--db', db]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/read 1 file\(s\): [\d,]+ packets/);
+    expect(r.stdout).toMatch(/devices \d+ \| flows \d+ \| malformed 0/);
+    expect(r.stdout).toMatch(/packets\/s/);
+  });
+
+  it('prints devices as JSON: the objects the API returns', () => {
+    const db = join(work, 'a.db');
+    const r = run(['devices', '--db', db, '--format', 'json']);
+    expect(r.code, r.stderr).toBe(0);
+    const devices = JSON.parse(r.stdout) as Record<string, unknown>[];
+    expect(devices.length).toBeGreaterThan(2);
+    for (const d of devices) {
+      for (const key of ['id', 'mac', 'mac_vendor', 'ips', 'vlans', 'first_seen', 'last_seen', 'packets', 'bytes', 'services']) {
+        expect(d).toHaveProperty(key);
+      }
+      expect(d.first_seen).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    }
+    const handle = new Database(db, { readonly: true });
+    expect(devices).toEqual([...new DeviceQuery(handle).all()]);
+    handle.close();
+    // The dnsmasq host (HP OUI 3c:52:82) is bound to 10.20.0.10 by its own ARP packets.
+    const server = devices.find((d) => d.mac === '3c:52:82:0a:00:10') as { ips: { ip: string; sources: string[] }[]; mac_vendor: string };
+    expect(server.mac_vendor).toMatch(/Hewlett/i);
+    expect(server.ips).toContainEqual(expect.objectContaining({ ip: '10.20.0.10', sources: expect.arrayContaining(['arp']) }));
+  });
+
+  it('prints CSV and a table', () => {
+    const db = join(work, 'a.db');
+    const csv = run(['devices', '--db', db, '--format', 'csv']);
+    const lines = csv.stdout.trim().split('\n');
+    expect(lines[0]).toBe('id,mac,mac_vendor,kind,is_router,ips,vlans,first_seen,last_seen,packets,bytes,services');
+    const json = JSON.parse(run(['devices', '--db', db, '--format', 'json']).stdout) as unknown[];
+    expect(lines).toHaveLength(json.length + 1);
+    const table = run(['devices', '--db', db]);
+    expect(table.stdout).toMatch(/^ID\s+MAC\s+VENDOR/);
+    expect(table.stdout).toMatch(new RegExp(`${json.length} device\\(s\\)`));
+  });
+
+  it('merges a second ingest of the same capture into the same devices', () => {
+    const db = join(work, 'merge.db');
+    run(['read', fixture, '--db', db]);
+    const once = JSON.parse(run(['devices', '--db', db, '--format', 'json']).stdout) as { id: number; mac: string; packets: number }[];
+    run(['read', fixture, fixture, '--db', db]);
+    const thrice = JSON.parse(run(['devices', '--db', db, '--format', 'json']).stdout) as typeof once;
+    expect(thrice.map((d) => [d.id, d.mac])).toEqual(once.map((d) => [d.id, d.mac]));
+    for (let i = 0; i < once.length; i++) expect(thrice[i].packets).toBe(once[i].packets * 3);
+  });
+
+  it('uses AUSCULT_DB when --db is not given', () => {
+    const db = join(work, 'env.db');
+    expect(run(['read', fixture], { AUSCULT_DB: db }).code).toBe(0);
+    expect(existsSync(db)).toBe(true);
+  });
+
+  it('filters devices by vendor, MAC and IP', () => {
+    const db = join(work, 'a.db');
+    const byVendor = JSON.parse(run(['devices', '--db', db, '--format', 'json', '--vendor', 'hewlett']).stdout) as { mac: string }[];
+    expect(byVendor.map((d) => d.mac)).toEqual(['3c:52:82:0a:00:10']);
+    const byMac = JSON.parse(run(['devices', '--db', db, '--format', 'json', '--mac', '3C-52-82-0A-00-10']).stdout) as unknown[];
+    expect(byMac).toEqual(byVendor.length ? [expect.objectContaining({ mac: '3c:52:82:0a:00:10' })] : []);
+    const byIp = JSON.parse(run(['devices', '--db', db, '--format', 'json', '--ip', '10.20.0.10']).stdout) as { mac: string }[];
+    expect(byIp.map((d) => d.mac)).toContain('3c:52:82:0a:00:10');
+  });
+});
+
+describe('clear one-line errors with the fix', () => {
+  it('missing file', () => {
+    const r = run(['read', join(work, 'nope.pcap'), '--db', join(work, 'e.db')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toMatch(/^auscult: cannot read .*nope\.pcap: no such file \(check the path\)$/);
+  });
+
+  it('not a capture', () => {
+    const txt = join(work, 'notes.txt');
+    writeFileSync(txt, 'these are not packets\n');
+    const r = run(['read', txt, '--db', join(work, 'e.db')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/is not a pcap or pcapng capture/);
+    expect(r.stderr).toMatch(/editcap/);
+  });
+
+  it('no database yet', () => {
+    const r = run(['devices', '--db', join(work, 'none.db')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/no database at .*none\.db: ingest a capture first/);
+  });
+
+  it('unknown interface, listing the ones there are', () => {
+    const r = run(['capture', '--interface', 'nosuch0', '--db', join(work, 'e.db')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/nosuch0/);
+    expect(r.stderr).toMatch(/\blo\b/);
+  });
+
+  it('bad flag values', () => {
+    const r = run(['devices', '--format', 'xml']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/xml/);
+    expect(run(['devices', '--mac', 'zz:zz', '--db', join(work, 'a.db')]).stderr).toMatch(/not a MAC address/);
+  });
+});
+
+describe('stopping and killing leave a consistent database', () => {
+  /**
+   * `auscult read` on a FIFO fed by this test: the capture never ends until we say so, so the signal
+   * always arrives mid-read, whatever the speed of the machine.
+   */
+  async function readFromFifo(name: string, flushEvery: number) {
+    const fifo = join(work, `${name}.fifo`);
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+    const db = join(work, `${name}.db`);
+    const child = spawn(process.execPath, [cli, 'read', fifo, '--db', db, '--flush-every', String(flushEvery)], {
+      stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, AUSCULT_LOG_LEVEL: 'warn' },
+    });
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((r) =>
+      child.on('exit', (code, signal) => r({ code, signal, at: Date.now() })));
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const fd = openSync(fifo, 'w'); // returns once the child opened the FIFO for reading
+    const src = readFileSync(fixture);
+    writeSync(fd, src);
+    for (let i = 0; i < 20; i++) writeSync(fd, src.subarray(24));
+    return { child, exited, fd, db, output: () => out };
+  }
+
+  async function waitFor(check: () => boolean, ms: number): Promise<void> {
+    const until = Date.now() + ms;
+    while (!check()) {
+      if (Date.now() > until) throw new Error('condition not met in time');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  function devicesIn(db: string): number {
+    try {
+      const h = new Database(db, { readonly: true });
+      try {
+        return (h.prepare('SELECT count(*) AS n FROM devices').get() as { n: number }).n;
+      } finally {
+        h.close();
+      }
+    } catch {
+      return 0;
+    }
+  }
+
+  it('SIGINT stops a read within two seconds, flushes and records it as interrupted', async () => {
+    const r = await readFromFifo('sigint', 1000);
+    await waitFor(() => devicesIn(r.db) > 0, 10_000);
+    const sent = Date.now();
+    r.child.kill('SIGINT');
+    // As with Ctrl-C on `tcpdump -w - | auscult read /dev/stdin`, the writer stops too.
+    await new Promise((res) => setTimeout(res, 100));
+    closeSync(r.fd);
+    const { code, at } = await r.exited;
+    expect(at - sent).toBeLessThan(2000);
+    expect(code).toBe(0);
+    expect(r.output()).toMatch(/^interrupted after 1 file/);
+    const h = new Database(r.db, { readonly: true });
+    const ingest = h.prepare('SELECT status, frames FROM ingests').get() as { status: string; frames: number };
+    expect(ingest.status).toBe('interrupted');
+    expect(ingest.frames).toBeGreaterThan(1000);
+    expect(h.pragma('integrity_check', { simple: true })).toBe('ok');
+    h.close();
+  });
+
+  it('SIGKILL in the middle of an ingest leaves a database that passes integrity checks', async () => {
+    const r = await readFromFifo('sigkill', 1000);
+    await waitFor(() => devicesIn(r.db) > 0, 10_000);
+    r.child.kill('SIGKILL');
+    const { signal } = await r.exited;
+    closeSync(r.fd);
+    expect(signal).toBe('SIGKILL');
+    const h = new Database(r.db);
+    expect(h.pragma('integrity_check', { simple: true })).toBe('ok');
+    expect(h.pragma('foreign_key_check')).toEqual([]);
+    const devices = [...new DeviceQuery(h).all()];
+    expect(devices.length).toBeGreaterThan(0);
+    expect(devices.every((d) => d.packets > 0 && d.ips.every((a) => a.first_seen <= a.last_seen))).toBe(true);
+    // The killed run is visible as such: its ingest row never finished.
+    expect((h.prepare('SELECT status FROM ingests').get() as { status: string }).status).toBe('running');
+    h.close();
+  });
+});
