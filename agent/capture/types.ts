@@ -8,6 +8,10 @@
 
 /** libpcap LINKTYPE_* values we decode (https://www.tcpdump.org/linktypes.html). */
 export const LinkType = {
+  /** LINKTYPE_NULL: BSD loopback, 4-byte address family in the writer's byte order. */
+  NULL: 0,
+  /** LINKTYPE_LOOP: OpenBSD loopback, 4-byte address family in network byte order. */
+  LOOP: 108,
   /** LINKTYPE_ETHERNET: IEEE 802.3 Ethernet. */
   ETHERNET: 1,
   /** LINKTYPE_RAW: raw IPv4 or IPv6, version from the first nibble. */

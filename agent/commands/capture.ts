@@ -6,6 +6,7 @@ import { openLiveCapture, type LiveCaptureOptions } from '../capture/live-source
 import type { Logger } from '../log.js';
 import { Pipeline, type PipelineOptions, type PipelineSummary } from '../pipeline.js';
 import { Store } from '../store/store.js';
+import { thousands } from '../config.js';
 
 export interface CaptureOptions extends LiveCaptureOptions, PipelineOptions {
   db: string;
@@ -80,7 +81,7 @@ export async function captureLive(opts: CaptureOptions): Promise<CaptureSummary>
 }
 
 export function formatCaptureSummary(s: CaptureSummary): string {
-  const n = (x: number) => Math.round(x).toLocaleString('en');
+  const n = thousands;
   return [
     `captured on ${s.interface}: ${n(s.frames)} packets in ${(s.elapsedMs / 1000).toFixed(1)} s`,
     `devices ${n(s.devices)} | flows ${n(s.flows)} | malformed ${n(s.malformed)} | unsupported ${n(s.unsupported)}`,

@@ -4,6 +4,7 @@
 import { openDatabase } from '../store/store.js';
 import { DeviceQuery, type DeviceFilter } from '../store/device-query.js';
 import type { Device } from '../store/device-json.js';
+import { thousands } from '../config.js';
 
 export type DeviceFormat = 'table' | 'json' | 'csv';
 
@@ -56,7 +57,7 @@ function toTable(devices: Device[]): string {
     cut(ips(d).join(' ') || '-', 40),
     d.vlans.join(' ') || '-',
     d.last_seen.replace('T', ' ').replace(/\.\d+Z$/, 'Z'),
-    d.packets.toLocaleString('en'),
+    thousands(d.packets),
     cut(services(d).join(' ') || '-', 40),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));

@@ -9,6 +9,7 @@ import { readCaptureFile, type FileReadResult } from '../capture/file-source.js'
 import type { Logger } from '../log.js';
 import { Pipeline, type PipelineOptions, type PipelineSummary } from '../pipeline.js';
 import { Store } from '../store/store.js';
+import { thousands } from '../config.js';
 
 export interface ReadOptions extends PipelineOptions {
   db: string;
@@ -51,8 +52,8 @@ export async function readFiles(paths: string[], opts: ReadOptions): Promise<Rea
                 lastUpdate = now;
                 const secs = Number(process.hrtime.bigint() - started) / 1e9;
                 bar.update(doneBytes + read, {
-                  packets: pipeline.counters.frames.toLocaleString('en'),
-                  rate: Math.round(pipeline.counters.frames / Math.max(secs, 1e-3)).toLocaleString('en'),
+                  packets: thousands(pipeline.counters.frames),
+                  rate: thousands(pipeline.counters.frames / Math.max(secs, 1e-3)),
                   mb: ((doneBytes + read) / 1e6).toFixed(1),
                 });
               }
@@ -125,7 +126,7 @@ function newBar(total: number): cliProgress.SingleBar {
 
 /** The end-of-run summary as a few readable lines. */
 export function formatReadSummary(s: ReadSummary): string {
-  const n = (x: number) => Math.round(x).toLocaleString('en');
+  const n = thousands;
   const malformed = Object.entries(s.malformedByReason).map(([k, v]) => `${k} ${n(v)}`).join(', ');
   const lines = [
     `${s.interrupted ? 'interrupted after' : 'read'} ${s.files.length} file(s): ${n(s.frames)} packets, ${(s.wireBytes / 1e6).toFixed(1)} MB`,

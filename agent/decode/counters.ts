@@ -21,6 +21,7 @@ export const Malformed = {
   TRUNCATED_UDP: 15,
   BAD_UDP_LENGTH: 16,
   TRUNCATED_ICMP: 17,
+  TRUNCATED_LOOPBACK: 18,
 } as const;
 export type MalformedReason = (typeof Malformed)[keyof typeof Malformed];
 

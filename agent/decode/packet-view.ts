@@ -132,6 +132,9 @@ export class PacketView {
       case LinkType.RAW_BSD12:
       case LinkType.RAW_BSD14:
         return this.rawIp(offset);
+      case LinkType.NULL:
+      case LinkType.LOOP:
+        return this.loopback(offset);
       case LinkType.IPV4:
         return this.ipv4(offset);
       case LinkType.IPV6:
@@ -213,6 +216,12 @@ export class PacketView {
     this.vlanOuter = ((b[off] << 8) | b[off + 1]) & 0x0fff;
     this.vlanCount = 1;
     return this.etherPayload(off + 2);
+  }
+
+  /** BSD loopback: a 4-byte address family (either byte order), then IP; the version nibble decides. */
+  private loopback(off: number): number {
+    if (this.end - off < 4) return this.fail(Malformed.TRUNCATED_LOOPBACK);
+    return this.rawIp(off + 4);
   }
 
   private rawIp(off: number): number {

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { packageRoot } from '../config.js';
+import { packageRoot, thousands } from '../config.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const LARGE_MIN_PACKETS = 1_500_000;
@@ -125,8 +125,8 @@ function report(rows: Row[]): void {
     const pps = r.packets / r.m.wallS;
     const ratio = pps / (ndpi.packets / ndpi.m.wallS);
     out.push(
-      `| ${r.file} | ${r.tool} | ${r.packets.toLocaleString('en')} | ${r.sizeMb.toFixed(1)} | ${r.m.wallS.toFixed(2)} | ` +
-        `${Math.round(pps).toLocaleString('en')} | ${(r.sizeMb / r.m.wallS).toFixed(1)} | ${r.m.peakRssMb.toFixed(0)} | ${ratio.toFixed(2)}x |`,
+      `| ${r.file} | ${r.tool} | ${thousands(r.packets)} | ${r.sizeMb.toFixed(1)} | ${r.m.wallS.toFixed(2)} | ` +
+        `${thousands(pps)} | ${(r.sizeMb / r.m.wallS).toFixed(1)} | ${r.m.peakRssMb.toFixed(0)} | ${ratio.toFixed(2)}x |`,
     );
   }
   const ours = rows.filter((r) => r.tool === 'auscult read');
@@ -135,8 +135,8 @@ function report(rows: Row[]): void {
   const smallMaxRss = Math.max(...ours.slice(0, -1).map((r) => r.m.peakRssMb));
   const verdict = [
     '',
-    `large file: auscult ${Math.round(large.packets / large.m.wallS).toLocaleString('en')} packets/s vs ndpiReader ` +
-      `${Math.round(largeNdpi.packets / largeNdpi.m.wallS).toLocaleString('en')} packets/s: ` +
+    `large file: auscult ${thousands(large.packets / large.m.wallS)} packets/s vs ndpiReader ` +
+      `${thousands(largeNdpi.packets / largeNdpi.m.wallS)} packets/s: ` +
       `${large.m.wallS <= largeNdpi.m.wallS ? 'target met' : 'TARGET MISSED'}`,
     `peak RSS on the large file ${large.m.peakRssMb.toFixed(0)} MB (target < 300 MB: ${large.m.peakRssMb < 300 ? 'met' : 'MISSED'}); ` +
       `largest on a single bench file ${smallMaxRss.toFixed(0)} MB (flat in file size: ${large.m.peakRssMb < smallMaxRss * 1.5 ? 'yes' : 'NO'})`,
