@@ -1,0 +1,66 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
+import { UserFacingError } from '../capture/types.js';
+import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
+import { openDatabase, Store } from './store.js';
+
+const work = mkdtempSync(join(tmpdir(), 'auscult-store-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+describe('Store', () => {
+  it('creates the schema at the latest version, in WAL mode', () => {
+    const path = join(work, 'new.db');
+    const store = new Store(path);
+    expect(store.db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    expect(store.db.pragma('journal_mode', { simple: true })).toBe('wal');
+    const tables = store.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all();
+    expect(tables).toEqual(['device_ips', 'device_vlans', 'devices', 'edges', 'ingests', 'services']);
+    store.close();
+  });
+
+  it('applies only the migrations a database lacks, and reopening changes nothing', () => {
+    const path = join(work, 'again.db');
+    new Store(path).close();
+    const store = new Store(path);
+    expect(store.db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
+    store.close();
+  });
+
+  it('refuses a database written by a newer auscult, with the fix', () => {
+    const path = join(work, 'future.db');
+    const db = new Database(path);
+    db.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
+    db.close();
+    expect(() => new Store(path)).toThrow(UserFacingError);
+    expect(() => new Store(path)).toThrow(/newer than this auscult knows.*upgrade auscult/);
+    expect(() => openDatabase(path, { readonly: true })).toThrow(/upgrade auscult/);
+  });
+
+  it('opens read-only handles only on existing databases', () => {
+    expect(() => openDatabase(join(work, 'missing.db'), { readonly: true })).toThrow(/no database at .*ingest a capture first/);
+  });
+
+  it('moves traffic-only addresses off a router into devices of their own, keeping its bound ones', () => {
+    const store = new Store(join(work, 'router.db'));
+    const t = (n: number) => ({ packetsSent: n, bytesSent: n * 100, packetsReceived: 0, bytesReceived: 0, firstSeenMs: 1000, lastSeenMs: 2000 });
+    const id = store.macDeviceId('00:1a:a1:0a:00:01', 'Cisco Systems, Inc', false, 1000);
+    store.upsertAddress(id, '10.20.0.1', 4, { arp: true, traffic: true }, t(5));
+    store.addTraffic(id, t(5));
+    for (const ip of ['198.51.100.10', '198.51.100.20']) {
+      store.upsertAddress(id, ip, 4, { traffic: true }, t(10));
+      store.addTraffic(id, t(10));
+    }
+    store.markRouter(id);
+    const rows = store.db.prepare('SELECT d.id, d.mac, d.routed_ip, d.is_router, d.packets_sent FROM devices d ORDER BY id').all();
+    expect(rows).toEqual([
+      { id, mac: '00:1a:a1:0a:00:01', routed_ip: null, is_router: 1, packets_sent: 5 },
+      { id: id + 1, mac: null, routed_ip: '198.51.100.10', is_router: 0, packets_sent: 10 },
+      { id: id + 2, mac: null, routed_ip: '198.51.100.20', is_router: 0, packets_sent: 10 },
+    ]);
+    expect(store.db.prepare('SELECT ip FROM device_ips WHERE device_id = ?').pluck().all(id)).toEqual(['10.20.0.1']);
+    store.close();
+  });
+});
