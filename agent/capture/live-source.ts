@@ -79,7 +79,7 @@ interface NativeSession {
 
 /** The binding names link types with strings; the decoder wants LINKTYPE_* numbers. */
 const LINK_TYPE_BY_NAME: Record<string, number> = {
-  LINKTYPE_NULL: 0,
+  LINKTYPE_NULL: LinkType.NULL,
   LINKTYPE_ETHERNET: LinkType.ETHERNET,
   LINKTYPE_RAW: LinkType.RAW,
   LINKTYPE_LINUX_SLL: LinkType.LINUX_SLL,
@@ -91,7 +91,7 @@ const DECODABLE_LINK_TYPES = new Set<number>(Object.values(LinkType));
 const FIX_PERMISSION =
   'run auscult as root, or grant node the capture capabilities: ' +
   'sudo setcap cap_net_raw,cap_net_admin=eip $(readlink -f $(which node))';
-const FIX_BINDING = 'install libpcap (sudo apt-get install libpcap-dev) then run: npm rebuild pcap';
+const FIX_BINDING = 'install libpcap (sudo apt-get install libpcap-dev), then run npm ci again (it builds and patches the pcap binding)';
 
 let binding: PcapBinding | undefined;
 
@@ -150,7 +150,7 @@ export function openLiveCapture(opts: LiveCaptureOptions, sink: FrameSink): Live
 
   session.read_callback = () => { session.dispatch(frameBuf, header); };
   session.start_polling();
-  // Frames that arrived before polling started would otherwise wait for the next wakeup.
+  // One read right away, as pcap.js does, for frames already waiting when polling starts.
   process.nextTick(session.read_callback);
 
   let closed = false;

@@ -41,6 +41,9 @@ export class FlowTable {
   /** Packets and wire bytes sent by side A (index 2f) and side B (2f+1). */
   readonly packets: Float64Array;
   readonly bytes: Float64Array;
+  /** First and last packet time of each side, same layout. */
+  readonly sideFirstTs: Float64Array;
+  readonly sideLastTs: Float64Array;
   /** Packets and bytes already reported to the listener, same layout. */
   readonly reportedPackets: Float64Array;
   readonly reportedBytes: Float64Array;
@@ -92,6 +95,8 @@ export class FlowTable {
     this.lastTs = new Float64Array(max);
     this.packets = new Float64Array(max * 2);
     this.bytes = new Float64Array(max * 2);
+    this.sideFirstTs = new Float64Array(max * 2);
+    this.sideLastTs = new Float64Array(max * 2);
     this.reportedPackets = new Float64Array(max * 2);
     this.reportedBytes = new Float64Array(max * 2);
     this.tcpFlags = new Uint8Array(max * 2);
@@ -167,19 +172,33 @@ export class FlowTable {
     h ^= h >>> 13;
 
     const ts = v.tsMicros;
+    const mac = v.srcMacOff >= 0 ? macAt(b, v.srcMacOff) : 0;
     let f = this.find(h);
-    if (f >= 0 && proto === IpProto.TCP && (v.tcpFlags & (TCP_SYN | TCP_ACK)) === TCP_SYN) {
-      // A new SYN on a flow that already closed is a new connection reusing the ports.
-      const fl = this.tcpFlags[2 * f] | this.tcpFlags[2 * f + 1];
-      if ((fl & (TCP_FIN | TCP_RST)) !== 0) {
+    if (f >= 0) {
+      const known = this.macs[2 * f + dir];
+      if (known !== 0 && mac !== 0 && known !== mac) {
+        // The address moved to another NIC (a DHCP reassignment): a new conversation, so that the
+        // traffic is attributed to the device that sent it.
         this.end(f);
         f = -1;
+      } else if (proto === IpProto.TCP && (v.tcpFlags & (TCP_SYN | TCP_ACK)) === TCP_SYN) {
+        // A new SYN on a flow that already closed is a new connection reusing the ports.
+        const fl = this.tcpFlags[2 * f] | this.tcpFlags[2 * f + 1];
+        if ((fl & (TCP_FIN | TCP_RST)) !== 0) {
+          this.end(f);
+          f = -1;
+        }
       }
     }
     if (f < 0) f = this.insert(h, ts, v, dir);
     else this.touch(f);
 
     const i = 2 * f + dir;
+    if (this.packets[i] === 0) {
+      this.sideFirstTs[i] = ts;
+      this.macs[i] = mac;
+    }
+    this.sideLastTs[i] = ts;
     this.packets[i] += 1;
     this.bytes[i] += v.wireLen;
     this.lastTs[f] = ts;
@@ -190,7 +209,6 @@ export class FlowTable {
       if ((flags & (TCP_SYN | TCP_ACK)) === (TCP_SYN | TCP_ACK)) this.synAckFrom[f] = dir;
       else if ((flags & (TCP_SYN | TCP_ACK)) === TCP_SYN) this.synFrom[f] = dir;
     }
-    if (this.macs[i] === 0 && v.srcMacOff >= 0) this.macs[i] = macAt(b, v.srcMacOff);
 
     if (ts - this.lastExpiryCheck > 1_000_000) {
       this.lastExpiryCheck = ts;

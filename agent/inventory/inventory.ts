@@ -100,8 +100,10 @@ export class Inventory implements FlowListener {
     const kb = t.addrAt(f, 1);
     const unicastA = !isNonUnicastIp(t.keys, ka);
     const unicastB = !isNonUnicastIp(t.keys, kb);
-    if (dPa > 0) this.addEndpoint(t.macs[a], unicastA ? ka : -1, t.keys, vlan, dPa, dBa, dPb, dBb, firstMs, lastMs);
-    if (dPb > 0) this.addEndpoint(t.macs[b], unicastB ? kb : -1, t.keys, vlan, dPb, dBb, dPa, dBa, firstMs, lastMs);
+    // Each side's own first/last packet: a reply or a late joiner is not seen before it spoke.
+    const ms = (us: number) => Math.floor(us / 1000);
+    if (dPa > 0) this.addEndpoint(t.macs[a], unicastA ? ka : -1, t.keys, vlan, dPa, dBa, dPb, dBb, ms(t.sideFirstTs[a]), ms(t.sideLastTs[a]));
+    if (dPb > 0) this.addEndpoint(t.macs[b], unicastB ? kb : -1, t.keys, vlan, dPb, dBb, dPa, dBa, ms(t.sideFirstTs[b]), ms(t.sideLastTs[b]));
     if (!unicastA || !unicastB || t.toGroup[f] === 1) return;
 
     const server = serverSide(t, f);
