@@ -2,7 +2,7 @@
  * The `auscult` command line (entry point: `agent/cli.ts`). Each command is a thin wrapper around a
  * module in `agent/commands/`; user errors print one line with the fix and exit non-zero.
  */
-import { readdirSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { captureLive, formatCaptureSummary } from './capture.js';
@@ -14,6 +14,9 @@ import { parseMac, macToString, ipVersionOf } from '../decode/format.js';
 import { createLogger, type Logger } from '../log.js';
 
 const VERSION = '0.1.0';
+
+/** The bundled captures `demo` (npm start) ingests: one LAN seen from several angles (see test-fixtures/README.md). */
+const DEMO_CAPTURES = ['lan-dhcp.pcap', 'lan-http.pcap', 'routed.pcap', 'vlan.pcap', 'ipv6.pcap'];
 
 function int(name: string, min: number, max: number) {
   return (value: string): number => {
@@ -66,7 +69,7 @@ async function serveUntilStopped(db: string, host: string, port: number, log: Lo
   const { startServer } = await import('../../api/server.js');
   const server = await startServer({ dbPath: db, host, port, logger: log });
   log.info({ url: server.url }, 'API listening');
-  process.stderr.write(`auscult API at ${server.url}/api/v1/devices\n  try: curl -s ${server.url}/api/v1/devices?limit=5\n`);
+  process.stderr.write(`auscult API at ${server.url}/api/v1/devices\n  try: curl -s '${server.url}/api/v1/devices?limit=5'\n`);
   await new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
   await server.close();
 }
@@ -160,7 +163,7 @@ export function buildCli(): Command {
       const log = createLogger();
       const signal = stopSignal(log);
       const dir = join(packageRoot(), 'test-fixtures');
-      const files = readdirSync(dir).filter((f) => /\.pcap(ng)?(\.gz)?$/.test(f)).sort().map((f) => join(dir, f));
+      const files = DEMO_CAPTURES.map((f) => join(dir, f));
       for (const suffix of ['', '-wal', '-shm']) rmSync(o.db + suffix, { force: true });
       const summary = await readFiles(files, { db: o.db, log, signal, progress: false });
       process.stderr.write(formatReadSummary(summary) + '\n');

@@ -26,13 +26,20 @@ export function compareOuiKeys(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** Binary search over the lines of the registry text. */
-export function textRegistry(text: string): Registry {
-  const first = text.indexOf('\n') + 1;
-  const end = text.lastIndexOf('\n}') + 1;
+const NL = 0x0a;
+const QUOTE = 0x22;
+
+/**
+ * Binary search over the lines of the registry, kept as raw bytes: keys are ASCII, and only the
+ * entries found are decoded (as UTF-8), which spares decoding 5.6 MB at start-up.
+ */
+export function textRegistry(text: string | Buffer): Registry {
+  const buf = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
+  const first = buf.indexOf(NL) + 1;
+  const end = buf.lastIndexOf('\n}') + 1;
   const keyAt = (lineStart: number): string => {
-    const q1 = text.indexOf('"', lineStart);
-    return text.slice(q1 + 1, text.indexOf('"', q1 + 1));
+    const q1 = buf.indexOf(QUOTE, lineStart);
+    return buf.toString('latin1', q1 + 1, buf.indexOf(QUOTE, q1 + 1));
   };
   return {
     get(prefix) {
@@ -40,15 +47,15 @@ export function textRegistry(text: string): Registry {
       let hi = end;
       while (lo < hi) {
         const mid = (lo + hi) >>> 1;
-        let s = text.lastIndexOf('\n', mid - 1) + 1;
+        let s = mid === 0 ? 0 : buf.lastIndexOf(NL, mid - 1) + 1;
         if (s < lo) s = lo;
         const c = compareOuiKeys(keyAt(s), prefix);
         if (c === 0) {
-          const colon = text.indexOf('": ', s) + 3;
-          const eol = text.indexOf('\n', colon);
-          return JSON.parse(text.slice(colon, eol).replace(/,$/, '')) as string;
+          const colon = buf.indexOf('": ', s) + 3;
+          const eol = buf.indexOf(NL, colon);
+          return JSON.parse(buf.toString('utf8', colon, eol).replace(/,$/, '')) as string;
         }
-        if (c < 0) lo = text.indexOf('\n', s) + 1;
+        if (c < 0) lo = buf.indexOf(NL, s) + 1;
         else hi = s;
       }
       return undefined;
@@ -59,7 +66,7 @@ export function textRegistry(text: string): Registry {
 function load(): Registry {
   if (!registry) {
     const require = createRequire(import.meta.url);
-    registry = textRegistry(readFileSync(require.resolve('oui-data'), 'utf8'));
+    registry = textRegistry(readFileSync(require.resolve('oui-data')));
   }
   return registry;
 }
