@@ -4,7 +4,7 @@
  * and IPv6 disabled, so the kernel never transmits on it and its tx counter proves auscult did not.
  * Needs root and `ip netns`; skipped with a printed reason otherwise.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,13 +13,10 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { createVethLab, netnsUnavailable, sh, type VethLab } from '../testing/netns.js';
 import { openLiveCapture } from './live-source.js';
 import { LinkType, UserFacingError } from './types.js';
 
-const NS = `auscult-lt${process.pid}`;
-// IFNAMSIZ is 16: "al" + up to 7 pid digits + suffix stays well under it.
-const CAPTURE_IF = `al${process.pid}c`;
-const PEER_IF = `al${process.pid}p`;
 const PEER_IP = '198.18.77.1';
 /** Nobody answers: the peer keeps broadcasting ARP requests for it. */
 const UNRESOLVED_IP = '198.18.77.2';
@@ -27,37 +24,15 @@ const UNRESOLVED_IP = '198.18.77.2';
 const STATIC_IP = '198.18.77.3';
 const STATIC_MAC = '02:00:5e:00:77:03';
 
-function run(cmd: string, args: string[]): string {
-  return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-}
-
-function tryRun(cmd: string, args: string[]): void {
-  try { run(cmd, args); } catch { /* already gone */ }
-}
-
-function whySkip(): string | undefined {
-  if (process.platform !== 'linux') return 'live capture tests need Linux network namespaces';
-  if (process.getuid?.() !== 0) return 'live capture tests need root (packet sockets, network namespaces)';
-  const probe = `auscult-probe${process.pid}`;
-  try {
-    run('ip', ['netns', 'add', probe]);
-    run('ip', ['netns', 'del', probe]);
-  } catch (err) {
-    return `\`ip netns\` is unavailable (${(err as Error).message.split('\n')[0]})`;
-  }
-  return undefined;
-}
-
-const skipReason = whySkip();
+const skipReason = netnsUnavailable();
 if (skipReason !== undefined) console.warn(`live-source tests skipped: ${skipReason}`);
 
-function txPackets(): number {
-  return Number(readFileSync(`/sys/class/net/${CAPTURE_IF}/statistics/tx_packets`, 'utf8'));
-}
+let lab: VethLab;
+const txPackets = (): number => lab.txPackets();
 
 /** Starts `ping` inside the namespace; the caller kills it. */
 function pingFromPeer(target: string, intervalS: string): ChildProcess {
-  return spawn('ip', ['netns', 'exec', NS, 'ping', '-q', '-i', intervalS, target], { stdio: 'ignore' });
+  return lab.spawnInNs('ping', ['-q', '-i', intervalS, target]);
 }
 
 async function stop(child: ChildProcess): Promise<void> {
@@ -78,18 +53,8 @@ describe.skipIf(skipReason !== undefined)('openLiveCapture on a veth fed from a 
   let jsDir = '';
 
   beforeAll(() => {
-    tryRun('ip', ['link', 'del', CAPTURE_IF]);
-    tryRun('ip', ['netns', 'del', NS]);
-    run('ip', ['netns', 'add', NS]);
-    run('ip', ['link', 'add', CAPTURE_IF, 'type', 'veth', 'peer', 'name', PEER_IF]);
-    run('ip', ['link', 'set', PEER_IF, 'netns', NS]);
-    // Before the link comes up, or the kernel sends IPv6 router solicitations and MLD reports.
-    run('sysctl', ['-qw', `net.ipv6.conf.${CAPTURE_IF}.disable_ipv6=1`]);
-    run('ip', ['link', 'set', CAPTURE_IF, 'up']);
-    const inNs = (...args: string[]): string => run('ip', ['netns', 'exec', NS, ...args]);
-    inNs('ip', 'link', 'set', PEER_IF, 'up');
-    inNs('ip', 'addr', 'add', `${PEER_IP}/24`, 'dev', PEER_IF);
-    inNs('ip', 'neigh', 'replace', STATIC_IP, 'lladdr', STATIC_MAC, 'dev', PEER_IF);
+    lab = createVethLab('lt', PEER_IP, '00:09:fb:77:00:01');
+    sh('ip', ['netns', 'exec', lab.ns, 'ip', 'neigh', 'replace', STATIC_IP, 'lladdr', STATIC_MAC, 'dev', lab.peerIf]);
 
     // The shutdown test runs live-source in a child process, which needs JavaScript.
     jsDir = mkdtempSync(join(tmpdir(), 'auscult-live-'));
@@ -103,8 +68,7 @@ describe.skipIf(skipReason !== undefined)('openLiveCapture on a veth fed from a 
   });
 
   afterAll(() => {
-    tryRun('ip', ['link', 'del', CAPTURE_IF]); // removes the peer too
-    tryRun('ip', ['netns', 'del', NS]);
+    lab?.destroy();
     if (jsDir !== '') rmSync(jsDir, { recursive: true, force: true });
   });
 
@@ -112,7 +76,7 @@ describe.skipIf(skipReason !== undefined)('openLiveCapture on a veth fed from a 
     const frames: { caplen: number; wireLen: number; tsMicros: number; linkType: number; etherType: number }[] = [];
     const txBefore = txPackets();
     const startMicros = Date.now() * 1000;
-    const capture = openLiveCapture({ interface: CAPTURE_IF }, {
+    const capture = openLiveCapture({ interface: lab.captureIf }, {
       frame(bytes, offset, caplen, wireLen, tsMicros, linkType) {
         frames.push({ caplen, wireLen, tsMicros, linkType, etherType: bytes.readUInt16BE(offset + 12) });
       },
@@ -157,7 +121,7 @@ describe.skipIf(skipReason !== undefined)('openLiveCapture on a veth fed from a 
   });
 
   it('reports a bad BPF filter with libpcap\'s message', () => {
-    const open = (): unknown => openLiveCapture({ interface: CAPTURE_IF, filter: 'tcp port' }, { frame() {} });
+    const open = (): unknown => openLiveCapture({ interface: lab.captureIf, filter: 'tcp port' }, { frame() {} });
     expect(open).toThrow(/bad capture filter "tcp port": .*syntax error/);
   });
 
@@ -168,7 +132,7 @@ describe.skipIf(skipReason !== undefined)('openLiveCapture on a veth fed from a 
   async function exitDelayAfterSigint(filter: string, limitMs: number): Promise<number> {
     const script = `
       import { openLiveCapture } from ${JSON.stringify(pathToFileURL(join(jsDir, 'live-source.js')).href)};
-      const capture = openLiveCapture({ interface: ${JSON.stringify(CAPTURE_IF)}, filter: ${JSON.stringify(filter)} }, { frame() {} });
+      const capture = openLiveCapture({ interface: ${JSON.stringify(lab.captureIf)}, filter: ${JSON.stringify(filter)} }, { frame() {} });
       process.on('SIGINT', () => capture.close());
       process.stdout.write('open\\n');`;
     // NODE_PATH lets the transpiled module in the temp dir resolve the pcap package.

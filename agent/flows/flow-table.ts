@@ -7,6 +7,7 @@
  */
 import { ipWordsAt, isGroupMac, macAt } from '../decode/format.js';
 import { IpProto, type PacketView } from '../decode/packet-view.js';
+import { hashWords } from './keyed-counters.js';
 
 /** Words per key: [proto|vlans, ports, addrA x4, addrB x4]. */
 export const KEY_WORDS = 10;
@@ -163,13 +164,7 @@ export class FlowTable {
     }
     this.dir = dir;
 
-    let h = 0x811c9dc5;
-    for (let i = 0; i < KEY_WORDS; i++) {
-      h = Math.imul(h ^ k[i], 0x01000193);
-      h ^= h >>> 13;
-    }
-    h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
-    h ^= h >>> 13;
+    const h = hashWords(k, KEY_WORDS);
 
     const ts = v.tsMicros;
     const mac = v.srcMacOff >= 0 ? macAt(b, v.srcMacOff) : 0;

@@ -3,6 +3,17 @@
  * Flow reports are folded into endpoint, edge and service rows through it without building strings or
  * objects: strings are made only at flush, once per distinct row.
  */
+/** Hash of `key[0..width)`: FNV-1a over 32-bit words with extra mixing (flow keys differ in few bits). */
+export function hashWords(key: Int32Array, width: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < width; i++) {
+    h = Math.imul(h ^ key[i], 0x01000193);
+    h ^= h >>> 13;
+  }
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  return h ^ (h >>> 13);
+}
+
 export class KeyedCounters {
   keys: Int32Array;
   /** Counter rows, `valueWidth` per entry. */
@@ -28,13 +39,7 @@ export class KeyedCounters {
   /** Entry index for the key in `key[0..keyWidth)`, created with zeroed counters when new. */
   entry(key: Int32Array): number {
     const w = this.keyWidth;
-    let h = 0x811c9dc5;
-    for (let i = 0; i < w; i++) {
-      h = Math.imul(h ^ key[i], 0x01000193);
-      h ^= h >>> 13;
-    }
-    h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
-    h ^= h >>> 13;
+    const h = hashWords(key, w);
     let s = h & this.mask;
     for (;;) {
       const e = this.slots[s];
