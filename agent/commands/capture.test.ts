@@ -3,8 +3,8 @@
  * by SIGTERM or SIGINT while traffic still arrives. It must exit within two seconds with the database
  * flushed, and must not have transmitted a single packet.
  */
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -63,4 +63,81 @@ describe.skipIf(skip !== undefined)('auscult capture on a veth pair', () => {
       expect(ingest).toMatchObject({ kind: 'live', source: lab.captureIf, status: 'complete', kernel_drops: 0 });
     });
   }
+});
+
+describe.skipIf(skip !== undefined)('auscult run: capture and API in one process', () => {
+  let lab: VethLab;
+  let work: string;
+  beforeAll(() => {
+    lab = createVethLab('run', '198.18.89.1', '00:1b:21:89:00:01');
+    work = mkdtempSync(join(tmpdir(), 'auscult-run-'));
+  });
+  afterAll(() => {
+    lab?.destroy();
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  it('serves devices while capturing, and stops within 2 s on SIGTERM', async () => {
+    const pinger = lab.spawnInNs('ping', ['-q', '-i', '0.05', '198.18.89.2']);
+    const txBefore = lab.txPackets();
+    const child = spawn(process.execPath, [cli, 'run', '--interface', lab.captureIf, '--db', join(work, 'run.db'), '--port', '0'], {
+      stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, AUSCULT_LOG_LEVEL: 'warn' },
+    });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const exited = new Promise<{ code: number | null; at: number }>((r) => child.on('exit', (code) => r({ code, at: Date.now() })));
+    let url: string | undefined;
+    for (let i = 0; i < 100 && !url; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      url = /auscult API at (http:\/\/[^/\s]+)/.exec(err)?.[1];
+    }
+    expect(url, err).toBeDefined();
+    // The capture flushes every 2 s; the API reads the same database.
+    let found: { mac: string | null }[] = [];
+    for (let i = 0; i < 40 && !found.some((d) => d.mac === lab.peerMac); i++) {
+      await new Promise((r) => setTimeout(r, 250));
+      found = ((await (await fetch(`${url}/api/v1/devices`)).json()) as { items: { mac: string | null }[] }).items;
+    }
+    expect(found.map((d) => d.mac)).toContain(lab.peerMac);
+    const health = (await (await fetch(`${url}/health`)).json()) as { status: string };
+    expect(health.status).toBe('ok');
+    const sent = Date.now();
+    child.kill('SIGTERM');
+    const { code, at } = await exited;
+    pinger.kill('SIGKILL');
+    expect(code, err).toBe(0);
+    expect(at - sent).toBeLessThan(2000);
+    expect(lab.txPackets()).toBe(txBefore);
+  });
+});
+
+describe('capture errors name the fix', () => {
+  const notRoot = process.getuid?.() !== 0;
+  if (notRoot) console.warn('permission test skipped: needs root to switch to an unprivileged user');
+  it.skipIf(notRoot)('no capture permission (an unprivileged user)', () => {
+    const work = mkdtempSync(join(tmpdir(), 'auscult-perm-'));
+    spawnSync('chmod', ['777', work]);
+    const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, cli, 'capture', '-i', 'lo', '--db', join(work, 'p.db')], { encoding: 'utf8' });
+    rmSync(work, { recursive: true, force: true });
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim()).toMatch(/^auscult: no permission to capture on lo .*run auscult as root, or grant node the capture capabilities: .*setcap cap_net_raw,cap_net_admin=eip/);
+  });
+
+  it('libpcap binding missing', () => {
+    const work = mkdtempSync(join(tmpdir(), 'auscult-nopcap-'));
+    // Make the native binding fail to load, as it does when pcap could not be built without libpcap-dev.
+    const hook = join(work, 'no-pcap.cjs');
+    writeFileSync(hook, `const M = require('node:module'); const load = M._load;
+M._load = function (request, ...rest) { if (/pcap_binding/.test(request)) throw new Error('libpcap.so.0.8: cannot open shared object file'); return load.call(this, request, ...rest); };`);
+    const r = spawnSync(process.execPath, ['--require', hook, cli, 'capture', '-i', 'lo', '--db', join(work, 'x.db')], { encoding: 'utf8' });
+    rmSync(work, { recursive: true, force: true });
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim()).toMatch(/^auscult: live capture unavailable: the libpcap binding did not load .*apt-get install libpcap-dev.*npm ci again/);
+  });
+
+  it.skipIf(skip !== undefined)('a bad BPF filter shows libpcap\'s message', () => {
+    const r = spawnSync(process.execPath, [cli, 'capture', '-i', 'lo', '--filter', 'port nonsense', '--db', join(tmpdir(), `bpf-${process.pid}.db`)], { encoding: 'utf8' });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/filter/i);
+  });
 });

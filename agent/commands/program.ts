@@ -125,9 +125,8 @@ export function buildCli(): Command {
       const log = createLogger();
       const signal = stopSignal(log);
       const db = dbPath(o.db);
-      // The capture creates and migrates the database before the read-only API handle opens it.
+      // captureLive creates and migrates the database synchronously, before the API opens it read-only.
       const capturing = captureLive(liveOptions(o, log, signal));
-      await new Promise((r) => setTimeout(r, 200));
       const serving = serveUntilStopped(db, o.host, o.port, log, signal);
       const [summary] = await Promise.all([capturing, serving]);
       process.stdout.write(formatCaptureSummary(summary) + '\n');
