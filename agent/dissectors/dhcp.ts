@@ -4,7 +4,7 @@
  */
 import { ipToString, macAt, macToString } from '../decode/format.js';
 import type { PacketView } from '../decode/packet-view.js';
-import type { Dissector, Observation } from './types.js';
+import type { Observation, PacketDissector } from './types.js';
 
 /** BOOTP fixed header (236 bytes) plus the magic cookie. */
 const OPTIONS_OFFSET = 240;
@@ -30,7 +30,8 @@ export interface DhcpFields {
   server_id?: string;
 }
 
-export const dhcp: Dissector = {
+export const dhcp: PacketDissector = {
+  kind: 'packet',
   name: 'dhcp',
   udpPorts: [67, 68],
   parse(v: PacketView): Observation[] | null {

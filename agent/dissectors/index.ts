@@ -5,9 +5,9 @@
 import type { PacketView } from '../decode/packet-view.js';
 import { IpProto } from '../decode/packet-view.js';
 import { dhcp } from './dhcp.js';
-import type { Dissector, Observation } from './types.js';
+import type { Observation, PacketDissector } from './types.js';
 
-export const DISSECTORS: readonly Dissector[] = [dhcp];
+export const DISSECTORS: readonly PacketDissector[] = [dhcp];
 
 export class DissectorSet {
   /** Per port: 1 + index into `list` of the dissector registered on it (0 none). */
@@ -18,10 +18,9 @@ export class DissectorSet {
   /** Observations produced, by dissector name. */
   readonly produced: Record<string, number> = {};
 
-  constructor(private readonly list: readonly Dissector[] = DISSECTORS) {
+  constructor(private readonly list: readonly PacketDissector[] = DISSECTORS) {
     list.forEach((d, i) => {
       for (const p of d.udpPorts ?? []) this.udp[p] = i + 1;
-      for (const p of d.tcpPorts ?? []) this.tcp[p] = i + 1;
       this.rejected[d.name] = 0;
       this.produced[d.name] = 0;
     });

@@ -2,6 +2,18 @@
  * The dissector contract. One module per protocol under `agent/dissectors/`, all registered in
  * `index.ts`. A dissector says "not mine" fast, never throws on malformed input (it returns null and
  * the caller counts it), and drops patient data before returning.
+ *
+ * Two kinds:
+ * - PacketDissector: one packet is one message (UDP discovery protocols, LLDP/CDP frames). Chosen by
+ *   UDP port, EtherType, or (CDP) the LLC/SNAP header of an 802.3 frame.
+ * - StreamDissector: a TCP byte stream (HTTP, TLS, SSH, SMB). The pipeline reassembles the first bytes
+ *   of each direction of each TCP connection (in sequence order, retransmissions trimmed, bounded) and
+ *   offers them to every stream dissector whose `probe` accepts them, on any port.
+ *
+ * Conventions for Observation.fields (snake_case, each documented where the dissector declares them):
+ * - `hostname`: a name the device gives itself (DHCP option 12, mDNS host, NetBIOS name, LLDP system
+ *   name, SNMP sysName...). The inventory lists these as the device's host names.
+ * - Secrets are never put in fields (SNMP communities, passwords, cookies, Authorization headers).
  */
 import type { PacketView } from '../decode/packet-view.js';
 
@@ -19,19 +31,65 @@ export interface Observation {
   device: DeviceKey;
   /** Capture time of the packet it came from, milliseconds since the epoch. */
   tsMs: number;
-  /** Dissector that produced it (`dhcp`, `arp`, ...). */
+  /** Dissector that produced it (`dhcp`, `mdns`, `tls`...). */
   source: string;
-  /** Protocol facts, snake_case keys documented in the dissector's field interface. */
+  /** Protocol facts, snake_case keys documented in the dissector's field interface. Values: string,
+   * number, boolean, or arrays of those. */
   fields: Record<string, unknown>;
 }
 
-export interface Dissector {
+export interface PacketDissector {
+  readonly kind: 'packet';
   /** Short protocol name, also `Observation.source`. */
   readonly name: string;
-  /** UDP ports whose every packet this dissector inspects (broadcast and discovery protocols). */
+  /** UDP ports (source or destination) whose every packet this dissector inspects. */
   readonly udpPorts?: readonly number[];
-  /** TCP ports whose every payload-carrying packet this dissector inspects. */
-  readonly tcpPorts?: readonly number[];
-  /** Decode the packet's payload; null when it is not this protocol or is malformed. */
+  /** EtherTypes of non-IP frames this dissector inspects (LLDP 0x88cc). */
+  readonly etherTypes?: readonly number[];
+  /** Inspect 802.3 frames with an LLC header (EtherType field <= 1500), e.g. CDP. */
+  readonly llc?: boolean;
+  /**
+   * Decode the packet; null when it is not this protocol or is malformed. The payload is
+   * `view.buf[view.payloadOff .. +view.payloadLen]` for UDP, `view.buf[view.l3Off .. view.end]` for
+   * layer-2 frames. The sender is at `view.srcMacOff` / `view.srcIpOff` (see format.ts helpers).
+   */
   parse(view: PacketView): Observation[] | null;
 }
+
+/** What a stream dissector is told about the direction it reads. */
+export interface StreamContext {
+  /** Capture time of the newest segment in `data`, ms since the epoch. */
+  tsMs: number;
+  /** Sender of these bytes: MAC (null without layer 2) and IP, text form. */
+  srcMac: string | null;
+  srcIp: string;
+  srcPort: number;
+  /** Receiver of these bytes. */
+  dstMac: string | null;
+  dstIp: string;
+  dstPort: number;
+  /**
+   * The first bytes the *other* direction of the same connection has sent so far (may be empty):
+   * lets a server-side parser know what the client asked for.
+   */
+  peerData: Buffer;
+}
+
+export type StreamVerdict =
+  /** Finished: these observations (possibly none) and nothing more is needed from this direction. */
+  | { done: true; observations: Observation[] }
+  /** Looks like mine but incomplete: call again when more bytes have arrived. */
+  | { done: false }
+  /** Not mine, or malformed: stop offering this direction to this dissector. */
+  | null;
+
+export interface StreamDissector {
+  readonly kind: 'stream';
+  readonly name: string;
+  /** Cheap check on the first bytes of a direction (at least 1 byte, maybe fewer than a header). */
+  probe(data: Buffer): boolean;
+  /** Parse the reassembled start of one direction (`data` holds all bytes so far, from the first). */
+  parse(data: Buffer, ctx: StreamContext): StreamVerdict;
+}
+
+export type Dissector = PacketDissector | StreamDissector;
