@@ -7,6 +7,8 @@ import { DecodeCounters } from './decode/counters.js';
 import { DecodeStatus, IpProto, PacketView } from './decode/packet-view.js';
 import { DissectorSet } from './dissectors/index.js';
 import { FlowTable } from './flows/flow-table.js';
+import { StreamCollector } from './flows/streams.js';
+import type { Observation } from './dissectors/types.js';
 import { Inventory } from './inventory/inventory.js';
 import type { Store } from './store/store.js';
 
@@ -36,6 +38,8 @@ export interface PipelineSummary {
   flows: number;
   flowsEvictedForSpace: number;
   dissectors: { produced: Record<string, number>; rejected: Record<string, number> };
+  /** TCP directions collected for stream dissectors, given up at the bounds, declined by all. */
+  streams: { directions: number; undecided: number; declined: number };
 }
 
 export class Pipeline implements FrameSink {
@@ -44,6 +48,7 @@ export class Pipeline implements FrameSink {
   readonly inventory: Inventory;
   readonly flows: FlowTable;
   readonly dissectors = new DissectorSet();
+  readonly streams: StreamCollector;
   private readonly flushEvery: number;
   private sinceFlush = 0;
 
@@ -52,7 +57,20 @@ export class Pipeline implements FrameSink {
     const o = { ...DEFAULT_PIPELINE_OPTIONS };
     for (const [k, v] of Object.entries(opts)) if (v !== undefined && k in o) (o as Record<string, unknown>)[k] = v;
     this.inventory = new Inventory(store);
-    this.flows = new FlowTable({ maxFlows: o.maxFlows, idleTimeoutMs: o.flowIdleTimeoutMs }, this.inventory);
+    const inventory = this.inventory;
+    this.flows = new FlowTable(
+      { maxFlows: o.maxFlows, idleTimeoutMs: o.flowIdleTimeoutMs },
+      {
+        flowUpdated: (t, f, ended) => {
+          inventory.flowUpdated(t, f, ended);
+          if (ended) this.streams.release(f);
+        },
+      },
+    );
+    this.streams = new StreamCollector(this.flows, this.dissectors.stream, (obs: Observation) => {
+      this.dissectors.countStream(obs);
+      inventory.observe(obs);
+    });
     this.flushEvery = o.flushEveryFrames;
   }
 
@@ -68,13 +86,19 @@ export class Pipeline implements FrameSink {
     } else if (v.ipVersion !== 0) {
       c.ipFrames++;
       if (v.isFragment) c.fragments++;
-      this.flows.update(v);
-      if (v.l4Proto === IpProto.UDP || v.l4Proto === IpProto.TCP) {
-        const obs = this.dissectors.inspect(v);
+      const f = this.flows.update(v);
+      if (v.l4Proto === IpProto.TCP) {
+        if (v.payloadLen > 0 && this.flows.streamDone[2 * f + this.flows.dir] === 0 && !v.isLaterFragment) {
+          this.streams.segment(v, f, this.flows.dir);
+        }
+      } else if (v.l4Proto === IpProto.UDP) {
+        const obs = this.dissectors.inspectUdp(v);
         if (obs !== null) for (const o of obs) this.inventory.observe(o);
       }
     } else {
       this.inventory.onLayer2Frame(v);
+      const obs = this.dissectors.inspectFrame(v);
+      if (obs !== null) for (const o of obs) this.inventory.observe(o);
     }
     if (++this.sinceFlush >= this.flushEvery) this.flush();
   }
@@ -105,6 +129,7 @@ export class Pipeline implements FrameSink {
       flows: this.flows.created,
       flowsEvictedForSpace: this.flows.evictedForSpace,
       dissectors: { produced: { ...this.dissectors.produced }, rejected: { ...this.dissectors.rejected } },
+      streams: { ...this.streams.stats },
     };
   }
 }

@@ -200,6 +200,25 @@ describe('GET /api/v1/devices/:id', () => {
   });
 });
 
+describe('GET /api/v1/devices/:id/observations', () => {
+  it('lists the evidence (newest first, then by protocol), and folds it into hostnames and evidence on the device', async () => {
+    const r = await get('/api/v1/devices/1/observations');
+    expect(r.status).toBe(200);
+    expect(r.body.items).toEqual([
+      { source: 'dhcp', fields: { hostname: 'pacs-01', vendor_class: 'MSFT 5.0' }, first_seen: new Date(T0).toISOString(), last_seen: new Date(T0 + 3_600_000).toISOString(), count: 3 },
+      { source: 'mdns', fields: { hostname: 'pacs-01', service_types: ['_dicom._tcp'] }, first_seen: new Date(T0 + 3_600_000).toISOString(), last_seen: new Date(T0 + 3_600_000).toISOString(), count: 1 },
+    ]);
+    const device = (await get('/api/v1/devices/1')).body as { hostnames: { name: string; source: string }[]; evidence: Record<string, Record<string, unknown[]>> };
+    expect(device.hostnames.map((h) => [h.name, h.source])).toEqual([['pacs-01', 'dhcp'], ['pacs-01', 'mdns']]);
+    expect(device.evidence.dhcp.vendor_class).toEqual(['MSFT 5.0']);
+    expect(device.evidence.mdns.service_types).toEqual([['_dicom._tcp']]);
+  });
+
+  it('answers 404 for an unknown device', async () => {
+    expect((await get('/api/v1/devices/999999/observations')).status).toBe(404);
+  });
+});
+
 describe('routing', () => {
   it('answers unknown routes with a JSON 404', async () => {
     const r = await get('/api/v1/patients?x=1');
@@ -267,7 +286,7 @@ describe('OpenAPI document', () => {
     };
     expect(doc.openapi).toMatch(/^3\.\d+\.\d+$/);
     expect(doc.info).toMatchObject({ title: 'auscult API', version: '9.9.9-test', description: expect.stringContaining('passive') });
-    expect(Object.keys(doc.paths).sort()).toEqual(['/api/v1/devices', '/api/v1/devices/{id}', '/health']);
+    expect(Object.keys(doc.paths).sort()).toEqual(['/api/v1/devices', '/api/v1/devices/{id}', '/api/v1/devices/{id}/observations', '/health']);
     for (const ops of Object.values(doc.paths)) expect(Object.keys(ops)).toEqual(['get']);
 
     const listOp = doc.paths['/api/v1/devices'].get;

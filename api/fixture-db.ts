@@ -61,6 +61,8 @@ export function buildFixtureDatabase(dir = mkdtempSync(join(tmpdir(), 'auscult-a
       store.upsertAddress(id, `203.0.113.${j + 1}`, 4, { traffic: true }, traffic(first, first + HOUR / 2, 3));
     }
     store.upsertService(1, 'tcp', 104, 2, T0, T0 + HOUR);
+    store.upsertObservation(1, 'dhcp', JSON.stringify({ hostname: 'pacs-01', vendor_class: 'MSFT 5.0' }), T0, T0 + HOUR, 3);
+    store.upsertObservation(1, 'mdns', JSON.stringify({ hostname: 'pacs-01', service_types: ['_dicom._tcp'] }), T0 + HOUR, T0 + HOUR, 1);
     store.upsertService(2, 'tcp', 2575, 1, T0 + HOUR, T0 + HOUR);
     store.upsertService(2, 'udp', 161, 4, T0 + HOUR, T0 + 2 * HOUR);
     store.upsertEdge({

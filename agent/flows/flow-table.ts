@@ -60,6 +60,8 @@ export class FlowTable {
   readonly synFrom: Int8Array;
   /** First packet went to a group MAC (broadcast/multicast): not a device-to-device conversation. */
   readonly toGroup: Uint8Array;
+  /** Per side (same layout as `packets`): 1 once no stream dissector needs more of its bytes. */
+  readonly streamDone: Uint8Array;
   /** 1 once the listener has counted this flow. */
   readonly announced: Uint8Array;
   /** Updated since the last checkpoint. */
@@ -107,6 +109,7 @@ export class FlowTable {
     this.synFrom = new Int8Array(max);
     this.toGroup = new Uint8Array(max);
     this.announced = new Uint8Array(max);
+    this.streamDone = new Uint8Array(max * 2);
     this.dirty = new Uint8Array(max);
     this.prev = new Int32Array(max);
     this.next = new Int32Array(max);
@@ -253,6 +256,7 @@ export class FlowTable {
     this.reportedBytes[2 * f] = this.reportedBytes[2 * f + 1] = 0;
     this.tcpFlags[2 * f] = this.tcpFlags[2 * f + 1] = 0;
     this.macs[2 * f] = this.macs[2 * f + 1] = 0;
+    this.streamDone[2 * f] = this.streamDone[2 * f + 1] = 0;
     this.initiator[f] = dir;
     this.synAckFrom[f] = -1;
     this.synFrom[f] = -1;

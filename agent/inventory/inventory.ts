@@ -48,6 +48,23 @@ const SVC_KEY = 7;
 const SVC_VAL = 3;
 const TWO32 = 0x100000000;
 
+interface PendingObservation {
+  mac: number;
+  ip: string | null;
+  source: string;
+  fieldsJson: string;
+  firstSeenMs: number;
+  lastSeenMs: number;
+  count: number;
+}
+
+/** JSON with the object's keys sorted, so equal facts give equal text. */
+function canonicalJson(fields: Record<string, unknown>): string {
+  const sorted: Record<string, unknown> = {};
+  for (const k of Object.keys(fields).sort()) if (fields[k] !== undefined) sorted[k] = fields[k];
+  return JSON.stringify(sorted);
+}
+
 const EDGE_COUNTED = 1;
 const SERVICE_COUNTED = 2;
 
@@ -65,6 +82,8 @@ export class Inventory implements FlowListener {
   private readonly edges = new KeyedCounters(EDGE_KEY, EDGE_VAL);
   private readonly services = new KeyedCounters(SVC_KEY, SVC_VAL);
   private bindings = new Map<string, Binding>();
+  /** Evidence since the last flush, deduplicated: key device|source|fields. */
+  private observations = new Map<string, PendingObservation>();
   private readonly epKey = new Int32Array(EP_KEY);
   private readonly edgeKey = new Int32Array(EDGE_KEY);
   private readonly svcKey = new Int32Array(SVC_KEY);
@@ -199,8 +218,22 @@ export class Inventory implements FlowListener {
     this.bind(senderMac, ipToString(b, o + 14, 4), 'arp', ms);
   }
 
-  /** Evidence from a dissector. DHCP ACKs bind the assigned address to the client MAC. */
+  /** Evidence from a dissector: kept per device; DHCP ACKs also bind the assigned address to the client MAC. */
   observe(obs: Observation): void {
+    const macNum = obs.device.mac !== undefined ? parseMac(obs.device.mac) : 0;
+    const mac = Number.isNaN(macNum) || isGroupMac(macNum) ? 0 : macNum;
+    const ip = obs.device.ip ?? null;
+    if (mac !== 0 || ip !== null) {
+      const fieldsJson = canonicalJson(obs.fields);
+      const key = `${mac}|${ip ?? ''}|${obs.source}|${fieldsJson}`;
+      const p = this.observations.get(key);
+      if (p) {
+        p.count++;
+        widen(p, obs.tsMs, obs.tsMs);
+      } else {
+        this.observations.set(key, { mac, ip, source: obs.source, fieldsJson, firstSeenMs: obs.tsMs, lastSeenMs: obs.tsMs, count: 1 });
+      }
+    }
     if (obs.source === 'dhcp' && obs.fields.message_type === 'ACK') {
       const mac = parseMac(String(obs.fields.client_mac));
       const ip = (obs.fields.assigned_ip ?? obs.fields.client_ip) as string | undefined;
@@ -260,8 +293,10 @@ export class Inventory implements FlowListener {
   flush(): void {
     const { endpoints: eps, edges, services: svcs } = this;
     const bindings = this.bindings;
-    if (eps.size + bindings.size + svcs.size + edges.size === 0) return;
+    const observations = this.observations;
+    if (eps.size + bindings.size + svcs.size + edges.size + observations.size === 0) return;
     this.bindings = new Map();
+    this.observations = new Map();
     const st = this.store;
     st.transaction(() => {
       for (const b of bindings.values()) {
@@ -298,6 +333,10 @@ export class Inventory implements FlowListener {
         const id = this.resolve(macFromWords(svcs.keys, k), ip, svcs.values[v + 1]);
         const pp = svcs.keys[k + 2];
         if (id !== 0) st.upsertService(id, transportName(pp >>> 16), pp & 0xffff, svcs.values[v], svcs.values[v + 1], svcs.values[v + 2]);
+      }
+      for (const o of observations.values()) {
+        const id = this.resolve(o.mac, o.ip, o.firstSeenMs);
+        if (id !== 0) st.upsertObservation(id, o.source, o.fieldsJson, o.firstSeenMs, o.lastSeenMs, o.count);
       }
       for (let i = 0; i < edges.size; i++) {
         const k = i * EDGE_KEY;

@@ -26,6 +26,18 @@ export const DeviceService = Type.Object({
   last_seen: Iso('last answer'),
 });
 
+export const Hostname = Type.Object({
+  name: Type.String(),
+  source: Type.String({ description: 'protocol that carried it: dhcp (option 12), mdns, netbios, lldp, snmp (sysName), smb...' }),
+  first_seen: Iso('first message naming it'),
+  last_seen: Iso('last message naming it'),
+});
+
+/** Protocol facts: evidence.<protocol>.<field> = distinct values seen, most recent first (at most 20). */
+export const Evidence = Type.Record(Type.String(), Type.Record(Type.String(), Type.Array(Type.Unknown())), {
+  description: 'facts each protocol revealed about the device, by protocol then field (see README: Evidence)',
+});
+
 export const Device = Type.Object({
   id: Type.Integer({ description: 'stable device id in this database' }),
   mac: Type.Union([Type.String(), Type.Null()], { description: 'layer-2 address; null for devices known only by IP' }),
@@ -48,8 +60,19 @@ export const Device = Type.Object({
   packets_received: Type.Integer(),
   bytes_received: Type.Integer(),
   services: Type.Array(DeviceService, { description: 'ports the device answers on' }),
+  hostnames: Type.Array(Hostname, { description: 'names the device gives itself, with the protocol each came from' }),
+  evidence: Evidence,
 });
 export type Device = Static<typeof Device>;
+
+export const DeviceObservation = Type.Object({
+  source: Type.String({ description: 'dissector that produced it' }),
+  fields: Type.Record(Type.String(), Type.Unknown(), { description: 'the facts, as the dissector documents them' }),
+  first_seen: Iso('first packet carrying exactly these facts'),
+  last_seen: Iso('last packet carrying exactly these facts'),
+  count: Type.Integer({ description: 'packets or messages that carried them' }),
+});
+export type DeviceObservation = Static<typeof DeviceObservation>;
 
 export const Peer = Type.Object({
   role: Type.Union([Type.Literal('client'), Type.Literal('server')], { description: 'this device\'s role in the conversation' }),

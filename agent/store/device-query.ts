@@ -3,7 +3,7 @@
  * peers. Used by the CLI and the API, on a read-only connection (WAL: never blocks the writer).
  */
 import type Database from 'better-sqlite3';
-import type { Device, DeviceDetail, Peer } from './device-json.js';
+import type { Device, DeviceDetail, DeviceObservation, Peer } from './device-json.js';
 
 export interface DeviceFilter {
   /** Exact MAC (any case/separator already normalised to aa:bb:cc:dd:ee:ff). */
@@ -35,6 +35,17 @@ interface DeviceRow {
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString();
+
+/** Distinct values kept per evidence field. */
+const EVIDENCE_VALUES = 20;
+
+interface ObservationRow {
+  source: string;
+  fields: string;
+  first_seen: number;
+  last_seen: number;
+  count: number;
+}
 
 export class DeviceQuery {
   constructor(private readonly db: Database.Database) {}
@@ -76,6 +87,49 @@ export class DeviceQuery {
     const row = this.db.prepare('SELECT * FROM devices WHERE id = ?').get(id) as DeviceRow | undefined;
     if (!row) return null;
     return { ...this.toDevice(row), peers: this.peers(id) };
+  }
+
+  /** The evidence behind a device, newest first. */
+  observations(id: number): DeviceObservation[] | null {
+    if (this.db.prepare('SELECT 1 FROM devices WHERE id = ?').get(id) === undefined) return null;
+    return this.observationRows(id).map((o) => ({
+      source: o.source, fields: JSON.parse(o.fields) as Record<string, unknown>,
+      first_seen: iso(o.first_seen), last_seen: iso(o.last_seen), count: o.count,
+    }));
+  }
+
+  private observationRows(id: number): ObservationRow[] {
+    return this.db
+      .prepare('SELECT source, fields, first_seen, last_seen, count FROM observations WHERE device_id = ? ORDER BY last_seen DESC, source, fields')
+      .all(id) as ObservationRow[];
+  }
+
+  /** Host names and per-protocol facts, folded from the observations. */
+  private evidence(id: number): Pick<Device, 'hostnames' | 'evidence'> {
+    const hostnames = new Map<string, Device['hostnames'][number]>();
+    const evidence: Device['evidence'] = {};
+    const seen = new Map<string, Set<string>>();
+    for (const o of this.observationRows(id)) {
+      const fields = JSON.parse(o.fields) as Record<string, unknown>;
+      const facts = (evidence[o.source] ??= {});
+      for (const [k, value] of Object.entries(fields)) {
+        const key = `${o.source}.${k}`;
+        const set = seen.get(key) ?? new Set<string>();
+        seen.set(key, set);
+        const text = JSON.stringify(value);
+        if (set.has(text) || set.size >= EVIDENCE_VALUES) continue;
+        set.add(text);
+        (facts[k] ??= []).push(value);
+      }
+      if (typeof fields.hostname === 'string' && fields.hostname !== '') {
+        const hk = `${fields.hostname}|${o.source}`;
+        const h = hostnames.get(hk);
+        if (!h) hostnames.set(hk, { name: fields.hostname, source: o.source, first_seen: iso(o.first_seen), last_seen: iso(o.last_seen) });
+        else if (iso(o.first_seen) < h.first_seen) h.first_seen = iso(o.first_seen);
+      }
+    }
+    const list = [...hostnames.values()].sort((a, b) => (a.first_seen < b.first_seen ? -1 : a.first_seen > b.first_seen ? 1 : a.name < b.name ? -1 : 1));
+    return { hostnames: list, evidence };
   }
 
   private toDevice(r: DeviceRow): Device {
@@ -121,6 +175,7 @@ export class DeviceQuery {
       packets_received: r.packets_received,
       bytes_received: r.bytes_received,
       services: services.map((s) => ({ ...s, first_seen: iso(s.first_seen), last_seen: iso(s.last_seen) })),
+      ...this.evidence(r.id),
     };
   }
 

@@ -105,6 +105,22 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    description: 'observations: the evidence dissectors extract, deduplicated per device',
+    sql: `
+      CREATE TABLE observations (
+        device_id INTEGER NOT NULL REFERENCES devices(id),
+        source TEXT NOT NULL,                     -- dissector: dhcp, mdns, lldp, tls...
+        fields_hash TEXT NOT NULL,                -- sha1 of fields, to deduplicate repeats
+        fields TEXT NOT NULL,                     -- JSON object, keys sorted
+        first_seen INTEGER NOT NULL,
+        last_seen INTEGER NOT NULL,
+        count INTEGER NOT NULL DEFAULT 1,         -- packets or messages that carried exactly these facts
+        PRIMARY KEY (device_id, source, fields_hash)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

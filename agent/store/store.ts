@@ -3,6 +3,7 @@
  * writer; writes come in batches, one transaction per flush, so a killed process leaves the database
  * as of its last completed flush.
  */
+import { createHash } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { UserFacingError } from '../capture/types.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
@@ -169,6 +170,12 @@ export class Store {
            bytes_to_client = bytes_to_client + excluded.bytes_to_client,
            first_seen = min(first_seen, excluded.first_seen), last_seen = max(last_seen, excluded.last_seen)`,
       ),
+      upsertObservation: p(
+        `INSERT INTO observations (device_id, source, fields_hash, fields, first_seen, last_seen, count)
+         VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (device_id, source, fields_hash) DO UPDATE SET count = count + excluded.count,
+           first_seen = min(first_seen, excluded.first_seen), last_seen = max(last_seen, excluded.last_seen)`,
+      ),
       startIngest: p(`INSERT INTO ingests (kind, source, started_at, status) VALUES (?, ?, ?, 'running')`),
       finishIngest: p(
         `UPDATE ingests SET finished_at = @finishedAt, status = @status, frames = @frames, bytes = @bytes,
@@ -274,6 +281,12 @@ export class Store {
 
   upsertEdge(e: EdgeDelta): void {
     this.s.upsertEdge.run(e);
+  }
+
+  /** Record evidence about a device; identical facts are counted, not repeated. */
+  upsertObservation(deviceId: number, source: string, fieldsJson: string, firstMs: number, lastMs: number, count: number): void {
+    const hash = createHash('sha1').update(fieldsJson).digest('hex');
+    this.s.upsertObservation.run(deviceId, source, hash, fieldsJson, firstMs, lastMs, count);
   }
 
   startIngest(r: IngestRecord): number {

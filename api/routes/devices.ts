@@ -7,7 +7,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type Database from 'better-sqlite3';
 import { Type } from 'typebox';
 import { ipVersionOf, macToString, parseMac } from '../../agent/decode/format.js';
-import { Device, DeviceDetail } from '../../agent/store/device-json.js';
+import { Device, DeviceDetail, DeviceObservation } from '../../agent/store/device-json.js';
 import { DeviceQuery, type DeviceFilter } from '../../agent/store/device-query.js';
 import { ApiError, ERROR_RESPONSES } from '../errors.js';
 
@@ -163,6 +163,25 @@ const devicesRoutes: FastifyPluginAsyncTypebox<DevicesRoutesOptions> = async (ap
       const device = query.get(req.params.id);
       if (device === null) throw new ApiError(404, `no device with id ${req.params.id}`);
       return device;
+    },
+  );
+
+  app.get(
+    '/devices/:id/observations',
+    {
+      schema: {
+        summary: 'The evidence behind one device',
+        description:
+          'Every distinct set of facts a dissector extracted about the device, with the protocol, first and last time seen and how often: the raw evidence behind hostnames and evidence.',
+        tags: ['devices'],
+        params: DeviceIdParams,
+        response: { 200: Type.Object({ items: Type.Array(DeviceObservation) }), ...ERROR_RESPONSES },
+      },
+    },
+    async (req) => {
+      const items = query.observations(req.params.id);
+      if (items === null) throw new ApiError(404, `no device with id ${req.params.id}`);
+      return { items };
     },
   );
 };

@@ -1,0 +1,105 @@
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { DecodeStatus, IpProto, PacketView } from '../decode/packet-view.js';
+import type { Observation, StreamDissector } from '../dissectors/types.js';
+import { loadFrames, type CapturedFrame } from '../testing/frames.js';
+import { FlowTable } from './flow-table.js';
+import { MAX_STREAM_SEGMENTS, StreamCollector } from './streams.js';
+
+const fixtures = join(import.meta.dirname, '..', '..', 'test-fixtures');
+let request: CapturedFrame;
+
+beforeAll(async () => {
+  // curl's GET to the python http.server on :8080, recorded in lan-http.pcap.
+  const frames = await loadFrames(join(fixtures, 'lan-http.pcap'));
+  const v = new PacketView();
+  request = frames.find((f) => {
+    v.decode(f.bytes, 0, f.bytes.length, f.wireLen, f.tsMicros, f.linkType);
+    return v.l4Proto === IpProto.TCP && v.payloadLen > 0 && v.buf.toString('latin1', v.payloadOff, v.payloadOff + 4) === 'GET ';
+  })!;
+});
+
+/** Records the whole header block once it is complete (a miniature HTTP dissector). */
+const headers: StreamDissector = {
+  kind: 'stream',
+  name: 'headers',
+  probe: (data) => data.toString('latin1', 0, Math.min(4, data.length)) === 'GET '.slice(0, Math.min(4, data.length)),
+  parse(data, ctx) {
+    const end = data.indexOf('\r\n\r\n');
+    if (end < 0) return { done: false };
+    return { done: true, observations: [{ device: { ip: ctx.srcIp }, tsMs: ctx.tsMs, source: 'headers', fields: { block: data.toString('latin1', 0, end) } }] };
+  },
+};
+
+function setup(dissectors: StreamDissector[] = [headers]) {
+  const out: Observation[] = [];
+  const flows = new FlowTable({ maxFlows: 64, idleTimeoutMs: 60_000 }, { flowUpdated: () => undefined });
+  const streams = new StreamCollector(flows, dissectors, (o) => out.push(o));
+  const v = new PacketView();
+  expect(v.decode(request.bytes, 0, request.bytes.length, request.wireLen, request.tsMicros, request.linkType)).toBe(DecodeStatus.OK);
+  const base = { off: v.payloadOff, len: v.payloadLen, seq: v.buf.readUInt32BE(v.l4Off + 4) };
+  /** Offer bytes [from, to) of the real payload as one segment. */
+  const send = (from: number, to: number) => {
+    const b = Buffer.from(request.bytes);
+    v.decode(b, 0, b.length, request.wireLen, request.tsMicros, request.linkType);
+    b.writeUInt32BE((base.seq + from) >>> 0, v.l4Off + 4);
+    v.payloadOff = base.off + from;
+    v.payloadLen = to - from;
+    const f = flows.update(v);
+    if (flows.streamDone[2 * f + flows.dir] === 0) streams.segment(v, f, flows.dir);
+  };
+  const text = request.bytes.toString('latin1', base.off, base.off + base.len);
+  return { out, streams, send, len: base.len, block: text.slice(0, text.indexOf('\r\n\r\n')) };
+}
+
+describe('StreamCollector', () => {
+  it('reassembles headers split at every possible point', () => {
+    const probeLen = setup().len;
+    for (let cut = 1; cut < probeLen; cut++) {
+      const s = setup();
+      s.send(0, cut);
+      s.send(cut, s.len);
+      expect(s.out.map((o) => o.fields.block), `cut at ${cut}`).toEqual([s.block]);
+    }
+  });
+
+  it('waits for a gap to fill when segments arrive out of order', () => {
+    // Reassembly starts at the first data segment seen; later segments may come in any order.
+    const s = setup();
+    s.send(0, 10);
+    s.send(40, s.len);
+    expect(s.out).toEqual([]);
+    s.send(10, 40);
+    expect(s.out.map((o) => o.fields.block)).toEqual([s.block]);
+  });
+
+  it('trims retransmitted and overlapping bytes', () => {
+    const s = setup();
+    s.send(0, 30);
+    s.send(0, 30);
+    s.send(20, 50);
+    s.send(50, s.len);
+    expect(s.out.map((o) => o.fields.block)).toEqual([s.block]);
+  });
+
+  it('stops looking at a direction no dissector wants', () => {
+    const never: StreamDissector = { ...headers, name: 'never', probe: () => false };
+    const s = setup([never]);
+    s.send(0, s.len);
+    expect(s.streams.stats.directions).toBe(0);
+  });
+
+  it('gives up after its bounds when a dissector keeps waiting', () => {
+    const patient: StreamDissector = { ...headers, name: 'patient', parse: () => ({ done: false }) };
+    const s = setup([patient]);
+    for (let i = 0; i < MAX_STREAM_SEGMENTS + 5; i++) s.send(0, 1 + (i % 5));
+    expect(s.streams.stats.undecided).toBe(1);
+  });
+
+  it('survives a dissector that throws', () => {
+    const broken: StreamDissector = { ...headers, name: 'broken', parse: () => { throw new Error('bug'); } };
+    const s = setup([broken, headers]);
+    s.send(0, s.len);
+    expect(s.out.map((o) => o.fields.block)).toEqual([s.block]);
+  });
+});

@@ -1,0 +1,160 @@
+/**
+ * The start of each direction of each TCP connection, reassembled for the stream dissectors.
+ *
+ * Only directions still undecided are collected (FlowTable.streamDone marks the others), so bulk
+ * traffic pays one array read per segment. A direction is offered to the dissectors whose probe
+ * accepts its first bytes; it is done when one of them finishes, all of them decline, or the bounds
+ * are reached. Segments are appended in sequence order: retransmitted bytes are trimmed, a few
+ * out-of-order segments wait for the gap to fill.
+ */
+import { ipToString, macAt, macToString } from '../decode/format.js';
+import type { PacketView } from '../decode/packet-view.js';
+import type { Observation, StreamContext, StreamDissector } from '../dissectors/types.js';
+import type { FlowTable } from './flow-table.js';
+
+/** Bytes of one direction kept at most: enough for HTTP headers, a ClientHello, certificates, NTLMSSP. */
+export const MAX_STREAM_BYTES = 16 * 1024;
+/** Data segments looked at per direction before giving up. */
+export const MAX_STREAM_SEGMENTS = 32;
+/** Out-of-order segments held per direction while waiting for a gap to fill. */
+const MAX_PENDING = 8;
+
+interface Direction {
+  data: Buffer;
+  len: number;
+  nextSeq: number;
+  segments: number;
+  pending: { seq: number; bytes: Buffer }[];
+  /** Bit i set: dissector i declined this direction. */
+  declined: number;
+  srcMac: string | null;
+  srcIp: string;
+  srcPort: number;
+  dstMac: string | null;
+  dstIp: string;
+  dstPort: number;
+}
+
+const EMPTY = Buffer.alloc(0);
+
+export class StreamCollector {
+  private readonly open = new Map<number, Direction>();
+  /** Directions collected; given up at the bounds; declined by every dissector after a probe. */
+  readonly stats = { directions: 0, undecided: 0, declined: 0 };
+
+  constructor(
+    private readonly flows: FlowTable,
+    private readonly dissectors: readonly StreamDissector[],
+    private readonly emit: (o: Observation) => void,
+  ) {}
+
+  /** A TCP segment with payload on flow `f`, direction `dir`, whose stream is not done yet. */
+  segment(v: PacketView, f: number, dir: number): void {
+    const slot = 2 * f + dir;
+    const seq = v.buf.readUInt32BE(v.l4Off + 4);
+    let d = this.open.get(slot);
+    if (d === undefined) {
+      // Only start on bytes some dissector could want: most connections are decided on packet one.
+      const first = v.buf.subarray(v.payloadOff, v.payloadOff + v.payloadLen);
+      let declined = 0;
+      for (let i = 0; i < this.dissectors.length; i++) if (!this.dissectors[i].probe(first)) declined |= 1 << i;
+      if (declined === (1 << this.dissectors.length) - 1) {
+        this.flows.streamDone[slot] = 1;
+        return;
+      }
+      d = {
+        data: Buffer.allocUnsafe(Math.min(MAX_STREAM_BYTES, Math.max(2048, v.payloadLen * 2))),
+        len: 0, nextSeq: seq, segments: 0, pending: [], declined,
+        srcMac: v.srcMacOff >= 0 ? macToString(macAt(v.buf, v.srcMacOff)) : null,
+        srcIp: ipToString(v.buf, v.srcIpOff, v.ipVersion), srcPort: v.srcPort,
+        dstMac: v.dstMacOff >= 0 ? macToString(macAt(v.buf, v.dstMacOff)) : null,
+        dstIp: ipToString(v.buf, v.dstIpOff, v.ipVersion), dstPort: v.dstPort,
+      };
+      this.open.set(slot, d);
+      this.stats.directions++;
+    }
+    d.segments++;
+    if (!this.append(d, seq, v.buf.subarray(v.payloadOff, v.payloadOff + v.payloadLen))) {
+      if (d.segments >= MAX_STREAM_SEGMENTS) this.finish(slot, true);
+      return; // nothing new in order: wait for the gap
+    }
+    this.offer(slot, d, Math.floor(v.tsMicros / 1000));
+  }
+
+  /** Append in sequence order; returns whether new in-order bytes arrived. */
+  private append(d: Direction, seq: number, bytes: Buffer): boolean {
+    const rel = (seq - d.nextSeq) | 0;
+    if (rel > 0) {
+      if (d.pending.length < MAX_PENDING && rel < MAX_STREAM_BYTES) d.pending.push({ seq, bytes: Buffer.from(bytes) });
+      return false;
+    }
+    let chunk = rel < 0 ? bytes.subarray(-rel) : bytes;
+    let grew = false;
+    while (chunk.length > 0 && d.len < MAX_STREAM_BYTES) {
+      const take = Math.min(chunk.length, MAX_STREAM_BYTES - d.len);
+      if (d.len + take > d.data.length) {
+        const bigger = Buffer.allocUnsafe(Math.min(MAX_STREAM_BYTES, Math.max(d.data.length * 2, d.len + take)));
+        d.data.copy(bigger, 0, 0, d.len);
+        d.data = bigger;
+      }
+      chunk.copy(d.data, d.len, 0, take);
+      d.len += take;
+      d.nextSeq = (d.nextSeq + chunk.length) >>> 0;
+      grew = true;
+      const next = d.pending.findIndex((p) => ((p.seq - d.nextSeq) | 0) <= 0 && ((p.seq + p.bytes.length - d.nextSeq) | 0) > 0);
+      if (next < 0) break;
+      const p = d.pending.splice(next, 1)[0];
+      chunk = p.bytes.subarray((d.nextSeq - p.seq) | 0);
+    }
+    return grew;
+  }
+
+  private offer(slot: number, d: Direction, tsMs: number): void {
+    const data = d.data.subarray(0, d.len);
+    const peer = this.open.get(slot ^ 1);
+    const ctx: StreamContext = {
+      tsMs, srcMac: d.srcMac, srcIp: d.srcIp, srcPort: d.srcPort, dstMac: d.dstMac, dstIp: d.dstIp, dstPort: d.dstPort,
+      peerData: peer ? peer.data.subarray(0, peer.len) : EMPTY,
+    };
+    let waiting = false;
+    for (let i = 0; i < this.dissectors.length; i++) {
+      if ((d.declined & (1 << i)) !== 0) continue;
+      let verdict;
+      try {
+        verdict = this.dissectors[i].parse(data, ctx);
+      } catch {
+        verdict = null; // a dissector bug must not stop the capture
+      }
+      if (verdict === null) {
+        d.declined |= 1 << i;
+        continue;
+      }
+      if (!verdict.done) {
+        waiting = true;
+        continue;
+      }
+      for (const o of verdict.observations) this.emit(o);
+      this.finish(slot, false);
+      return;
+    }
+    if (!waiting) {
+      this.stats.declined++;
+      this.finish(slot, false);
+    } else if (d.len >= MAX_STREAM_BYTES || d.segments >= MAX_STREAM_SEGMENTS) {
+      this.finish(slot, true);
+    }
+  }
+
+  private finish(slot: number, undecided: boolean): void {
+    if (undecided) this.stats.undecided++;
+    this.flows.streamDone[slot] = 1;
+    this.open.delete(slot);
+  }
+
+  /** The flow left the table: forget its directions. */
+  release(f: number): void {
+    if (this.open.size === 0) return;
+    this.open.delete(2 * f);
+    this.open.delete(2 * f + 1);
+  }
+}
