@@ -4,11 +4,19 @@
  * dissectors see the first bytes of every TCP direction, on any port.
  */
 import type { PacketView } from '../decode/packet-view.js';
+import { cdp } from './cdp.js';
 import { dhcp } from './dhcp.js';
+import { http } from './http.js';
+import { lldp } from './lldp.js';
+import { smb } from './smb.js';
+import { snmp } from './snmp.js';
+import { ssh } from './ssh.js';
+import { tls } from './tls.js';
 import type { Observation, PacketDissector, StreamDissector } from './types.js';
 
-export const PACKET_DISSECTORS: readonly PacketDissector[] = [dhcp];
-export const STREAM_DISSECTORS: readonly StreamDissector[] = [];
+export const PACKET_DISSECTORS: readonly PacketDissector[] = [dhcp, lldp, cdp, snmp];
+/** Offered in this order; each probe looks at a byte or two. */
+export const STREAM_DISSECTORS: readonly StreamDissector[] = [tls, http, ssh, smb];
 
 export class DissectorSet {
   /** Per UDP port: 1 + index into `packet` of the dissector registered on it (0 none). */

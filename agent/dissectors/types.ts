@@ -88,8 +88,12 @@ export interface StreamDissector {
   readonly name: string;
   /** Cheap check on the first bytes of a direction (at least 1 byte, maybe fewer than a header). */
   probe(data: Buffer): boolean;
-  /** Parse the reassembled start of one direction (`data` holds all bytes so far, from the first). */
-  parse(data: Buffer, ctx: StreamContext): StreamVerdict;
+  /**
+   * Parse the reassembled start of one direction (`data` holds all bytes so far, from the first).
+   * `final` is true on the last call for this direction (the flow ended or the bounds were reached):
+   * report what was read rather than wait.
+   */
+  parse(data: Buffer, ctx: StreamContext, final?: boolean): StreamVerdict;
 }
 
 export type Dissector = PacketDissector | StreamDissector;

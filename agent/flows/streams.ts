@@ -27,6 +27,8 @@ interface Direction {
   pending: { seq: number; bytes: Buffer }[];
   /** Bit i set: dissector i declined this direction. */
   declined: number;
+  /** Capture time of the newest in-order bytes. */
+  lastTsMs: number;
   srcMac: string | null;
   srcIp: string;
   srcPort: number;
@@ -64,7 +66,7 @@ export class StreamCollector {
       }
       d = {
         data: Buffer.allocUnsafe(Math.min(MAX_STREAM_BYTES, Math.max(2048, v.payloadLen * 2))),
-        len: 0, nextSeq: seq, segments: 0, pending: [], declined,
+        len: 0, nextSeq: seq, segments: 0, pending: [], declined, lastTsMs: Math.floor(v.tsMicros / 1000),
         srcMac: v.srcMacOff >= 0 ? macToString(macAt(v.buf, v.srcMacOff)) : null,
         srcIp: ipToString(v.buf, v.srcIpOff, v.ipVersion), srcPort: v.srcPort,
         dstMac: v.dstMacOff >= 0 ? macToString(macAt(v.buf, v.dstMacOff)) : null,
@@ -74,11 +76,13 @@ export class StreamCollector {
       this.stats.directions++;
     }
     d.segments++;
+    const tsMs = Math.floor(v.tsMicros / 1000);
     if (!this.append(d, seq, v.buf.subarray(v.payloadOff, v.payloadOff + v.payloadLen))) {
-      if (d.segments >= MAX_STREAM_SEGMENTS) this.finish(slot, true);
+      if (d.segments >= MAX_STREAM_SEGMENTS) this.offer(slot, d, tsMs, true);
       return; // nothing new in order: wait for the gap
     }
-    this.offer(slot, d, Math.floor(v.tsMicros / 1000));
+    d.lastTsMs = tsMs;
+    this.offer(slot, d, tsMs, d.len >= MAX_STREAM_BYTES || d.segments >= MAX_STREAM_SEGMENTS);
   }
 
   /** Append in sequence order; returns whether new in-order bytes arrived. */
@@ -109,7 +113,8 @@ export class StreamCollector {
     return grew;
   }
 
-  private offer(slot: number, d: Direction, tsMs: number): void {
+  /** Offer the bytes so far to every dissector still interested; `final`: no more will come. */
+  private offer(slot: number, d: Direction, tsMs: number, final: boolean): void {
     const data = d.data.subarray(0, d.len);
     const peer = this.open.get(slot ^ 1);
     const ctx: StreamContext = {
@@ -121,7 +126,7 @@ export class StreamCollector {
       if ((d.declined & (1 << i)) !== 0) continue;
       let verdict;
       try {
-        verdict = this.dissectors[i].parse(data, ctx);
+        verdict = this.dissectors[i].parse(data, ctx, final);
       } catch {
         verdict = null; // a dissector bug must not stop the capture
       }
@@ -140,7 +145,7 @@ export class StreamCollector {
     if (!waiting) {
       this.stats.declined++;
       this.finish(slot, false);
-    } else if (d.len >= MAX_STREAM_BYTES || d.segments >= MAX_STREAM_SEGMENTS) {
+    } else if (final) {
       this.finish(slot, true);
     }
   }
@@ -151,10 +156,13 @@ export class StreamCollector {
     this.open.delete(slot);
   }
 
-  /** The flow left the table: forget its directions. */
+  /** The flow left the table: dissectors still waiting get a last call, then its directions are dropped. */
   release(f: number): void {
     if (this.open.size === 0) return;
-    this.open.delete(2 * f);
-    this.open.delete(2 * f + 1);
+    for (const slot of [2 * f, 2 * f + 1]) {
+      const d = this.open.get(slot);
+      if (d !== undefined && d.len > 0) this.offer(slot, d, d.lastTsMs, true);
+      this.open.delete(slot);
+    }
   }
 }

@@ -1,0 +1,254 @@
+/**
+ * TLS over TCP, on any port: the ClientHello tells what software a client runs (JA3/JA4, SNI, ALPN),
+ * the ServerHello what a server runs (JA3S/JA4S), and the server's Certificate (in clear up to TLS 1.2)
+ * who it claims to be. A direction whose first bytes are not a TLS handshake record is not ours.
+ */
+import { X509Certificate } from 'node:crypto';
+import { clientFingerprints, isGrease, serverFingerprints, withoutGrease } from './tls-fingerprints.js';
+import {
+  HS_CERTIFICATE, HS_CLIENT_HELLO, HS_SERVER_HELLO, handshakeBytes, isTls13, parseClientHello, parseServerHello,
+  versionName, type ClientHello,
+} from './tls-hello.js';
+import type { DeviceKey, Observation, StreamContext, StreamDissector, StreamVerdict } from './types.js';
+
+/** The pipeline hands us at most this many bytes of a direction: past it, finish with what we have. */
+export const TLS_WINDOW_BYTES = 16384;
+
+/** Fields of a `tls` observation about a client (the sender of a ClientHello). */
+export interface TlsClientHelloFields {
+  /** Always `client_hello`. */
+  message: 'client_hello';
+  /** server_name extension (0): the host name the client asks for (SNI), when printable. */
+  server_name?: string;
+  /** ALPN extension (16): protocols offered, in order (`h2`, `http/1.1`); non-printable ids as `0x<hex>`. */
+  alpn?: string[];
+  /** legacy_version of the ClientHello (0x0303 = 771 for TLS 1.2 and 1.3). */
+  legacy_version: number;
+  /** supported_versions extension (43), GREASE removed, in order. */
+  supported_versions?: number[];
+  /** Highest version offered (supported_versions, else legacy_version), e.g. `TLS 1.3`. */
+  max_version: string;
+  /** cipher_suites, GREASE removed, in the client's order. */
+  cipher_suites: number[];
+  /** Extension types, GREASE removed, in the client's order. */
+  extensions: number[];
+  /** supported_groups extension (10), GREASE removed. */
+  supported_groups?: number[];
+  /** ec_point_formats extension (11). */
+  ec_point_formats?: number[];
+  /** signature_algorithms extension (13), GREASE removed, in order. */
+  signature_algorithms?: number[];
+  /** The client sends GREASE values (RFC 8701), as Chromium-based stacks do. */
+  grease: boolean;
+  /** JA3: MD5 hex of `ja3_string`. */
+  ja3: string;
+  /** JA3 input: `version,ciphers,extensions,groups,point_formats` in decimal. */
+  ja3_string: string;
+  /** FoxIO JA4 (`t13d1516h2_8daaf6152771_e5627efa2ab1`). */
+  ja4: string;
+  /** JA4 before hashing (sorted hex lists). */
+  ja4_r: string;
+  /** Receiver of the ClientHello: address of the server this client talks to. */
+  server_ip: string;
+  /** Receiver's TCP port (443, or the port of a device's own TLS service). */
+  server_port: number;
+}
+
+/** Fields of a `tls` observation about a server (the sender of a ServerHello). */
+export interface TlsServerHelloFields {
+  /** Always `server_hello`. */
+  message: 'server_hello';
+  /** SNI of the client's ClientHello on this connection: a name this server is reached by. */
+  server_name?: string;
+  /** legacy_version of the ServerHello. */
+  legacy_version: number;
+  /** Version selected: supported_versions extension (43) when present, else legacy_version (`TLS 1.2`). */
+  version: string;
+  /** Cipher suite selected. */
+  cipher_suite: number;
+  /** Extension types in the server's order. */
+  extensions: number[];
+  /** ALPN extension (16): the protocol selected. */
+  alpn?: string;
+  /** The ServerHello is a TLS 1.3 HelloRetryRequest. */
+  hello_retry_request?: boolean;
+  /** JA3S: MD5 hex of `ja3s_string`. */
+  ja3s: string;
+  /** JA3S input: `version,cipher,extensions` in decimal. */
+  ja3s_string: string;
+  /** FoxIO JA4S (`t120400_c030_4e8089b08790`). */
+  ja4s: string;
+  /** JA4S before hashing. */
+  ja4s_r: string;
+  /** Receiver of the ServerHello: address of the client. */
+  client_ip: string;
+  /** Client's TCP port. */
+  client_port: number;
+  /** Leaf certificate of the Certificate message (TLS <= 1.2 only, in clear): subject DN, `C=US, O=..., CN=...`. */
+  cert_subject?: string;
+  /** Leaf certificate issuer DN. */
+  cert_issuer?: string;
+  /** Leaf certificate subjectAltName DNS names. */
+  cert_san_dns?: string[];
+  /** Leaf certificate notBefore, ISO 8601 UTC. */
+  cert_not_before?: string;
+  /** Leaf certificate notAfter, ISO 8601 UTC. */
+  cert_not_after?: string;
+  /** Leaf certificate serial number, upper-case hex. */
+  cert_serial?: string;
+  /** Subject equals issuer: a self-signed certificate (typical of embedded device web servers). */
+  cert_self_signed?: boolean;
+  /** SHA-256 of the leaf certificate DER, `AA:BB:...` as Node prints it. */
+  cert_sha256?: string;
+}
+
+function deviceOf(mac: string | null, ip: string): DeviceKey {
+  return mac === null ? { ip } : { mac, ip };
+}
+
+/** An ALPN protocol id as text; hex when it is not printable ASCII. */
+function alpnText(id: Buffer): string {
+  for (const c of id) if (c < 0x20 || c > 0x7e) return `0x${id.toString('hex')}`;
+  return id.toString('latin1');
+}
+
+/** The ClientHello at the start of `data`, when complete and well formed. */
+function clientHelloOf(data: Buffer): ClientHello | null {
+  const hb = handshakeBytes(data);
+  if (!hb || hb.hs.length < 4 || hb.hs[0] !== HS_CLIENT_HELLO) return null;
+  const end = 4 + hb.hs.readUIntBE(1, 3);
+  return end <= hb.hs.length ? parseClientHello(hb.hs, 4, end) : null;
+}
+
+function clientObservation(ch: ClientHello, ctx: StreamContext): Observation {
+  const f: TlsClientHelloFields = {
+    message: 'client_hello',
+    legacy_version: ch.legacyVersion,
+    max_version: '',
+    cipher_suites: withoutGrease(ch.cipherSuites),
+    extensions: withoutGrease(ch.extensions),
+    grease: ch.cipherSuites.some(isGrease) || ch.extensions.some(isGrease),
+    ...clientFingerprints(ch),
+    server_ip: ctx.dstIp,
+    server_port: ctx.dstPort,
+  };
+  let max = ch.legacyVersion;
+  if (ch.serverName !== null) f.server_name = ch.serverName;
+  if (ch.alpn) f.alpn = ch.alpn.map(alpnText);
+  if (ch.supportedVersions) {
+    f.supported_versions = withoutGrease(ch.supportedVersions);
+    if (f.supported_versions.length > 0) max = Math.max(...f.supported_versions);
+  }
+  f.max_version = versionName(max);
+  if (ch.supportedGroups) f.supported_groups = withoutGrease(ch.supportedGroups);
+  if (ch.ecPointFormats) f.ec_point_formats = ch.ecPointFormats;
+  if (ch.signatureAlgorithms) f.signature_algorithms = withoutGrease(ch.signatureAlgorithms);
+  return { device: deviceOf(ctx.srcMac, ctx.srcIp), tsMs: ctx.tsMs, source: 'tls', fields: { ...f } };
+}
+
+/**
+ * DER of the leaf certificate of a Certificate message starting at `o` in the handshake bytes:
+ * `wait` while it is incomplete, null when there is none or it cannot fit in the window.
+ */
+function leafCertificate(hs: Buffer, o: number): Buffer | 'wait' | null {
+  if (o + 10 > hs.length) return o < hs.length && hs[o] !== HS_CERTIFICATE ? null : 'wait';
+  if (hs[o] !== HS_CERTIFICATE) return null;
+  const listLen = hs.readUIntBE(o + 4, 3);
+  const certLen = hs.readUIntBE(o + 7, 3);
+  if (listLen < 3 + certLen || certLen === 0) return null;
+  const end = o + 10 + certLen;
+  if (end > TLS_WINDOW_BYTES) return null;
+  return end <= hs.length ? hs.subarray(o + 10, end) : 'wait';
+}
+
+/** OpenSSL's one-RDN-per-line DN as `C=US, O=Acme, Inc., CN=host`: readable, as nDPI and Zeek print it. */
+function dnText(dn: string): string {
+  return dn.split('\n').join(', ').replace(/\\(.)/g, '$1');
+}
+
+/** Identity of a DER certificate via OpenSSL; null when it does not parse. */
+function certificateFields(der: Buffer): Partial<TlsServerHelloFields> | null {
+  try {
+    const x = new X509Certificate(der);
+    const subject = dnText(x.subject);
+    const issuer = dnText(x.issuer);
+    const f: Partial<TlsServerHelloFields> = {
+      cert_subject: subject,
+      cert_issuer: issuer,
+      cert_serial: x.serialNumber,
+      cert_self_signed: subject === issuer,
+      cert_sha256: x.fingerprint256,
+    };
+    const dns = (x.subjectAltName ?? '').split(', ').filter((s) => s.startsWith('DNS:')).map((s) => s.slice(4));
+    if (dns.length > 0) f.cert_san_dns = dns;
+    const from = new Date(x.validFrom);
+    const to = new Date(x.validTo);
+    if (!Number.isNaN(from.getTime())) f.cert_not_before = from.toISOString();
+    if (!Number.isNaN(to.getTime())) f.cert_not_after = to.toISOString();
+    return f;
+  } catch {
+    return null;
+  }
+}
+
+/** ServerHello ends at `end` in the handshake bytes; up to TLS 1.2 wait for the leaf certificate too. */
+function serverVerdict(hs: Buffer, end: number, final: boolean, ctx: StreamContext): StreamVerdict {
+  const sh = parseServerHello(hs, 4, end);
+  if (!sh) return null;
+  const version = sh.selectedVersion ?? sh.legacyVersion;
+  let cert: Partial<TlsServerHelloFields> | null = null;
+  // TLS 1.3 encrypts the Certificate; up to 1.2 the leaf follows the ServerHello in clear.
+  if (!isTls13(version) && !sh.helloRetryRequest) {
+    const der = leafCertificate(hs, end);
+    if (der === 'wait' && !final) return WAIT;
+    if (der !== null && der !== 'wait') cert = certificateFields(der);
+  }
+  const f: TlsServerHelloFields = {
+    message: 'server_hello',
+    legacy_version: sh.legacyVersion,
+    version: versionName(version),
+    cipher_suite: sh.cipherSuite,
+    extensions: sh.extensions,
+    ...serverFingerprints(sh),
+    client_ip: ctx.dstIp,
+    client_port: ctx.dstPort,
+    ...cert,
+  };
+  if (sh.alpn) f.alpn = alpnText(sh.alpn);
+  if (sh.helloRetryRequest) f.hello_retry_request = true;
+  const sni = ctx.peerData.length > 0 ? clientHelloOf(ctx.peerData)?.serverName : null;
+  if (sni) f.server_name = sni;
+  return { done: true, observations: [{ device: deviceOf(ctx.srcMac, ctx.srcIp), tsMs: ctx.tsMs, source: 'tls', fields: { ...f } }] };
+}
+
+const WAIT: StreamVerdict = Object.freeze({ done: false });
+
+export const tls: StreamDissector = {
+  kind: 'stream',
+  name: 'tls',
+  probe(data: Buffer): boolean {
+    // Handshake record (or a warning alert before it), version 3.0-3.4 on the record layer.
+    return (data[0] === 22 || data[0] === 21) && (data.length < 2 || data[1] === 3) && (data.length < 3 || data[2] <= 4);
+  },
+  /** `closing`: no more bytes will come (flow ended, bounds reached): finish with what there is. */
+  parse(data: Buffer, ctx: StreamContext, closing = false): StreamVerdict {
+    // Usual wait: a hello still arriving inside its first record; answer it without allocating.
+    if (!closing && data.length >= 9 && data.length < TLS_WINDOW_BYTES && data[0] === 22 && (data[5] === HS_CLIENT_HELLO || data[5] === HS_SERVER_HELLO)) {
+      const helloEnd = 9 + data.readUIntBE(6, 3);
+      if (data.length < helloEnd && helloEnd <= 5 + data.readUInt16BE(3) && helloEnd <= TLS_WINDOW_BYTES) return WAIT;
+    }
+    const hb = handshakeBytes(data);
+    if (!hb) return null;
+    const { hs } = hb;
+    const final = closing || hb.closed || data.length >= TLS_WINDOW_BYTES;
+    if (hs.length < 4) return final ? null : WAIT;
+    const type = hs[0];
+    if (type !== HS_CLIENT_HELLO && type !== HS_SERVER_HELLO) return null;
+    const end = 4 + hs.readUIntBE(1, 3);
+    if (end > TLS_WINDOW_BYTES) return null; // a hello that can never fit in the window
+    if (end > hs.length) return final ? null : WAIT;
+    if (type === HS_SERVER_HELLO) return serverVerdict(hs, end, final, ctx);
+    const ch = parseClientHello(hs, 4, end);
+    return ch ? { done: true, observations: [clientObservation(ch, ctx)] } : null;
+  },
+};
