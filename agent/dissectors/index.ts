@@ -6,6 +6,11 @@
 import type { PacketView } from '../decode/packet-view.js';
 import { cdp } from './cdp.js';
 import { dhcp } from './dhcp.js';
+import { dhcpv6 } from './dhcpv6.js';
+import { dns, llmnr } from './dns.js';
+import { mdns } from './mdns.js';
+import { browser, nbns } from './netbios.js';
+import { ssdp } from './ssdp.js';
 import { http } from './http.js';
 import { lldp } from './lldp.js';
 import { smb } from './smb.js';
@@ -14,7 +19,9 @@ import { ssh } from './ssh.js';
 import { tls } from './tls.js';
 import type { Observation, PacketDissector, StreamDissector } from './types.js';
 
-export const PACKET_DISSECTORS: readonly PacketDissector[] = [dhcp, lldp, cdp, snmp];
+export const PACKET_DISSECTORS: readonly PacketDissector[] = [
+  dhcp, dhcpv6, dns, llmnr, mdns, nbns, browser, ssdp, snmp, lldp, cdp,
+];
 /** Offered in this order; each probe looks at a byte or two. */
 export const STREAM_DISSECTORS: readonly StreamDissector[] = [tls, http, ssh, smb];
 
