@@ -25,7 +25,23 @@ export const PACKET_DISSECTORS: readonly PacketDissector[] = [
 /** Offered in this order; each probe looks at a byte or two. */
 export const STREAM_DISSECTORS: readonly StreamDissector[] = [tls, http, ssh, smb];
 
+/** Entries of the repeat cache; cleared whole when full (discovery traffic is a small working set). */
+const REPEAT_CACHE_SIZE = 4096;
+
+interface Repeat {
+  /** Second hash, dissector and length: confirm the first hash's hit. */
+  check: number;
+  dissector: number;
+  length: number;
+  observations: Observation[];
+}
+
 export class DissectorSet {
+  /**
+   * Discovery protocols repeat themselves (mDNS and SSDP announcements, LLDP every 30 s): a packet
+   * whose sender and bytes equal a recent one gives the same observations without being parsed again.
+   */
+  private readonly repeats = new Map<number, Repeat>();
   /** Per UDP port: 1 + index into `packet` of the dissector registered on it (0 none). */
   private readonly udp = new Uint8Array(65536);
   private readonly byEtherType = new Map<number, PacketDissector>();
@@ -76,6 +92,44 @@ export class DissectorSet {
   }
 
   private run(d: PacketDissector, v: PacketView): Observation[] | null {
+    const from = v.ipVersion === 0 ? v.l3Off : v.payloadOff;
+    const to = v.ipVersion === 0 ? v.end : v.payloadOff + v.payloadLen;
+    // Two independent 32-bit hashes over sender and bytes: a false hit needs both to collide.
+    const b = v.buf;
+    let h1 = 0x811c9dc5 ^ v.srcPort ^ (v.dstPort << 16);
+    let h2 = 0x2545f491 ^ Math.imul(v.srcPort, 0x9e3779b1) ^ v.dstPort;
+    const senderFrom = v.srcMacOff >= 0 ? v.srcMacOff : from;
+    const senderTo = v.srcMacOff >= 0 ? v.srcMacOff + 6 : from;
+    for (let i = senderFrom; i < senderTo; i++) {
+      h1 = Math.imul(h1 ^ b[i], 0x01000193);
+      h2 = Math.imul(h2 ^ b[i], 0x5bd1e995);
+    }
+    const ipTo = v.ipVersion === 0 ? 0 : v.srcIpOff + (v.ipVersion === 4 ? 4 : 16);
+    for (let i = v.ipVersion === 0 ? 0 : v.srcIpOff; i < ipTo; i++) {
+      h1 = Math.imul(h1 ^ b[i], 0x01000193);
+      h2 = Math.imul(h2 ^ b[i], 0x5bd1e995);
+    }
+    for (let i = from; i < to; i++) {
+      h1 = Math.imul(h1 ^ b[i], 0x01000193);
+      h2 = Math.imul(h2 ^ b[i], 0x5bd1e995);
+    }
+    h2 ^= h2 >>> 15;
+    const index = this.packet.indexOf(d);
+    const hit = this.repeats.get(h1);
+    if (hit !== undefined && hit.check === h2 && hit.dissector === index && hit.length === to - from) {
+      const tsMs = Math.floor(v.tsMicros / 1000);
+      this.produced[d.name] += hit.observations.length;
+      return hit.observations.map((o) => ({ device: o.device, source: o.source, fields: o.fields, tsMs }));
+    }
+    const out = this.parse(d, v);
+    if (out !== null) {
+      if (this.repeats.size >= REPEAT_CACHE_SIZE) this.repeats.clear();
+      this.repeats.set(h1, { check: h2, dissector: index, length: to - from, observations: out });
+    }
+    return out;
+  }
+
+  private parse(d: PacketDissector, v: PacketView): Observation[] | null {
     let out: Observation[] | null = null;
     try {
       out = d.parse(v);

@@ -3,7 +3,7 @@
  * the ServerHello what a server runs (JA3S/JA4S), and the server's Certificate (in clear up to TLS 1.2)
  * who it claims to be. A direction whose first bytes are not a TLS handshake record is not ours.
  */
-import { X509Certificate } from 'node:crypto';
+import { createHash, X509Certificate } from 'node:crypto';
 import { clientFingerprints, isGrease, serverFingerprints, withoutGrease } from './tls-fingerprints.js';
 import {
   HS_CERTIFICATE, HS_CLIENT_HELLO, HS_SERVER_HELLO, handshakeBytes, isTls13, parseClientHello, parseServerHello,
@@ -167,7 +167,23 @@ function dnText(dn: string): string {
 }
 
 /** Identity of a DER certificate via OpenSSL; null when it does not parse. */
+/** Parsed leaf certificates by DER hash: a server sends the same one on every connection. */
+const certificateCache = new Map<string, Partial<TlsServerHelloFields> | null>();
+const CERTIFICATE_CACHE_SIZE = 1024;
+
 function certificateFields(der: Buffer): Partial<TlsServerHelloFields> | null {
+  // Hashing the DER costs a few microseconds; parsing it with X509Certificate costs ~50.
+  const key = createHash('sha1').update(der).digest('base64');
+  let fields = certificateCache.get(key);
+  if (fields === undefined) {
+    fields = parseCertificate(der);
+    if (certificateCache.size >= CERTIFICATE_CACHE_SIZE) certificateCache.clear();
+    certificateCache.set(key, fields);
+  }
+  return fields === null ? null : { ...fields, ...(fields.cert_san_dns ? { cert_san_dns: [...fields.cert_san_dns] } : {}) };
+}
+
+function parseCertificate(der: Buffer): Partial<TlsServerHelloFields> | null {
   try {
     const x = new X509Certificate(der);
     const subject = dnText(x.subject);

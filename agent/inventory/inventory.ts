@@ -58,11 +58,30 @@ interface PendingObservation {
   count: number;
 }
 
-/** JSON with the object's keys sorted, so equal facts give equal text. */
-function canonicalJson(fields: Record<string, unknown>): string {
-  const sorted: Record<string, unknown> = {};
-  for (const k of Object.keys(fields).sort()) if (fields[k] !== undefined) sorted[k] = fields[k];
-  return JSON.stringify(sorted);
+/**
+ * JSON of an observation's fields. Dissectors build fields in a fixed order, so equal facts give equal
+ * text without sorting; repeated packets share one fields object, so the text is made once.
+ */
+const fieldsJsonCache = new WeakMap<Record<string, unknown>, string>();
+function fieldsJson(fields: Record<string, unknown>): string {
+  let json = fieldsJsonCache.get(fields);
+  if (json === undefined) {
+    json = JSON.stringify(fields);
+    fieldsJsonCache.set(fields, json);
+  }
+  return json;
+}
+
+/** MAC text → number, for the few distinct senders of observations. */
+const macNumbers = new Map<string, number>();
+function macNumber(text: string): number {
+  let n = macNumbers.get(text);
+  if (n === undefined) {
+    n = parseMac(text);
+    if (macNumbers.size >= 65536) macNumbers.clear();
+    macNumbers.set(text, n);
+  }
+  return n;
 }
 
 const EDGE_COUNTED = 1;
@@ -82,8 +101,8 @@ export class Inventory implements FlowListener {
   private readonly edges = new KeyedCounters(EDGE_KEY, EDGE_VAL);
   private readonly services = new KeyedCounters(SVC_KEY, SVC_VAL);
   private bindings = new Map<string, Binding>();
-  /** Evidence since the last flush, deduplicated: key device|source|fields. */
-  private observations = new Map<string, PendingObservation>();
+  /** Evidence since the last flush, deduplicated: fields JSON → source|MAC|IP → pending row. */
+  private observations = new Map<string, Map<string, PendingObservation>>();
   private readonly epKey = new Int32Array(EP_KEY);
   private readonly edgeKey = new Int32Array(EDGE_KEY);
   private readonly svcKey = new Int32Array(SVC_KEY);
@@ -220,18 +239,24 @@ export class Inventory implements FlowListener {
 
   /** Evidence from a dissector: kept per device; DHCP ACKs also bind the assigned address to the client MAC. */
   observe(obs: Observation): void {
-    const macNum = obs.device.mac !== undefined ? parseMac(obs.device.mac) : 0;
+    const macNum = obs.device.mac !== undefined ? macNumber(obs.device.mac) : 0;
     const mac = Number.isNaN(macNum) || isGroupMac(macNum) ? 0 : macNum;
     const ip = obs.device.ip ?? null;
     if (mac !== 0 || ip !== null) {
-      const fieldsJson = canonicalJson(obs.fields);
-      const key = `${mac}|${ip ?? ''}|${obs.source}|${fieldsJson}`;
-      const p = this.observations.get(key);
+      const json = fieldsJson(obs.fields);
+      // Keyed by the JSON string itself first: V8 hashes a string once, so long facts cost little.
+      let byDevice = this.observations.get(json);
+      if (byDevice === undefined) {
+        byDevice = new Map();
+        this.observations.set(json, byDevice);
+      }
+      const key = `${obs.source}|${mac}|${ip ?? ''}`;
+      const p = byDevice.get(key);
       if (p) {
         p.count++;
         widen(p, obs.tsMs, obs.tsMs);
       } else {
-        this.observations.set(key, { mac, ip, source: obs.source, fieldsJson, firstSeenMs: obs.tsMs, lastSeenMs: obs.tsMs, count: 1 });
+        byDevice.set(key, { mac, ip, source: obs.source, fieldsJson: json, firstSeenMs: obs.tsMs, lastSeenMs: obs.tsMs, count: 1 });
       }
     }
     if (obs.source === 'dhcp' && obs.fields.message_type === 'ACK') {
@@ -334,9 +359,11 @@ export class Inventory implements FlowListener {
         const pp = svcs.keys[k + 2];
         if (id !== 0) st.upsertService(id, transportName(pp >>> 16), pp & 0xffff, svcs.values[v], svcs.values[v + 1], svcs.values[v + 2]);
       }
-      for (const o of observations.values()) {
-        const id = this.resolve(o.mac, o.ip, o.firstSeenMs);
-        if (id !== 0) st.upsertObservation(id, o.source, o.fieldsJson, o.firstSeenMs, o.lastSeenMs, o.count);
+      for (const byDevice of observations.values()) {
+        for (const o of byDevice.values()) {
+          const id = this.resolve(o.mac, o.ip, o.firstSeenMs);
+          if (id !== 0) st.upsertObservation(id, o.source, o.fieldsJson, o.firstSeenMs, o.lastSeenMs, o.count);
+        }
       }
       for (let i = 0; i < edges.size; i++) {
         const k = i * EDGE_KEY;
