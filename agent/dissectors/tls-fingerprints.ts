@@ -20,9 +20,23 @@ export function withoutGrease(values: readonly number[]): number[] {
 
 const hex4 = (v: number): string => v.toString(16).padStart(4, '0');
 
+/** Digests by input: the same few client and server stacks hello again and again. */
+const digests = new Map<string, string>();
+
+function memoDigest(algorithm: 'md5' | 'sha256', input: string): string {
+  const key = `${algorithm}:${input}`;
+  let out = digests.get(key);
+  if (out === undefined) {
+    out = createHash(algorithm).update(input).digest('hex');
+    if (digests.size >= 4096) digests.clear();
+    digests.set(key, out);
+  }
+  return out;
+}
+
 /** First 12 hex digits of SHA-256; twelve zeros for an empty list, as the JA4 spec asks. */
 function hash12(s: string): string {
-  return s === '' ? '000000000000' : createHash('sha256').update(s).digest('hex').slice(0, 12);
+  return s === '' ? '000000000000' : memoDigest('sha256', s).slice(0, 12);
 }
 
 /** JA4 two-character version code (`13`, `12`, ..., `s3`, `00` unknown). */
@@ -89,7 +103,7 @@ export function clientFingerprints(ch: ClientHello): ClientFingerprints {
   const sigs = withoutGrease(ch.signatureAlgorithms ?? []).map(hex4).join(',');
   const extsSigs = sigs === '' ? sortedExts : `${sortedExts}_${sigs}`;
   return {
-    ja3: createHash('md5').update(ja3String).digest('hex'),
+    ja3: memoDigest('md5', ja3String),
     ja3_string: ja3String,
     ja4: `${prefix}_${hash12(sortedCiphers)}_${sortedExts === '' ? '000000000000' : hash12(extsSigs)}`,
     ja4_r: `${prefix}_${sortedCiphers}_${extsSigs}`,
@@ -112,7 +126,7 @@ export function serverFingerprints(sh: ServerHello): ServerFingerprints {
   // JA4S keeps the server's extension order: it is chosen by the server's TLS library.
   const extList = exts.map(hex4).join(',');
   return {
-    ja3s: createHash('md5').update(ja3sString).digest('hex'),
+    ja3s: memoDigest('md5', ja3sString),
     ja3s_string: ja3sString,
     ja4s: `${prefix}_${hash12(extList)}`,
     ja4s_r: `${prefix}_${extList}`,

@@ -28,16 +28,6 @@ export interface TlsClientHelloFields {
   supported_versions?: number[];
   /** Highest version offered (supported_versions, else legacy_version), e.g. `TLS 1.3`. */
   max_version: string;
-  /** cipher_suites, GREASE removed, in the client's order. */
-  cipher_suites: number[];
-  /** Extension types, GREASE removed, in the client's order. */
-  extensions: number[];
-  /** supported_groups extension (10), GREASE removed. */
-  supported_groups?: number[];
-  /** ec_point_formats extension (11). */
-  ec_point_formats?: number[];
-  /** signature_algorithms extension (13), GREASE removed, in order. */
-  signature_algorithms?: number[];
   /** The client sends GREASE values (RFC 8701), as Chromium-based stacks do. */
   grease: boolean;
   /** JA3: MD5 hex of `ja3_string`. */
@@ -48,11 +38,13 @@ export interface TlsClientHelloFields {
   ja4: string;
   /** JA4 before hashing (sorted hex lists). */
   ja4_r: string;
-  /** Receiver of the ClientHello: address of the server this client talks to. */
-  server_ip: string;
-  /** Receiver's TCP port (443, or the port of a device's own TLS service). */
-  server_port: number;
 }
+
+/*
+ * The raw cipher, extension, group and signature lists are in ja3_string / ja4_r; the peer's address
+ * and port are in the device's peers. Keeping them out of the fields lets repeated hellos of the same
+ * client or server fold into one observation.
+ */
 
 /** Fields of a `tls` observation about a server (the sender of a ServerHello). */
 export interface TlsServerHelloFields {
@@ -66,8 +58,6 @@ export interface TlsServerHelloFields {
   version: string;
   /** Cipher suite selected. */
   cipher_suite: number;
-  /** Extension types in the server's order. */
-  extensions: number[];
   /** ALPN extension (16): the protocol selected. */
   alpn?: string;
   /** The ServerHello is a TLS 1.3 HelloRetryRequest. */
@@ -80,10 +70,6 @@ export interface TlsServerHelloFields {
   ja4s: string;
   /** JA4S before hashing. */
   ja4s_r: string;
-  /** Receiver of the ServerHello: address of the client. */
-  client_ip: string;
-  /** Client's TCP port. */
-  client_port: number;
   /** Leaf certificate of the Certificate message (TLS <= 1.2 only, in clear): subject DN, `C=US, O=..., CN=...`. */
   cert_subject?: string;
   /** Leaf certificate issuer DN. */
@@ -125,12 +111,8 @@ function clientObservation(ch: ClientHello, ctx: StreamContext): Observation {
     message: 'client_hello',
     legacy_version: ch.legacyVersion,
     max_version: '',
-    cipher_suites: withoutGrease(ch.cipherSuites),
-    extensions: withoutGrease(ch.extensions),
     grease: ch.cipherSuites.some(isGrease) || ch.extensions.some(isGrease),
     ...clientFingerprints(ch),
-    server_ip: ctx.dstIp,
-    server_port: ctx.dstPort,
   };
   let max = ch.legacyVersion;
   if (ch.serverName !== null) f.server_name = ch.serverName;
@@ -140,9 +122,6 @@ function clientObservation(ch: ClientHello, ctx: StreamContext): Observation {
     if (f.supported_versions.length > 0) max = Math.max(...f.supported_versions);
   }
   f.max_version = versionName(max);
-  if (ch.supportedGroups) f.supported_groups = withoutGrease(ch.supportedGroups);
-  if (ch.ecPointFormats) f.ec_point_formats = ch.ecPointFormats;
-  if (ch.signatureAlgorithms) f.signature_algorithms = withoutGrease(ch.signatureAlgorithms);
   return { device: deviceOf(ctx.srcMac, ctx.srcIp), tsMs: ctx.tsMs, source: 'tls', fields: { ...f } };
 }
 
@@ -224,10 +203,7 @@ function serverVerdict(hs: Buffer, end: number, final: boolean, ctx: StreamConte
     legacy_version: sh.legacyVersion,
     version: versionName(version),
     cipher_suite: sh.cipherSuite,
-    extensions: sh.extensions,
     ...serverFingerprints(sh),
-    client_ip: ctx.dstIp,
-    client_port: ctx.dstPort,
     ...cert,
   };
   if (sh.alpn) f.alpn = alpnText(sh.alpn);

@@ -38,9 +38,13 @@ interface Direction {
 }
 
 const EMPTY = Buffer.alloc(0);
+/** First buffer of a direction; most hellos and request heads fit. Reused across directions. */
+const FIRST_BUFFER = 2048;
+const POOL_SIZE = 256;
 
 export class StreamCollector {
   private readonly open = new Map<number, Direction>();
+  private readonly pool: Buffer[] = [];
   /** Directions collected; given up at the bounds; declined by every dissector after a probe. */
   readonly stats = { directions: 0, undecided: 0, declined: 0 };
 
@@ -65,7 +69,7 @@ export class StreamCollector {
         return;
       }
       d = {
-        data: Buffer.allocUnsafe(Math.min(MAX_STREAM_BYTES, Math.max(2048, v.payloadLen * 2))),
+        data: v.payloadLen <= FIRST_BUFFER ? (this.pool.pop() ?? Buffer.allocUnsafe(FIRST_BUFFER)) : Buffer.allocUnsafe(Math.min(MAX_STREAM_BYTES, v.payloadLen * 2)),
         len: 0, nextSeq: seq, segments: 0, pending: [], declined, lastTsMs: Math.floor(v.tsMicros / 1000),
         srcMac: v.srcMacOff >= 0 ? macToString(macAt(v.buf, v.srcMacOff)) : null,
         srcIp: ipToString(v.buf, v.srcIpOff, v.ipVersion), srcPort: v.srcPort,
@@ -153,7 +157,15 @@ export class StreamCollector {
   private finish(slot: number, undecided: boolean): void {
     if (undecided) this.stats.undecided++;
     this.flows.streamDone[slot] = 1;
+    this.recycle(slot);
+  }
+
+  /** Forget a direction, keeping its first-size buffer for the next one (observations never hold it). */
+  private recycle(slot: number): void {
+    const d = this.open.get(slot);
+    if (d === undefined) return;
     this.open.delete(slot);
+    if (d.data.length === FIRST_BUFFER && this.pool.length < POOL_SIZE) this.pool.push(d.data);
   }
 
   /** The flow left the table: dissectors still waiting get a last call, then its directions are dropped. */
@@ -162,7 +174,7 @@ export class StreamCollector {
     for (const slot of [2 * f, 2 * f + 1]) {
       const d = this.open.get(slot);
       if (d !== undefined && d.len > 0) this.offer(slot, d, d.lastTsMs, true);
-      this.open.delete(slot);
+      this.recycle(slot);
     }
   }
 }

@@ -103,6 +103,9 @@ export class Inventory implements FlowListener {
   private bindings = new Map<string, Binding>();
   /** Evidence since the last flush, deduplicated: fields JSON → source|MAC|IP → pending row. */
   private observations = new Map<string, Map<string, PendingObservation>>();
+  /** The pending row each fields object last went to, valid until the next flush (generation). */
+  private readonly lastRow = new WeakMap<Record<string, unknown>, { device: Observation['device']; row: PendingObservation; generation: number }>();
+  private generation = 0;
   private readonly epKey = new Int32Array(EP_KEY);
   private readonly edgeKey = new Int32Array(EDGE_KEY);
   private readonly svcKey = new Int32Array(SVC_KEY);
@@ -239,25 +242,13 @@ export class Inventory implements FlowListener {
 
   /** Evidence from a dissector: kept per device; DHCP ACKs also bind the assigned address to the client MAC. */
   observe(obs: Observation): void {
-    const macNum = obs.device.mac !== undefined ? macNumber(obs.device.mac) : 0;
-    const mac = Number.isNaN(macNum) || isGroupMac(macNum) ? 0 : macNum;
-    const ip = obs.device.ip ?? null;
-    if (mac !== 0 || ip !== null) {
-      const json = fieldsJson(obs.fields);
-      // Keyed by the JSON string itself first: V8 hashes a string once, so long facts cost little.
-      let byDevice = this.observations.get(json);
-      if (byDevice === undefined) {
-        byDevice = new Map();
-        this.observations.set(json, byDevice);
-      }
-      const key = `${obs.source}|${mac}|${ip ?? ''}`;
-      const p = byDevice.get(key);
-      if (p) {
-        p.count++;
-        widen(p, obs.tsMs, obs.tsMs);
-      } else {
-        byDevice.set(key, { mac, ip, source: obs.source, fieldsJson: json, firstSeenMs: obs.tsMs, lastSeenMs: obs.tsMs, count: 1 });
-      }
+    const last = this.lastRow.get(obs.fields);
+    if (last !== undefined && last.device === obs.device && last.generation === this.generation) {
+      // A repeated discovery packet (same fields and device objects, see DissectorSet): just count it.
+      last.row.count++;
+      widen(last.row, obs.tsMs, obs.tsMs);
+    } else {
+      this.addObservation(obs);
     }
     if (obs.source === 'dhcp' && obs.fields.message_type === 'ACK') {
       const mac = parseMac(String(obs.fields.client_mac));
@@ -266,6 +257,30 @@ export class Inventory implements FlowListener {
         this.bind(mac, ip, 'dhcp', obs.tsMs, obs.fields.lease_seconds as number | undefined);
       }
     }
+  }
+
+  private addObservation(obs: Observation): void {
+    const macNum = obs.device.mac !== undefined ? macNumber(obs.device.mac) : 0;
+    const mac = Number.isNaN(macNum) || isGroupMac(macNum) ? 0 : macNum;
+    const ip = obs.device.ip ?? null;
+    if (mac === 0 && ip === null) return;
+    const json = fieldsJson(obs.fields);
+    // Keyed by the JSON string itself first: V8 hashes a string once, so long facts cost little.
+    let byDevice = this.observations.get(json);
+    if (byDevice === undefined) {
+      byDevice = new Map();
+      this.observations.set(json, byDevice);
+    }
+    const key = `${obs.source}|${mac}|${ip ?? ''}`;
+    let row = byDevice.get(key);
+    if (row) {
+      row.count++;
+      widen(row, obs.tsMs, obs.tsMs);
+    } else {
+      row = { mac, ip, source: obs.source, fieldsJson: json, firstSeenMs: obs.tsMs, lastSeenMs: obs.tsMs, count: 1 };
+      byDevice.set(key, row);
+    }
+    this.lastRow.set(obs.fields, { device: obs.device, row, generation: this.generation });
   }
 
   private bind(mac: number, ip: string, how: 'arp' | 'dhcp', ms: number, leaseSeconds?: number): void {
@@ -322,6 +337,7 @@ export class Inventory implements FlowListener {
     if (eps.size + bindings.size + svcs.size + edges.size + observations.size === 0) return;
     this.bindings = new Map();
     this.observations = new Map();
+    this.generation++;
     const st = this.store;
     st.transaction(() => {
       for (const b of bindings.values()) {
