@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LinkType } from '../capture/types.js';
 import { DecodeStatus, PacketView } from '../decode/packet-view.js';
+import { truncateAndCorrupt } from '../testing/fuzz.js';
 import { loadFrames, type CapturedFrame } from '../testing/frames.js';
 import { cdp, type CdpFields } from './cdp.js';
 import type { Observation } from './types.js';
@@ -127,21 +128,10 @@ describe('CDP never throws on truncated or corrupted frames', () => {
 
 function checkRobust(frames: CapturedFrame[]): void {
   const v = new PacketView();
-  let seed = 4242;
-  const rand = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
-  for (const f of frames) {
-    for (let n = 0; n <= f.bytes.length; n++) {
-      const out = parseFrame(v, f, f.bytes.subarray(0, n));
-      expect(out === 'skip' || out === null || Array.isArray(out)).toBe(true);
-    }
-    for (let i = 0; i < 300; i++) {
-      const bad = Buffer.from(f.bytes);
-      const hits = 1 + Math.floor(rand() * 4);
-      for (let h = 0; h < hits; h++) bad[12 + Math.floor(rand() * (bad.length - 12))] = Math.floor(rand() * 256);
-      const out = parseFrame(v, f, bad);
-      expect(out === 'skip' || out === null || Array.isArray(out)).toBe(true);
-    }
-  }
+  truncateAndCorrupt(frames, 4242, (f, bytes) => {
+    const out = parseFrame(v, f, bytes);
+    expect(out === 'skip' || out === null || Array.isArray(out)).toBe(true);
+  });
 }
 
 const evidence = join(fixtures, 'evidence-lldp.pcap');
