@@ -141,6 +141,8 @@ export const dhcp: PacketDissector = {
   kind: 'packet',
   name: 'dhcp',
   udpPorts: [67, 68],
+  // xid and secs (RFC 2131 section 2) change with every exchange; no observation field comes from them.
+  repeatSkip: [4, 10],
   parse(v: PacketView): Observation[] | null {
     const b = v.buf;
     const p = v.payloadOff;

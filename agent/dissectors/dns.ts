@@ -30,6 +30,8 @@ export const dns: PacketDissector = {
   kind: 'packet',
   name: 'dns',
   udpPorts: [53],
+  // The message id (RFC 1035 4.1.1) differs on every query; the facts kept are the names asked.
+  repeatSkip: [0, 2],
   parse(v: PacketView): Observation[] | null {
     const b = v.buf;
     const p = v.payloadOff;
@@ -49,6 +51,7 @@ export const llmnr: PacketDissector = {
   kind: 'packet',
   name: 'llmnr',
   udpPorts: [5355],
+  repeatSkip: [0, 2],
   parse(v: PacketView): Observation[] | null {
     const b = v.buf;
     const p = v.payloadOff;

@@ -25,8 +25,8 @@ export const PACKET_DISSECTORS: readonly PacketDissector[] = [
 /** Offered in this order; each probe looks at a byte or two. */
 export const STREAM_DISSECTORS: readonly StreamDissector[] = [tls, http, ssh, smb];
 
-/** Entries of the repeat cache; cleared whole when full (discovery traffic is a small working set). */
-const REPEAT_CACHE_SIZE = 4096;
+/** Entries of each dissector's repeat cache; cleared whole when full (discovery is a small working set). */
+const REPEAT_CACHE_SIZE = 2048;
 
 interface Repeat {
   /** Second hash, dissector and length: confirm the first hash's hit. */
@@ -41,7 +41,7 @@ export class DissectorSet {
    * Discovery protocols repeat themselves (mDNS and SSDP announcements, LLDP every 30 s): a packet
    * whose sender and bytes equal a recent one gives the same observations without being parsed again.
    */
-  private readonly repeats = new Map<number, Repeat>();
+  private readonly repeats: Map<number, Repeat>[];
   /** Per UDP port: 1 + index into `packet` of the dissector registered on it (0 none). */
   private readonly udp = new Uint8Array(65536);
   private readonly byEtherType = new Map<number, PacketDissector>();
@@ -55,6 +55,8 @@ export class DissectorSet {
     private readonly packet: readonly PacketDissector[] = PACKET_DISSECTORS,
     readonly stream: readonly StreamDissector[] = STREAM_DISSECTORS,
   ) {
+    // One cache per dissector: a protocol whose packets never repeat cannot evict another's.
+    this.repeats = packet.map(() => new Map<number, Repeat>());
     packet.forEach((d, i) => {
       for (const p of d.udpPorts ?? []) this.udp[p] = i + 1;
       for (const t of d.etherTypes ?? []) this.byEtherType.set(t, d);
@@ -109,13 +111,18 @@ export class DissectorSet {
       h1 = Math.imul(h1 ^ b[i], 0x01000193);
       h2 = Math.imul(h2 ^ b[i], 0x5bd1e995);
     }
+    // Bytes a protocol changes on every message (a transaction id) do not make it news.
+    const skipFrom = d.repeatSkip ? from + d.repeatSkip[0] : to;
+    const skipTo = d.repeatSkip ? from + d.repeatSkip[1] : to;
     for (let i = from; i < to; i++) {
+      if (i >= skipFrom && i < skipTo) continue;
       h1 = Math.imul(h1 ^ b[i], 0x01000193);
       h2 = Math.imul(h2 ^ b[i], 0x5bd1e995);
     }
     h2 ^= h2 >>> 15;
     const index = this.packet.indexOf(d);
-    const hit = this.repeats.get(h1);
+    const repeats = this.repeats[index];
+    const hit = repeats.get(h1);
     if (hit !== undefined && hit.check === h2 && hit.dissector === index && hit.length === to - from) {
       const tsMs = Math.floor(v.tsMicros / 1000);
       this.produced[d.name] += hit.observations.length;
@@ -123,8 +130,8 @@ export class DissectorSet {
     }
     const out = this.parse(d, v);
     if (out !== null) {
-      if (this.repeats.size >= REPEAT_CACHE_SIZE) this.repeats.clear();
-      this.repeats.set(h1, { check: h2, dissector: index, length: to - from, observations: out });
+      if (repeats.size >= REPEAT_CACHE_SIZE) repeats.clear();
+      repeats.set(h1, { check: h2, dissector: index, length: to - from, observations: out });
     }
     return out;
   }

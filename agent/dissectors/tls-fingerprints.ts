@@ -77,6 +77,8 @@ function offeredVersion(ch: ClientHello): number {
   return vs.length === 0 ? 0 : Math.max(...vs);
 }
 
+const ja4Parts = new Map<string, { ja4: string; ja4_r: string }>();
+
 export interface ClientFingerprints {
   ja3: string;
   ja3_string: string;
@@ -98,16 +100,22 @@ export function clientFingerprints(ch: ClientHello): ClientFingerprints {
   const sni = exts.includes(0) ? 'd' : 'i';
   const two = (n: number): string => String(Math.min(n, 99)).padStart(2, '0');
   const prefix = `t${ja4Version(offeredVersion(ch))}${sni}${two(ciphers.length)}${two(exts.length)}${ja4AlpnChars(ch.alpn?.[0])}`;
-  const sortedCiphers = ciphers.map(hex4).sort().join(',');
-  const sortedExts = exts.filter((e) => e !== 0 && e !== 16).map(hex4).sort().join(',');
-  const sigs = withoutGrease(ch.signatureAlgorithms ?? []).map(hex4).join(',');
-  const extsSigs = sigs === '' ? sortedExts : `${sortedExts}_${sigs}`;
-  return {
-    ja3: memoDigest('md5', ja3String),
-    ja3_string: ja3String,
-    ja4: `${prefix}_${hash12(sortedCiphers)}_${sortedExts === '' ? '000000000000' : hash12(extsSigs)}`,
-    ja4_r: `${prefix}_${sortedCiphers}_${extsSigs}`,
-  };
+  // The same stacks hello again and again: the sorted JA4 parts are computed once per distinct input.
+  const memoKey = `${prefix}|${ja3String}|${(ch.signatureAlgorithms ?? []).join('-')}`;
+  let ja4 = ja4Parts.get(memoKey);
+  if (ja4 === undefined) {
+    const sortedCiphers = ciphers.map(hex4).sort().join(',');
+    const sortedExts = exts.filter((e) => e !== 0 && e !== 16).map(hex4).sort().join(',');
+    const sigs = withoutGrease(ch.signatureAlgorithms ?? []).map(hex4).join(',');
+    const extsSigs = sigs === '' ? sortedExts : `${sortedExts}_${sigs}`;
+    ja4 = {
+      ja4: `${prefix}_${hash12(sortedCiphers)}_${sortedExts === '' ? '000000000000' : hash12(extsSigs)}`,
+      ja4_r: `${prefix}_${sortedCiphers}_${extsSigs}`,
+    };
+    if (ja4Parts.size >= 4096) ja4Parts.clear();
+    ja4Parts.set(memoKey, ja4);
+  }
+  return { ja3: memoDigest('md5', ja3String), ja3_string: ja3String, ja4: ja4.ja4, ja4_r: ja4.ja4_r };
 }
 
 export interface ServerFingerprints {

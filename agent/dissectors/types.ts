@@ -49,6 +49,12 @@ export interface PacketDissector {
   /** Inspect 802.3 frames with an LLC header (EtherType field <= 1500), e.g. CDP. */
   readonly llc?: boolean;
   /**
+   * Payload bytes [start, end) that change on every message without changing its facts (a transaction
+   * id): left out when recognising a repeat of a recent packet, whose observations are then reused.
+   * Only for protocols whose observations do not contain those bytes.
+   */
+  readonly repeatSkip?: readonly [number, number];
+  /**
    * Decode the packet; null when it is not this protocol or is malformed. The payload is
    * `view.buf[view.payloadOff .. +view.payloadLen]` for UDP, `view.buf[view.l3Off .. view.end]` for
    * layer-2 frames. The sender is at `view.srcMacOff` / `view.srcIpOff` (see format.ts helpers).
