@@ -8,6 +8,7 @@
  */
 import { parseNtlmssp, type NtlmFields } from './smb.js';
 import type { StreamContext, StreamDissector, StreamVerdict } from './types.js';
+import { FieldsInterner } from './intern.js';
 
 /** Fields of an `http` observation, about the sender of the message (client or server). */
 export interface HttpFields extends NtlmFields {
@@ -203,9 +204,12 @@ function keep(name: HeaderName, value: string, f: HttpFields): void {
   }
 }
 
+const interner = new FieldsInterner();
+
 function done(f: HttpFields, ctx: StreamContext): StreamVerdict {
-  const fields: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(f)) if (v !== undefined) fields[k] = v;
+  const own: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(f)) if (v !== undefined) own[k] = v;
+  const fields = interner.intern(own);
   const device = ctx.srcMac !== null ? { mac: ctx.srcMac, ip: ctx.srcIp } : { ip: ctx.srcIp };
   return { done: true, observations: [{ device, tsMs: ctx.tsMs, source: 'http', fields }] };
 }

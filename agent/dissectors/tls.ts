@@ -10,6 +10,7 @@ import {
   versionName, type ClientHello,
 } from './tls-hello.js';
 import type { DeviceKey, Observation, StreamContext, StreamDissector, StreamVerdict } from './types.js';
+import { FieldsInterner } from './intern.js';
 
 /** The pipeline hands us at most this many bytes of a direction: past it, finish with what we have. */
 export const TLS_WINDOW_BYTES = 16384;
@@ -122,7 +123,7 @@ function clientObservation(ch: ClientHello, ctx: StreamContext): Observation {
     if (f.supported_versions.length > 0) max = Math.max(...f.supported_versions);
   }
   f.max_version = versionName(max);
-  return { device: deviceOf(ctx.srcMac, ctx.srcIp), tsMs: ctx.tsMs, source: 'tls', fields: { ...f } };
+  return { device: deviceOf(ctx.srcMac, ctx.srcIp), tsMs: ctx.tsMs, source: 'tls', fields: interner.intern({ ...f }) };
 }
 
 /**
@@ -210,8 +211,11 @@ function serverVerdict(hs: Buffer, end: number, final: boolean, ctx: StreamConte
   if (sh.helloRetryRequest) f.hello_retry_request = true;
   const sni = ctx.peerData.length > 0 ? clientHelloOf(ctx.peerData)?.serverName : null;
   if (sni) f.server_name = sni;
-  return { done: true, observations: [{ device: deviceOf(ctx.srcMac, ctx.srcIp), tsMs: ctx.tsMs, source: 'tls', fields: { ...f } }] };
+  return { done: true, observations: [{ device: deviceOf(ctx.srcMac, ctx.srcIp), tsMs: ctx.tsMs, source: 'tls', fields: interner.intern({ ...f }) }] };
 }
+
+/** Repeated hellos of one stack share their fields object (see intern.ts). */
+const interner = new FieldsInterner();
 
 const WAIT: StreamVerdict = Object.freeze({ done: false });
 

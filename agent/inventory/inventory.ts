@@ -104,7 +104,7 @@ export class Inventory implements FlowListener {
   /** Evidence since the last flush, deduplicated: fields JSON → source|MAC|IP → pending row. */
   private observations = new Map<string, Map<string, PendingObservation>>();
   /** The pending row each fields object last went to, valid until the next flush (generation). */
-  private readonly lastRow = new WeakMap<Record<string, unknown>, { device: Observation['device']; row: PendingObservation; generation: number }>();
+  private readonly lastRow = new WeakMap<Record<string, unknown>, { mac?: string; ip?: string; row: PendingObservation; generation: number }>();
   private generation = 0;
   private readonly epKey = new Int32Array(EP_KEY);
   private readonly edgeKey = new Int32Array(EDGE_KEY);
@@ -243,7 +243,7 @@ export class Inventory implements FlowListener {
   /** Evidence from a dissector: kept per device; DHCP ACKs also bind the assigned address to the client MAC. */
   observe(obs: Observation): void {
     const last = this.lastRow.get(obs.fields);
-    if (last !== undefined && last.device === obs.device && last.generation === this.generation) {
+    if (last !== undefined && last.generation === this.generation && last.mac === obs.device.mac && last.ip === obs.device.ip) {
       // A repeated discovery packet (same fields and device objects, see DissectorSet): just count it.
       last.row.count++;
       widen(last.row, obs.tsMs, obs.tsMs);
@@ -280,7 +280,7 @@ export class Inventory implements FlowListener {
       row = { mac, ip, source: obs.source, fieldsJson: json, firstSeenMs: obs.tsMs, lastSeenMs: obs.tsMs, count: 1 };
       byDevice.set(key, row);
     }
-    this.lastRow.set(obs.fields, { device: obs.device, row, generation: this.generation });
+    this.lastRow.set(obs.fields, { mac: obs.device.mac, ip: obs.device.ip, row, generation: this.generation });
   }
 
   private bind(mac: number, ip: string, how: 'arp' | 'dhcp', ms: number, leaseSeconds?: number): void {

@@ -1,0 +1,27 @@
+/**
+ * Equal facts share one fields object: the inventory serialises a fields object once and counts its
+ * repeats cheaply (Inventory.observe), so a client that sends the same User-Agent or the same TLS hello
+ * a thousand times costs one serialisation, not a thousand.
+ */
+export type Fields = Record<string, unknown>;
+
+export class FieldsInterner {
+  private readonly byKey = new Map<string, Fields>();
+
+  constructor(private readonly max = 4096) {}
+
+  /** The shared object equal to `fields` (which must not be changed afterwards). */
+  intern(fields: Fields): Fields {
+    let key = '';
+    for (const k in fields) {
+      const v = fields[k];
+      if (v === undefined) continue;
+      key += `${k}\u0001${Array.isArray(v) ? v.join('\u0002') : String(v)}\u0003`;
+    }
+    const known = this.byKey.get(key);
+    if (known !== undefined) return known;
+    if (this.byKey.size >= this.max) this.byKey.clear();
+    this.byKey.set(key, fields);
+    return fields;
+  }
+}
