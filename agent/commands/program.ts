@@ -15,8 +15,12 @@ import { createLogger, type Logger } from '../log.js';
 
 const VERSION = '0.1.0';
 
-/** The bundled captures `demo` (npm start) ingests: one LAN seen from several angles (see test-fixtures/README.md). */
-const DEMO_CAPTURES = ['lan-dhcp.pcap', 'lan-http.pcap', 'routed.pcap', 'vlan.pcap', 'ipv6.pcap'];
+/** The bundled captures `demo` (npm start) ingests: a LAN seen from several angles, and the evidence captures (see test-fixtures/README.md). */
+const DEMO_CAPTURES = [
+  'lan-dhcp.pcap', 'lan-http.pcap', 'routed.pcap', 'vlan.pcap', 'ipv6.pcap',
+  'evidence-mdns.pcap', 'evidence-llmnr.pcap', 'evidence-lldp.pcap', 'evidence-snmp.pcap', 'evidence-tls.pcap',
+  'evidence-ssh.pcap', 'evidence-netbios.pcap', 'evidence-http.pcap',
+];
 
 function int(name: string, min: number, max: number) {
   return (value: string): number => {
