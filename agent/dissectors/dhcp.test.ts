@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { PacketView } from '../decode/packet-view.js';
 import type { CapturedFrame } from '../testing/frames.js';
 import { dhcp } from './dhcp.js';
-import { agreement, corpusDir, corpusPresent, fixturesDir, fuzz, runCapture, shapeErrors, type Routed } from './udp-testing.js';
+import { agreement, corpusDir, corpusPresent, fixturesDir, fuzz, runCapture, shapeErrors, type Routed } from '../testing/udp-dissectors.js';
 
 if (!corpusPresent) console.warn(`dhcp corpus tests skipped: ${corpusDir} not found (../shared sits beside the checkout)`);
 

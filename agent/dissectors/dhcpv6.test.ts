@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { dhcpv6 } from './dhcpv6.js';
-import { corpusDir, corpusPresent, fuzz, runCapture, shapeErrors, type Routed } from './udp-testing.js';
+import { corpusDir, corpusPresent, fuzz, runCapture, shapeErrors, type Routed } from '../testing/udp-dissectors.js';
 
 // No DHCPv6 in test-fixtures/: every test here reads the public corpus.
 if (!corpusPresent) console.warn(`dhcpv6 tests skipped: ${corpusDir} not found (../shared sits beside the checkout)`);

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { dns, llmnr } from './dns.js';
 import {
   corpusCaptures, corpusDir, corpusPresent, fixturesDir, fuzz, runCapture, shapeErrors, type Routed,
-} from './udp-testing.js';
+} from '../testing/udp-dissectors.js';
 
 if (!corpusPresent) console.warn(`dns/llmnr corpus tests skipped: ${corpusDir} not found (../shared sits beside the checkout)`);
 

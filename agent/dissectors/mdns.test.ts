@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { mdns, serviceTypeOf } from './mdns.js';
-import { agreement, corpusDir, corpusPresent, fixturesDir, fuzz, runCapture, shapeErrors, type Routed } from './udp-testing.js';
+import { agreement, corpusDir, corpusPresent, fixturesDir, fuzz, runCapture, shapeErrors, type Routed } from '../testing/udp-dissectors.js';
 
 const evidence = join(fixturesDir, 'evidence-mdns.pcap');
 if (!existsSync(evidence)) console.warn(`mdns fixture tests skipped: ${evidence} not found`);

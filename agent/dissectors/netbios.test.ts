@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PacketView } from '../decode/packet-view.js';
 import { browser, nbNameType, nbns } from './netbios.js';
-import { agreement, corpusDir, corpusPresent, fixturesDir, fuzz, parseFrame, runCapture, shapeErrors, type Routed } from './udp-testing.js';
+import { agreement, corpusDir, corpusPresent, fixturesDir, fuzz, parseFrame, runCapture, shapeErrors, type Routed } from '../testing/udp-dissectors.js';
 
 const evidence = join(fixturesDir, 'evidence-netbios.pcap');
 if (!existsSync(evidence)) console.warn(`netbios fixture tests skipped: ${evidence} not found`);

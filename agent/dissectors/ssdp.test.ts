@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ssdp } from './ssdp.js';
-import { agreement, corpusDir, corpusPresent, fuzz, parseFrame, runCapture, shapeErrors, withPayload, type Routed } from './udp-testing.js';
+import { agreement, corpusDir, corpusPresent, fuzz, parseFrame, runCapture, shapeErrors, withPayload, type Routed } from '../testing/udp-dissectors.js';
 
 // No SSDP in test-fixtures/: every test here reads the public corpus.
 if (!corpusPresent) console.warn(`ssdp tests skipped: ${corpusDir} not found (../shared sits beside the checkout)`);

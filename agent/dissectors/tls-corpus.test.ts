@@ -7,7 +7,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tcpDirections, type TcpDirection } from '../testing/tcp-streams.js';
-import { checkRobust, incremental } from './tls-test-support.js';
+import { checkRobust, incremental } from '../testing/tls-streams.js';
 import { tls, TLS_WINDOW_BYTES } from './tls.js';
 import type { StreamContext } from './types.js';
 

@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { clientFingerprints, isGrease, ja4AlpnChars, serverFingerprints } from './tls-fingerprints.js';
 import type { ClientHello, ServerHello } from './tls-hello.js';
 import { tcpDirections } from '../testing/tcp-streams.js';
-import { checkRobust, ctxFor, incremental, reframe } from './tls-test-support.js';
+import { checkRobust, ctxFor, incremental, reframe } from '../testing/tls-streams.js';
 import { tls, TLS_WINDOW_BYTES } from './tls.js';
 
 describe('JA3 / JA4 fingerprints', () => {

@@ -2,8 +2,8 @@
  * Test support for the tls dissector: a stream context, the prefix-by-prefix feeding the pipeline
  * does, truncation/corruption sweeps and re-framing a handshake into smaller records.
  */
-import { tls } from './tls.js';
-import type { StreamContext, StreamVerdict } from './types.js';
+import { tls } from '../dissectors/tls.js';
+import type { StreamContext, StreamVerdict } from '../dissectors/types.js';
 
 export function ctxFor(srcIp = '10.0.0.2', dstIp = '10.0.0.1', peerData: Buffer = Buffer.alloc(0)): StreamContext {
   return { tsMs: 1_700_000_000_000, srcMac: '02:00:00:00:00:02', srcIp, srcPort: 50000, dstMac: '02:00:00:00:00:01', dstIp, dstPort: 443, peerData };

@@ -6,8 +6,8 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { IpProto, PacketView } from '../decode/packet-view.js';
-import { loadFrames, type CapturedFrame } from '../testing/frames.js';
-import type { Observation, PacketDissector } from './types.js';
+import { loadFrames, type CapturedFrame } from './frames.js';
+import type { Observation, PacketDissector } from '../dissectors/types.js';
 
 /** The public corpus beside the checkout (`../shared/corpus`); absent in some CI setups. */
 export const corpusDir = join(import.meta.dirname, '..', '..', '..', 'shared', 'corpus');
