@@ -19,12 +19,15 @@ export interface PipelineOptions {
   flowIdleTimeoutMs?: number;
   /** Flush to the database after this many frames (bounds the memory of pending deltas). */
   flushEveryFrames?: number;
+  /** Flush early when this many distinct observations wait (a flood of DNS names, say). */
+  maxPendingObservations?: number;
 }
 
 export const DEFAULT_PIPELINE_OPTIONS: Required<PipelineOptions> = {
   maxFlows: 131_072,
   flowIdleTimeoutMs: 120_000,
   flushEveryFrames: 1_000_000,
+  maxPendingObservations: 50_000,
 };
 
 export interface PipelineSummary {
@@ -39,7 +42,7 @@ export interface PipelineSummary {
   flowsEvictedForSpace: number;
   dissectors: { produced: Record<string, number>; rejected: Record<string, number> };
   /** TCP directions collected for stream dissectors, given up at the bounds, declined by all. */
-  streams: { directions: number; undecided: number; declined: number };
+  streams: { directions: number; undecided: number; declined: number; overflow: number };
 }
 
 export class Pipeline implements FrameSink {
@@ -50,6 +53,7 @@ export class Pipeline implements FrameSink {
   readonly dissectors = new DissectorSet();
   readonly streams: StreamCollector;
   private readonly flushEvery: number;
+  private readonly maxPending: number;
   private sinceFlush = 0;
 
   constructor(readonly store: Store, opts: PipelineOptions = {}) {
@@ -72,6 +76,7 @@ export class Pipeline implements FrameSink {
       inventory.observe(obs);
     });
     this.flushEvery = o.flushEveryFrames;
+    this.maxPending = o.maxPendingObservations;
   }
 
   frame(bytes: Buffer, offset: number, caplen: number, wireLen: number, tsMicros: number, linkType: number): void {
@@ -100,7 +105,7 @@ export class Pipeline implements FrameSink {
       const obs = this.dissectors.inspectFrame(v);
       if (obs !== null) for (const o of obs) this.inventory.observe(o);
     }
-    if (++this.sinceFlush >= this.flushEvery) this.flush();
+    if (++this.sinceFlush >= this.flushEvery || this.inventory.pendingObservations >= this.maxPending) this.flush();
   }
 
   /** Report flows updated since the last flush and write all pending deltas. */

@@ -4,7 +4,7 @@ import { DecodeStatus, IpProto, PacketView } from '../decode/packet-view.js';
 import type { Observation, StreamDissector } from '../dissectors/types.js';
 import { loadFrames, type CapturedFrame } from '../testing/frames.js';
 import { FlowTable } from './flow-table.js';
-import { MAX_STREAM_SEGMENTS, StreamCollector } from './streams.js';
+import { MAX_OPEN_DIRECTIONS, MAX_STREAM_SEGMENTS, StreamCollector } from './streams.js';
 
 const fixtures = join(import.meta.dirname, '..', '..', 'test-fixtures');
 let request: CapturedFrame;
@@ -94,6 +94,24 @@ describe('StreamCollector', () => {
     const s = setup([patient]);
     for (let i = 0; i < MAX_STREAM_SEGMENTS + 5; i++) s.send(0, 1 + (i % 5));
     expect(s.streams.stats.undecided).toBe(1);
+  });
+
+  it('bounds the directions it collects at once', () => {
+    const patient: StreamDissector = { ...headers, name: 'patient', parse: () => ({ done: false }) };
+    const flows = new FlowTable({ maxFlows: MAX_OPEN_DIRECTIONS * 2, idleTimeoutMs: 60_000 }, { flowUpdated: () => undefined });
+    const streams = new StreamCollector(flows, [patient], () => undefined);
+    const v = new PacketView();
+    const b = Buffer.from(request.bytes);
+    for (let port = 0; port < MAX_OPEN_DIRECTIONS + 10; port++) {
+      v.decode(b, 0, b.length, request.wireLen, request.tsMicros, request.linkType);
+      b.writeUInt16BE(1024 + (port % 60000), v.l4Off); // a new source port: a new connection
+      b.writeUInt16BE(port < 60000 ? 8080 : 8081, v.l4Off + 2);
+      v.decode(b, 0, b.length, request.wireLen, request.tsMicros, request.linkType);
+      const f = flows.update(v);
+      streams.segment(v, f, flows.dir);
+    }
+    expect(streams.stats.directions).toBe(MAX_OPEN_DIRECTIONS);
+    expect(streams.stats.overflow).toBe(10);
   });
 
   it('survives a dissector that throws', () => {

@@ -18,6 +18,8 @@ export const MAX_STREAM_BYTES = 16 * 1024;
 export const MAX_STREAM_SEGMENTS = 32;
 /** Out-of-order segments held per direction while waiting for a gap to fill. */
 const MAX_PENDING = 8;
+/** Directions collected at once: a flood of half-open requests must not hold unbounded memory. */
+export const MAX_OPEN_DIRECTIONS = 8192;
 
 interface Direction {
   data: Buffer;
@@ -45,8 +47,9 @@ const POOL_SIZE = 256;
 export class StreamCollector {
   private readonly open = new Map<number, Direction>();
   private readonly pool: Buffer[] = [];
-  /** Directions collected; given up at the bounds; declined by every dissector after a probe. */
-  readonly stats = { directions: 0, undecided: 0, declined: 0 };
+  /** Directions collected; given up at the bounds; declined by every dissector after a probe; not
+   * collected because MAX_OPEN_DIRECTIONS were open. */
+  readonly stats = { directions: 0, undecided: 0, declined: 0, overflow: 0 };
 
   constructor(
     private readonly flows: FlowTable,
@@ -65,6 +68,11 @@ export class StreamCollector {
       let declined = 0;
       for (let i = 0; i < this.dissectors.length; i++) if (!this.dissectors[i].probe(first)) declined |= 1 << i;
       if (declined === (1 << this.dissectors.length) - 1) {
+        this.flows.streamDone[slot] = 1;
+        return;
+      }
+      if (this.open.size >= MAX_OPEN_DIRECTIONS) {
+        this.stats.overflow++;
         this.flows.streamDone[slot] = 1;
         return;
       }

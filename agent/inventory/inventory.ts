@@ -106,6 +106,8 @@ export class Inventory implements FlowListener {
   /** The pending row each fields object last went to, valid until the next flush (generation). */
   private readonly lastRow = new WeakMap<Record<string, unknown>, { mac?: string; ip?: string; row: PendingObservation; generation: number }>();
   private generation = 0;
+  /** Distinct observations waiting for the next flush (the pipeline flushes early when many wait). */
+  pendingObservations = 0;
   private readonly epKey = new Int32Array(EP_KEY);
   private readonly edgeKey = new Int32Array(EDGE_KEY);
   private readonly svcKey = new Int32Array(SVC_KEY);
@@ -279,6 +281,7 @@ export class Inventory implements FlowListener {
     } else {
       row = { mac, ip, source: obs.source, fieldsJson: json, firstSeenMs: obs.tsMs, lastSeenMs: obs.tsMs, count: 1 };
       byDevice.set(key, row);
+      this.pendingObservations++;
     }
     this.lastRow.set(obs.fields, { mac: obs.device.mac, ip: obs.device.ip, row, generation: this.generation });
   }
@@ -337,6 +340,7 @@ export class Inventory implements FlowListener {
     if (eps.size + bindings.size + svcs.size + edges.size + observations.size === 0) return;
     this.bindings = new Map();
     this.observations = new Map();
+    this.pendingObservations = 0;
     this.generation++;
     const st = this.store;
     st.transaction(() => {
