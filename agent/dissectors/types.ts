@@ -62,10 +62,8 @@ export interface PacketDissector {
   parse(view: PacketView): Observation[] | null;
 }
 
-/** What a stream dissector is told about the direction it reads. */
-export interface StreamContext {
-  /** Capture time of the newest segment in `data`, ms since the epoch. */
-  tsMs: number;
+/** The two ends of one direction of a TCP connection. */
+export interface StreamEnds {
   /** Sender of these bytes: MAC (null without layer 2) and IP, text form. */
   srcMac: string | null;
   srcIp: string;
@@ -74,6 +72,12 @@ export interface StreamContext {
   dstMac: string | null;
   dstIp: string;
   dstPort: number;
+}
+
+/** What a stream dissector is told about the direction it reads. */
+export interface StreamContext extends StreamEnds {
+  /** Capture time of the newest segment in `data`, ms since the epoch. */
+  tsMs: number;
   /**
    * The first bytes the *other* direction of the same connection has sent so far (may be empty):
    * lets a server-side parser know what the client asked for.

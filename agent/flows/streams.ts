@@ -9,7 +9,7 @@
  */
 import { ipToString, macAt, macToString } from '../decode/format.js';
 import type { PacketView } from '../decode/packet-view.js';
-import type { Observation, StreamContext, StreamDissector } from '../dissectors/types.js';
+import type { Observation, StreamContext, StreamDissector, StreamEnds } from '../dissectors/types.js';
 import type { FlowTable } from './flow-table.js';
 
 /** Bytes of one direction kept at most: enough for HTTP headers, a ClientHello, certificates, NTLMSSP. */
@@ -21,7 +21,7 @@ const MAX_PENDING = 8;
 /** Directions collected at once: a flood of half-open requests must not hold unbounded memory. */
 export const MAX_OPEN_DIRECTIONS = 8192;
 
-interface Direction {
+interface Direction extends StreamEnds {
   data: Buffer;
   len: number;
   nextSeq: number;
@@ -31,12 +31,6 @@ interface Direction {
   declined: number;
   /** Capture time of the newest in-order bytes. */
   lastTsMs: number;
-  srcMac: string | null;
-  srcIp: string;
-  srcPort: number;
-  dstMac: string | null;
-  dstIp: string;
-  dstPort: number;
 }
 
 const EMPTY = Buffer.alloc(0);

@@ -4,16 +4,10 @@
  */
 import { ipToString, macAt, macToString } from '../decode/format.js';
 import { DecodeStatus, IpProto, PacketView } from '../decode/packet-view.js';
+import type { StreamEnds } from '../dissectors/types.js';
 import { loadFrames } from './frames.js';
 
-export interface TcpDirection {
-  srcMac: string | null;
-  srcIp: string;
-  srcPort: number;
-  dstMac: string | null;
-  dstIp: string;
-  dstPort: number;
-  /** Time of the first data segment, ms. */
+export interface TcpDirection extends StreamEnds {  /** Time of the first data segment, ms. */
   tsMs: number;
   /** Reassembled payload bytes from the first data segment on (at most `maxBytes`). */
   data: Buffer;
