@@ -113,8 +113,11 @@ describe.skipIf(skip !== undefined)('auscult run: capture and API in one process
 
 describe('capture errors name the fix', () => {
   const notRoot = process.getuid?.() !== 0;
+  // The checkout may sit in a directory only root can enter (mktemp -d makes 0700 ones).
+  const nobodyCanRun = !notRoot && spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'test', '-r', cli]).status === 0;
   if (notRoot) console.warn('permission test skipped: needs root to switch to an unprivileged user');
-  it.skipIf(notRoot)('no capture permission (an unprivileged user)', () => {
+  else if (!nobodyCanRun) console.warn(`permission test skipped: an unprivileged user cannot read ${cli} (a parent directory is private)`);
+  it.skipIf(notRoot || !nobodyCanRun)('no capture permission (an unprivileged user)', () => {
     const work = mkdtempSync(join(tmpdir(), 'auscult-perm-'));
     spawnSync('chmod', ['777', work]);
     const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, cli, 'capture', '-i', 'lo', '--db', join(work, 'p.db')], { encoding: 'utf8' });
