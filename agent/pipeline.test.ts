@@ -18,7 +18,7 @@ describe('Pipeline', () => {
       // No finish(): whatever is in the database was written by the early flushes.
       const stored = store.db.prepare('SELECT count(*) AS n FROM observations').get() as { n: number };
       expect(stored.n).toBeGreaterThan(0);
-      expect(pipeline.inventory.pendingObservations).toBeLessThan(2);
+      expect(pipeline.dissection.pending).toBeLessThan(2);
       store.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });

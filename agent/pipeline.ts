@@ -5,10 +5,10 @@
 import type { FrameSink } from './capture/types.js';
 import { DecodeCounters } from './decode/counters.js';
 import { DecodeStatus, IpProto, PacketView } from './decode/packet-view.js';
-import { DissectorSet } from './dissectors/index.js';
 import { FlowTable } from './flows/flow-table.js';
-import { StreamCollector } from './flows/streams.js';
-import type { Observation } from './dissectors/types.js';
+import type { DissectionStats } from './evidence/aggregator.js';
+import { RemoteDissection, workerEntry } from './evidence/remote.js';
+import { InlineDissection, type Dissection } from './evidence/stage.js';
 import { Inventory } from './inventory/inventory.js';
 import type { Store } from './store/store.js';
 
@@ -21,6 +21,13 @@ export interface PipelineOptions {
   flushEveryFrames?: number;
   /** Flush early when this many distinct observations wait (a flood of DNS names, say). */
   maxPendingObservations?: number;
+  /**
+   * Run the dissectors on a worker thread (the compiled worker.js must exist beside remote.js; when
+   * running from TypeScript sources the pipeline falls back to its own thread). Default: false.
+   */
+  dissectInWorker?: boolean;
+  /** The worker entry to use instead of the compiled one beside remote.js (tests running from sources). */
+  dissectWorkerEntry?: URL | null;
 }
 
 export const DEFAULT_PIPELINE_OPTIONS: Required<PipelineOptions> = {
@@ -28,6 +35,8 @@ export const DEFAULT_PIPELINE_OPTIONS: Required<PipelineOptions> = {
   flowIdleTimeoutMs: 120_000,
   flushEveryFrames: 1_000_000,
   maxPendingObservations: 50_000,
+  dissectInWorker: false,
+  dissectWorkerEntry: null,
 };
 
 export interface PipelineSummary {
@@ -50,8 +59,12 @@ export class Pipeline implements FrameSink {
   readonly counters = new DecodeCounters();
   readonly inventory: Inventory;
   readonly flows: FlowTable;
-  readonly dissectors = new DissectorSet();
-  readonly streams: StreamCollector;
+  readonly dissection: Dissection;
+  /** Whether dissection runs on a worker thread. */
+  readonly threaded: boolean;
+  private dissectionStats: DissectionStats = {
+    produced: {}, rejected: {}, streams: { directions: 0, undecided: 0, declined: 0, overflow: 0 },
+  };
   private readonly flushEvery: number;
   private readonly maxPending: number;
   private sinceFlush = 0;
@@ -67,14 +80,13 @@ export class Pipeline implements FrameSink {
       {
         flowUpdated: (t, f, ended) => {
           inventory.flowUpdated(t, f, ended);
-          if (ended) this.streams.release(f);
+          if (ended) this.dissection.flowEnded(f);
         },
       },
     );
-    this.streams = new StreamCollector(this.flows, this.dissectors.stream, (obs: Observation) => {
-      this.dissectors.countStream(obs);
-      inventory.observe(obs);
-    });
+    const entry = o.dissectInWorker ? (o.dissectWorkerEntry ?? workerEntry()) : null;
+    this.threaded = entry !== null;
+    this.dissection = entry !== null ? new RemoteDissection(this.flows, entry) : new InlineDissection(this.flows.streamDone);
     this.flushEvery = o.flushEveryFrames;
     this.maxPending = o.maxPendingObservations;
   }
@@ -94,31 +106,43 @@ export class Pipeline implements FrameSink {
       const f = this.flows.update(v);
       if (v.l4Proto === IpProto.TCP) {
         if (v.payloadLen > 0 && this.flows.streamDone[2 * f + this.flows.dir] === 0 && !v.isLaterFragment) {
-          this.streams.segment(v, f, this.flows.dir);
+          this.dissection.tcp(v, f, this.flows.dir);
         }
       } else if (v.l4Proto === IpProto.UDP) {
-        const obs = this.dissectors.inspectUdp(v);
-        if (obs !== null) for (const o of obs) this.inventory.observe(o);
+        this.dissection.udp(v);
       }
     } else {
       this.inventory.onLayer2Frame(v);
-      const obs = this.dissectors.inspectFrame(v);
-      if (obs !== null) for (const o of obs) this.inventory.observe(o);
+      this.dissection.layer2(v);
     }
-    if (++this.sinceFlush >= this.flushEvery || this.inventory.pendingObservations >= this.maxPending) this.flush();
+    if (++this.sinceFlush >= this.flushEvery || this.dissection.pending >= this.maxPending) this.flush();
   }
 
   /** Report flows updated since the last flush and write all pending deltas. */
   flush(): void {
     this.sinceFlush = 0;
     this.flows.checkpoint();
+    this.collectEvidence();
     this.inventory.flush();
+  }
+
+  /** Hand what the dissectors observed so far to the inventory. */
+  private collectEvidence(): void {
+    const d = this.dissection.drain();
+    this.dissectionStats = d.stats;
+    this.inventory.addEvidence(d.rows, d.dhcp);
   }
 
   /** End of input: end every flow and write everything. */
   finish(): void {
     this.flows.drain();
+    this.collectEvidence();
     this.inventory.flush();
+  }
+
+  /** Stop the dissection thread, if any (after finish(); the pipeline is unusable afterwards). */
+  close(): void {
+    this.dissection.close();
   }
 
   summary(): PipelineSummary {
@@ -133,8 +157,8 @@ export class Pipeline implements FrameSink {
       unsupported: c.unsupported,
       flows: this.flows.created,
       flowsEvictedForSpace: this.flows.evictedForSpace,
-      dissectors: { produced: { ...this.dissectors.produced }, rejected: { ...this.dissectors.rejected } },
-      streams: { ...this.streams.stats },
+      dissectors: { produced: { ...this.dissectionStats.produced }, rejected: { ...this.dissectionStats.rejected } },
+      streams: { ...this.dissectionStats.streams },
     };
   }
 }

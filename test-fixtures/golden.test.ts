@@ -1,6 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { packageRoot } from '../agent/config.js';
 import { fixtureDir, goldenCaptures, goldenFor } from './golden.js';
 
 const dir = fixtureDir();
@@ -19,3 +21,16 @@ describe('golden outputs of the bundled captures', () => {
     });
   }
 });
+
+// The CLI dissects on a worker thread (agent/evidence/remote.ts): it must give exactly the same output.
+const workerJs = join(packageRoot(), 'dist', 'agent', 'evidence', 'worker.js');
+describe.skipIf(!existsSync(workerJs))('the same outputs with the dissectors on a worker thread', () => {
+  for (const capture of captures) {
+    it(`${capture}`, async () => {
+      const expected = JSON.parse(readFileSync(join(dir, `${capture}.expected.json`), 'utf8'));
+      const got = await goldenFor(join(dir, capture), { dissectInWorker: true, dissectWorkerEntry: pathToFileURL(workerJs) });
+      expect(got).toEqual(expected);
+    });
+  }
+});
+if (!existsSync(workerJs)) console.log(`worker-thread golden test skipped: ${workerJs} not built (npm test builds it first)`);

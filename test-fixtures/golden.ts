@@ -7,7 +7,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readCaptureFile } from '../agent/capture/file-source.js';
-import { Pipeline } from '../agent/pipeline.js';
+import { Pipeline, type PipelineOptions } from '../agent/pipeline.js';
 import { DeviceQuery } from '../agent/store/device-query.js';
 import { openDatabase, Store } from '../agent/store/store.js';
 
@@ -30,14 +30,18 @@ export interface GoldenOutput {
 }
 
 /** Ingest one capture into a scratch database and return what users would see of it. */
-export async function goldenFor(capturePath: string): Promise<GoldenOutput> {
+export async function goldenFor(capturePath: string, opts: PipelineOptions = {}): Promise<GoldenOutput> {
   const dir = mkdtempSync(join(tmpdir(), 'auscult-golden-'));
   try {
     const dbPath = join(dir, 'golden.db');
     const store = new Store(dbPath);
-    const pipeline = new Pipeline(store);
-    await readCaptureFile(capturePath, pipeline);
-    pipeline.finish();
+    const pipeline = new Pipeline(store, opts);
+    try {
+      await readCaptureFile(capturePath, pipeline);
+      pipeline.finish();
+    } finally {
+      pipeline.close();
+    }
     const s = pipeline.summary();
     store.close();
     const db = openDatabase(dbPath, { readonly: true });

@@ -36,6 +36,7 @@ export async function captureLive(opts: CaptureOptions): Promise<CaptureSummary>
   try {
     capture = openLiveCapture(opts, pipeline);
   } catch (err) {
+    pipeline.close();
     store.close();
     throw err;
   }
@@ -62,6 +63,7 @@ export async function captureLive(opts: CaptureOptions): Promise<CaptureSummary>
   const st = capture.stats();
   capture.close();
   pipeline.finish();
+  pipeline.close();
   const s = pipeline.summary();
   store.finishIngest(ingestId, {
     status: 'complete',

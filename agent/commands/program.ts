@@ -43,6 +43,7 @@ function stopSignal(log: Logger): AbortSignal {
   return ac.signal;
 }
 
+const workerOption = () => new Option('--no-worker', 'run the dissectors on the main thread (default: a worker thread)');
 const dbOption = () => new Option('--db <path>', 'SQLite database (default: $AUSCULT_DB or ./auscult.db)');
 const captureOptions = (cmd: Command) =>
   cmd
@@ -50,7 +51,8 @@ const captureOptions = (cmd: Command) =>
     .option('-f, --filter <bpf>', 'BPF capture filter, e.g. "not port 22"')
     .option('--snaplen <bytes>', 'bytes captured per packet', int('--snaplen', 64, 262144), 65535)
     .option('--buffer-size <MiB>', 'kernel capture buffer', int('--buffer-size', 1, 4096), 32)
-    .option('--no-promiscuous', 'do not put the interface in promiscuous mode');
+    .option('--no-promiscuous', 'do not put the interface in promiscuous mode')
+    .addOption(workerOption());
 
 interface CaptureFlags {
   interface: string;
@@ -58,13 +60,14 @@ interface CaptureFlags {
   snaplen: number;
   bufferSize: number;
   promiscuous: boolean;
+  worker: boolean;
   db?: string;
 }
 
 function liveOptions(o: CaptureFlags, log: Logger, signal: AbortSignal) {
   return {
     interface: o.interface, filter: o.filter, snapLength: o.snaplen, bufferSizeBytes: o.bufferSize * 1024 * 1024,
-    promiscuous: o.promiscuous, db: dbPath(o.db), log, signal,
+    promiscuous: o.promiscuous, db: dbPath(o.db), log, signal, dissectInWorker: o.worker,
   };
 }
 
@@ -93,11 +96,12 @@ export function buildCli(): Command {
     .option('--no-progress', 'no progress bar')
     .option('--max-flows <n>', 'flows held in memory at once', int('--max-flows', 1024, 50_000_000))
     .option('--flush-every <packets>', 'write to the database after this many packets', int('--flush-every', 1000, 1e9))
-    .action(async (files: string[], o: { db?: string; json?: boolean; progress: boolean; maxFlows?: number; flushEvery?: number }) => {
+    .addOption(workerOption())
+    .action(async (files: string[], o: { db?: string; json?: boolean; progress: boolean; maxFlows?: number; flushEvery?: number; worker: boolean }) => {
       const log = createLogger();
       const summary = await readFiles(files, {
         db: dbPath(o.db), log, signal: stopSignal(log), progress: o.progress && process.stderr.isTTY, maxFlows: o.maxFlows,
-        flushEveryFrames: o.flushEvery,
+        flushEveryFrames: o.flushEvery, dissectInWorker: o.worker,
       });
       process.stdout.write((o.json ? JSON.stringify(summary, null, 2) : formatReadSummary(summary)) + '\n');
     });
@@ -168,7 +172,7 @@ export function buildCli(): Command {
       const dir = join(packageRoot(), 'test-fixtures');
       const files = DEMO_CAPTURES.map((f) => join(dir, f));
       for (const suffix of ['', '-wal', '-shm']) rmSync(o.db + suffix, { force: true });
-      const summary = await readFiles(files, { db: o.db, log, signal, progress: false });
+      const summary = await readFiles(files, { db: o.db, log, signal, progress: false, dissectInWorker: true });
       process.stderr.write(formatReadSummary(summary) + '\n');
       if (!signal.aborted) await serveUntilStopped(o.db, o.host, o.port, log, signal);
     });

@@ -98,6 +98,7 @@ export async function readFiles(paths: string[], opts: ReadOptions): Promise<Rea
       interrupted,
     };
   } finally {
+    pipeline.close();
     store.close();
   }
 }

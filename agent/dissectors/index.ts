@@ -36,6 +36,29 @@ interface Repeat {
   observations: Observation[];
 }
 
+/** Running hashes of hashRange (module state: no allocation per packet). */
+let H1 = 0;
+let H2 = 0;
+
+/** Fold b[from..to) into H1/H2, four bytes per step. */
+function hashRange(b: Buffer, from: number, to: number): void {
+  let h1 = H1;
+  let h2 = H2;
+  let i = from;
+  for (; i + 4 <= to; i += 4) {
+    const w = b[i] | (b[i + 1] << 8) | (b[i + 2] << 16) | (b[i + 3] << 24);
+    h1 = Math.imul(h1 ^ w, 0x01000193);
+    h2 = Math.imul(h2 ^ w, 0x5bd1e995);
+    h2 ^= h2 >>> 13;
+  }
+  for (; i < to; i++) {
+    h1 = Math.imul(h1 ^ b[i], 0x01000193);
+    h2 = Math.imul(h2 ^ b[i], 0x5bd1e995);
+  }
+  H1 = h1;
+  H2 = h2;
+}
+
 export class DissectorSet {
   /**
    * Discovery protocols repeat themselves (mDNS and SSDP announcements, LLDP every 30 s): a packet
@@ -66,6 +89,22 @@ export class DissectorSet {
       this.rejected[d.name] = 0;
       this.produced[d.name] = 0;
     }
+  }
+
+  /** Whether some dissector inspects this UDP datagram (its ports, a payload, a first fragment). */
+  wantsUdp(v: PacketView): boolean {
+    return v.payloadLen !== 0 && !v.isLaterFragment && (this.udp[v.dstPort] | this.udp[v.srcPort]) !== 0;
+  }
+
+  /** Whether some stream dissector's probe accepts the first bytes of a TCP direction. */
+  probeStream(first: Buffer): boolean {
+    for (const d of this.stream) if (d.probe(first)) return true;
+    return false;
+  }
+
+  /** Whether some dissector inspects this non-IP frame. */
+  wantsFrame(v: PacketView): boolean {
+    return v.etherType <= 1500 ? this.llc.length > 0 : this.byEtherType.has(v.etherType);
   }
 
   /** Run the dissector registered on a UDP packet's ports, if any. */
@@ -112,13 +151,16 @@ export class DissectorSet {
       h2 = Math.imul(h2 ^ b[i], 0x5bd1e995);
     }
     // Bytes a protocol changes on every message (a transaction id) do not make it news.
-    const skipFrom = d.repeatSkip ? from + d.repeatSkip[0] : to;
-    const skipTo = d.repeatSkip ? from + d.repeatSkip[1] : to;
-    for (let i = from; i < to; i++) {
-      if (i >= skipFrom && i < skipTo) continue;
-      h1 = Math.imul(h1 ^ b[i], 0x01000193);
-      h2 = Math.imul(h2 ^ b[i], 0x5bd1e995);
+    H1 = h1;
+    H2 = h2;
+    if (d.repeatSkip) {
+      hashRange(b, from, Math.min(to, from + d.repeatSkip[0]));
+      hashRange(b, Math.min(to, from + d.repeatSkip[1]), to);
+    } else {
+      hashRange(b, from, to);
     }
+    h1 = H1;
+    h2 = H2;
     h2 ^= h2 >>> 15;
     const index = this.packet.indexOf(d);
     const repeats = this.repeats[index];

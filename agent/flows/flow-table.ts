@@ -62,6 +62,8 @@ export class FlowTable {
   readonly toGroup: Uint8Array;
   /** Per side (same layout as `packets`): 1 once no stream dissector needs more of its bytes. */
   readonly streamDone: Uint8Array;
+  /** Per flow slot: incremented each time the slot takes a new flow (tells a reused slot's flows apart). */
+  readonly generation: Int32Array;
   /** 1 once the listener has counted this flow. */
   readonly announced: Uint8Array;
   /** Updated since the last checkpoint. */
@@ -110,6 +112,7 @@ export class FlowTable {
     this.toGroup = new Uint8Array(max);
     this.announced = new Uint8Array(max);
     this.streamDone = new Uint8Array(max * 2);
+    this.generation = new Int32Array(max);
     this.dirty = new Uint8Array(max);
     this.prev = new Int32Array(max);
     this.next = new Int32Array(max);
@@ -257,6 +260,7 @@ export class FlowTable {
     this.tcpFlags[2 * f] = this.tcpFlags[2 * f + 1] = 0;
     this.macs[2 * f] = this.macs[2 * f + 1] = 0;
     this.streamDone[2 * f] = this.streamDone[2 * f + 1] = 0;
+    this.generation[f]++;
     this.initiator[f] = dir;
     this.synAckFrom[f] = -1;
     this.synFrom[f] = -1;

@@ -34,7 +34,7 @@ const headers: StreamDissector = {
 function setup(dissectors: StreamDissector[] = [headers]) {
   const out: Observation[] = [];
   const flows = new FlowTable({ maxFlows: 64, idleTimeoutMs: 60_000 }, { flowUpdated: () => undefined });
-  const streams = new StreamCollector(flows, dissectors, (o) => out.push(o));
+  const streams = new StreamCollector((slot) => { flows.streamDone[slot] = 1; }, dissectors, (o) => out.push(o));
   const v = new PacketView();
   expect(v.decode(request.bytes, 0, request.bytes.length, request.wireLen, request.tsMicros, request.linkType)).toBe(DecodeStatus.OK);
   const base = { off: v.payloadOff, len: v.payloadLen, seq: v.buf.readUInt32BE(v.l4Off + 4) };
@@ -99,7 +99,7 @@ describe('StreamCollector', () => {
   it('bounds the directions it collects at once', () => {
     const patient: StreamDissector = { ...headers, name: 'patient', parse: () => ({ done: false }) };
     const flows = new FlowTable({ maxFlows: MAX_OPEN_DIRECTIONS * 2, idleTimeoutMs: 60_000 }, { flowUpdated: () => undefined });
-    const streams = new StreamCollector(flows, [patient], () => undefined);
+    const streams = new StreamCollector((slot) => { flows.streamDone[slot] = 1; }, [patient], () => undefined);
     const v = new PacketView();
     const b = Buffer.from(request.bytes);
     for (let port = 0; port < MAX_OPEN_DIRECTIONS + 10; port++) {

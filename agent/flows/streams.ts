@@ -1,7 +1,7 @@
 /**
  * The start of each direction of each TCP connection, reassembled for the stream dissectors.
  *
- * Only directions still undecided are collected (FlowTable.streamDone marks the others), so bulk
+ * Only directions still undecided are collected (`markDone` tells the caller which are decided), so bulk
  * traffic pays one array read per segment. A direction is offered to the dissectors whose probe
  * accepts its first bytes; it is done when one of them finishes, all of them decline, or the bounds
  * are reached. Segments are appended in sequence order: retransmitted bytes are trimmed, a few
@@ -10,7 +10,6 @@
 import { ipToString, macAt, macToString } from '../decode/format.js';
 import type { PacketView } from '../decode/packet-view.js';
 import type { Observation, StreamContext, StreamDissector, StreamEnds } from '../dissectors/types.js';
-import type { FlowTable } from './flow-table.js';
 
 /** Bytes of one direction kept at most: enough for HTTP headers, a ClientHello, certificates, NTLMSSP. */
 export const MAX_STREAM_BYTES = 16 * 1024;
@@ -46,7 +45,8 @@ export class StreamCollector {
   readonly stats = { directions: 0, undecided: 0, declined: 0, overflow: 0 };
 
   constructor(
-    private readonly flows: FlowTable,
+    /** Records that TCP direction `slot` (2 * flow + dir) needs no more segments. */
+    private readonly markDone: (slot: number) => void,
     private readonly dissectors: readonly StreamDissector[],
     private readonly emit: (o: Observation) => void,
   ) {}
@@ -62,12 +62,12 @@ export class StreamCollector {
       let declined = 0;
       for (let i = 0; i < this.dissectors.length; i++) if (!this.dissectors[i].probe(first)) declined |= 1 << i;
       if (declined === (1 << this.dissectors.length) - 1) {
-        this.flows.streamDone[slot] = 1;
+        this.markDone(slot);
         return;
       }
       if (this.open.size >= MAX_OPEN_DIRECTIONS) {
         this.stats.overflow++;
-        this.flows.streamDone[slot] = 1;
+        this.markDone(slot);
         return;
       }
       d = {
@@ -158,7 +158,7 @@ export class StreamCollector {
 
   private finish(slot: number, undecided: boolean): void {
     if (undecided) this.stats.undecided++;
-    this.flows.streamDone[slot] = 1;
+    this.markDone(slot);
     this.recycle(slot);
   }
 

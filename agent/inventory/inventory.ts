@@ -16,7 +16,7 @@ import {
   macToString, parseMac,
 } from '../decode/format.js';
 import { type FlowListener, type FlowTable } from '../flows/flow-table.js';
-import type { Observation } from '../dissectors/types.js';
+import type { DhcpBinding, ObservationRow } from '../evidence/aggregator.js';
 import type { Store, TrafficCounters } from '../store/store.js';
 import { macVendor } from './oui.js';
 import { serverSide, serviceAnswered, transportName } from './roles.js';
@@ -48,42 +48,6 @@ const SVC_KEY = 7;
 const SVC_VAL = 3;
 const TWO32 = 0x100000000;
 
-interface PendingObservation {
-  mac: number;
-  ip: string | null;
-  source: string;
-  fieldsJson: string;
-  firstSeenMs: number;
-  lastSeenMs: number;
-  count: number;
-}
-
-/**
- * JSON of an observation's fields. Dissectors build fields in a fixed order, so equal facts give equal
- * text without sorting; repeated packets share one fields object, so the text is made once.
- */
-const fieldsJsonCache = new WeakMap<Record<string, unknown>, string>();
-function fieldsJson(fields: Record<string, unknown>): string {
-  let json = fieldsJsonCache.get(fields);
-  if (json === undefined) {
-    json = JSON.stringify(fields);
-    fieldsJsonCache.set(fields, json);
-  }
-  return json;
-}
-
-/** MAC text → number, for the few distinct senders of observations. */
-const macNumbers = new Map<string, number>();
-function macNumber(text: string): number {
-  let n = macNumbers.get(text);
-  if (n === undefined) {
-    n = parseMac(text);
-    if (macNumbers.size >= 65536) macNumbers.clear();
-    macNumbers.set(text, n);
-  }
-  return n;
-}
-
 const EDGE_COUNTED = 1;
 const SERVICE_COUNTED = 2;
 
@@ -101,13 +65,8 @@ export class Inventory implements FlowListener {
   private readonly edges = new KeyedCounters(EDGE_KEY, EDGE_VAL);
   private readonly services = new KeyedCounters(SVC_KEY, SVC_VAL);
   private bindings = new Map<string, Binding>();
-  /** Evidence since the last flush, deduplicated: fields JSON → source|MAC|IP → pending row. */
-  private observations = new Map<string, Map<string, PendingObservation>>();
-  /** The pending row each fields object last went to, valid until the next flush (generation). */
-  private readonly lastRow = new WeakMap<Record<string, unknown>, { mac?: string; ip?: string; row: PendingObservation; generation: number }>();
-  private generation = 0;
-  /** Distinct observations waiting for the next flush (the pipeline flushes early when many wait). */
-  pendingObservations = 0;
+  /** Evidence rows handed over since the last flush (see ObservationAggregator). */
+  private observations: ObservationRow[] = [];
   private readonly epKey = new Int32Array(EP_KEY);
   private readonly edgeKey = new Int32Array(EDGE_KEY);
   private readonly svcKey = new Int32Array(SVC_KEY);
@@ -242,48 +201,10 @@ export class Inventory implements FlowListener {
     this.bind(senderMac, ipToString(b, o + 14, 4), 'arp', ms);
   }
 
-  /** Evidence from a dissector: kept per device; DHCP ACKs also bind the assigned address to the client MAC. */
-  observe(obs: Observation): void {
-    const last = this.lastRow.get(obs.fields);
-    if (last !== undefined && last.generation === this.generation && last.mac === obs.device.mac && last.ip === obs.device.ip) {
-      // A repeated discovery packet (same fields and device objects, see DissectorSet): just count it.
-      last.row.count++;
-      widen(last.row, obs.tsMs, obs.tsMs);
-    } else {
-      this.addObservation(obs);
-    }
-    if (obs.source === 'dhcp' && obs.fields.message_type === 'ACK') {
-      const mac = parseMac(String(obs.fields.client_mac));
-      const ip = (obs.fields.assigned_ip ?? obs.fields.client_ip) as string | undefined;
-      if (!Number.isNaN(mac) && mac !== 0 && ip) {
-        this.bind(mac, ip, 'dhcp', obs.tsMs, obs.fields.lease_seconds as number | undefined);
-      }
-    }
-  }
-
-  private addObservation(obs: Observation): void {
-    const macNum = obs.device.mac !== undefined ? macNumber(obs.device.mac) : 0;
-    const mac = Number.isNaN(macNum) || isGroupMac(macNum) ? 0 : macNum;
-    const ip = obs.device.ip ?? null;
-    if (mac === 0 && ip === null) return;
-    const json = fieldsJson(obs.fields);
-    // Keyed by the JSON string itself first: V8 hashes a string once, so long facts cost little.
-    let byDevice = this.observations.get(json);
-    if (byDevice === undefined) {
-      byDevice = new Map();
-      this.observations.set(json, byDevice);
-    }
-    const key = `${obs.source}|${mac}|${ip ?? ''}`;
-    let row = byDevice.get(key);
-    if (row) {
-      row.count++;
-      widen(row, obs.tsMs, obs.tsMs);
-    } else {
-      row = { mac, ip, source: obs.source, fieldsJson: json, firstSeenMs: obs.tsMs, lastSeenMs: obs.tsMs, count: 1 };
-      byDevice.set(key, row);
-      this.pendingObservations++;
-    }
-    this.lastRow.set(obs.fields, { mac: obs.device.mac, ip: obs.device.ip, row, generation: this.generation });
+  /** Evidence aggregated by the evidence stage: written at the next flush; DHCP ACKs bind addresses. */
+  addEvidence(rows: readonly ObservationRow[], dhcp: readonly DhcpBinding[]): void {
+    for (const r of rows) this.observations.push(r);
+    for (const d of dhcp) this.bind(d.mac, d.ip, 'dhcp', d.tsMs, d.leaseSeconds);
   }
 
   private bind(mac: number, ip: string, how: 'arp' | 'dhcp', ms: number, leaseSeconds?: number): void {
@@ -337,11 +258,9 @@ export class Inventory implements FlowListener {
     const { endpoints: eps, edges, services: svcs } = this;
     const bindings = this.bindings;
     const observations = this.observations;
-    if (eps.size + bindings.size + svcs.size + edges.size + observations.size === 0) return;
+    if (eps.size + bindings.size + svcs.size + edges.size + observations.length === 0) return;
     this.bindings = new Map();
-    this.observations = new Map();
-    this.pendingObservations = 0;
-    this.generation++;
+    this.observations = [];
     const st = this.store;
     st.transaction(() => {
       for (const b of bindings.values()) {
@@ -379,11 +298,9 @@ export class Inventory implements FlowListener {
         const pp = svcs.keys[k + 2];
         if (id !== 0) st.upsertService(id, transportName(pp >>> 16), pp & 0xffff, svcs.values[v], svcs.values[v + 1], svcs.values[v + 2]);
       }
-      for (const byDevice of observations.values()) {
-        for (const o of byDevice.values()) {
-          const id = this.resolve(o.mac, o.ip, o.firstSeenMs);
-          if (id !== 0) st.upsertObservation(id, o.source, o.fieldsJson, o.firstSeenMs, o.lastSeenMs, o.count);
-        }
+      for (const o of observations) {
+        const id = this.resolve(o.mac, o.ip, o.firstSeenMs);
+        if (id !== 0) st.upsertObservation(id, o.source, o.fieldsJson, o.firstSeenMs, o.lastSeenMs, o.count);
       }
       for (let i = 0; i < edges.size; i++) {
         const k = i * EDGE_KEY;

@@ -1,0 +1,109 @@
+/**
+ * The evidence stage: packet and stream dissectors plus the aggregation of what they observe. The
+ * pipeline feeds it the frames some dissector may want; it runs either on the pipeline's own thread
+ * (InlineDissection) or on a worker thread (RemoteDissection in remote.ts) with the same interface.
+ */
+import type { PacketView } from '../decode/packet-view.js';
+import { DissectorSet } from '../dissectors/index.js';
+import { StreamCollector } from '../flows/streams.js';
+import type { Observation } from '../dissectors/types.js';
+import { ObservationAggregator, type DrainedEvidence } from './aggregator.js';
+
+export interface Dissection {
+  /** A UDP datagram (the stage ignores those on ports no dissector registered). */
+  udp(v: PacketView): void;
+  /** A non-IP frame (LLDP, CDP...). */
+  layer2(v: PacketView): void;
+  /** A TCP segment with payload on flow slot `f`, direction `dir`, whose stream is not done. */
+  tcp(v: PacketView, f: number, dir: number): void;
+  /** Flow slot `f` ended (its stream dissectors get a last call); call only for flows given to tcp(). */
+  flowEnded(f: number): void;
+  /** Distinct observations waiting for the next drain (approximate when remote). */
+  readonly pending: number;
+  /** Everything observed since the last drain, up to the last frame given. */
+  drain(): DrainedEvidence;
+  /** Release threads and buffers. */
+  close(): void;
+}
+
+/**
+ * Dissectors and aggregation for one thread. `markDone(slot)` records that TCP direction `slot`
+ * (2 * flow + dir) needs no more segments.
+ */
+export class DissectStage {
+  readonly dissectors = new DissectorSet();
+  readonly streams: StreamCollector;
+  readonly aggregator = new ObservationAggregator();
+
+  constructor(markDone: (slot: number) => void) {
+    this.streams = new StreamCollector(markDone, this.dissectors.stream, (obs: Observation) => {
+      this.dissectors.countStream(obs);
+      this.aggregator.observe(obs);
+    });
+  }
+
+  udp(v: PacketView): void {
+    const obs = this.dissectors.inspectUdp(v);
+    if (obs !== null) for (const o of obs) this.aggregator.observe(o);
+  }
+
+  layer2(v: PacketView): void {
+    const obs = this.dissectors.inspectFrame(v);
+    if (obs !== null) for (const o of obs) this.aggregator.observe(o);
+  }
+
+  tcp(v: PacketView, f: number, dir: number): void {
+    this.streams.segment(v, f, dir);
+  }
+
+  flowEnded(f: number): void {
+    this.streams.release(f);
+  }
+
+  drain(): DrainedEvidence {
+    const { rows, dhcp } = this.aggregator.drain();
+    return {
+      rows, dhcp,
+      stats: {
+        produced: { ...this.dissectors.produced }, rejected: { ...this.dissectors.rejected }, streams: { ...this.streams.stats },
+      },
+    };
+  }
+}
+
+/** The stage on the caller's thread. */
+export class InlineDissection implements Dissection {
+  private readonly stage: DissectStage;
+
+  constructor(streamDone: Uint8Array) {
+    this.stage = new DissectStage((slot) => {
+      streamDone[slot] = 1;
+    });
+  }
+
+  udp(v: PacketView): void {
+    this.stage.udp(v);
+  }
+
+  layer2(v: PacketView): void {
+    this.stage.layer2(v);
+  }
+
+  tcp(v: PacketView, f: number, dir: number): void {
+    this.stage.tcp(v, f, dir);
+  }
+
+  flowEnded(f: number): void {
+    this.stage.flowEnded(f);
+  }
+
+  get pending(): number {
+    return this.stage.aggregator.pending;
+  }
+
+  drain(): DrainedEvidence {
+    return this.stage.drain();
+  }
+
+  close(): void {}
+}
