@@ -10,6 +10,8 @@ import type { DissectionStats } from './evidence/aggregator.js';
 import { RemoteDissection, workerEntry } from './evidence/remote.js';
 import { InlineDissection, type Dissection } from './evidence/stage.js';
 import { Inventory } from './inventory/inventory.js';
+import { DeviceClassifier } from './inventory/classifier.js';
+import type { Library } from './identify/index.js';
 import type { Store } from './store/store.js';
 
 export interface PipelineOptions {
@@ -28,6 +30,8 @@ export interface PipelineOptions {
   dissectInWorker?: boolean;
   /** The worker entry to use instead of the compiled one beside remote.js (tests running from sources). */
   dissectWorkerEntry?: URL | null;
+  /** Signature library: devices whose evidence changed are classified at each flush (none: not classified). */
+  library?: Library | null;
 }
 
 export const DEFAULT_PIPELINE_OPTIONS: Required<PipelineOptions> = {
@@ -37,6 +41,7 @@ export const DEFAULT_PIPELINE_OPTIONS: Required<PipelineOptions> = {
   maxPendingObservations: 50_000,
   dissectInWorker: false,
   dissectWorkerEntry: null,
+  library: null,
 };
 
 export interface PipelineSummary {
@@ -60,6 +65,7 @@ export class Pipeline implements FrameSink {
   readonly inventory: Inventory;
   readonly flows: FlowTable;
   readonly dissection: Dissection;
+  readonly classifier: DeviceClassifier | null;
   /** Whether dissection runs on a worker thread. */
   readonly threaded: boolean;
   private dissectionStats: DissectionStats = {
@@ -84,6 +90,7 @@ export class Pipeline implements FrameSink {
         },
       },
     );
+    this.classifier = o.library !== null ? new DeviceClassifier(store, o.library) : null;
     const entry = o.dissectInWorker ? (o.dissectWorkerEntry ?? workerEntry()) : null;
     this.threaded = entry !== null;
     this.dissection = entry !== null ? new RemoteDissection(this.flows, entry) : new InlineDissection(this.flows.streamDone);
@@ -124,6 +131,7 @@ export class Pipeline implements FrameSink {
     this.flows.checkpoint();
     this.collectEvidence();
     this.inventory.flush();
+    this.classifier?.run();
   }
 
   /** Hand what the dissectors observed so far to the inventory. */
@@ -138,6 +146,7 @@ export class Pipeline implements FrameSink {
     this.flows.drain();
     this.collectEvidence();
     this.inventory.flush();
+    this.classifier?.run();
   }
 
   /** Stop the dissection thread, if any (after finish(); the pipeline is unusable afterwards). */

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readCaptureFile } from '../agent/capture/file-source.js';
 import { Pipeline, type PipelineOptions } from '../agent/pipeline.js';
+import { builtinFingerprintsDir, loadLibrary, type Library } from '../agent/identify/index.js';
 import { DeviceQuery } from '../agent/store/device-query.js';
 import { openDatabase, Store } from '../agent/store/store.js';
 
@@ -29,13 +30,20 @@ export interface GoldenOutput {
   devices: unknown[];
 }
 
+let library: Library | null = null;
+/** The built-in signature library (loaded once): golden outputs include the identification. */
+function goldenLibrary(): Library {
+  library ??= loadLibrary({ builtinDir: builtinFingerprintsDir() });
+  return library;
+}
+
 /** Ingest one capture into a scratch database and return what users would see of it. */
 export async function goldenFor(capturePath: string, opts: PipelineOptions = {}): Promise<GoldenOutput> {
   const dir = mkdtempSync(join(tmpdir(), 'auscult-golden-'));
   try {
     const dbPath = join(dir, 'golden.db');
     const store = new Store(dbPath);
-    const pipeline = new Pipeline(store, opts);
+    const pipeline = new Pipeline(store, { library: goldenLibrary(), ...opts });
     try {
       await readCaptureFile(capturePath, pipeline);
       pipeline.finish();

@@ -13,6 +13,8 @@ import { DEFAULT_HOST, DEFAULT_PORT, dbPath, packageRoot } from '../config.js';
 import { parseMac, macToString, ipVersionOf } from '../decode/format.js';
 import { createLogger, type Logger } from '../log.js';
 
+import { explainDevice, fingerprintsCheck, loadFingerprints, reclassify, userFingerprintsDir } from './identify.js';
+
 const VERSION = '0.1.0';
 
 /** The bundled captures `demo` (npm start) ingests: a LAN seen from several angles, and the evidence captures (see test-fixtures/README.md). */
@@ -44,6 +46,8 @@ function stopSignal(log: Logger): AbortSignal {
 }
 
 const workerOption = () => new Option('--no-worker', 'run the dissectors on the main thread (default: a worker thread)');
+const fingerprintsOption = () =>
+  new Option('--fingerprints <dir>', 'your own signatures and overrides.yaml, loaded after the built-in library (default: $AUSCULT_FINGERPRINTS)');
 const dbOption = () => new Option('--db <path>', 'SQLite database (default: $AUSCULT_DB or ./auscult.db)');
 const captureOptions = (cmd: Command) =>
   cmd
@@ -52,7 +56,8 @@ const captureOptions = (cmd: Command) =>
     .option('--snaplen <bytes>', 'bytes captured per packet', int('--snaplen', 64, 262144), 65535)
     .option('--buffer-size <MiB>', 'kernel capture buffer', int('--buffer-size', 1, 4096), 32)
     .option('--no-promiscuous', 'do not put the interface in promiscuous mode')
-    .addOption(workerOption());
+    .addOption(workerOption())
+    .addOption(fingerprintsOption());
 
 interface CaptureFlags {
   interface: string;
@@ -61,6 +66,7 @@ interface CaptureFlags {
   bufferSize: number;
   promiscuous: boolean;
   worker: boolean;
+  fingerprints?: string;
   db?: string;
 }
 
@@ -68,6 +74,7 @@ function liveOptions(o: CaptureFlags, log: Logger, signal: AbortSignal) {
   return {
     interface: o.interface, filter: o.filter, snapLength: o.snaplen, bufferSizeBytes: o.bufferSize * 1024 * 1024,
     promiscuous: o.promiscuous, db: dbPath(o.db), log, signal, dissectInWorker: o.worker,
+    library: loadFingerprints(userFingerprintsDir(o.fingerprints), log),
   };
 }
 
@@ -97,11 +104,13 @@ export function buildCli(): Command {
     .option('--max-flows <n>', 'flows held in memory at once', int('--max-flows', 1024, 50_000_000))
     .option('--flush-every <packets>', 'write to the database after this many packets', int('--flush-every', 1000, 1e9))
     .addOption(workerOption())
-    .action(async (files: string[], o: { db?: string; json?: boolean; progress: boolean; maxFlows?: number; flushEvery?: number; worker: boolean }) => {
+    .addOption(fingerprintsOption())
+    .action(async (files: string[], o: { db?: string; json?: boolean; progress: boolean; maxFlows?: number; flushEvery?: number; worker: boolean; fingerprints?: string }) => {
       const log = createLogger();
       const summary = await readFiles(files, {
         db: dbPath(o.db), log, signal: stopSignal(log), progress: o.progress && process.stderr.isTTY, maxFlows: o.maxFlows,
         flushEveryFrames: o.flushEvery, dissectInWorker: o.worker,
+        library: loadFingerprints(userFingerprintsDir(o.fingerprints), log),
       });
       process.stdout.write((o.json ? JSON.stringify(summary, null, 2) : formatReadSummary(summary)) + '\n');
     });
@@ -147,8 +156,11 @@ export function buildCli(): Command {
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'json', 'csv']).default('table'))
     .option('--mac <mac>', 'only this MAC')
     .option('--ip <ip>', 'only devices that used this IP')
-    .option('--vendor <text>', 'only MAC vendors containing this text')
-    .action((o: { db?: string; format: DeviceFormat; mac?: string; ip?: string; vendor?: string }) => {
+    .option('--vendor <text>', 'only devices whose identified or MAC vendor contains this text')
+    .option('--category <id>', 'only this category (see README: Categories)')
+    .option('--medical', 'only medical devices')
+    .option('--no-medical', 'only devices not identified as medical')
+    .action((o: { db?: string; format: DeviceFormat; mac?: string; ip?: string; vendor?: string; category?: string; medical?: boolean }) => {
       let mac: string | undefined;
       if (o.mac !== undefined) {
         const n = parseMac(o.mac);
@@ -156,7 +168,7 @@ export function buildCli(): Command {
         mac = macToString(n);
       }
       if (o.ip !== undefined && ipVersionOf(o.ip) === 0) throw new UserFacingError(`--ip ${o.ip} is not an IP address`);
-      const devices = listDevices(dbPath(o.db), { mac, ip: o.ip?.toLowerCase(), vendor: o.vendor });
+      const devices = listDevices(dbPath(o.db), { mac, ip: o.ip?.toLowerCase(), vendor: o.vendor, category: o.category, medical: o.medical });
       process.stdout.write(formatDevices(devices, o.format) + '\n');
     });
 
@@ -172,9 +184,43 @@ export function buildCli(): Command {
       const dir = join(packageRoot(), 'test-fixtures');
       const files = DEMO_CAPTURES.map((f) => join(dir, f));
       for (const suffix of ['', '-wal', '-shm']) rmSync(o.db + suffix, { force: true });
-      const summary = await readFiles(files, { db: o.db, log, signal, progress: false, dissectInWorker: true });
+      const summary = await readFiles(files, {
+        db: o.db, log, signal, progress: false, dissectInWorker: true, library: loadFingerprints(undefined, log),
+      });
       process.stderr.write(formatReadSummary(summary) + '\n');
       if (!signal.aborted) await serveUntilStopped(o.db, o.host, o.port, log, signal);
+    });
+
+  program
+    .command('reclassify')
+    .description('classify every device again with the current signature library (after editing fingerprints)')
+    .addOption(dbOption())
+    .addOption(fingerprintsOption())
+    .option('--fresh', 'forget previous classifications (no stability against earlier results)')
+    .action((o: { db?: string; fingerprints?: string; fresh?: boolean }) => {
+      const log = createLogger();
+      const r = reclassify(dbPath(o.db), userFingerprintsDir(o.fingerprints), o.fresh === true, log);
+      const cats = Object.entries(r.byCategory).map(([c, n]) => `${c} ${n}`).join(', ');
+      process.stdout.write(`classified ${r.devices} devices (${r.medical} medical): ${cats}\n`);
+    });
+
+  program
+    .command('explain')
+    .description('why auscult thinks a device is what it says: fields, confidence, signatures, evidence')
+    .argument('<device>', 'device id, MAC or IP address')
+    .addOption(dbOption())
+    .action((key: string, o: { db?: string }) => {
+      process.stdout.write(explainDevice(dbPath(o.db), key) + '\n');
+    });
+
+  program
+    .command('fingerprints')
+    .description('the signature library')
+    .command('check')
+    .description('validate every signature file and run every example')
+    .addOption(fingerprintsOption())
+    .action((o: { fingerprints?: string }) => {
+      process.exitCode = fingerprintsCheck(userFingerprintsDir(o.fingerprints), (l) => process.stdout.write(l + '\n'));
     });
 
   return program;
@@ -183,7 +229,7 @@ export function buildCli(): Command {
 export async function main(argv: string[]): Promise<number> {
   try {
     await buildCli().parseAsync(argv);
-    return 0;
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
     if (err instanceof UserFacingError) {
       process.stderr.write(`auscult: ${err.message}\n`);

@@ -12,6 +12,8 @@ import { mdns } from './mdns.js';
 import { browser, nbns } from './netbios.js';
 import { ssdp } from './ssdp.js';
 import { http } from './http.js';
+import { hl7 } from './hl7.js';
+import { poct1a } from './poct1a.js';
 import { lldp } from './lldp.js';
 import { smb } from './smb.js';
 import { snmp } from './snmp.js';
@@ -23,7 +25,7 @@ export const PACKET_DISSECTORS: readonly PacketDissector[] = [
   dhcp, dhcpv6, dns, llmnr, mdns, nbns, browser, ssdp, snmp, lldp, cdp,
 ];
 /** Offered in this order; each probe looks at a byte or two. */
-export const STREAM_DISSECTORS: readonly StreamDissector[] = [tls, http, ssh, smb];
+export const STREAM_DISSECTORS: readonly StreamDissector[] = [tls, http, ssh, smb, hl7, poct1a];
 
 /** Entries of each dissector's repeat cache; cleared whole when full (discovery is a small working set). */
 const REPEAT_CACHE_SIZE = 2048;

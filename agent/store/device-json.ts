@@ -62,6 +62,17 @@ export const Device = Type.Object({
   services: Type.Array(DeviceService, { description: 'ports the device answers on' }),
   hostnames: Type.Array(Hostname, { description: 'names the device gives itself, with the protocol each came from' }),
   evidence: Evidence,
+  vendor: Type.Union([Type.String(), Type.Null()], { description: 'identified manufacturer (see classification for why)' }),
+  model: Type.Union([Type.String(), Type.Null()], { description: 'identified model' }),
+  category: Type.String({ description: 'category id from fingerprints/categories.yaml (README: Categories); unknown when nothing matched' }),
+  criticality: Type.Union([Type.String(), Type.Null()], { description: 'life-sustaining, diagnostic or supporting for clinical categories, else null' }),
+  os: Type.Union([Type.String(), Type.Null()], { description: 'identified operating system' }),
+  firmware: Type.Union([Type.String(), Type.Null()], { description: 'identified firmware or software version' }),
+  confidence: Type.Integer({ minimum: 0, maximum: 100, description: 'confidence of the category (else vendor, else OS), 0..100' }),
+  medical: Type.Boolean({ description: 'a medical device: clinical category, or a medical-manufacturer identity' }),
+  classification: Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()], {
+    description: 'the explanation: per field its value, confidence, alternatives, and the signatures and evidence behind it (null before the first classification)',
+  }),
 });
 export type Device = Static<typeof Device>;
 

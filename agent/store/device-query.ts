@@ -3,6 +3,7 @@
  * peers. Used by the CLI and the API, on a read-only connection (WAL: never blocks the writer).
  */
 import type Database from 'better-sqlite3';
+import type { Classification } from '../identify/index.js';
 import type { Device, DeviceDetail, DeviceObservation, Peer } from './device-json.js';
 
 export interface DeviceFilter {
@@ -10,8 +11,12 @@ export interface DeviceFilter {
   mac?: string;
   /** Devices that used this address. */
   ip?: string;
-  /** Case-insensitive substring of the MAC vendor. */
+  /** Case-insensitive substring of the identified vendor or of the MAC vendor. */
   vendor?: string;
+  /** Category id (fingerprints/categories.yaml), exact. */
+  category?: string;
+  /** Only devices identified as medical (true) or not (false). */
+  medical?: boolean;
   /** Devices seen at or after this time (ms). */
   seenSinceMs?: number;
   /** Return devices with id greater than this (keyset pagination). */
@@ -32,6 +37,8 @@ interface DeviceRow {
   bytes_sent: number;
   packets_received: number;
   bytes_received: number;
+  /** classifications.result (JSON) of the joined row, null when not classified. */
+  classification: string | null;
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString();
@@ -47,6 +54,18 @@ interface ObservationRow {
   count: number;
 }
 
+/** The identification fields of the device object, from the stored classification. */
+function identity(json: string | null): Pick<Device, 'vendor' | 'model' | 'category' | 'criticality' | 'os' | 'firmware' | 'confidence' | 'medical' | 'classification'> {
+  if (json === null) {
+    return { vendor: null, model: null, category: 'unknown', criticality: null, os: null, firmware: null, confidence: 0, medical: false, classification: null };
+  }
+  const c = JSON.parse(json) as Classification;
+  return {
+    vendor: c.vendor.value, model: c.model.value, category: c.category.value ?? 'unknown', criticality: c.criticality,
+    os: c.os.value, firmware: c.firmware.value, confidence: c.confidence, medical: c.medical, classification: c as unknown as Record<string, unknown>,
+  };
+}
+
 export class DeviceQuery {
   constructor(private readonly db: Database.Database) {}
 
@@ -54,17 +73,25 @@ export class DeviceQuery {
     const where: string[] = ['d.id > @afterId'];
     if (f.mac !== undefined) where.push('d.mac = @mac');
     if (f.ip !== undefined) where.push('d.id IN (SELECT device_id FROM device_ips WHERE ip = @ip)');
-    if (f.vendor !== undefined) where.push("d.mac_vendor LIKE '%' || @vendor || '%' ESCAPE '\\'");
+    if (f.vendor !== undefined) {
+      where.push("(d.mac_vendor LIKE '%' || @vendor || '%' ESCAPE '\\' OR c.vendor LIKE '%' || @vendor || '%' ESCAPE '\\')");
+    }
+    if (f.category !== undefined) where.push('c.category = @category');
+    if (f.medical !== undefined) where.push(f.medical ? 'c.medical = 1' : '(c.medical IS NULL OR c.medical = 0)');
     if (f.seenSinceMs !== undefined) where.push('d.last_seen >= @seenSince');
     const limit = Math.max(1, Math.min(f.limit ?? 100, 1000));
     const rows = this.db
-      .prepare(`SELECT d.* FROM devices d WHERE ${where.join(' AND ')} ORDER BY d.id LIMIT @limitPlusOne`)
+      .prepare(
+        `SELECT d.*, c.result AS classification FROM devices d LEFT JOIN classifications c ON c.device_id = d.id
+         WHERE ${where.join(' AND ')} ORDER BY d.id LIMIT @limitPlusOne`,
+      )
       .all({
         afterId: f.afterId ?? 0,
         mac: f.mac,
         ip: f.ip,
         vendor: f.vendor?.replace(/[\\%_]/g, (c) => `\\${c}`),
         seenSince: f.seenSinceMs,
+        category: f.category,
         limitPlusOne: limit + 1,
       }) as DeviceRow[];
     const more = rows.length > limit;
@@ -84,9 +111,28 @@ export class DeviceQuery {
   }
 
   get(id: number): DeviceDetail | null {
-    const row = this.db.prepare('SELECT * FROM devices WHERE id = ?').get(id) as DeviceRow | undefined;
-    if (!row) return null;
-    return { ...this.toDevice(row), peers: this.peers(id) };
+    const d = this.device(id);
+    return d === null ? null : { ...d, peers: this.peers(id) };
+  }
+
+  /** One device without its peers. */
+  device(id: number): Device | null {
+    const row = this.db
+      .prepare('SELECT d.*, c.result AS classification FROM devices d LEFT JOIN classifications c ON c.device_id = d.id WHERE d.id = ?')
+      .get(id) as DeviceRow | undefined;
+    return row ? this.toDevice(row) : null;
+  }
+
+  /** Device ids matching a MAC, an IP address it used, or an id (for `auscult explain`). */
+  find(key: string): number[] {
+    if (/^\d+$/.test(key)) return this.db.prepare('SELECT id FROM devices WHERE id = ?').pluck().all(Number(key)) as number[];
+    const mac = key.toLowerCase().replace(/-/g, ':');
+    const byMac = this.db.prepare('SELECT id FROM devices WHERE mac = ?').pluck().all(mac) as number[];
+    if (byMac.length) return byMac;
+    return this.db
+      .prepare('SELECT id FROM devices WHERE routed_ip = ? UNION SELECT device_id FROM device_ips WHERE ip = ? ORDER BY 1')
+      .pluck()
+      .all(key, key) as number[];
   }
 
   /** The evidence behind a device, newest first. */
@@ -176,6 +222,7 @@ export class DeviceQuery {
       bytes_received: r.bytes_received,
       services: services.map((s) => ({ ...s, first_seen: iso(s.first_seen), last_seen: iso(s.last_seen) })),
       ...this.evidence(r.id),
+      ...identity(r.classification),
     };
   }
 

@@ -121,6 +121,28 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 3,
+    description: 'classifications: what the identification engine concluded about each device, and why',
+    sql: `
+      CREATE TABLE classifications (
+        device_id INTEGER PRIMARY KEY REFERENCES devices(id),
+        vendor TEXT,
+        model TEXT,
+        category TEXT NOT NULL,                   -- id from fingerprints/categories.yaml
+        criticality TEXT,                         -- life-sustaining, diagnostic, supporting; null if not clinical
+        os TEXT,
+        firmware TEXT,
+        medical INTEGER NOT NULL,
+        confidence INTEGER NOT NULL,              -- 0..100
+        result TEXT NOT NULL,                     -- JSON: the engine's Classification (fields, signatures, evidence)
+        library_version TEXT NOT NULL,
+        classified_at INTEGER NOT NULL            -- wall-clock ms
+      );
+      CREATE INDEX classifications_category ON classifications (category);
+      CREATE INDEX classifications_medical ON classifications (medical);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

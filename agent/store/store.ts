@@ -38,6 +38,23 @@ export interface EdgeDelta extends TrafficCounters {
   flows: number;
 }
 
+/** One device's classification as stored (see migration 3). */
+export interface StoredClassification {
+  deviceId: number;
+  vendor: string | null;
+  model: string | null;
+  category: string;
+  criticality: string | null;
+  os: string | null;
+  firmware: string | null;
+  medical: boolean;
+  confidence: number;
+  /** The engine's whole result, JSON. */
+  result: string;
+  libraryVersion: string;
+  classifiedAt: number;
+}
+
 export interface IngestRecord {
   kind: 'file' | 'live';
   source: string;
@@ -176,6 +193,17 @@ export class Store {
          ON CONFLICT (device_id, source, fields_hash) DO UPDATE SET count = count + excluded.count,
            first_seen = min(first_seen, excluded.first_seen), last_seen = max(last_seen, excluded.last_seen)`,
       ),
+      upsertClassification: p(
+        `INSERT INTO classifications (device_id, vendor, model, category, criticality, os, firmware, medical,
+           confidence, result, library_version, classified_at)
+         VALUES (@deviceId, @vendor, @model, @category, @criticality, @os, @firmware, @medical, @confidence,
+           @result, @libraryVersion, @classifiedAt)
+         ON CONFLICT (device_id) DO UPDATE SET vendor = excluded.vendor, model = excluded.model,
+           category = excluded.category, criticality = excluded.criticality, os = excluded.os,
+           firmware = excluded.firmware, medical = excluded.medical, confidence = excluded.confidence,
+           result = excluded.result, library_version = excluded.library_version, classified_at = excluded.classified_at`,
+      ),
+      classification: p('SELECT result FROM classifications WHERE device_id = ?'),
       startIngest: p(`INSERT INTO ingests (kind, source, started_at, status) VALUES (?, ?, ?, 'running')`),
       finishIngest: p(
         `UPDATE ingests SET finished_at = @finishedAt, status = @status, frames = @frames, bytes = @bytes,
@@ -183,6 +211,27 @@ export class Store {
            interface_drops = @interfaceDrops, details = @details WHERE id = @id`,
       ),
     };
+  }
+
+  /** Devices whose evidence changed (new device, observation or service) since the last takeChanged(). */
+  private changed = new Set<number>();
+
+  /** The devices to classify again, and start collecting anew. */
+  takeChanged(): number[] {
+    const ids = [...this.changed].sort((a, b) => a - b);
+    this.changed = new Set();
+    return ids;
+  }
+
+  /** Store what the identification engine concluded (the classification JSON holds the reasons). */
+  upsertClassification(c: StoredClassification): void {
+    this.s.upsertClassification.run({ ...c, medical: c.medical ? 1 : 0 });
+  }
+
+  /** The last stored classification result (JSON), if any. */
+  classificationJson(deviceId: number): string | null {
+    const row = this.s.classification.get(deviceId) as { result: string } | undefined;
+    return row?.result ?? null;
   }
 
   /** Run `fn` in one transaction (nested calls join the outer one). */
@@ -194,14 +243,18 @@ export class Store {
   macDeviceId(mac: string, vendor: string | null, locallyAdministered: boolean, tsMs: number): number {
     const row = this.s.macDevice.get(mac) as { id: number } | undefined;
     if (row) return row.id;
-    return Number(this.s.insertMacDevice.run(mac, vendor, locallyAdministered ? 1 : 0, tsMs, tsMs).lastInsertRowid);
+    const id = Number(this.s.insertMacDevice.run(mac, vendor, locallyAdministered ? 1 : 0, tsMs, tsMs).lastInsertRowid);
+    this.changed.add(id);
+    return id;
   }
 
   /** Device id for an IP-only (routed) device, created on first sight. */
   ipDeviceId(ip: string, tsMs: number): number {
     const row = this.s.ipDevice.get(ip) as { id: number } | undefined;
     if (row) return row.id;
-    return Number(this.s.insertIpDevice.run(ip, tsMs, tsMs).lastInsertRowid);
+    const id = Number(this.s.insertIpDevice.run(ip, tsMs, tsMs).lastInsertRowid);
+    this.changed.add(id);
+    return id;
   }
 
   /** MACs already known to be routers. */
@@ -277,6 +330,7 @@ export class Store {
 
   upsertService(deviceId: number, transport: string, port: number, flows: number, firstMs: number, lastMs: number): void {
     this.s.upsertService.run(deviceId, transport, port, flows, firstMs, lastMs);
+    this.changed.add(deviceId);
   }
 
   upsertEdge(e: EdgeDelta): void {
@@ -287,6 +341,7 @@ export class Store {
   upsertObservation(deviceId: number, source: string, fieldsJson: string, firstMs: number, lastMs: number, count: number): void {
     const hash = createHash('sha1').update(fieldsJson).digest('hex');
     this.s.upsertObservation.run(deviceId, source, hash, fieldsJson, firstMs, lastMs, count);
+    this.changed.add(deviceId);
   }
 
   startIngest(r: IngestRecord): number {

@@ -42,8 +42,12 @@ const DeviceListQuery = Type.Object(
       Type.String({ minLength: 1, maxLength: 45, description: 'devices that used this IPv4 or IPv6 address' }),
     ),
     vendor: Type.Optional(
-      Type.String({ minLength: 1, maxLength: 200, description: 'case-insensitive substring of the MAC vendor' }),
+      Type.String({ minLength: 1, maxLength: 200, description: 'case-insensitive substring of the identified vendor or of the MAC vendor' }),
     ),
+    category: Type.Optional(
+      Type.String({ pattern: '^[a-z0-9-]{1,64}$', description: 'category id, exact (README: Categories), e.g. infusion-pump, imaging-ct, printer' }),
+    ),
+    medical: Type.Optional(Type.Boolean({ description: 'true: only medical devices; false: only the others' })),
     seen_since: Type.Optional(
       Type.String({ format: 'date-time', description: 'devices last seen at or after this time (ISO 8601, with zone)' }),
     ),
@@ -137,6 +141,8 @@ const devicesRoutes: FastifyPluginAsyncTypebox<DevicesRoutesOptions> = async (ap
       if (q.mac !== undefined) filter.mac = normaliseMac(q.mac);
       if (q.ip !== undefined) filter.ip = normaliseIp(q.ip);
       if (q.vendor !== undefined) filter.vendor = q.vendor;
+      if (q.category !== undefined) filter.category = q.category;
+      if (q.medical !== undefined) filter.medical = q.medical;
       if (q.seen_since !== undefined) {
         const ms = Date.parse(q.seen_since);
         // The schema checked the format; a few valid forms (leap second 23:59:60) still do not parse.

@@ -1,0 +1,88 @@
+/**
+ * `auscult fingerprints check`, `auscult reclassify` and `auscult explain`: the signature library and
+ * the identification engine from the command line.
+ */
+import { existsSync } from 'node:fs';
+import { builtinFingerprintsDir, checkLibrary, explain, formatLibraryError, loadLibrary, type Classification, type Library } from '../identify/index.js';
+import { UserFacingError } from '../capture/types.js';
+import type { Logger } from '../log.js';
+import { DeviceClassifier } from '../inventory/classifier.js';
+import { DeviceQuery } from '../store/device-query.js';
+import { openDatabase, Store } from '../store/store.js';
+
+/** The analyst's signature directory: --fingerprints, else $AUSCULT_FINGERPRINTS, else none. */
+export function userFingerprintsDir(flag: string | undefined): string | undefined {
+  return flag ?? (process.env.AUSCULT_FINGERPRINTS || undefined);
+}
+
+/**
+ * The built-in library plus the user directory. Signatures that fail to load (no example, no
+ * reference, bad regex...) are left out with a warning; a missing user directory is an error.
+ */
+export function loadFingerprints(userDir: string | undefined, log: Logger | null): Library {
+  if (userDir !== undefined && !existsSync(userDir)) {
+    throw new UserFacingError(`fingerprint directory ${userDir} not found (--fingerprints or $AUSCULT_FINGERPRINTS)`);
+  }
+  const library = loadLibrary({ builtinDir: builtinFingerprintsDir(), userDir });
+  for (const e of library.errors) log?.warn({ fingerprint: formatLibraryError(e) }, 'signature not loaded');
+  return library;
+}
+
+/** `auscult fingerprints check`: load errors and failing examples; returns the exit code. */
+export function fingerprintsCheck(userDir: string | undefined, out: (line: string) => void): number {
+  const library = loadFingerprints(userDir, null);
+  const report = checkLibrary(library);
+  for (const f of report.failures) out(`FAIL ${formatLibraryError(f)}`);
+  out(`${report.signatures} signatures, ${report.examples} examples, ${library.categories.size} categories, ` +
+    `${library.overrides.length} overrides: ${report.failures.length === 0 ? 'all good' : `${report.failures.length} problems`}`);
+  return report.failures.length === 0 ? 0 : 1;
+}
+
+/** `auscult reclassify`: classify every device again with the current library. */
+export function reclassify(db: string, userDir: string | undefined, fresh: boolean, log: Logger): { devices: number; byCategory: Record<string, number>; medical: number } {
+  if (!existsSync(db)) throw new UserFacingError(`database ${db} not found (run \`auscult read\` or \`auscult capture\` first)`);
+  const library = loadFingerprints(userDir, log);
+  const store = new Store(db);
+  try {
+    const devices = new DeviceClassifier(store, library).runAll(fresh);
+    const byCategory: Record<string, number> = {};
+    for (const r of store.db.prepare('SELECT category, count(*) AS n FROM classifications GROUP BY category ORDER BY n DESC, category').all() as { category: string; n: number }[]) {
+      byCategory[r.category] = r.n;
+    }
+    const medical = (store.db.prepare('SELECT count(*) AS n FROM classifications WHERE medical = 1').get() as { n: number }).n;
+    return { devices, byCategory, medical };
+  } finally {
+    store.close();
+  }
+}
+
+/** `auscult explain <device>`: each field, its value and confidence, the signatures and evidence behind it. */
+export function explainDevice(db: string, key: string): string {
+  if (!existsSync(db)) throw new UserFacingError(`database ${db} not found`);
+  const handle = openDatabase(db, { readonly: true });
+  try {
+    const q = new DeviceQuery(handle);
+    const ids = q.find(key);
+    if (ids.length === 0) throw new UserFacingError(`no device matches ${key} (give a device id, a MAC or an IP address)`);
+    const blocks: string[] = [];
+    for (const id of ids) {
+      const d = q.device(id);
+      if (d === null) continue;
+      const lines = [
+        `device ${d.id}  ${d.mac ?? '(no MAC)'}  ${d.ips.map((a) => a.ip).join(' ')}${d.mac_vendor ? `  [${d.mac_vendor}]` : ''}`,
+      ];
+      if (d.classification === null) lines.push('  not classified yet (run `auscult reclassify`)');
+      else for (const l of explain(d.classification as unknown as Classification)) lines.push(`  ${l}`);
+      const observations = q.observations(id) ?? [];
+      if (observations.length) {
+        lines.push(`  evidence (${observations.length} observations, newest first):`);
+        for (const o of observations.slice(0, 30)) lines.push(`    ${o.last_seen}  ${o.source}  ${JSON.stringify(o.fields)}  x${o.count}`);
+        if (observations.length > 30) lines.push(`    ... ${observations.length - 30} more (GET /api/v1/devices/${id}/observations)`);
+      }
+      blocks.push(lines.join('\n'));
+    }
+    return blocks.join('\n\n');
+  } finally {
+    handle.close();
+  }
+}
