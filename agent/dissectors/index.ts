@@ -11,6 +11,9 @@ import { dns, llmnr } from './dns.js';
 import { mdns } from './mdns.js';
 import { browser, nbns } from './netbios.js';
 import { ssdp } from './ssdp.js';
+import { wsd } from './wsd.js';
+import { intellivue } from './intellivue.js';
+import { bacnet } from './bacnet.js';
 import { http } from './http.js';
 import { hl7 } from './hl7.js';
 import { poct1a } from './poct1a.js';
@@ -22,7 +25,7 @@ import { tls } from './tls.js';
 import type { Observation, PacketDissector, StreamDissector } from './types.js';
 
 export const PACKET_DISSECTORS: readonly PacketDissector[] = [
-  dhcp, dhcpv6, dns, llmnr, mdns, nbns, browser, ssdp, snmp, lldp, cdp,
+  dhcp, dhcpv6, dns, llmnr, mdns, nbns, browser, ssdp, snmp, lldp, cdp, wsd, intellivue, bacnet,
 ];
 /** Offered in this order; each probe looks at a byte or two. */
 export const STREAM_DISSECTORS: readonly StreamDissector[] = [tls, http, ssh, smb, hl7, poct1a];

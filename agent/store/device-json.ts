@@ -4,6 +4,7 @@
  * Keys are snake_case; times are ISO 8601 UTC strings (capture time).
  */
 import { Type, type Static } from 'typebox';
+import { Clinical } from './clinical.js';
 
 const Iso = (description: string) => Type.String({ format: 'date-time', description });
 
@@ -62,6 +63,7 @@ export const Device = Type.Object({
   services: Type.Array(DeviceService, { description: 'ports the device answers on' }),
   hostnames: Type.Array(Hostname, { description: 'names the device gives itself, with the protocol each came from' }),
   evidence: Evidence,
+  clinical: Clinical,
   vendor: Type.Union([Type.String(), Type.Null()], { description: 'identified manufacturer (see classification for why)' }),
   model: Type.Union([Type.String(), Type.Null()], { description: 'identified model' }),
   category: Type.String({ description: 'category id from fingerprints/categories.yaml (README: Categories); unknown when nothing matched' }),

@@ -5,6 +5,7 @@
 import type Database from 'better-sqlite3';
 import type { Classification } from '../identify/index.js';
 import type { Device, DeviceDetail, DeviceObservation, Peer } from './device-json.js';
+import { clinicalBlock, DICOM_TLS_PORT } from './clinical.js';
 
 export interface DeviceFilter {
   /** Exact MAC (any case/separator already normalised to aa:bb:cc:dd:ee:ff). */
@@ -151,12 +152,14 @@ export class DeviceQuery {
   }
 
   /** Host names and per-protocol facts, folded from the observations. */
-  private evidence(id: number): Pick<Device, 'hostnames' | 'evidence'> {
+  private evidence(id: number): Pick<Device, 'hostnames' | 'evidence' | 'clinical'> {
     const hostnames = new Map<string, Device['hostnames'][number]>();
     const evidence: Device['evidence'] = {};
     const seen = new Map<string, Set<string>>();
+    const clinicalRows: Parameters<typeof clinicalBlock>[0][number][] = [];
     for (const o of this.observationRows(id)) {
       const fields = JSON.parse(o.fields) as Record<string, unknown>;
+      clinicalRows.push({ source: o.source, fields, first_seen: iso(o.first_seen), last_seen: iso(o.last_seen) });
       const facts = (evidence[o.source] ??= {});
       for (const [k, value] of Object.entries(fields)) {
         const key = `${o.source}.${k}`;
@@ -175,7 +178,18 @@ export class DeviceQuery {
       }
     }
     const list = [...hostnames.values()].sort((a, b) => (a.first_seen < b.first_seen ? -1 : a.first_seen > b.first_seen ? 1 : a.name < b.name ? -1 : 1));
-    return { hostnames: list, evidence };
+    return { hostnames: list, evidence, clinical: clinicalBlock(clinicalRows, this.dicomTls(id)) };
+  }
+
+  /** First and last conversation of the device on the DICOM-over-TLS port, as client or server. */
+  private dicomTls(id: number): { first_seen: string; last_seen: string } | null {
+    const r = this.db
+      .prepare(
+        `SELECT min(first_seen) AS f, max(last_seen) AS l FROM edges
+         WHERE transport = 'tcp' AND port = ? AND (client_device_id = ? OR server_device_id = ?)`,
+      )
+      .get(DICOM_TLS_PORT, id, id) as { f: number | null; l: number | null };
+    return r.f === null || r.l === null ? null : { first_seen: iso(r.f), last_seen: iso(r.l) };
   }
 
   private toDevice(r: DeviceRow): Device {

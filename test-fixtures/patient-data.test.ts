@@ -1,0 +1,97 @@
+/**
+ * Patient data never lands on disk. The clinical fixtures carry planted patient names, MRNs, birth
+ * dates and measurement values (HL7 PID/NK1/PV1/OBX-5, DICOM patient tags, POCT1-A PT/OBS, SDC patient
+ * context scopes, IntelliVue patient fields). None of them may appear in the SQLite files (database,
+ * WAL, shared memory), in the logs of `auscult read` at debug level, or in any API response.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { buildApp } from '../api/app.js';
+import { packageRoot } from '../agent/config.js';
+import { readCaptureFile } from '../agent/capture/file-source.js';
+import { builtinFingerprintsDir, loadLibrary } from '../agent/identify/index.js';
+import { Pipeline } from '../agent/pipeline.js';
+import { openDatabase, Store } from '../agent/store/store.js';
+
+const PLANTED = ['DOE^JANE', 'MRN-4711-PLANTED', '19450317', 'ROE^RICHARD-PLANTED', '987654', 'PLANTED-OBX5-TEXT'];
+const dir = import.meta.dirname;
+const captures = readdirSync(dir).filter((f) => /^(dicom|hl7|poct1a|wsd|intellivue|bacnet)-.*\.pcap$/.test(f)).sort().map((f) => join(dir, f));
+
+function containsAny(bytes: Buffer | string): string[] {
+  const text = typeof bytes === 'string' ? bytes : bytes.toString('latin1');
+  return PLANTED.filter((p) => text.includes(p));
+}
+
+describe('patient data never lands on disk', () => {
+  it('the fixtures really carry planted patient data (the test would prove nothing otherwise)', () => {
+    const carrying = captures.filter((c) => containsAny(readFileSync(c)).length > 0);
+    expect(carrying.length).toBeGreaterThanOrEqual(6);
+    const all = new Set(carrying.flatMap((c) => containsAny(readFileSync(c))));
+    for (const p of PLANTED) expect(all.has(p), p).toBe(true);
+  });
+
+  it('keeps it out of the database, WAL and shared-memory files and out of every API response', async () => {
+    const work = mkdtempSync(join(tmpdir(), 'auscult-patient-'));
+    try {
+      const dbPath = join(work, 'p.db');
+      const store = new Store(dbPath);
+      const pipeline = new Pipeline(store, { library: loadLibrary({ builtinDir: builtinFingerprintsDir() }) });
+      for (const c of captures) await readCaptureFile(c, pipeline);
+      pipeline.finish();
+      pipeline.close();
+      // Inspect the files while the writer is open, so the WAL still holds the transactions.
+      const files = [dbPath, `${dbPath}-wal`, `${dbPath}-shm`].filter(existsSync);
+      expect(files.length).toBeGreaterThan(1);
+      for (const f of files) expect(containsAny(readFileSync(f)), f).toEqual([]);
+      // The clinical facts did arrive: the test is not passing on an empty database.
+      const sources = store.db.prepare('SELECT DISTINCT source FROM observations ORDER BY source').pluck().all() as string[];
+      for (const s of ['hl7', 'poct1a']) expect(sources).toContain(s);
+      store.close();
+
+      const db = openDatabase(dbPath, { readonly: true });
+      const app = await buildApp({ db });
+      try {
+        const bodies: string[] = [];
+        let url: string | null = '/api/v1/devices?limit=1000';
+        while (url !== null) {
+          const r = await app.inject({ url });
+          expect(r.statusCode).toBe(200);
+          bodies.push(r.body);
+          const page = r.json() as { items: { id: number }[]; next_cursor: string | null };
+          for (const d of page.items) {
+            for (const path of [`/api/v1/devices/${d.id}`, `/api/v1/devices/${d.id}/observations`]) {
+              const one = await app.inject({ url: path });
+              expect(one.statusCode).toBe(200);
+              bodies.push(one.body);
+            }
+          }
+          url = page.next_cursor === null ? null : `/api/v1/devices?limit=1000&cursor=${page.next_cursor}`;
+        }
+        expect(bodies.join('\n')).toContain('"hl7"');
+        for (const b of bodies) expect(containsAny(b)).toEqual([]);
+      } finally {
+        await app.close();
+        db.close();
+      }
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  });
+
+  const cli = join(packageRoot(), 'dist', 'agent', 'cli.js');
+  it.skipIf(!existsSync(cli))('keeps it out of the logs of `auscult read` at debug level', () => {
+    const work = mkdtempSync(join(tmpdir(), 'auscult-patient-log-'));
+    try {
+      const r = spawnSync(process.execPath, [cli, 'read', '--json', '--db', join(work, 'l.db'), ...captures], {
+        encoding: 'utf8', env: { ...process.env, AUSCULT_LOG_LEVEL: 'trace' },
+      });
+      expect(r.status, r.stderr).toBe(0);
+      expect(containsAny(r.stdout + r.stderr)).toEqual([]);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  });
+});
