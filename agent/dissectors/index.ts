@@ -16,6 +16,7 @@ import { intellivue } from './intellivue.js';
 import { bacnet } from './bacnet.js';
 import { http } from './http.js';
 import { hl7 } from './hl7.js';
+import { dicom } from './dicom.js';
 import { poct1a } from './poct1a.js';
 import { lldp } from './lldp.js';
 import { smb } from './smb.js';
@@ -28,7 +29,7 @@ export const PACKET_DISSECTORS: readonly PacketDissector[] = [
   dhcp, dhcpv6, dns, llmnr, mdns, nbns, browser, ssdp, snmp, lldp, cdp, wsd, intellivue, bacnet,
 ];
 /** Offered in this order; each probe looks at a byte or two. */
-export const STREAM_DISSECTORS: readonly StreamDissector[] = [tls, http, ssh, smb, hl7, poct1a];
+export const STREAM_DISSECTORS: readonly StreamDissector[] = [tls, http, ssh, smb, dicom, hl7, poct1a];
 
 /** Entries of each dissector's repeat cache; cleared whole when full (discovery is a small working set). */
 const REPEAT_CACHE_SIZE = 2048;

@@ -9,7 +9,8 @@
  * - Winner: highest score; ties go to the more specific category, then to the value whose first
  *   signature id sorts first (deterministic, whatever the evidence order).
  * - Confidence: winner score × (1 − strongest contradicting score / 100), rounded. A contradicting
- *   candidate is any other value (for categories: not an ancestor or descendant of the winner).
+ *   candidate is any other value (for categories: not an ancestor or descendant of the winner, and
+ *   only its votes that do not also support the winner through a shared ancestor count against it).
  * - Stability: given the previous classification, a different value replaces the previous one only
  *   when its score beats the previous value's current score by STABILITY_MARGIN points; a previous
  *   value that no signature supports any more (library changed) is dropped.
@@ -195,7 +196,11 @@ function decide(field: Field, byValue: Map<string, Candidate>, library: Library,
     }
   }
   const contradicting = candidates.filter((c) => c !== winner && !related(c, winner));
-  const against = contradicting.length ? Math.max(...contradicting.map((c) => c.score)) : 0;
+  // A rival's support that also supports the winner (a shared ancestor category) contradicts nothing.
+  const winnerLine = new Set([winner.key, ...(library.categories.get(winner.value)?.ancestors ?? []).map((a) => a.toLowerCase())]);
+  const rivalScore = (c: Candidate): number =>
+    field === 'category' ? noisyOr(c.hits.filter((h) => !winnerLine.has(h.value.toLowerCase())).map((h) => h.weight)) : c.score;
+  const against = contradicting.length ? Math.max(...contradicting.map(rivalScore)) : 0;
   const sortHits = (hits: SignatureHit[]) => [...hits].sort((a, b) => b.weight - a.weight || (a.id < b.id ? -1 : 1));
   return {
     value: winner.value,

@@ -1,0 +1,747 @@
+/**
+ * DICOM upper layer protocol (PS3.8 section 9), on any TCP port: recognised by its PDU structure
+ * (PS3.8 9.3.1: type 01H-07H, a reserved 00H byte, a 4-byte big-endian length), not by port 104.
+ *
+ * - A-ASSOCIATE-RQ (9.3.2): the requester is the SCU. Its AE titles, application context, proposed
+ *   presentation contexts, maximum PDU length, Implementation Class UID and Version Name (PS3.7 D.3.3).
+ * - A-ASSOCIATE-AC (9.3.3) / -RJ (9.3.4): the acceptor is the SCP. Which contexts it accepted, its own
+ *   implementation, or why it refused. A-ABORT (9.3.8): who aborted and why.
+ * - P-DATA-TF (9.3.5): the DIMSE commands the sender issued (the Command Field (0000,0100) of each
+ *   command set, PS3.7 9.3 and E.1) and, from the first C-STORE data set only, eight device and site
+ *   attributes, read with the `dicom-parser` library. Command and data set fragments are reassembled
+ *   across PDVs and PDUs, within the first bytes the pipeline keeps of each direction.
+ *
+ * Patient data never leaves this module: of a data set, only the eight attributes in DEVICE_TAGS are
+ * read (no group 0010 or 0020 attribute, no date, no accession number); C-FIND/C-MOVE identifiers and
+ * every other data set are skipped unread; the user identity sub-item (58H) is reduced to its type.
+ *
+ * Both directions of an association meet here: each direction reports its sender, and, when the other
+ * direction's start is in `peerData`, the association facts of the other end too (built by the same
+ * functions, so the two copies are equal and the inventory keeps one). The acceptor's direction is
+ * finished at its A-ASSOCIATE-AC/RJ; the requester's waits for its first C-STORE data set, a release or
+ * an abort, or the end of what the pipeline keeps. By then the AC is usually gone from `peerData` (the
+ * pipeline drops a finished direction), so the data set's encoding is guessed from its first bytes.
+ */
+import dicomParser, { type DataSet, type Element } from 'dicom-parser';
+import {
+  DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN, EXPLICIT_VR_BIG_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN, dicomUidName,
+} from './dicom-uids.js';
+import { FieldsInterner } from './intern.js';
+import type { DeviceKey, Observation, StreamContext, StreamDissector, StreamVerdict } from './types.js';
+
+/** Facts every `dicom` observation carries. */
+interface DicomCommonFields {
+  /** The device's role in the association: `scu` sent the A-ASSOCIATE-RQ, `scp` answered it. Absent
+   * when neither direction's start was seen. */
+  role?: 'scu' | 'scp';
+  /** Always false: the upper layer was read in clear text (DICOM over TLS is the TLS dissector's). */
+  encrypted: false;
+}
+
+/** A-ASSOCIATE-RQ (PS3.8 9.3.2), about its sender, the SCU. */
+export interface DicomAssociateRqFields extends DicomCommonFields {
+  /** Which PDU the facts come from: the SCU's request. */
+  pdu: 'A-ASSOCIATE-RQ';
+  role: 'scu';
+  /** The device's own AE title: the Calling-AE-title field (spaces trimmed). */
+  ae_title?: string;
+  /** Calling-AE-title field: the requester's AE title. */
+  calling_ae_title?: string;
+  /** Called-AE-title field: the AE title the requester asked for (the SCP's, if it agrees). */
+  called_ae_title?: string;
+  /** Application Context Item (10H) UID; `1.2.840.10008.3.1.1.1` for DICOM. */
+  application_context?: string;
+  /** Presentation Context Items (20H) proposed. */
+  presentation_contexts: number;
+  /** Abstract Syntax Sub-Items (30H): the SOP classes proposed, distinct, in order. */
+  abstract_syntaxes: string[];
+  /** PS3.6 names of `abstract_syntaxes`, same order (the UID itself when not in dicom-uids.ts). */
+  abstract_syntax_names: string[];
+  /** Transfer Syntax Sub-Items (40H) proposed, distinct over all contexts, in order. */
+  transfer_syntaxes: string[];
+  /** PS3.6 names of `transfer_syntaxes`, same order. */
+  transfer_syntax_names: string[];
+  /** Maximum Length Sub-Item (51H): the largest P-DATA-TF PDU it accepts; 0 = no limit. */
+  max_pdu_length?: number;
+  /** Implementation Class UID Sub-Item (52H): identifies the DICOM implementation (toolkit/product). */
+  implementation_class_uid?: string;
+  /** Implementation Version Name Sub-Item (55H), e.g. `OFFIS_DCMTK_367`, `PIXELMEDJAVA001`. */
+  implementation_version_name?: string;
+  /** User Identity Sub-Item (58H, PS3.7 D.3.3.7) type only: `username`, `username-passcode`,
+   * `kerberos`, `saml`, `jwt`. The identity and passcode themselves are never read. */
+  user_identity_type?: string;
+}
+
+/** A-ASSOCIATE-AC (PS3.8 9.3.3), about its sender, the SCP. */
+export interface DicomAssociateAcFields extends DicomCommonFields {
+  /** Which PDU the facts come from: the SCP's acceptance. */
+  pdu: 'A-ASSOCIATE-AC';
+  role: 'scp';
+  /** The device's own AE title: the Called-AE-title (of the AC, else of the RQ). */
+  ae_title?: string;
+  /** Calling-AE-title: the SCU it accepted. */
+  calling_ae_title?: string;
+  /** Called-AE-title: its own AE title as the SCU addressed it. */
+  called_ae_title?: string;
+  /** Application Context Item (10H) UID. */
+  application_context?: string;
+  /** Presentation Context Items (21H) answered. */
+  presentation_contexts: number;
+  /** Of those, accepted (Result/Reason 0). */
+  presentation_contexts_accepted: number;
+  /** SOP classes of the accepted contexts, distinct (needs the RQ, to map context IDs; absent without it). */
+  abstract_syntaxes?: string[];
+  /** PS3.6 names of `abstract_syntaxes`. */
+  abstract_syntax_names?: string[];
+  /** SOP classes proposed and refused (needs the RQ). */
+  rejected_abstract_syntaxes?: string[];
+  /** Transfer syntaxes it chose for the accepted contexts, distinct. */
+  transfer_syntaxes: string[];
+  /** PS3.6 names of `transfer_syntaxes`. */
+  transfer_syntax_names: string[];
+  /** Maximum Length Sub-Item (51H); 0 = no limit. */
+  max_pdu_length?: number;
+  /** Implementation Class UID Sub-Item (52H). */
+  implementation_class_uid?: string;
+  /** Implementation Version Name Sub-Item (55H). */
+  implementation_version_name?: string;
+}
+
+/** A-ASSOCIATE-RJ (PS3.8 9.3.4, Table 9-21), about its sender, the SCP that refused. */
+export interface DicomAssociateRjFields extends DicomCommonFields {
+  /** Which PDU the facts come from: the SCP's refusal. */
+  pdu: 'A-ASSOCIATE-RJ';
+  role: 'scp';
+  /** Its AE title as the SCU addressed it (from the RQ, when seen). */
+  ae_title?: string;
+  /** The refused SCU's AE title (from the RQ, when seen). */
+  calling_ae_title?: string;
+  /** The AE title asked for (from the RQ, when seen). */
+  called_ae_title?: string;
+  /** `rejected-permanent` or `rejected-transient`. */
+  reject_result: string;
+  /** `service-user`, `service-provider-acse` or `service-provider-presentation`. */
+  reject_source: string;
+  /** PS3.8 wording: `no-reason-given`, `application-context-name-not-supported`,
+   * `calling-AE-title-not-recognized`, `called-AE-title-not-recognized`, `protocol-version-not-supported`,
+   * `temporary-congestion`, `local-limit-exceeded`; `reserved-<n>` otherwise. */
+  reject_reason: string;
+}
+
+/** A-ABORT (PS3.8 9.3.8, Table 9-26), about its sender. */
+export interface DicomAbortFields extends DicomCommonFields {
+  /** Which PDU the facts come from: an abort. */
+  pdu: 'A-ABORT';
+  /** `service-user` (the application aborted) or `service-provider` (its upper layer did). */
+  abort_source: string;
+  /** With a service-provider source: `reason-not-specified`, `unrecognized-PDU`, `unexpected-PDU`,
+   * `unrecognized-PDU-parameter`, `unexpected-PDU-parameter`, `invalid-PDU-parameter-value`. */
+  abort_reason?: string;
+}
+
+/** P-DATA-TF (PS3.8 9.3.5): what the sender did over the association. */
+export interface DicomPDataFields extends DicomCommonFields {
+  /** Which PDU the facts come from: the messages of the association. */
+  pdu: 'P-DATA-TF';
+  /** DIMSE messages sent (Command Field (0000,0100), PS3.7 E.1): `C-ECHO-RQ`, `C-STORE-RQ`,
+   * `C-FIND-RQ`, `C-MOVE-RQ`, `C-GET-RQ`, `N-ACTION-RQ`, ..., `C-STORE-RSP`...; distinct, in order. */
+  dimse_commands: string[];
+  /** Affected (0000,0002) or Requested (0000,0003) SOP Class UIDs of those messages, distinct. */
+  sop_classes: string[];
+  /** PS3.6 names of `sop_classes`. */
+  sop_class_names: string[];
+  /** Move Destination (0000,0600) of the first C-MOVE-RQ: the AE title images are sent to. */
+  move_destination?: string;
+  /* From the first C-STORE-RQ data set: the equipment that made the image (the sender itself when it
+   * is the modality; a PACS or router forwards another device's). */
+  /** Modality (0008,0060): `CT`, `MR`, `US`, `CR`, `DX`... */
+  modality?: string;
+  /** Manufacturer (0008,0070). */
+  manufacturer?: string;
+  /** Manufacturer's Model Name (0008,1090). */
+  manufacturer_model_name?: string;
+  /** Device Serial Number (0018,1000). */
+  device_serial_number?: string;
+  /** Software Versions (0018,1020), one entry per value. */
+  software_versions?: string[];
+  /** Station Name (0008,1010). */
+  station_name?: string;
+  /** Institution Name (0008,0080). */
+  institution_name?: string;
+  /** Institutional Department Name (0008,1040). */
+  institutional_department_name?: string;
+}
+
+export type DicomFields = DicomAssociateRqFields | DicomAssociateAcFields | DicomAssociateRjFields | DicomAbortFields | DicomPDataFields;
+
+const A_ASSOCIATE_RQ = 0x01;
+const A_ASSOCIATE_AC = 0x02;
+const A_ASSOCIATE_RJ = 0x03;
+const P_DATA_TF = 0x04;
+const A_RELEASE_RQ = 0x05;
+const A_RELEASE_RP = 0x06;
+const A_ABORT = 0x07;
+
+const PDU_HEADER = 6;
+/** A-ASSOCIATE-RQ/AC bytes after the header before the variable items (PS3.8 Table 9-11). */
+const ASSOC_FIXED = 68;
+/** Largest A-ASSOCIATE-RQ/AC believed: 128 contexts of 64-character UIDs fit in far less. */
+const MAX_ASSOC_PDU = 1 << 20;
+/** Bounds on what is kept: contexts (IDs are the odd numbers 1-255), distinct commands, command set size. */
+const MAX_CONTEXTS = 128;
+const MAX_COMMANDS = 32;
+const MAX_COMMAND_SET = 8192;
+/** Longest text kept from an association item (Implementation Version Name is 16 characters). */
+const MAX_VALUE = 128;
+
+const EXPLICIT_VR_LITTLE_ENDIAN = '1.2.840.10008.1.2.1';
+const C_STORE_RQ = 0x0001;
+const C_MOVE_RQ = 0x0021;
+/** Command Data Set Type (0000,0800) value meaning "no data set" (PS3.7 E.1). */
+const NO_DATA_SET = 0x0101;
+
+/** Command Field values (PS3.7 Table E.1-1 and 9.3). */
+const COMMANDS: ReadonlyMap<number, string> = new Map([
+  [0x0001, 'C-STORE-RQ'], [0x8001, 'C-STORE-RSP'], [0x0010, 'C-GET-RQ'], [0x8010, 'C-GET-RSP'],
+  [0x0020, 'C-FIND-RQ'], [0x8020, 'C-FIND-RSP'], [0x0021, 'C-MOVE-RQ'], [0x8021, 'C-MOVE-RSP'],
+  [0x0030, 'C-ECHO-RQ'], [0x8030, 'C-ECHO-RSP'], [0x0fff, 'C-CANCEL-RQ'],
+  [0x0100, 'N-EVENT-REPORT-RQ'], [0x8100, 'N-EVENT-REPORT-RSP'], [0x0110, 'N-GET-RQ'], [0x8110, 'N-GET-RSP'],
+  [0x0120, 'N-SET-RQ'], [0x8120, 'N-SET-RSP'], [0x0130, 'N-ACTION-RQ'], [0x8130, 'N-ACTION-RSP'],
+  [0x0140, 'N-CREATE-RQ'], [0x8140, 'N-CREATE-RSP'], [0x0150, 'N-DELETE-RQ'], [0x8150, 'N-DELETE-RSP'],
+]);
+
+/** The only data set attributes ever read (dicom-parser tag keys), their field names and VRs (PS3.6). */
+const DEVICE_TAGS = [
+  ['x00080060', 'modality', 'CS'], ['x00080070', 'manufacturer', 'LO'], ['x00080080', 'institution_name', 'LO'],
+  ['x00081010', 'station_name', 'SH'], ['x00081040', 'institutional_department_name', 'LO'],
+  ['x00081090', 'manufacturer_model_name', 'LO'], ['x00181000', 'device_serial_number', 'LO'], ['x00181020', 'software_versions', 'LO'],
+] as const;
+/** The last of them in tag order: once the parser is past it, the data set has told all we want. */
+const LAST_DEVICE_TAG = 'x00181020';
+/** Longest value of those VRs (LO: 64 characters, PS3.5 6.2); a longer one is not believed. */
+const MAX_LO = 64;
+
+const REJECT_RESULTS = ['', 'rejected-permanent', 'rejected-transient'];
+const REJECT_SOURCES = ['', 'service-user', 'service-provider-acse', 'service-provider-presentation'];
+/** Reasons by source (PS3.8 Table 9-21). */
+const REJECT_REASONS: Record<number, Record<number, string>> = {
+  1: { 1: 'no-reason-given', 2: 'application-context-name-not-supported', 3: 'calling-AE-title-not-recognized', 7: 'called-AE-title-not-recognized' },
+  2: { 1: 'no-reason-given', 2: 'protocol-version-not-supported' },
+  3: { 1: 'temporary-congestion', 2: 'local-limit-exceeded' },
+};
+const ABORT_SOURCES = ['service-user', 'reserved', 'service-provider'];
+const ABORT_REASONS = ['reason-not-specified', 'unrecognized-PDU', 'unexpected-PDU', 'reserved-3',
+  'unrecognized-PDU-parameter', 'unexpected-PDU-parameter', 'invalid-PDU-parameter-value'];
+const USER_IDENTITY_TYPES = ['', 'username', 'username-passcode', 'kerberos', 'saml', 'jwt'];
+
+/** One PDU of a direction: the header at `at`, `len` declared, `avail` of its body present. */
+interface Pdu {
+  type: number;
+  at: number;
+  len: number;
+  avail: number;
+}
+const complete = (p: Pdu): boolean => p.avail === p.len;
+
+/** A-ASSOCIATE-RQ or -AC, as read. */
+interface Associate {
+  calledAe: string;
+  callingAe: string;
+  appContext?: string;
+  contexts: { id: number; result: number; abstractSyntax?: string; transferSyntaxes: string[] }[];
+  maxPdu?: number;
+  implUid?: string;
+  implVersion?: string;
+  userIdentity?: number;
+}
+
+/** Whether a PDU header is plausible: a known type, reserved 00H, a length that fits the type. */
+function headerOk(type: number, reserved: number, len: number): boolean {
+  if (reserved !== 0) return false;
+  switch (type) {
+    case A_ASSOCIATE_RQ:
+    case A_ASSOCIATE_AC:
+      return len >= ASSOC_FIXED && len <= MAX_ASSOC_PDU;
+    case A_ASSOCIATE_RJ:
+    case A_RELEASE_RQ:
+    case A_RELEASE_RP:
+    case A_ABORT:
+      return len === 4;
+    case P_DATA_TF:
+      return len >= 6; // at least one PDV item: 4-byte length, context ID, control header
+    default:
+      return false;
+  }
+}
+
+/**
+ * The PDUs of `b`, the last one possibly cut short. null when the first header is not DICOM;
+ * `malformed` when a later one is not (the list stops before it).
+ */
+function splitPdus(b: Buffer): { list: Pdu[]; malformed: boolean } | null {
+  const list: Pdu[] = [];
+  let p = 0;
+  while (p + PDU_HEADER <= b.length) {
+    const type = b[p];
+    const len = b.readUInt32BE(p + 2);
+    if (!headerOk(type, b[p + 1], len)) {
+      if (list.length === 0) return null;
+      return { list, malformed: true };
+    }
+    const avail = Math.min(len, b.length - p - PDU_HEADER);
+    list.push({ type, at: p, len, avail });
+    p += PDU_HEADER + len;
+  }
+  // Fewer than 6 bytes so far: the type and reserved byte must already fit.
+  if (list.length === 0 && ((b.length > 0 && (b[0] < A_ASSOCIATE_RQ || b[0] > A_ABORT)) || (b.length > 1 && b[1] !== 0))) return null;
+  return { list, malformed: false };
+}
+
+/** An AE title field: 16 bytes, leading and trailing spaces not significant (PS3.8 9.3.2); null if not text. */
+function aeTitle(b: Buffer, at: number, len: number): string | null {
+  let s = at;
+  let e = at + len;
+  while (s < e && (b[s] === 0x20 || b[s] === 0)) s++;
+  while (e > s && (b[e - 1] === 0x20 || b[e - 1] === 0)) e--;
+  for (let i = s; i < e; i++) if (b[i] < 0x20 || b[i] > 0x7e || b[i] === 0x5c) return null;
+  return b.toString('latin1', s, e);
+}
+
+/** A UID in an item: digits and dots, trailing NUL/space padding removed; undefined when not a UID. */
+function uid(b: Buffer, at: number, end: number): string | undefined {
+  let e = end;
+  while (e > at && (b[e - 1] === 0 || b[e - 1] === 0x20)) e--;
+  if (e === at || e - at > 64) return undefined;
+  for (let i = at; i < e; i++) if (b[i] !== 0x2e && (b[i] < 0x30 || b[i] > 0x39)) return undefined;
+  return b.toString('latin1', at, e);
+}
+
+/** Printable text of an item, trimmed and bounded; undefined when empty. */
+function text(b: Buffer, at: number, end: number): string | undefined {
+  const s = b.toString('latin1', at, Math.min(end, at + MAX_VALUE)).replace(/[^\x20-\x7e]/g, ' ').trim();
+  return s === '' ? undefined : s;
+}
+
+/** Read an A-ASSOCIATE-RQ or -AC (PS3.8 9.3.2, 9.3.3): null when malformed. A cut-short PDU gives
+ * the items it holds. */
+function parseAssociate(b: Buffer, p: Pdu): Associate | null {
+  const body = p.at + PDU_HEADER;
+  if (p.avail < ASSOC_FIXED) return null;
+  if ((b.readUInt16BE(body) & 1) === 0) return null; // protocol version: bit 0 set for version 1
+  const calledAe = aeTitle(b, body + 4, 16);
+  const callingAe = aeTitle(b, body + 20, 16);
+  if (calledAe === null || callingAe === null) return null;
+  const a: Associate = { calledAe, callingAe, contexts: [] };
+  const end = body + p.avail;
+  const declaredEnd = body + p.len;
+  let q = body + ASSOC_FIXED;
+  while (q + 4 <= end) {
+    const type = b[q];
+    const itemEnd = q + 4 + b.readUInt16BE(q + 2);
+    if (itemEnd > declaredEnd) return null; // an item longer than its PDU
+    if (itemEnd > end) break; // cut short: keep what came before
+    if (type === 0x10) {
+      a.appContext = uid(b, q + 4, itemEnd);
+    } else if ((type === 0x20 && p.type === A_ASSOCIATE_RQ) || (type === 0x21 && p.type === A_ASSOCIATE_AC)) {
+      if (itemEnd < q + 8) return null;
+      if (a.contexts.length < MAX_CONTEXTS) {
+        const ctx: Associate['contexts'][number] = { id: b[q + 4], result: type === 0x21 ? b[q + 6] : 0, transferSyntaxes: [] };
+        for (let s = q + 8; s + 4 <= itemEnd;) {
+          const subEnd = s + 4 + b.readUInt16BE(s + 2);
+          if (subEnd > itemEnd) return null;
+          const v = uid(b, s + 4, subEnd);
+          if (b[s] === 0x30 && v !== undefined) ctx.abstractSyntax = v;
+          else if (b[s] === 0x40 && v !== undefined && ctx.transferSyntaxes.length < 32) ctx.transferSyntaxes.push(v);
+          s = subEnd;
+        }
+        a.contexts.push(ctx);
+      }
+    } else if (type === 0x50) {
+      for (let s = q + 4; s + 4 <= itemEnd;) {
+        const subLen = b.readUInt16BE(s + 2);
+        const subEnd = s + 4 + subLen;
+        if (subEnd > itemEnd) return null;
+        const sub = b[s];
+        if (sub === 0x51 && subLen === 4) a.maxPdu = b.readUInt32BE(s + 4);
+        else if (sub === 0x52) a.implUid = uid(b, s + 4, subEnd);
+        else if (sub === 0x55) a.implVersion = text(b, s + 4, subEnd);
+        else if (sub === 0x58 && subLen >= 1) a.userIdentity = b[s + 4];
+        s = subEnd;
+      }
+    }
+    q = itemEnd;
+  }
+  return a;
+}
+
+/** Distinct values in order, bounded. */
+function distinct(values: Iterable<string | undefined>, max = MAX_CONTEXTS): string[] {
+  const out: string[] = [];
+  for (const v of values) if (v !== undefined && !out.includes(v) && out.length < max) out.push(v);
+  return out;
+}
+
+function rqFields(rq: Associate): DicomAssociateRqFields {
+  const abstract = distinct(rq.contexts.map((c) => c.abstractSyntax));
+  const transfer = distinct(rq.contexts.flatMap((c) => c.transferSyntaxes));
+  const f = { pdu: 'A-ASSOCIATE-RQ', role: 'scu', encrypted: false } as DicomAssociateRqFields;
+  if (rq.callingAe !== '') {
+    f.ae_title = rq.callingAe;
+    f.calling_ae_title = rq.callingAe;
+  }
+  if (rq.calledAe !== '') f.called_ae_title = rq.calledAe;
+  if (rq.appContext !== undefined) f.application_context = rq.appContext;
+  f.presentation_contexts = rq.contexts.length;
+  f.abstract_syntaxes = abstract;
+  f.abstract_syntax_names = abstract.map(dicomUidName);
+  f.transfer_syntaxes = transfer;
+  f.transfer_syntax_names = transfer.map(dicomUidName);
+  if (rq.maxPdu !== undefined) f.max_pdu_length = rq.maxPdu;
+  if (rq.implUid !== undefined) f.implementation_class_uid = rq.implUid;
+  if (rq.implVersion !== undefined) f.implementation_version_name = rq.implVersion;
+  if (rq.userIdentity !== undefined) f.user_identity_type = USER_IDENTITY_TYPES[rq.userIdentity] ?? `reserved-${rq.userIdentity}`;
+  return f;
+}
+
+function acFields(ac: Associate, rq: Associate | null): DicomAssociateAcFields {
+  const accepted = ac.contexts.filter((c) => c.result === 0);
+  const f = { pdu: 'A-ASSOCIATE-AC', role: 'scp', encrypted: false } as DicomAssociateAcFields;
+  const called = ac.calledAe !== '' ? ac.calledAe : rq?.calledAe ?? '';
+  const calling = ac.callingAe !== '' ? ac.callingAe : rq?.callingAe ?? '';
+  if (called !== '') f.ae_title = called;
+  if (calling !== '') f.calling_ae_title = calling;
+  if (called !== '') f.called_ae_title = called;
+  if (ac.appContext !== undefined) f.application_context = ac.appContext;
+  f.presentation_contexts = ac.contexts.length;
+  f.presentation_contexts_accepted = accepted.length;
+  if (rq !== null) {
+    const proposed = new Map(rq.contexts.map((c) => [c.id, c.abstractSyntax]));
+    const abstract = distinct(accepted.map((c) => proposed.get(c.id)));
+    f.abstract_syntaxes = abstract;
+    f.abstract_syntax_names = abstract.map(dicomUidName);
+    f.rejected_abstract_syntaxes = distinct(ac.contexts.filter((c) => c.result !== 0).map((c) => proposed.get(c.id)))
+      .filter((u) => !abstract.includes(u));
+  }
+  const transfer = distinct(accepted.flatMap((c) => c.transferSyntaxes));
+  f.transfer_syntaxes = transfer;
+  f.transfer_syntax_names = transfer.map(dicomUidName);
+  if (ac.maxPdu !== undefined) f.max_pdu_length = ac.maxPdu;
+  if (ac.implUid !== undefined) f.implementation_class_uid = ac.implUid;
+  if (ac.implVersion !== undefined) f.implementation_version_name = ac.implVersion;
+  return f;
+}
+
+function rjFields(b: Buffer, p: Pdu, rq: Associate | null): DicomAssociateRjFields {
+  const body = p.at + PDU_HEADER;
+  const [result, source, reason] = [b[body + 1], b[body + 2], b[body + 3]];
+  const f = { pdu: 'A-ASSOCIATE-RJ', role: 'scp', encrypted: false } as DicomAssociateRjFields;
+  if (rq !== null && rq.calledAe !== '') f.ae_title = rq.calledAe;
+  if (rq !== null && rq.callingAe !== '') f.calling_ae_title = rq.callingAe;
+  if (rq !== null && rq.calledAe !== '') f.called_ae_title = rq.calledAe;
+  f.reject_result = REJECT_RESULTS[result] || `reserved-${result}`;
+  f.reject_source = REJECT_SOURCES[source] || `reserved-${source}`;
+  f.reject_reason = REJECT_REASONS[source]?.[reason] ?? `reserved-${reason}`;
+  return f;
+}
+
+function abortFields(b: Buffer, p: Pdu, role: 'scu' | 'scp' | undefined): DicomAbortFields {
+  const body = p.at + PDU_HEADER;
+  const source = b[body + 2];
+  const reason = b[body + 3];
+  const f = (role !== undefined ? { pdu: 'A-ABORT', role, encrypted: false } : { pdu: 'A-ABORT', encrypted: false }) as DicomAbortFields;
+  f.abort_source = ABORT_SOURCES[source] ?? `reserved-${source}`;
+  if (source === 2) f.abort_reason = ABORT_REASONS[reason] ?? `reserved-${reason}`;
+  return f;
+}
+
+/** What the P-DATA-TF PDUs of one direction carried. */
+interface Dimse {
+  commands: string[];
+  sopClasses: string[];
+  moveDestination?: string;
+  /** Fragments of the command set being received. */
+  command: Buffer[];
+  commandBytes: number;
+  /** The first C-STORE-RQ data set: `expect` after its command, `collect` while its fragments come. */
+  store: 'none' | 'expect' | 'collect' | 'done';
+  storeContext: number;
+  storeParts: Buffer[];
+  malformed: boolean;
+}
+
+/** Fields of a command set (PS3.7 E.1: always Implicit VR Little Endian, group 0000 only). */
+function readCommandSet(cs: Buffer): { field?: number; sopClass?: string; dataSetType?: number; moveDestination?: string } {
+  const out: { field?: number; sopClass?: string; dataSetType?: number; moveDestination?: string } = {};
+  let requested: string | undefined;
+  for (let p = 0; p + 8 <= cs.length;) {
+    const group = cs.readUInt16LE(p);
+    const element = cs.readUInt16LE(p + 2);
+    const len = cs.readUInt32LE(p + 4);
+    const v = p + 8;
+    if (group !== 0 || len > cs.length - v) break;
+    if (element === 0x0100 && len === 2) out.field = cs.readUInt16LE(v);
+    else if (element === 0x0800 && len === 2) out.dataSetType = cs.readUInt16LE(v);
+    else if (element === 0x0002) out.sopClass = uid(cs, v, v + len);
+    else if (element === 0x0003) requested = uid(cs, v, v + len);
+    else if (element === 0x0600) out.moveDestination = aeTitle(cs, v, Math.min(len, 16)) || undefined;
+    p = v + len;
+  }
+  out.sopClass ??= requested;
+  return out;
+}
+
+/** Take in the PDV items of one P-DATA-TF PDU (PS3.8 9.3.5.1, Annex E.2). */
+function takePData(b: Buffer, p: Pdu, d: Dimse): void {
+  const body = p.at + PDU_HEADER;
+  const end = body + p.avail;
+  const declaredEnd = body + p.len;
+  for (let q = body; q + 6 <= end;) {
+    const itemLen = b.readUInt32BE(q);
+    const pc = b[q + 4];
+    const mch = b[q + 5];
+    if (itemLen < 2 || itemLen > declaredEnd - q - 4 || (pc & 1) === 0 || mch > 3) {
+      d.malformed = true;
+      return;
+    }
+    const itemEnd = q + 4 + itemLen;
+    const fragment = b.subarray(q + 6, Math.min(itemEnd, end));
+    const last = (mch & 2) !== 0 && itemEnd <= end;
+    if ((mch & 1) !== 0) {
+      if (d.store === 'collect') d.store = 'done'; // a new message: the data set ended unannounced
+      d.commandBytes += fragment.length;
+      if (d.commandBytes <= MAX_COMMAND_SET) d.command.push(fragment);
+      if (last) {
+        if (d.commandBytes <= MAX_COMMAND_SET) command(Buffer.concat(d.command), pc, d);
+        d.command = [];
+        d.commandBytes = 0;
+      }
+    } else if ((d.store === 'expect' || d.store === 'collect') && pc === d.storeContext) {
+      d.store = last ? 'done' : 'collect';
+      d.storeParts.push(fragment);
+    }
+    // Any other data set (C-FIND/C-MOVE identifiers, responses, later C-STOREs) is never looked at.
+    q = itemEnd;
+  }
+}
+
+function command(cs: Buffer, pc: number, d: Dimse): void {
+  const c = readCommandSet(cs);
+  if (c.field === undefined) return;
+  const name = COMMANDS.get(c.field) ?? `0x${c.field.toString(16).padStart(4, '0')}`;
+  if (!d.commands.includes(name) && d.commands.length < MAX_COMMANDS) d.commands.push(name);
+  if (c.sopClass !== undefined && !d.sopClasses.includes(c.sopClass) && d.sopClasses.length < MAX_COMMANDS) d.sopClasses.push(c.sopClass);
+  if (c.field === C_MOVE_RQ && d.moveDestination === undefined && c.moveDestination !== undefined) d.moveDestination = c.moveDestination;
+  if (c.field === C_STORE_RQ && d.store === 'none' && c.dataSetType !== NO_DATA_SET) {
+    d.store = 'expect';
+    d.storeContext = pc;
+  }
+}
+
+/** Encoding of a data set without a negotiated transfer syntax at hand: big endian if the first
+ * group reads 00 08, explicit VR if a VR's two capital letters follow the first tag. */
+function guessSyntax(ds: Buffer): string {
+  if (ds[0] === 0 && ds[1] !== 0) return EXPLICIT_VR_BIG_ENDIAN;
+  const isCap = (c: number) => c >= 0x41 && c <= 0x5a;
+  return isCap(ds[4]) && isCap(ds[5]) ? EXPLICIT_VR_LITTLE_ENDIAN : IMPLICIT_VR_LITTLE_ENDIAN;
+}
+
+type DeviceTagFields = Pick<DicomPDataFields, 'modality' | 'manufacturer' | 'manufacturer_model_name' | 'device_serial_number' |
+  'software_versions' | 'station_name' | 'institution_name' | 'institutional_department_name'>;
+
+/**
+ * The device and site attributes of a C-STORE data set (or of as much of it as came), parsed with
+ * dicom-parser. `enough`: nothing more is to be learnt from later bytes (the data set ended, or the
+ * parser went past the last wanted tag).
+ *
+ * A malformed data set must not turn patient data into a "device tag": an element is believed only
+ * when the elements around it are in ascending tag order (PS3.5 7.1: a relabelled or misread element
+ * breaks the order), it has the VR the dictionary gives (explicit VR), and its value is short text
+ * without control characters (a lying length that swallows the next elements' headers is not).
+ */
+function deviceTags(ds: Buffer, transferSyntax: string | undefined, ended: boolean): { tags: DeviceTagFields; enough: boolean } {
+  const tags: DeviceTagFields = {};
+  if (ds.length < 8) return { tags, enough: ended };
+  const syntax = transferSyntax ?? guessSyntax(ds);
+  if (syntax === DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN) return { tags, enough: true }; // not inflated: its tags are not read
+  let set: DataSet | undefined;
+  try {
+    set = dicomParser.parseDicom(ds, { TransferSyntaxUID: syntax });
+  } catch (e) {
+    // A data set cut short: dicom-parser throws, with what it read so far.
+    set = (e as { dataSet?: DataSet } | null)?.dataSet;
+  }
+  if (set === undefined || set.elements === undefined) return { tags, enough: ended };
+  const arr = set.byteArray;
+  // Top-level elements in the order they were read; trust stops before the first break in tag order
+  // (the element before the break may be the relabelled one), and an unconfirmed last element.
+  const read = Object.values(set.elements).filter((el) => typeof el.dataOffset === 'number').sort((a, b) => a.dataOffset - b.dataOffset);
+  let trusted = read.length - (ended ? 0 : 1);
+  for (let i = 1; i < read.length; i++) {
+    if (read[i].tag <= read[i - 1].tag) {
+      trusted = Math.min(trusted, i - 1);
+      break;
+    }
+  }
+  const believed = new Map<string, Element>();
+  let enough = ended;
+  for (let i = 0; i < trusted; i++) {
+    believed.set(read[i].tag, read[i]);
+    if (read[i].tag >= LAST_DEVICE_TAG) enough = true; // Software Versions, confirmed by the next element, or past it
+  }
+  const value = (el: Element | undefined): Buffer | undefined =>
+    el !== undefined && el.length > 0 && el.length <= MAX_LO * 8 && el.dataOffset + el.length <= arr.length
+      ? Buffer.from(arr.buffer, arr.byteOffset + el.dataOffset, el.length) : undefined;
+  // Specific Character Set (0008,0005): ISO_IR 192 is UTF-8; the default and Latin-1 read as latin1.
+  const utf8 = value(believed.get('x00080005'))?.toString('latin1').includes('ISO_IR 192') ?? false;
+  for (const [tag, name, vr] of DEVICE_TAGS) {
+    const el = believed.get(tag);
+    const raw = value(el);
+    if (el === undefined || raw === undefined || (el.vr !== undefined && el.vr !== vr)) continue;
+    let end = raw.length;
+    while (end > 0 && (raw[end - 1] === 0 || raw[end - 1] === 0x20)) end--;
+    let clean = true;
+    for (let i = 0; i < end; i++) if (raw[i] < 0x20 && raw[i] !== 0x1b) clean = false; // ESC: ISO 2022 only
+    if (!clean) continue;
+    const values = raw.toString(utf8 ? 'utf8' : 'latin1', 0, end).split('\\').map((v) => v.trim());
+    if (values.some((v) => [...v].length > MAX_LO)) continue;
+    const kept = values.filter((v) => v !== '');
+    if (kept.length === 0) continue;
+    if (name === 'software_versions') tags.software_versions = kept.slice(0, 8);
+    else tags[name] = kept.join('\\');
+  }
+  return { tags, enough };
+}
+
+const interner = new FieldsInterner();
+const WAIT: StreamVerdict = { done: false };
+
+function deviceOf(mac: string | null, ip: string): DeviceKey {
+  return mac !== null ? { mac, ip } : { ip };
+}
+
+/** The complete A-ASSOCIATE-RQ/AC/RJ at the start of the other direction, if any. */
+function peerStart(peer: Buffer): { pdu: Pdu; assoc: Associate | null } | null {
+  if (peer.length < PDU_HEADER) return null;
+  const type = peer[0];
+  const len = peer.readUInt32BE(2);
+  if (!headerOk(type, peer[1], len) || peer.length < PDU_HEADER + len) return null;
+  const pdu: Pdu = { type, at: 0, len, avail: len };
+  if (type === A_ASSOCIATE_RQ || type === A_ASSOCIATE_AC) {
+    const assoc = parseAssociate(peer, pdu);
+    return assoc === null ? null : { pdu, assoc };
+  }
+  return type === A_ASSOCIATE_RJ ? { pdu, assoc: null } : null;
+}
+
+/** The parser without the dissector's safety net (tests use it to see exceptions, not nulls). */
+export function parseDicomStream(b: Buffer, ctx: StreamContext, final: boolean): StreamVerdict {
+  const split = splitPdus(b);
+  if (split === null) return null;
+  const { list } = split;
+  if (list.length === 0) return final ? null : WAIT;
+  const first = list[0];
+
+  // The association PDU at the start must be whole, unless no more bytes will come.
+  let own: Associate | null = null;
+  if (first.type === A_ASSOCIATE_RQ || first.type === A_ASSOCIATE_AC) {
+    if (!complete(first) && !final) return WAIT;
+    own = parseAssociate(b, first);
+    if (own === null) return null;
+  } else if (!complete(first) && first.type !== P_DATA_TF) {
+    return final ? null : WAIT;
+  }
+  const peer = peerStart(ctx.peerData);
+  const peerRq = peer?.pdu.type === A_ASSOCIATE_RQ ? peer.assoc : null;
+  let role: 'scu' | 'scp' | undefined;
+  if (first.type === A_ASSOCIATE_RQ) role = 'scu';
+  else if (first.type === A_ASSOCIATE_AC || first.type === A_ASSOCIATE_RJ) role = 'scp';
+  else if (peer !== null) role = peer.pdu.type === A_ASSOCIATE_RQ ? 'scp' : 'scu';
+
+  // What follows the start: DIMSE messages, a release, an abort.
+  const d: Dimse = { commands: [], sopClasses: [], command: [], commandBytes: 0, store: 'none', storeContext: 0, storeParts: [], malformed: false };
+  let ended = false;
+  let abort: Pdu | undefined;
+  const startAt = first.type === A_ASSOCIATE_RQ || first.type === A_ASSOCIATE_AC || first.type === A_ASSOCIATE_RJ ? 1 : 0;
+  for (let i = startAt; i < list.length && !ended && !d.malformed; i++) {
+    const p = list[i];
+    if (p.type === P_DATA_TF) {
+      takePData(b, p, d);
+      if (d.malformed && i === 0 && d.commands.length === 0) return null; // not DICOM after all
+    } else if (p.type === A_RELEASE_RQ || p.type === A_RELEASE_RP) {
+      ended = true;
+    } else if (p.type === A_ABORT) {
+      if (complete(p)) abort = p;
+      ended = true;
+    } else {
+      d.malformed = true; // a second association PDU: protocol error, read no further
+    }
+  }
+
+  // The first C-STORE data set, in the transfer syntax accepted for its presentation context.
+  let tags: DeviceTagFields = {};
+  let storeEnough = false;
+  if (d.store !== 'none' && d.store !== 'expect') {
+    const ac = first.type === A_ASSOCIATE_AC ? own : peer?.pdu.type === A_ASSOCIATE_AC ? peer.assoc : null;
+    const pc = ac?.contexts.find((c) => c.id === d.storeContext && c.result === 0);
+    const r = deviceTags(Buffer.concat(d.storeParts), pc?.transferSyntaxes[0], d.store === 'done');
+    tags = r.tags;
+    storeEnough = r.enough;
+  }
+
+  const answered = first.type === A_ASSOCIATE_AC || first.type === A_ASSOCIATE_RJ;
+  const done = final || answered || ended || storeEnough || split.malformed || d.malformed || first.type === A_ABORT;
+  if (!done) return WAIT;
+
+  const observations: Observation[] = [];
+  const src = deviceOf(ctx.srcMac, ctx.srcIp);
+  const dst = deviceOf(ctx.dstMac, ctx.dstIp);
+  const emit = (device: DeviceKey, fields: DicomFields) =>
+    observations.push({ device, tsMs: ctx.tsMs, source: 'dicom', fields: interner.intern({ ...fields }) });
+  if (first.type === A_ASSOCIATE_RQ && own !== null) {
+    emit(src, rqFields(own));
+    if (peer?.pdu.type === A_ASSOCIATE_AC && peer.assoc !== null) emit(dst, acFields(peer.assoc, own));
+    else if (peer?.pdu.type === A_ASSOCIATE_RJ) emit(dst, rjFields(ctx.peerData, peer.pdu, own));
+  } else if (first.type === A_ASSOCIATE_AC && own !== null) {
+    emit(src, acFields(own, peerRq));
+    if (peerRq !== null) emit(dst, rqFields(peerRq));
+  } else if (first.type === A_ASSOCIATE_RJ) {
+    emit(src, rjFields(b, first, peerRq));
+    if (peerRq !== null) emit(dst, rqFields(peerRq));
+  }
+  if (d.commands.length > 0) {
+    const f = (role !== undefined ? { pdu: 'P-DATA-TF', role, encrypted: false } : { pdu: 'P-DATA-TF', encrypted: false }) as DicomPDataFields;
+    f.dimse_commands = d.commands;
+    f.sop_classes = d.sopClasses;
+    f.sop_class_names = d.sopClasses.map(dicomUidName);
+    if (d.moveDestination !== undefined) f.move_destination = d.moveDestination;
+    emit(src, { ...f, ...tags });
+  }
+  if (abort !== undefined) emit(src, abortFields(b, abort, role));
+  // Nothing whole was ever read (a lying length, then the end): not counted as DICOM.
+  if (observations.length === 0 && !list.some(complete)) return null;
+  return { done: true, observations };
+}
+
+export const dicom: StreamDissector = {
+  kind: 'stream',
+  name: 'dicom',
+  probe(d: Buffer): boolean {
+    const type = d[0];
+    if (type < A_ASSOCIATE_RQ || type > A_ABORT) return false;
+    if (d.length < 2) return true;
+    if (d[1] !== 0) return false;
+    if (d.length < PDU_HEADER) return true;
+    if (!headerOk(type, 0, d.readUInt32BE(2))) return false;
+    // Protocol version (bit 0 set) of an association PDU; context ID (odd) and control header of a PDV.
+    if ((type === A_ASSOCIATE_RQ || type === A_ASSOCIATE_AC) && d.length >= 8) return (d[7] & 1) === 1;
+    if (type === P_DATA_TF && d.length >= 12) return d.readUInt32BE(6) >= 2 && (d[10] & 1) === 1 && d[11] <= 3;
+    return true;
+  },
+  parse(data: Buffer, ctx: StreamContext, final = false): StreamVerdict {
+    try {
+      return parseDicomStream(data, ctx, final);
+    } catch {
+      return null; // a parser bug must not become a crash; the caller counts the null
+    }
+  },
+};

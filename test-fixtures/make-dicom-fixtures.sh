@@ -1,0 +1,299 @@
+#!/usr/bin/env bash
+# Records the DICOM captures in test-fixtures/ (dicom-*.pcap): real DICOM upper layer (PS3.8)
+# implementations talking to each other, each program in its own network namespace.
+#   dicom-echo.pcap      dcmtk echoscu -> dcmtk storescp (C-ECHO on port 104)
+#   dicom-store.pcap     dcmtk storescu -> dcmtk storescp on :11112, a CT image with planted patient data,
+#                        maximum PDU 4096 (the data set spans several P-DATA-TF PDUs), implicit VR only.
+#                        storescu proposes every storage SOP class it knows (128 presentation contexts):
+#                        its A-ASSOCIATE-RQ is 9.6 KB, seven TCP segments, here and in the reject capture.
+#   dicom-reject.pcap    two refused associations: dcmtk storescp --refuse (A-ASSOCIATE-RJ, no reason),
+#                        and Orthanc checking the called AE title (called-AE-title-not-recognized)
+#   dicom-orthanc.pcap   dcmtk storescu -> Orthanc :4242 (C-STORE, explicit VR), then Orthanc as SCU
+#                        (C-ECHO to storescp, asked for over Orthanc's REST API on its loopback)
+#   dicom-pixelmed.pcap  PixelMed (Java, no dcmtk on either side): StorageSOPClassSCU -> StorageSOPClassSCPDispatcher
+#                        (C-STORE of the same CT image), VerificationSOPClassSCU -> the same SCP (C-ECHO), and once with a wrong
+#                        called AE title, which PixelMed refuses. Orthanc networks through dcmtk (same
+#                        implementation class UID): PixelMed is the independent implementation.
+# Run as root: sudo bash test-fixtures/make-dicom-fixtures.sh   (idempotent; about half a minute)
+# DICOM_ONLY="echo store" records only those captures; DICOM_DEBUG=1 keeps the working directory in /tmp.
+#
+# The CT image is made here from the text dump dicom-inputs/ct-image.dump (dump2dcm) and a pixel file
+# the script writes: nothing is downloaded. Its patient name DOE^JANE, ID MRN-4711-PLANTED and birth
+# date 19450317 are planted: the tests assert that they never leave the dissector.
+#
+# Topology (network namespaces ausc-dcm-<name>; MACs fixed, OUIs real):
+#
+#              ausc-dcm-sw: Linux bridge br0 = the switch; tcpdump on br0 sees every frame
+#     +--------------+--------------+--------------+
+#    ct             pacs           orth           ws
+#    GE Healthcare  Carestream     Super Micro    Intel
+#    10.40.0.20     10.40.0.10     10.40.0.11     10.40.0.50
+#    storescu,      storescp :104  Orthanc :4242  echoscu,
+#    PixelMed SCU   :105 :11112,   (REST on its   PixelMed
+#                   PixelMed SCP   loopback)      VerificationSOPClassSCU
+#                   :11113
+set -euo pipefail
+
+[[ $(id -u) == 0 ]] || { echo "make-dicom-fixtures.sh: run as root (network namespaces, tcpdump)" >&2; exit 1; }
+declare -A PKG=([ip]=iproute2 [tcpdump]=tcpdump [tshark]=tshark [curl]=curl [python3]=python3 [ethtool]=ethtool
+  [storescu]=dcmtk [storescp]=dcmtk [echoscu]=dcmtk [dump2dcm]=dcmtk [dcmdump]=dcmtk [Orthanc]=orthanc
+  [java]=default-jre-headless [/usr/share/java/pixelmed.jar]=libpixelmed-java)
+MISSING=()
+for tool in "${!PKG[@]}"; do command -v "$tool" >/dev/null || [[ -e $tool ]] || MISSING+=("${PKG[$tool]}"); done
+if ((${#MISSING[@]})); then
+  apt-get update -qq
+  mapfile -t MISSING < <(printf '%s\n' "${MISSING[@]}" | sort -u)
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${MISSING[@]}"
+fi
+
+OUT=$(cd "$(dirname "$0")" && pwd)
+P=ausc-dcm
+HOSTS=(sw ct pacs orth ws)
+declare -A MAC=(
+  [ct]=44:4b:5d:1e:40:20     # GE Healthcare
+  [pacs]=00:1d:4a:1e:40:10   # Carestream Health
+  [orth]=00:25:90:1e:40:11   # Super Micro Computer
+  [ws]=00:1b:21:1e:40:50     # Intel Corporate
+)
+declare -A IP=([ct]=10.40.0.20 [pacs]=10.40.0.10 [orth]=10.40.0.11 [ws]=10.40.0.50)
+ONLY=${DICOM_ONLY:-echo store reject orthanc pixelmed}
+PIXELMED=(java -Djava.util.prefs.userRoot=/tmp -cp /usr/share/java/pixelmed.jar)
+T=""
+CAPS=()
+BG=()
+
+x() { local h=$1; shift; ip netns exec "$P-$h" "$@"; }
+# Background job in a namespace; $! is the program itself (see make-fixtures.sh).
+bg() { local h=$1; shift; ip netns exec "$P-$h" "$@" & BG+=($!); }
+log() { echo "== $*" >&2; }
+want() { [[ " $ONLY " == *" $1 "* ]]; }
+# wait_port HOST PORT: until something listens there (TCP).
+wait_port() {
+  for _ in $(seq 200); do x "$1" ss -Hltn "sport = :$2" | grep -q LISTEN && return 0; sleep 0.1; done
+  echo "timed out waiting for a listener on $1:$2" >&2; exit 1
+}
+
+cleanup() {
+  set +e
+  for h in "${HOSTS[@]}"; do
+    for pid in $(ip netns pids "$P-$h" 2>/dev/null); do kill "$pid" 2>/dev/null; done
+  done
+  sleep 0.5
+  for h in "${HOSTS[@]}"; do
+    for pid in $(ip netns pids "$P-$h" 2>/dev/null); do kill -9 "$pid" 2>/dev/null; done
+    ip netns del "$P-$h" 2>/dev/null
+  done
+  if [[ -n $T && -z ${DICOM_DEBUG:-} ]]; then rm -rf "$T"; fi
+  return 0
+}
+(cleanup)
+trap cleanup EXIT
+T=$(mktemp -d /tmp/ausc-dcm.XXXXXX)
+chmod 755 "$T"
+[[ -z ${DICOM_DEBUG:-} ]] || log "DICOM_DEBUG: keeping $T"
+
+# ---------------------------------------------------------------- topology
+for h in "${HOSTS[@]}"; do
+  ip netns add "$P-$h"
+  x "$h" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+  x "$h" ip link set lo up
+  mkdir -p "$T/$h"
+done
+x sw ip link add br0 type bridge stp_state 0 forward_delay 0
+x sw ip link set br0 up
+for h in ct pacs orth ws; do
+  ip link add eth0 netns "$P-$h" address "${MAC[$h]}" type veth peer name "$h" netns "$P-sw"
+  # No offloads, as on a real wire: the kernel fills every checksum and cuts TCP into MSS-sized
+  # segments itself, so a 4 KiB PDU really spans several segments in the capture.
+  x "$h" ethtool -K eth0 tx off rx off tso off gso off gro off >/dev/null
+  x sw ethtool -K "$h" tx off rx off tso off gso off gro off >/dev/null
+  x sw ip link set "$h" master br0 up
+  x "$h" ip link set eth0 up
+  x "$h" ip addr add "${IP[$h]}/24" brd + dev eth0
+done
+mkdir -p "$T/cap"
+
+start_capture() {  # file [tcpdump filter...]
+  local file=$1; shift
+  ip netns exec "$P-sw" tcpdump -Z root -U --immediate-mode -B 16384 -i br0 -w "$T/cap/$file" "$@" 2>"$T/$file.log" &
+  CAPS+=($!)
+  for _ in $(seq 100); do grep -q 'listening on' "$T/$file.log" 2>/dev/null && return 0; sleep 0.1; done
+  cat "$T/$file.log" >&2; exit 1
+}
+stop_captures() {
+  sleep 1
+  for p in "${CAPS[@]}"; do kill -TERM "$p"; done
+  for p in "${CAPS[@]}"; do wait "$p" || true; done
+  CAPS=()
+  # A busy machine can make tcpdump lose a burst of segments: such a capture is useless, stop.
+  for l in "$T"/*.pcap.log; do
+    grep -qx '0 packets dropped by kernel' "$l" || { echo "$l: tcpdump lost packets; run again" >&2; cat "$l" >&2; exit 1; }
+  done
+}
+stop_bg() { for p in "${BG[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; BG=(); }
+fresh_arp() { for h in ct pacs orth ws; do x "$h" ip neigh flush all; done; }
+# check FILE "tshark options" EXPECTED-SUBSTRING...: the capture decodes and each string is in the
+# tshark output, or the run fails before anything is copied.
+check() {
+  local f=$1 opts=$2 out; shift 2
+  # shellcheck disable=SC2086
+  out=$(tshark -n -r "$T/cap/$f" $opts 2>&1)
+  for s in "$@"; do
+    grep -qF -- "$s" <<<"$out" || { echo "$f: '$s' not found in: tshark -r $f $opts" >&2; exit 1; }
+  done
+}
+# tshark looks for DICOM on port 104 only unless told: these ports too.
+DCMD="-d tcp.port==105,dicom -d tcp.port==4242,dicom -d tcp.port==11112,dicom -d tcp.port==11113,dicom"
+
+# ------------------------------------------------------------- the image
+# 64 x 64 pixels, 16 bits, a gradient; then the CT image from the committed dump, explicit VR.
+python3 -c "
+import struct, sys
+sys.stdout.buffer.write(b''.join(struct.pack('<H', (x * 37 + y * 11) % 4096) for y in range(64) for x in range(64)))
+" >"$T/ct-pixels.raw"
+(cd "$T" && dump2dcm -q +te "$OUT/dicom-inputs/ct-image.dump" "$T/ct.dcm")
+grep -q 'MRN-4711-PLANTED' <(dcmdump "$T/ct.dcm") || { echo "dump2dcm did not make the CT image" >&2; exit 1; }
+
+# ------------------------------------------------------------------ echo
+if want echo; then
+log "dicom-echo.pcap: echoscu on ws -> storescp on pacs :104 (C-ECHO)"
+mkdir -p "$T/pacs/echo"
+bg pacs storescp --aetitle PACSARCH -od "$T/pacs/echo" 104 >"$T/pacs/storescp-104.log" 2>&1
+wait_port pacs 104
+fresh_arp
+start_capture dicom-echo.pcap tcp
+x ws echoscu -v -aet WS3VIEW -aec PACSARCH 10.40.0.10 104 >"$T/ws/echoscu.log" 2>&1
+stop_captures
+stop_bg
+grep -q 'Received Echo Response (Success)' "$T/ws/echoscu.log" || { cat "$T/ws/echoscu.log" >&2; exit 1; }
+check dicom-echo.pcap "$DCMD -V" "A-ASSOCIATE request" "A-ASSOCIATE accept" "WS3VIEW" "PACSARCH" "C-ECHO-RQ" \
+  "C-ECHO-RSP" "A-RELEASE request" "OFFIS_DCMTK"
+fi
+
+# ----------------------------------------------------------------- store
+if want store; then
+log "dicom-store.pcap: storescu on ct -> storescp on pacs :11112 (C-STORE, max PDU 4096, implicit VR only)"
+mkdir -p "$T/pacs/store"
+# +xi: accept Implicit VR Little Endian only, so storescu converts the explicit-VR file as it sends it.
+bg pacs storescp --aetitle PACSARCH --max-pdu 4096 +xi -od "$T/pacs/store" 11112 >"$T/pacs/storescp-11112.log" 2>&1
+wait_port pacs 11112
+fresh_arp
+start_capture dicom-store.pcap tcp
+x ct storescu -v -aet CT_ROOM3 -aec PACSARCH --max-pdu 4096 --max-send-pdu 4096 10.40.0.10 11112 "$T/ct.dcm" \
+  >"$T/ct/storescu.log" 2>&1
+stop_captures
+stop_bg
+grep -q 'Received Store Response (Success)' "$T/ct/storescu.log" || { cat "$T/ct/storescu.log" >&2; exit 1; }
+grep -q 'CT99-0042-SN' <(dcmdump "$T"/pacs/store/CT*) || { echo "storescp stored nothing" >&2; exit 1; }
+check dicom-store.pcap "$DCMD -V" "CT_ROOM3" "PACSARCH" "C-STORE-RQ" "C-STORE-RSP" "1.2.840.10008.5.1.4.1.1.2" \
+  "Max PDU Length: 4096"
+fi
+
+# ---------------------------------------------------------------- orthanc
+orthanc_config() {  # dir check-called-aet(true|false)
+  mkdir -p "$1/db"
+  cat >"$1/orthanc.json" <<EOF
+{
+  "Name": "ward3-orthanc",
+  "StorageDirectory": "$1/db",
+  "IndexDirectory": "$1/db",
+  "Plugins": [],
+  "DicomServerEnabled": true,
+  "DicomAet": "ORTHANC_WARD3",
+  "DicomPort": 4242,
+  "DicomCheckCalledAet": $2,
+  "DicomAlwaysAllowEcho": true,
+  "DicomAlwaysAllowStore": true,
+  "DicomModalities": { "pacs": [ "PACSARCH", "10.40.0.10", 104 ] },
+  "HttpServerEnabled": true,
+  "HttpPort": 8042,
+  "RemoteAccessAllowed": false,
+  "AuthenticationEnabled": false,
+  "StableAge": 1,
+  "ConcurrentJobs": 1
+}
+EOF
+}
+start_orthanc() {
+  bg orth Orthanc --logdir="$T/orth" "$T/orth/orthanc.json"
+  wait_port orth 4242
+  wait_port orth 8042
+}
+
+# ----------------------------------------------------------------- reject
+if want reject; then
+log "dicom-reject.pcap: storescp --refuse on pacs :105; Orthanc on orth :4242 refusing a wrong called AE title"
+bg pacs storescp --aetitle PACSARCH --refuse 105 >"$T/pacs/storescp-105.log" 2>&1
+wait_port pacs 105
+rm -rf "$T/orth"; mkdir -p "$T/orth"
+orthanc_config "$T/orth" true
+start_orthanc
+fresh_arp
+start_capture dicom-reject.pcap tcp
+x ct storescu -v -aet CT_ROOM3 -aec PACSARCH 10.40.0.10 105 "$T/ct.dcm" >"$T/ct/refused.log" 2>&1 || true
+x ws echoscu -v -aet WS3VIEW -aec NOT_ORTHANC 10.40.0.11 4242 >"$T/ws/wrong-aet.log" 2>&1 || true
+stop_captures
+stop_bg
+grep -q 'Association Rejected' "$T/ct/refused.log" && grep -q 'Association Rejected' "$T/ws/wrong-aet.log" \
+  || { cat "$T/ct/refused.log" "$T/ws/wrong-aet.log" >&2; exit 1; }
+check dicom-reject.pcap "$DCMD -V" "A-ASSOCIATE reject" "NOT_ORTHANC" "CT_ROOM3" "Called AE title not recognized" "No reason given"
+fi
+
+# ---------------------------------------------------------------- orthanc
+if want orthanc; then
+log "dicom-orthanc.pcap: storescu on ct -> Orthanc on orth :4242 (C-STORE); Orthanc -> storescp on pacs :104 (C-ECHO)"
+mkdir -p "$T/pacs/echo"
+bg pacs storescp --aetitle PACSARCH -od "$T/pacs/echo" 104 >"$T/pacs/storescp-104b.log" 2>&1
+wait_port pacs 104
+rm -rf "$T/orth"; mkdir -p "$T/orth"
+orthanc_config "$T/orth" true
+start_orthanc
+fresh_arp
+start_capture dicom-orthanc.pcap tcp and not host 127.0.0.1
+x ct storescu -v -aet CT_ROOM3 -aec ORTHANC_WARD3 10.40.0.11 4242 "$T/ct.dcm" >"$T/ct/orthanc-store.log" 2>&1
+# Orthanc as the SCU: its REST API (on its own loopback, not captured) asks it to C-ECHO the PACS.
+x orth curl -sf -X POST -d '{}' http://127.0.0.1:8042/modalities/pacs/echo >"$T/orth/echo.json" 2>&1
+stop_captures
+x orth curl -sf http://127.0.0.1:8042/instances >"$T/orth/instances.json"
+stop_bg
+grep -q 'Received Store Response (Success)' "$T/ct/orthanc-store.log" && grep -q '"' "$T/orth/instances.json" \
+  || { cat "$T/ct/orthanc-store.log" "$T/orth/instances.json" >&2; exit 1; }
+check dicom-orthanc.pcap "$DCMD -V" "ORTHANC_WARD3" "CT_ROOM3" "C-STORE-RQ" "C-STORE-RSP" "C-ECHO-RQ" "PACSARCH"
+fi
+
+# --------------------------------------------------------------- pixelmed
+if want pixelmed; then
+log "dicom-pixelmed.pcap: PixelMed StorageSOPClassSCU on ct and VerificationSOPClassSCU on ws -> PixelMed SCP on pacs :11113"
+mkdir -p "$T/pacs/pixelmed"
+# port, AE title, max PDU, receive and send buffer sizes, folder, no TLS.
+bg pacs env -C "$T/pacs" "${PIXELMED[@]}" com.pixelmed.network.StorageSOPClassSCPDispatcher \
+  11113 PIXELMED_SCP 16384 65536 65536 "$T/pacs/pixelmed" NONSECURE >"$T/pacs/pixelmed-scp.log" 2>&1
+wait_port pacs 11113
+fresh_arp
+start_capture dicom-pixelmed.pcap tcp
+# host, port, called AE, calling AE, file, compression level (0: none).
+x ct "${PIXELMED[@]}" com.pixelmed.network.StorageSOPClassSCU 10.40.0.10 11113 PIXELMED_SCP CT_PIXELMED "$T/ct.dcm" 0 \
+  >"$T/ct/pixelmed-scu.log" 2>&1
+# host, port, called AE, calling AE (the order its usage text gives is the other way round).
+x ws "${PIXELMED[@]}" com.pixelmed.network.VerificationSOPClassSCU 10.40.0.10 11113 PIXELMED_SCP WS3VIEW_PM NONSECURE \
+  >"$T/ws/pixelmed-echo.log" 2>&1
+# And a wrong called AE title, which PixelMed refuses (A-ASSOCIATE-RJ, called-AE-title-not-recognized).
+x ws "${PIXELMED[@]}" com.pixelmed.network.VerificationSOPClassSCU 10.40.0.10 11113 NOT_PIXELMED WS3VIEW_PM NONSECURE \
+  >"$T/ws/pixelmed-wrong-aet.log" 2>&1 || true
+stop_captures
+stop_bg
+ls "$T/pacs/pixelmed"/* >/dev/null 2>&1 && ! grep -q 'not successful' "$T/ws/pixelmed-echo.log" \
+  && grep -q 'called AE Title not recognized' "$T/ws/pixelmed-wrong-aet.log" \
+  || { cat "$T/ct/pixelmed-scu.log" "$T/ws"/pixelmed-*.log "$T/pacs/pixelmed-scp.log" >&2; exit 1; }
+check dicom-pixelmed.pcap "$DCMD -V" "PIXELMED_SCP" "CT_PIXELMED" "WS3VIEW_PM" "C-STORE-RQ" "C-ECHO-RQ" "C-ECHO-RSP" \
+  "Called AE title not recognized"
+fi
+
+# ------------------------------------------------------------------ done
+chmod 644 "$T"/cap/*
+cp "$T"/cap/* "$OUT/"
+log "done:"
+for f in "$T"/cap/*; do
+  f=$(basename "$f")
+  printf '%-22s %5s packets %8s bytes\n' "$f" "$(tshark -r "$OUT/$f" 2>/dev/null | wc -l)" "$(stat -c %s "$OUT/$f")" >&2
+done
