@@ -1,0 +1,124 @@
+/**
+ * Identification from the command line (the built dist/): `fingerprints check`, overrides from the
+ * analyst's directory, `explain`, `reclassify`, the device filters; and the same filters in the API.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../api/app.js';
+import { openDatabase } from '../store/store.js';
+
+const root = join(import.meta.dirname, '..', '..');
+const cli = join(root, 'dist', 'agent', 'cli.js');
+const fixtures = ['hl7-pcd01.pcap', 'dicom-store.pcap', 'intellivue-connect.pcap', 'lan-dhcp.pcap'].map((f) => join(root, 'test-fixtures', f));
+/** The IHE PCD-01 gateway of hl7-pcd01.pcap. */
+const GATEWAY_MAC = '00:09:fb:40:00:21';
+let work: string;
+
+function run(args: string[]) {
+  const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env: { ...process.env, AUSCULT_LOG_LEVEL: 'warn', AUSCULT_FINGERPRINTS: '' } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+interface Dev { id: number; mac: string | null; vendor: string | null; model: string | null; category: string; medical: boolean; confidence: number; criticality: string | null }
+
+beforeAll(() => {
+  if (!existsSync(cli)) throw new Error(`${cli} is missing: run \`npm run build\` (npm test does it)`);
+  work = mkdtempSync(join(tmpdir(), 'auscult-ident-cli-'));
+});
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+describe('auscult fingerprints check', () => {
+  it('passes on the built-in library and counts what it ran', () => {
+    const r = run(['fingerprints', 'check']);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^\d+ signatures, \d+ examples, \d+ categories, 0 overrides: all good$/m);
+    expect(Number(/^(\d+) signatures/m.exec(r.stdout)?.[1])).toBeGreaterThanOrEqual(300);
+  });
+
+  it('fails, naming file and id, on a user signature without an example', () => {
+    const dir = join(work, 'bad');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'mine.yaml'), [
+      '- id: my-pump',
+      '  description: our pumps',
+      '  match: { hostname: { prefix: "PUMP-" } }',
+      '  weight: 80',
+      '  yields: { category: infusion-pump }',
+      '  references: ["asset register"]',
+      '',
+    ].join('\n'));
+    const r = run(['fingerprints', 'check', '--fingerprints', dir]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/mine\.yaml.*my-pump.*example/i);
+  });
+
+  it('says so when the user directory does not exist', () => {
+    const r = run(['fingerprints', 'check', '--fingerprints', join(work, 'nope')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/fingerprint directory .* not found/);
+  });
+});
+
+describe('classification in the device object, explain, overrides, reclassify', () => {
+  const db = () => join(work, 'i.db');
+  const devices = (args: string[] = []): Dev[] => JSON.parse(run(['devices', '--db', db(), '--format', 'json', ...args]).stdout) as Dev[];
+
+  it('identifies the clinical fixtures when reading', () => {
+    const r = run(['read', '--db', db(), ...fixtures]);
+    expect(r.code, r.stderr).toBe(0);
+    const all = devices();
+    const ct = all.find((d) => d.category === 'imaging-ct');
+    expect(ct).toMatchObject({ vendor: 'GE Healthcare', model: 'Revolution CT', medical: true, criticality: 'diagnostic' });
+    expect(all.find((d) => d.category === 'patient-monitor' && d.model === 'M8007A')).toMatchObject({ vendor: 'Philips', medical: true });
+    expect(all.filter((d) => d.medical).length).toBeGreaterThanOrEqual(3);
+    expect(devices(['--category', 'imaging-ct']).map((d) => d.id)).toEqual([ct!.id]);
+    expect(devices(['--medical']).every((d) => d.medical)).toBe(true);
+    expect(devices(['--no-medical']).every((d) => !d.medical)).toBe(true);
+    expect(devices(['--vendor', 'GE Health']).map((d) => d.id)).toContain(ct!.id);
+  });
+
+  it('explains a device by MAC: fields, signatures, the evidence they matched', () => {
+    const ct = devices(['--category', 'imaging-ct'])[0];
+    const r = run(['explain', String(ct.id), '--db', db()]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/category\s+imaging-ct\s+\(confidence \d+/);
+    expect(r.stdout).toMatch(/dicom\.modality = "CT"/);
+    expect(r.stdout).toMatch(/evidence \(\d+ observations/);
+    expect(run(['explain', '10.99.99.99', '--db', db()]).code).toBe(2);
+  });
+
+  it('an override from the analyst directory wins, and survives reclassify', () => {
+    const dir = join(work, 'mine');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'overrides.yaml'), `- mac: "${GATEWAY_MAC}"\n  vendor: BD\n  model: Alaris 8015\n  category: infusion-pump\n  location: ICU bed 4\n`);
+    const r = run(['reclassify', '--db', db(), '--fingerprints', dir]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^classified \d+ devices \(\d+ medical\)/);
+    const gw = devices(['--mac', GATEWAY_MAC])[0];
+    expect(gw).toMatchObject({ vendor: 'BD', model: 'Alaris 8015', category: 'infusion-pump', confidence: 100, criticality: 'life-sustaining', medical: true });
+    expect(run(['explain', GATEWAY_MAC, '--db', db()]).stdout).toMatch(/override.*ICU bed 4/);
+    // Kept in the database: the API shows it without the directory.
+    expect(devices(['--category', 'infusion-pump']).map((d) => d.mac)).toEqual([GATEWAY_MAC]);
+  });
+
+  it('the API filters by category, medical and vendor, and rejects a malformed filter', async () => {
+    const handle = openDatabase(db(), { readonly: true });
+    const app = await buildApp({ db: handle });
+    try {
+      const get = async (q: string) => (await app.inject({ url: `/api/v1/devices?${q}` })).json() as { items: Dev[] };
+      expect((await get('category=infusion-pump')).items.map((d) => d.mac)).toEqual([GATEWAY_MAC]);
+      expect((await get('medical=true')).items.every((d) => d.medical)).toBe(true);
+      expect((await get('medical=false')).items.every((d) => !d.medical)).toBe(true);
+      expect((await get('vendor=ge%20healthcare')).items.some((d) => d.category === 'imaging-ct')).toBe(true);
+      const bad = await app.inject({ url: '/api/v1/devices?category=Not%20A%20Category!' });
+      expect(bad.statusCode).toBe(400);
+      expect(bad.json().message).toMatch(/category/);
+    } finally {
+      await app.close();
+      handle.close();
+    }
+  });
+});
