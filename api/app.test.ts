@@ -159,7 +159,7 @@ describe('GET /api/v1/devices', () => {
   });
 
   it('rejects unknown query parameters, naming them', async () => {
-    await expect400('/api/v1/devices?vendr=GE', /^unknown query parameter 'vendr' \(accepted: limit, cursor, mac, ip, vendor, seen_since\)$/);
+    await expect400('/api/v1/devices?vendr=GE', /^unknown query parameter 'vendr' \(accepted: limit, cursor, mac, ip, vendor, category, medical, seen_since\)$/);
     await expect400('/api/v1/devices?limit=5&page=2', /^unknown query parameter 'page'/);
   });
 });
@@ -291,7 +291,7 @@ describe('OpenAPI document', () => {
 
     const listOp = doc.paths['/api/v1/devices'].get;
     expect(listOp.parameters?.map((p) => `${p.in}:${p.name}`)).toEqual(
-      ['limit', 'cursor', 'mac', 'ip', 'vendor', 'seen_since'].map((n) => `query:${n}`),
+      ['limit', 'cursor', 'mac', 'ip', 'vendor', 'category', 'medical', 'seen_since'].map((n) => `query:${n}`),
     );
     const listSchema = listOp.responses['200'].content['application/json'].schema as {
       properties: { items: { items: { properties: Record<string, unknown>; required: string[] } } };
