@@ -5,6 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { readCaptureFile } from './capture/file-source.js';
 import { Pipeline } from './pipeline.js';
 import { Store } from './store/store.js';
+import { loadFrames } from './testing/frames.js';
+import { truncateAndCorrupt } from './testing/fuzz.js';
 
 const fixtures = join(import.meta.dirname, '..', 'test-fixtures');
 
@@ -24,4 +26,28 @@ describe('Pipeline', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+});
+
+describe('Pipeline on malformed clinical traffic', () => {
+  it('counts what the clinical dissectors reject and keeps going: truncated and corrupted PDUs and messages', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'auscult-pipeline-bad-'));
+    try {
+      const store = new Store(join(dir, 'b.db'));
+      const pipeline = new Pipeline(store, { maxFlows: 4096 });
+      for (const capture of ['dicom-store.pcap', 'hl7-adt.pcap', 'poct1a-hello.pcap', 'wsd-sdc.pcap', 'bacnet-ip.pcap']) {
+        const frames = await loadFrames(join(fixtures, capture));
+        truncateAndCorrupt(frames, 11, (f, bytes) => pipeline.frame(bytes, 0, bytes.length, f.wireLen, f.tsMicros, f.linkType), 40);
+      }
+      pipeline.finish();
+      pipeline.close();
+      const s = pipeline.summary();
+      expect(s.malformed).toBeGreaterThan(0);
+      for (const d of ['dicom', 'hl7', 'poct1a', 'wsd', 'bacnet']) expect(s.dissectors.rejected[d], d).toBeGreaterThan(0);
+      // The intact copies of each frame (the full-length truncation) were read as before.
+      for (const d of ['dicom', 'hl7', 'poct1a', 'wsd', 'bacnet']) expect(s.dissectors.produced[d], d).toBeGreaterThan(0);
+      store.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });

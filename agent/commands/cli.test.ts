@@ -61,12 +61,12 @@ describe('auscult read / devices', () => {
     const db = join(work, 'a.db');
     const csv = run(['devices', '--db', db, '--format', 'csv']);
     const lines = csv.stdout.trim().split('\n');
-    expect(lines[0]).toBe('id,mac,mac_vendor,hostnames,kind,is_router,ips,vlans,first_seen,last_seen,packets,bytes,services');
+    expect(lines[0]).toBe('id,mac,mac_vendor,vendor,model,category,criticality,medical,confidence,os,firmware,hostnames,kind,is_router,ips,vlans,first_seen,last_seen,packets,bytes,services');
     expect(csv.stdout).toContain('ws-nurse-01');
     const json = JSON.parse(run(['devices', '--db', db, '--format', 'json']).stdout) as unknown[];
     expect(lines).toHaveLength(json.length + 1);
     const table = run(['devices', '--db', db]);
-    expect(table.stdout).toMatch(/^ID\s+MAC\s+VENDOR\s+HOSTNAME/);
+    expect(table.stdout).toMatch(/^ID\s+MAC\s+VENDOR\s+MODEL\s+CATEGORY\s+MED\s+CONF\s+HOSTNAME/);
     expect(table.stdout).toMatch(/mx800-icu3-bed07/);
     expect(table.stdout).toMatch(new RegExp(`${json.length} device\\(s\\)`));
   });

@@ -27,7 +27,8 @@ const services = (d: Device) => d.services.map((s) => `${s.transport}/${s.port}`
 const ips = (d: Device) => d.ips.map((a) => a.ip);
 
 const CSV_COLUMNS = [
-  'id', 'mac', 'mac_vendor', 'hostnames', 'kind', 'is_router', 'ips', 'vlans', 'first_seen', 'last_seen', 'packets', 'bytes', 'services',
+  'id', 'mac', 'mac_vendor', 'vendor', 'model', 'category', 'criticality', 'medical', 'confidence', 'os', 'firmware', 'hostnames',
+  'kind', 'is_router', 'ips', 'vlans', 'first_seen', 'last_seen', 'packets', 'bytes', 'services',
 ] as const;
 
 function csvCell(v: unknown): string {
@@ -38,7 +39,8 @@ function csvCell(v: unknown): string {
 function toCsv(devices: Device[]): string {
   const rows = devices.map((d) => {
     const flat: Record<(typeof CSV_COLUMNS)[number], unknown> = {
-      id: d.id, mac: d.mac, mac_vendor: d.mac_vendor, hostnames: [...new Set(d.hostnames.map((h) => h.name))].join(' '),
+      id: d.id, mac: d.mac, mac_vendor: d.mac_vendor, vendor: d.vendor, model: d.model, category: d.category,
+      criticality: d.criticality, medical: d.medical, confidence: d.confidence, os: d.os, firmware: d.firmware, hostnames: [...new Set(d.hostnames.map((h) => h.name))].join(' '),
       kind: d.kind, is_router: d.is_router,
       ips: ips(d).join(' '), vlans: d.vlans.join(' '), first_seen: d.first_seen, last_seen: d.last_seen,
       packets: d.packets, bytes: d.bytes, services: services(d).join(' '),
@@ -49,12 +51,16 @@ function toCsv(devices: Device[]): string {
 }
 
 function toTable(devices: Device[]): string {
-  const header = ['ID', 'MAC', 'VENDOR', 'HOSTNAME', 'IPS', 'VLANS', 'LAST SEEN', 'PACKETS', 'SERVICES'];
+  const header = ['ID', 'MAC', 'VENDOR', 'MODEL', 'CATEGORY', 'MED', 'CONF', 'HOSTNAME', 'IPS', 'VLANS', 'LAST SEEN', 'PACKETS', 'SERVICES'];
   const cut = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
   const rows = devices.map((d) => [
     String(d.id),
     d.mac ?? '-',
-    cut(d.mac_vendor ?? (d.is_router ? 'router' : '-'), 28) + (d.is_router && d.mac_vendor ? ' (router)' : ''),
+    cut(d.vendor ?? d.mac_vendor ?? (d.is_router ? 'router' : '-'), 28) + (d.is_router && d.mac_vendor ? ' (router)' : ''),
+    cut(d.model ?? '-', 20),
+    d.category,
+    d.medical ? 'yes' : '-',
+    String(d.confidence),
     cut(d.hostnames[0]?.name ?? '-', 24),
     cut(ips(d).join(' ') || '-', 40),
     d.vlans.join(' ') || '-',

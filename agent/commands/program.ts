@@ -17,11 +17,13 @@ import { explainDevice, fingerprintsCheck, loadFingerprints, reclassify, userFin
 
 const VERSION = '0.1.0';
 
-/** The bundled captures `demo` (npm start) ingests: a LAN seen from several angles, and the evidence captures (see test-fixtures/README.md). */
+/** The bundled captures `demo` (npm start) ingests: a LAN seen from several angles, the evidence and the clinical captures (see test-fixtures/README.md). */
 const DEMO_CAPTURES = [
   'lan-dhcp.pcap', 'lan-http.pcap', 'routed.pcap', 'vlan.pcap', 'ipv6.pcap',
   'evidence-mdns.pcap', 'evidence-llmnr.pcap', 'evidence-lldp.pcap', 'evidence-snmp.pcap', 'evidence-tls.pcap',
   'evidence-ssh.pcap', 'evidence-netbios.pcap', 'evidence-http.pcap',
+  'dicom-store.pcap', 'dicom-orthanc.pcap', 'dicom-pixelmed.pcap', 'dicom-reject.pcap', 'hl7-adt.pcap', 'hl7-pcd01.pcap',
+  'poct1a-hello.pcap', 'wsd-sdc.pcap', 'wsd-wsdd.pcap', 'intellivue-connect.pcap', 'bacnet-ip.pcap',
 ];
 
 function int(name: string, min: number, max: number) {

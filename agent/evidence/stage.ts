@@ -62,11 +62,11 @@ export class DissectStage {
 
   drain(): DrainedEvidence {
     const { rows, dhcp } = this.aggregator.drain();
+    const rejected = { ...this.dissectors.rejected };
+    this.dissectors.stream.forEach((d, i) => (rejected[d.name] = this.streams.rejectedBy[i]));
     return {
       rows, dhcp,
-      stats: {
-        produced: { ...this.dissectors.produced }, rejected: { ...this.dissectors.rejected }, streams: { ...this.streams.stats },
-      },
+      stats: { produced: { ...this.dissectors.produced }, rejected, streams: { ...this.streams.stats } },
     };
   }
 }

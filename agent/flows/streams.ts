@@ -43,13 +43,17 @@ export class StreamCollector {
   /** Directions collected; given up at the bounds; declined by every dissector after a probe; not
    * collected because MAX_OPEN_DIRECTIONS were open. */
   readonly stats = { directions: 0, undecided: 0, declined: 0, overflow: 0 };
+  /** Per dissector (same order): directions whose bytes its probe accepted and its parser rejected. */
+  readonly rejectedBy: number[];
 
   constructor(
     /** Records that TCP direction `slot` (2 * flow + dir) needs no more segments. */
     private readonly markDone: (slot: number) => void,
     private readonly dissectors: readonly StreamDissector[],
     private readonly emit: (o: Observation) => void,
-  ) {}
+  ) {
+    this.rejectedBy = dissectors.map(() => 0);
+  }
 
   /** A TCP segment with payload on flow `f`, direction `dir`, whose stream is not done yet. */
   segment(v: PacketView, f: number, dir: number): void {
@@ -137,7 +141,9 @@ export class StreamCollector {
         verdict = null; // a dissector bug must not stop the capture
       }
       if (verdict === null) {
+        // Its probe accepted these bytes, its parser did not: not its protocol after all, or malformed.
         d.declined |= 1 << i;
+        this.rejectedBy[i]++;
         continue;
       }
       if (!verdict.done) {
