@@ -81,6 +81,17 @@ describe('auscult read / devices', () => {
     for (let i = 0; i < once.length; i++) expect(thrice[i].packets).toBe(once[i].packets * 3);
   });
 
+  it('--worker (dissectors on a worker thread) gives the same devices', () => {
+    const captures = ['lan-dhcp.pcap', 'evidence-tls.pcap', 'evidence-mdns.pcap', 'dicom-store.pcap', 'hl7-pcd01.pcap'].map((f) => join(root, 'test-fixtures', f));
+    const inline = join(work, 'inline.db');
+    const threaded = join(work, 'threaded.db');
+    expect(run(['read', '--db', inline, ...captures]).code).toBe(0);
+    const r = run(['read', '--worker', '--db', threaded, ...captures]);
+    expect(r.code, r.stderr).toBe(0);
+    const devices = (db: string) => run(['devices', '--db', db, '--format', 'json']).stdout;
+    expect(devices(threaded)).toBe(devices(inline));
+  });
+
   it('uses AUSCULT_DB when --db is not given', () => {
     const db = join(work, 'env.db');
     expect(run(['read', fixture], { AUSCULT_DB: db }).code).toBe(0);

@@ -47,7 +47,7 @@ function stopSignal(log: Logger): AbortSignal {
   return ac.signal;
 }
 
-const workerOption = () => new Option('--no-worker', 'run the dissectors on the main thread (default: a worker thread)');
+const workerOption = () => new Option('--worker', 'run the dissectors on a worker thread (experimental: see BENCHMARKS.md)');
 const fingerprintsOption = () =>
   new Option('--fingerprints <dir>', 'your own signatures and overrides.yaml, loaded after the built-in library (default: $AUSCULT_FINGERPRINTS)');
 const dbOption = () => new Option('--db <path>', 'SQLite database (default: $AUSCULT_DB or ./auscult.db)');
@@ -67,7 +67,7 @@ interface CaptureFlags {
   snaplen: number;
   bufferSize: number;
   promiscuous: boolean;
-  worker: boolean;
+  worker?: boolean;
   fingerprints?: string;
   db?: string;
 }
@@ -107,11 +107,11 @@ export function buildCli(): Command {
     .option('--flush-every <packets>', 'write to the database after this many packets', int('--flush-every', 1000, 1e9))
     .addOption(workerOption())
     .addOption(fingerprintsOption())
-    .action(async (files: string[], o: { db?: string; json?: boolean; progress: boolean; maxFlows?: number; flushEvery?: number; worker: boolean; fingerprints?: string }) => {
+    .action(async (files: string[], o: { db?: string; json?: boolean; progress: boolean; maxFlows?: number; flushEvery?: number; worker?: boolean; fingerprints?: string }) => {
       const log = createLogger();
       const summary = await readFiles(files, {
         db: dbPath(o.db), log, signal: stopSignal(log), progress: o.progress && process.stderr.isTTY, maxFlows: o.maxFlows,
-        flushEveryFrames: o.flushEvery, dissectInWorker: o.worker,
+        flushEveryFrames: o.flushEvery, dissectInWorker: o.worker === true,
         library: loadFingerprints(userFingerprintsDir(o.fingerprints), log),
       });
       process.stdout.write((o.json ? JSON.stringify(summary, null, 2) : formatReadSummary(summary)) + '\n');
@@ -187,7 +187,7 @@ export function buildCli(): Command {
       const files = DEMO_CAPTURES.map((f) => join(dir, f));
       for (const suffix of ['', '-wal', '-shm']) rmSync(o.db + suffix, { force: true });
       const summary = await readFiles(files, {
-        db: o.db, log, signal, progress: false, dissectInWorker: true, library: loadFingerprints(undefined, log),
+        db: o.db, log, signal, progress: false, library: loadFingerprints(undefined, log),
       });
       process.stderr.write(formatReadSummary(summary) + '\n');
       if (!signal.aborted) await serveUntilStopped(o.db, o.host, o.port, log, signal);

@@ -2,8 +2,10 @@
  * Reading library files: YAML lists whose items keep their line number, and schema validation with
  * short messages that name the offending key.
  */
-import type { Hash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { TSchema } from 'typebox';
 import { Compile, type Validator } from 'typebox/compile';
 import { isSeq, LineCounter, parseDocument } from 'yaml';
@@ -14,8 +16,29 @@ export interface YamlItem {
   line?: number;
 }
 
+/**
+ * Parsed built-in files, by SHA-1 of their text: `npm run build` writes it (build-yaml-cache.ts) because
+ * parsing 500 signatures of YAML costs a quarter of a second at every start. A file whose text changed
+ * since the build, and every user file, is parsed as usual.
+ */
+export const YAML_CACHE_FILE = join(dirname(fileURLToPath(import.meta.url)), 'yaml-cache.json');
+let cache: Map<string, YamlItem[]> | null = null;
+function cached(sha1: string): YamlItem[] | undefined {
+  if (cache === null) {
+    cache = new Map();
+    try {
+      for (const [k, v] of Object.entries(JSON.parse(readFileSync(YAML_CACHE_FILE, 'utf8')) as Record<string, YamlItem[]>)) cache.set(k, v);
+    } catch {
+      // no cache (running from sources, or not built): parse everything
+    }
+  }
+  return cache.get(sha1);
+}
+
+export const textKey = (text: string): string => createHash('sha1').update(text).digest('hex');
+
 /** Parse a YAML file whose top level is a list; items keep their line for error messages. */
-export function readYamlList(file: string, hash: Hash, errors: LibraryError[]): YamlItem[] {
+export function readYamlList(file: string, hash: Hash, errors: LibraryError[], useCache = true): YamlItem[] {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -24,6 +47,8 @@ export function readYamlList(file: string, hash: Hash, errors: LibraryError[]): 
     return [];
   }
   hash.update(file.replace(/^.*[\\/]/, '') + '\0' + text + '\0');
+  const hit = useCache ? cached(textKey(text)) : undefined;
+  if (hit !== undefined) return structuredClone(hit);
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false });
   if (doc.errors.length) {

@@ -18,13 +18,27 @@ export class DeviceClassifier {
   run(ids: readonly number[] = this.store.takeChanged(), fresh = false): number {
     if (ids.length === 0) return 0;
     const now = Date.now();
+    // Devices that show nothing but a MAC (most of a large network) are classified by vendor once.
+    const bareResults = new Map<string, Classification | null>();
     this.store.transaction(() => {
       for (const id of ids) {
-        const device = this.query.device(id);
+        const device = this.query.facts(id);
         if (device === null) continue;
-        const previousJson = fresh ? null : this.store.classificationJson(id);
-        const previous = previousJson === null ? null : (JSON.parse(previousJson) as Classification);
-        const c = classify(factsFromDevice(device), this.library, previous);
+        const storedJson = this.store.classificationJson(id);
+        const previous = storedJson === null || fresh ? null : (JSON.parse(storedJson) as Classification);
+        let c: Classification | null;
+        if (device.bare && storedJson === null && this.library.overrides.length === 0) {
+          const key = `${device.mac_vendor ?? ''}|${device.mac?.slice(0, 13) ?? ''}`;
+          c = bareResults.get(key) ?? null;
+          if (!bareResults.has(key)) {
+            c = classify(factsFromDevice(device), this.library, null);
+            if (c.category.value === 'unknown' && c.vendor.value === null && !c.medical) c = null; // as good as no row
+            bareResults.set(key, c);
+          }
+          if (c === null) continue;
+        } else {
+          c = classify(factsFromDevice(device), this.library, previous);
+        }
         this.store.upsertClassification({
           deviceId: id, vendor: c.vendor.value, model: c.model.value, category: c.category.value ?? 'unknown',
           criticality: c.criticality, os: c.os.value, firmware: c.firmware.value, medical: c.medical,

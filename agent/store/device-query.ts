@@ -68,7 +68,19 @@ function identity(json: string | null): Pick<Device, 'vendor' | 'model' | 'categ
 }
 
 export class DeviceQuery {
+  /** Prepared statements by SQL text: compiling one costs more than running it. */
+  private readonly statements = new Map<string, Database.Statement>();
+
   constructor(private readonly db: Database.Database) {}
+
+  private stmt(sql: string): Database.Statement {
+    let st = this.statements.get(sql);
+    if (st === undefined) {
+      st = this.db.prepare(sql);
+      this.statements.set(sql, st);
+    }
+    return st;
+  }
 
   list(f: DeviceFilter): { items: Device[]; nextAfterId: number | null } {
     const where: string[] = ['d.id > @afterId'];
@@ -81,8 +93,8 @@ export class DeviceQuery {
     if (f.medical !== undefined) where.push(f.medical ? 'c.medical = 1' : '(c.medical IS NULL OR c.medical = 0)');
     if (f.seenSinceMs !== undefined) where.push('d.last_seen >= @seenSince');
     const limit = Math.max(1, Math.min(f.limit ?? 100, 1000));
-    const rows = this.db
-      .prepare(
+    const rows = this
+      .stmt(
         `SELECT d.*, c.result AS classification FROM devices d LEFT JOIN classifications c ON c.device_id = d.id
          WHERE ${where.join(' AND ')} ORDER BY d.id LIMIT @limitPlusOne`,
       )
@@ -118,27 +130,27 @@ export class DeviceQuery {
 
   /** One device without its peers. */
   device(id: number): Device | null {
-    const row = this.db
-      .prepare('SELECT d.*, c.result AS classification FROM devices d LEFT JOIN classifications c ON c.device_id = d.id WHERE d.id = ?')
+    const row = this
+      .stmt('SELECT d.*, c.result AS classification FROM devices d LEFT JOIN classifications c ON c.device_id = d.id WHERE d.id = ?')
       .get(id) as DeviceRow | undefined;
     return row ? this.toDevice(row) : null;
   }
 
   /** Device ids matching a MAC, an IP address it used, or an id (for `auscult explain`). */
   find(key: string): number[] {
-    if (/^\d+$/.test(key)) return this.db.prepare('SELECT id FROM devices WHERE id = ?').pluck().all(Number(key)) as number[];
+    if (/^\d+$/.test(key)) return this.stmt('SELECT id FROM devices WHERE id = ?').pluck().all(Number(key)) as number[];
     const mac = key.toLowerCase().replace(/-/g, ':');
-    const byMac = this.db.prepare('SELECT id FROM devices WHERE mac = ?').pluck().all(mac) as number[];
+    const byMac = this.stmt('SELECT id FROM devices WHERE mac = ?').pluck().all(mac) as number[];
     if (byMac.length) return byMac;
-    return this.db
-      .prepare('SELECT id FROM devices WHERE routed_ip = ? UNION SELECT device_id FROM device_ips WHERE ip = ? ORDER BY 1')
+    return this
+      .stmt('SELECT id FROM devices WHERE routed_ip = ? UNION SELECT device_id FROM device_ips WHERE ip = ? ORDER BY 1')
       .pluck()
       .all(key, key) as number[];
   }
 
   /** The evidence behind a device, newest first. */
   observations(id: number): DeviceObservation[] | null {
-    if (this.db.prepare('SELECT 1 FROM devices WHERE id = ?').get(id) === undefined) return null;
+    if (this.stmt('SELECT 1 FROM devices WHERE id = ?').get(id) === undefined) return null;
     return this.observationRows(id).map((o) => ({
       source: o.source, fields: JSON.parse(o.fields) as Record<string, unknown>,
       first_seen: iso(o.first_seen), last_seen: iso(o.last_seen), count: o.count,
@@ -146,13 +158,30 @@ export class DeviceQuery {
   }
 
   private observationRows(id: number): ObservationRow[] {
-    return this.db
-      .prepare('SELECT source, fields, first_seen, last_seen, count FROM observations WHERE device_id = ? ORDER BY last_seen DESC, source, fields')
+    return this
+      .stmt('SELECT source, fields, first_seen, last_seen, count FROM observations WHERE device_id = ? ORDER BY last_seen DESC, source, fields')
       .all(id) as ObservationRow[];
   }
 
-  /** Host names and per-protocol facts, folded from the observations. */
-  private evidence(id: number): Pick<Device, 'hostnames' | 'evidence' | 'clinical'> {
+  /**
+   * What the identification engine reads about a device (agent/identify DeviceFacts), without the rest
+   * of the device object; `bare`: nothing beyond its MAC, vendor and addresses (no evidence, no service).
+   */
+  facts(id: number): (Pick<Device, 'mac' | 'mac_vendor' | 'hostnames' | 'evidence'> & {
+    ips: { ip: string }[]; services: { transport: string; port: number }[]; bare: boolean;
+  }) | null {
+    const row = this.stmt('SELECT mac, routed_ip, mac_vendor FROM devices WHERE id = ?').get(id) as
+      { mac: string | null; routed_ip: string | null; mac_vendor: string | null } | undefined;
+    if (row === undefined) return null;
+    const ips = this.stmt('SELECT ip FROM device_ips WHERE device_id = ? ORDER BY first_seen, ip').all(id) as { ip: string }[];
+    const services = this.stmt('SELECT transport, port FROM services WHERE device_id = ? ORDER BY transport, port').all(id) as { transport: string; port: number }[];
+    const { hostnames, evidence } = this.evidence(id, false);
+    const bare = services.length === 0 && Object.keys(evidence).length === 0;
+    return { mac: row.mac, mac_vendor: row.mac_vendor, ips, services, hostnames, evidence, bare };
+  }
+
+  /** Host names and per-protocol facts, folded from the observations (and the clinical block). */
+  private evidence(id: number, withClinical = true): Pick<Device, 'hostnames' | 'evidence' | 'clinical'> {
     const hostnames = new Map<string, Device['hostnames'][number]>();
     const evidence: Device['evidence'] = {};
     const seen = new Map<string, Set<string>>();
@@ -178,23 +207,25 @@ export class DeviceQuery {
       }
     }
     const list = [...hostnames.values()].sort((a, b) => (a.first_seen < b.first_seen ? -1 : a.first_seen > b.first_seen ? 1 : a.name < b.name ? -1 : 1));
-    return { hostnames: list, evidence, clinical: clinicalBlock(clinicalRows, this.dicomTls(id)) };
+    return { hostnames: list, evidence, clinical: withClinical ? clinicalBlock(clinicalRows, this.dicomTls(id)) : null };
   }
 
   /** First and last conversation of the device on the DICOM-over-TLS port, as client or server. */
   private dicomTls(id: number): { first_seen: string; last_seen: string } | null {
-    const r = this.db
-      .prepare(
-        `SELECT min(first_seen) AS f, max(last_seen) AS l FROM edges
-         WHERE transport = 'tcp' AND port = ? AND (client_device_id = ? OR server_device_id = ?)`,
+    const r = this
+      .stmt(
+        `SELECT min(f) AS f, max(l) AS l FROM (
+           SELECT first_seen AS f, last_seen AS l FROM edges WHERE client_device_id = @id AND transport = 'tcp' AND port = @port
+           UNION ALL
+           SELECT first_seen, last_seen FROM edges WHERE server_device_id = @id AND transport = 'tcp' AND port = @port)`,
       )
-      .get(DICOM_TLS_PORT, id, id) as { f: number | null; l: number | null };
+      .get({ id, port: DICOM_TLS_PORT }) as { f: number | null; l: number | null };
     return r.f === null || r.l === null ? null : { first_seen: iso(r.f), last_seen: iso(r.l) };
   }
 
   private toDevice(r: DeviceRow): Device {
-    const ips = this.db
-      .prepare(
+    const ips = this
+      .stmt(
         `SELECT ip, version, seen_arp, seen_dhcp, seen_traffic, dhcp_lease_seconds, first_seen, last_seen
          FROM device_ips WHERE device_id = ? ORDER BY first_seen, ip`,
       )
@@ -202,9 +233,9 @@ export class DeviceQuery {
         ip: string; version: 4 | 6; seen_arp: number; seen_dhcp: number; seen_traffic: number;
         dhcp_lease_seconds: number | null; first_seen: number; last_seen: number;
       }[];
-    const vlans = this.db.prepare('SELECT vlan FROM device_vlans WHERE device_id = ? ORDER BY vlan').pluck().all(r.id) as number[];
-    const services = this.db
-      .prepare('SELECT transport, port, flows, first_seen, last_seen FROM services WHERE device_id = ? ORDER BY transport, port')
+    const vlans = this.stmt('SELECT vlan FROM device_vlans WHERE device_id = ? ORDER BY vlan').pluck().all(r.id) as number[];
+    const services = this
+      .stmt('SELECT transport, port, flows, first_seen, last_seen FROM services WHERE device_id = ? ORDER BY transport, port')
       .all(r.id) as { transport: string; port: number; flows: number; first_seen: number; last_seen: number }[];
     return {
       id: r.id,
@@ -241,8 +272,8 @@ export class DeviceQuery {
   }
 
   private peers(id: number): Peer[] {
-    const rows = this.db
-      .prepare(
+    const rows = this
+      .stmt(
         `SELECT 'client' AS role, client_ip AS local_ip, server_ip AS peer_ip, server_device_id AS peer_id,
                 transport, port, flows, packets_to_server AS ps, bytes_to_server AS bs,
                 packets_to_client AS pr, bytes_to_client AS br, first_seen, last_seen

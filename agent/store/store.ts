@@ -172,7 +172,8 @@ export class Store {
       upsertService: p(
         `INSERT INTO services (device_id, transport, port, flows, first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?)
          ON CONFLICT (device_id, transport, port) DO UPDATE SET flows = flows + excluded.flows,
-           first_seen = min(first_seen, excluded.first_seen), last_seen = max(last_seen, excluded.last_seen)`,
+           first_seen = min(first_seen, excluded.first_seen), last_seen = max(last_seen, excluded.last_seen)
+         RETURNING flows`,
       ),
       upsertEdge: p(
         `INSERT INTO edges (client_device_id, server_device_id, client_ip, server_ip, transport, port, flows,
@@ -191,7 +192,8 @@ export class Store {
         `INSERT INTO observations (device_id, source, fields_hash, fields, first_seen, last_seen, count)
          VALUES (?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (device_id, source, fields_hash) DO UPDATE SET count = count + excluded.count,
-           first_seen = min(first_seen, excluded.first_seen), last_seen = max(last_seen, excluded.last_seen)`,
+           first_seen = min(first_seen, excluded.first_seen), last_seen = max(last_seen, excluded.last_seen)
+         RETURNING count`,
       ),
       upsertClassification: p(
         `INSERT INTO classifications (device_id, vendor, model, category, criticality, os, firmware, medical,
@@ -329,8 +331,8 @@ export class Store {
   }
 
   upsertService(deviceId: number, transport: string, port: number, flows: number, firstMs: number, lastMs: number): void {
-    this.s.upsertService.run(deviceId, transport, port, flows, firstMs, lastMs);
-    this.changed.add(deviceId);
+    const row = this.s.upsertService.get(deviceId, transport, port, flows, firstMs, lastMs) as { flows: number };
+    if (row.flows === flows) this.changed.add(deviceId); // a new service, not more flows of a known one
   }
 
   upsertEdge(e: EdgeDelta): void {
@@ -340,8 +342,8 @@ export class Store {
   /** Record evidence about a device; identical facts are counted, not repeated. */
   upsertObservation(deviceId: number, source: string, fieldsJson: string, firstMs: number, lastMs: number, count: number): void {
     const hash = createHash('sha1').update(fieldsJson).digest('hex');
-    this.s.upsertObservation.run(deviceId, source, hash, fieldsJson, firstMs, lastMs, count);
-    this.changed.add(deviceId);
+    const row = this.s.upsertObservation.get(deviceId, source, hash, fieldsJson, firstMs, lastMs, count) as { count: number };
+    if (row.count === count) this.changed.add(deviceId); // new facts, not a repeat of known ones
   }
 
   startIngest(r: IngestRecord): number {
