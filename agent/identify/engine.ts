@@ -130,11 +130,48 @@ export function candidatesFor(facts: Facts, library: Library): CompiledSignature
   return [...picked].sort((a, b) => a - b).map((i) => library.signatures[i]);
 }
 
+/** Paths a match reads. */
+function pathsOf(m: CompiledSignature['match']): Set<string> {
+  const groups = [m.all, ...m.any, ...(m.not ? [m.not] : [])];
+  return new Set(groups.flatMap((g) => g.conditions.map((c) => c.path)));
+}
+
+/**
+ * Signatures that read nothing but the MAC's registry vendor (the IEEE-registry ones, a few hundred) give
+ * the same answer for every device of that vendor: evaluated once per vendor and library.
+ */
+const vendorOnlyBySig = new WeakMap<Library, boolean[]>();
+const vendorMatches = new WeakMap<Library, Map<string, ReturnType<typeof evaluateMatch>>>();
+function vendorOnly(library: Library, sig: CompiledSignature): boolean {
+  let flags = vendorOnlyBySig.get(library);
+  if (flags === undefined) {
+    flags = library.signatures.map((x) => {
+      const paths = pathsOf(x.match);
+      return paths.size === 1 && paths.has('mac_vendor');
+    });
+    vendorOnlyBySig.set(library, flags);
+  }
+  return flags[sig.order] === true;
+}
+function vendorMatch(library: Library, sig: CompiledSignature, vendorKey: string, facts: Facts): ReturnType<typeof evaluateMatch> {
+  let memo = vendorMatches.get(library);
+  if (memo === undefined) vendorMatches.set(library, (memo = new Map()));
+  if (memo.size > 100_000) memo.clear();
+  const key = `${sig.order}|${vendorKey}`;
+  let m = memo.get(key);
+  if (m === undefined && !memo.has(key)) {
+    m = evaluateMatch(sig.match, facts);
+    memo.set(key, m);
+  }
+  return m ?? null;
+}
+
 /** Evaluate the library on facts: fired signatures with their yields, per field. */
 function vote(facts: Facts, library: Library): Map<Field, Map<string, Candidate>> {
   const votes = new Map<Field, Map<string, Candidate>>(FIELDS.map((f) => [f, new Map()]));
+  const vendorKey = JSON.stringify(facts.get('mac_vendor') ?? []);
   for (const sig of candidatesFor(facts, library)) {
-    const m = evaluateMatch(sig.match, facts);
+    const m = vendorOnly(library, sig) ? vendorMatch(library, sig, vendorKey, facts) : evaluateMatch(sig.match, facts);
     if (!m) continue;
     for (const y of sig.yields) {
       const field: Field = y.field === 'medical' ? 'medical_identity' : y.field;
