@@ -80,6 +80,18 @@ describe('classification in the device object, explain, overrides, reclassify', 
     expect(devices(['--vendor', 'GE Health']).map((d) => d.id)).toContain(ct!.id);
   });
 
+  it('replaying the same captures gives the same answer', () => {
+    const before = devices().map((d) => [d.id, d.vendor, d.model, d.category, d.medical, d.confidence]);
+    const r = run(['read', '--db', db(), ...fixtures]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(devices().map((d) => [d.id, d.vendor, d.model, d.category, d.medical, d.confidence])).toEqual(before);
+    // And classifying everything again, with and without the previous results, changes nothing either.
+    expect(run(['reclassify', '--db', db()]).code).toBe(0);
+    expect(devices().map((d) => [d.id, d.vendor, d.model, d.category, d.medical, d.confidence])).toEqual(before);
+    expect(run(['reclassify', '--fresh', '--db', db()]).code).toBe(0);
+    expect(devices().map((d) => [d.id, d.vendor, d.model, d.category, d.medical, d.confidence])).toEqual(before);
+  });
+
   it('explains a device by MAC: fields, signatures, the evidence they matched', () => {
     const ct = devices(['--category', 'imaging-ct'])[0];
     const r = run(['explain', String(ct.id), '--db', db()]);
