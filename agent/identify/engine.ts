@@ -141,8 +141,8 @@ function pathsOf(m: CompiledSignature['match']): Set<string> {
  * the same answer for every device of that vendor: evaluated once per vendor and library.
  */
 const vendorOnlyBySig = new WeakMap<Library, boolean[]>();
-const vendorMatches = new WeakMap<Library, Map<string, ReturnType<typeof evaluateMatch>>>();
-function vendorOnly(library: Library, sig: CompiledSignature): boolean {
+const vendorHitsByLibrary = new WeakMap<Library, Map<string, { sig: CompiledSignature; m: NonNullable<ReturnType<typeof evaluateMatch>> }[]>>();
+function vendorOnlyFlags(library: Library): boolean[] {
   let flags = vendorOnlyBySig.get(library);
   if (flags === undefined) {
     flags = library.signatures.map((x) => {
@@ -151,28 +151,42 @@ function vendorOnly(library: Library, sig: CompiledSignature): boolean {
     });
     vendorOnlyBySig.set(library, flags);
   }
-  return flags[sig.order] === true;
+  return flags;
 }
-function vendorMatch(library: Library, sig: CompiledSignature, vendorKey: string, facts: Facts): ReturnType<typeof evaluateMatch> {
-  let memo = vendorMatches.get(library);
-  if (memo === undefined) vendorMatches.set(library, (memo = new Map()));
-  if (memo.size > 100_000) memo.clear();
-  const key = `${sig.order}|${vendorKey}`;
-  let m = memo.get(key);
-  if (m === undefined && !memo.has(key)) {
-    m = evaluateMatch(sig.match, facts);
-    memo.set(key, m);
+/** The vendor-only signatures that match these facts' registry vendor, evaluated once per vendor. */
+function vendorHits(library: Library, facts: Facts): { sig: CompiledSignature; m: NonNullable<ReturnType<typeof evaluateMatch>> }[] {
+  const vendors = facts.get('mac_vendor');
+  if (vendors === undefined || vendors.length === 0) return [];
+  let memo = vendorHitsByLibrary.get(library);
+  if (memo === undefined) vendorHitsByLibrary.set(library, (memo = new Map()));
+  const key = JSON.stringify(vendors);
+  let hits = memo.get(key);
+  if (hits === undefined) {
+    const flags = vendorOnlyFlags(library);
+    hits = [];
+    for (const sig of library.signatures) {
+      if (!flags[sig.order]) continue;
+      const m = evaluateMatch(sig.match, facts);
+      if (m) hits.push({ sig, m });
+    }
+    if (memo.size >= 10_000) memo.clear();
+    memo.set(key, hits);
   }
-  return m ?? null;
+  return hits;
 }
 
 /** Evaluate the library on facts: fired signatures with their yields, per field. */
 function vote(facts: Facts, library: Library): Map<Field, Map<string, Candidate>> {
   const votes = new Map<Field, Map<string, Candidate>>(FIELDS.map((f) => [f, new Map()]));
-  const vendorKey = JSON.stringify(facts.get('mac_vendor') ?? []);
+  const flags = vendorOnlyFlags(library);
+  const fired = [...vendorHits(library, facts)];
   for (const sig of candidatesFor(facts, library)) {
-    const m = vendorOnly(library, sig) ? vendorMatch(library, sig, vendorKey, facts) : evaluateMatch(sig.match, facts);
-    if (!m) continue;
+    if (flags[sig.order]) continue; // in vendorHits
+    const m = evaluateMatch(sig.match, facts);
+    if (m) fired.push({ sig, m });
+  }
+  fired.sort((a, b) => a.sig.order - b.sig.order);
+  for (const { sig, m } of fired) {
     for (const y of sig.yields) {
       const field: Field = y.field === 'medical' ? 'medical_identity' : y.field;
       const raw = typeof y.template === 'boolean' ? String(y.template) : interpolate(y.template, m.groups);
