@@ -138,7 +138,7 @@ export class Pipeline implements FrameSink {
   private collectEvidence(): void {
     const d = this.dissection.drain();
     this.dissectionStats = d.stats;
-    this.inventory.addEvidence(d.rows, d.dhcp);
+    this.inventory.addEvidence(d.rows, d.dhcp, d.tls);
   }
 
   /** End of input: end every flow and write everything. */

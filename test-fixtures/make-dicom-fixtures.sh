@@ -14,6 +14,9 @@
 #                        (C-STORE of the same CT image), VerificationSOPClassSCU -> the same SCP (C-ECHO), and once with a wrong
 #                        called AE title, which PixelMed refuses. Orthanc networks through dcmtk (same
 #                        implementation class UID): PixelMed is the independent implementation.
+#   dicom-tls.pcap       DICOM over TLS (dcmtk built with OpenSSL, a throwaway self-signed certificate): ct -> pacs C-ECHO
+#                        in clear on :104 (so they are known DICOM peers), then storescu +tls -> storescp +tls on :11114 (TLS
+#                        between known DICOM peers on a non-standard port) and ws -> pacs echoscu +tls on :2762 (dicom-tls)
 # Run as root: sudo bash test-fixtures/make-dicom-fixtures.sh   (idempotent; about half a minute)
 # DICOM_ONLY="echo store" records only those captures; DICOM_DEBUG=1 keeps the working directory in /tmp.
 #
@@ -56,7 +59,7 @@ declare -A MAC=(
   [ws]=00:1b:21:1e:40:50     # Intel Corporate
 )
 declare -A IP=([ct]=10.40.0.20 [pacs]=10.40.0.10 [orth]=10.40.0.11 [ws]=10.40.0.50)
-ONLY=${DICOM_ONLY:-echo store reject orthanc pixelmed}
+ONLY=${DICOM_ONLY:-echo store reject orthanc pixelmed tls}
 PIXELMED=(java -Djava.util.prefs.userRoot=/tmp -cp /usr/share/java/pixelmed.jar)
 T=""
 CAPS=()
@@ -287,6 +290,39 @@ ls "$T/pacs/pixelmed"/* >/dev/null 2>&1 && ! grep -q 'not successful' "$T/ws/pix
   || { cat "$T/ct/pixelmed-scu.log" "$T/ws"/pixelmed-*.log "$T/pacs/pixelmed-scp.log" >&2; exit 1; }
 check dicom-pixelmed.pcap "$DCMD -V" "PIXELMED_SCP" "CT_PIXELMED" "WS3VIEW_PM" "C-STORE-RQ" "C-ECHO-RQ" "C-ECHO-RSP" \
   "Called AE title not recognized"
+fi
+
+# ------------------------------------------------------------------- tls
+if want tls; then
+log "dicom-tls.pcap: ct -> pacs C-ECHO in clear on :104, then C-STORE over TLS on :11114 and ws -> pacs C-ECHO over TLS on :2762"
+# A throwaway self-signed certificate, made here and never committed (dcmtk needs one on each side).
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=pacs.ward3.example" \
+  -keyout "$T/tls-key.pem" -out "$T/tls-cert.pem" >/dev/null 2>&1
+mkdir -p "$T/pacs/tls"
+bg pacs storescp --aetitle PACSARCH -od "$T/pacs/tls" 104 >"$T/pacs/storescp-tls-104.log" 2>&1
+bg pacs storescp --aetitle PACSARCH +tls "$T/tls-key.pem" "$T/tls-cert.pem" -ic -od "$T/pacs/tls" 11114 \
+  >"$T/pacs/storescp-tls-11114.log" 2>&1
+bg pacs storescp --aetitle PACSARCH +tls "$T/tls-key.pem" "$T/tls-cert.pem" -ic -od "$T/pacs/tls" 2762 \
+  >"$T/pacs/storescp-tls-2762.log" 2>&1
+wait_port pacs 104
+wait_port pacs 11114
+wait_port pacs 2762
+fresh_arp
+start_capture dicom-tls.pcap tcp
+x ct echoscu -v -aet CT_ROOM3 -aec PACSARCH 10.40.0.10 104 >"$T/ct/echoscu-clear.log" 2>&1
+x ct storescu -v -aet CT_ROOM3 -aec PACSARCH +tls "$T/tls-key.pem" "$T/tls-cert.pem" -ic 10.40.0.10 11114 "$T/ct.dcm" \
+  >"$T/ct/storescu-tls.log" 2>&1
+x ws echoscu -v -aet WS3VIEW -aec PACSARCH +tls "$T/tls-key.pem" "$T/tls-cert.pem" -ic 10.40.0.10 2762 \
+  >"$T/ws/echoscu-tls.log" 2>&1
+stop_captures
+stop_bg
+grep -q 'Received Echo Response (Success)' "$T/ct/echoscu-clear.log" \
+  && grep -q 'Received Store Response (Success)' "$T/ct/storescu-tls.log" \
+  && grep -q 'Received Echo Response (Success)' "$T/ws/echoscu-tls.log" \
+  || { cat "$T/ct/echoscu-clear.log" "$T/ct/storescu-tls.log" "$T/ws/echoscu-tls.log" "$T"/pacs/storescp-tls-*.log >&2; exit 1; }
+# The TLS sessions carry no readable DICOM: the planted patient data must not be in the clear.
+if grep -qaF 'MRN-4711-PLANTED' "$T/cap/dicom-tls.pcap"; then echo "dicom-tls.pcap: patient data in clear" >&2; exit 1; fi
+check dicom-tls.pcap "-d tcp.port==11114,tls -d tcp.port==2762,tls" "Client Hello" "Server Hello" "C-ECHO"
 fi
 
 # ------------------------------------------------------------------ done

@@ -33,10 +33,19 @@ export interface DissectionStats {
   streams: { directions: number; undecided: number; declined: number; overflow: number };
 }
 
+/** A TCP conversation that carried TLS: `a` talked to `b` on `b`'s port `port` (one orientation of it). */
+export interface TlsConversation {
+  a: string;
+  b: string;
+  port: number;
+}
+
 /** Everything the evidence stage aggregated since the last drain. */
 export interface DrainedEvidence {
   rows: ObservationRow[];
   dhcp: DhcpBinding[];
+  /** Conversations recognised as TLS, in both orientations (the inventory finds which side is the server). */
+  tls: TlsConversation[];
   stats: DissectionStats;
 }
 

@@ -34,12 +34,23 @@ export class DissectStage {
   readonly dissectors = new DissectorSet();
   readonly streams: StreamCollector;
   readonly aggregator = new ObservationAggregator();
+  /** TLS conversations since the last drain, `a|b|port` (deduplicated: a client reconnects often). */
+  private tls = new Set<string>();
 
   constructor(markDone: (slot: number) => void) {
-    this.streams = new StreamCollector(markDone, this.dissectors.stream, (obs: Observation) => {
-      this.dissectors.countStream(obs);
-      this.aggregator.observe(obs);
-    });
+    this.streams = new StreamCollector(
+      markDone,
+      this.dissectors.stream,
+      (obs: Observation) => {
+        this.dissectors.countStream(obs);
+        this.aggregator.observe(obs);
+      },
+      (dissector, ctx) => {
+        if (dissector !== 'tls' || this.tls.size >= 100_000) return;
+        this.tls.add(`${ctx.srcIp}|${ctx.dstIp}|${ctx.dstPort}`);
+        this.tls.add(`${ctx.dstIp}|${ctx.srcIp}|${ctx.srcPort}`);
+      },
+    );
   }
 
   udp(v: PacketView): void {
@@ -62,10 +73,15 @@ export class DissectStage {
 
   drain(): DrainedEvidence {
     const { rows, dhcp } = this.aggregator.drain();
+    const tls = [...this.tls].map((k) => {
+      const [a, b, port] = k.split('|');
+      return { a, b, port: Number(port) };
+    });
+    this.tls = new Set();
     const rejected = { ...this.dissectors.rejected };
     this.dissectors.stream.forEach((d, i) => (rejected[d.name] = this.streams.rejectedBy[i]));
     return {
-      rows, dhcp,
+      rows, dhcp, tls,
       stats: { produced: { ...this.dissectors.produced }, rejected, streams: { ...this.streams.stats } },
     };
   }

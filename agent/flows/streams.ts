@@ -51,6 +51,8 @@ export class StreamCollector {
     private readonly markDone: (slot: number) => void,
     private readonly dissectors: readonly StreamDissector[],
     private readonly emit: (o: Observation) => void,
+    /** Told when a dissector has finished a direction (it recognised its protocol there). */
+    private readonly recognised?: (dissector: string, ctx: StreamContext) => void,
   ) {
     this.rejectedBy = dissectors.map(() => 0);
   }
@@ -151,6 +153,7 @@ export class StreamCollector {
         continue;
       }
       for (const o of verdict.observations) this.emit(o);
+      this.recognised?.(this.dissectors[i].name, ctx);
       this.finish(slot, false);
       return;
     }

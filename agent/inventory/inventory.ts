@@ -16,7 +16,7 @@ import {
   macToString, parseMac,
 } from '../decode/format.js';
 import { type FlowListener, type FlowTable } from '../flows/flow-table.js';
-import type { DhcpBinding, ObservationRow } from '../evidence/aggregator.js';
+import type { DhcpBinding, ObservationRow, TlsConversation } from '../evidence/aggregator.js';
 import type { Store, TrafficCounters } from '../store/store.js';
 import { macVendor } from './oui.js';
 import { serverSide, serviceAnswered, transportName } from './roles.js';
@@ -67,6 +67,8 @@ export class Inventory implements FlowListener {
   private bindings = new Map<string, Binding>();
   /** Evidence rows handed over since the last flush (see ObservationAggregator). */
   private observations: ObservationRow[] = [];
+  /** TCP conversations recognised as TLS since the last flush: their edges are marked. */
+  private tls: TlsConversation[] = [];
   private readonly epKey = new Int32Array(EP_KEY);
   private readonly edgeKey = new Int32Array(EDGE_KEY);
   private readonly svcKey = new Int32Array(SVC_KEY);
@@ -202,7 +204,8 @@ export class Inventory implements FlowListener {
   }
 
   /** Evidence aggregated by the evidence stage: written at the next flush; DHCP ACKs bind addresses. */
-  addEvidence(rows: readonly ObservationRow[], dhcp: readonly DhcpBinding[]): void {
+  addEvidence(rows: readonly ObservationRow[], dhcp: readonly DhcpBinding[], tls: readonly TlsConversation[] = []): void {
+    for (const t of tls) this.tls.push(t);
     for (const r of rows) this.observations.push(r);
     for (const d of dhcp) this.bind(d.mac, d.ip, 'dhcp', d.tsMs, d.leaseSeconds);
   }
@@ -258,9 +261,11 @@ export class Inventory implements FlowListener {
     const { endpoints: eps, edges, services: svcs } = this;
     const bindings = this.bindings;
     const observations = this.observations;
-    if (eps.size + bindings.size + svcs.size + edges.size + observations.length === 0) return;
+    const tls = this.tls;
+    if (eps.size + bindings.size + svcs.size + edges.size + observations.length + tls.length === 0) return;
     this.bindings = new Map();
     this.observations = [];
+    this.tls = [];
     const st = this.store;
     st.transaction(() => {
       for (const b of bindings.values()) {
@@ -321,6 +326,8 @@ export class Inventory implements FlowListener {
           firstSeenMs, lastSeenMs: ev[v + 6],
         });
       }
+      // After the edges: a conversation's edge is written by the same flush that reports its TLS.
+      for (const t of tls) st.markEdgeTls(t.a, t.b, t.port);
     });
     eps.clear();
     edges.clear();

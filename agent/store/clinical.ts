@@ -51,7 +51,8 @@ export const DICOM_TLS_PORT = 2762;
 export const ClinicalProtocol = Type.Object({
   protocol: Type.String({ description: 'dicom, hl7, poct1a, sdc (IEEE 11073 SDC discovery), intellivue, bacnet' }),
   roles: Type.Array(Type.String(), { description: 'roles the device took: scu/scp (DICOM), sender/acknowledger (HL7), device (POCT1-A), target/client (SDC)...' }),
-  encrypted: Type.Boolean({ description: 'false: seen in clear text; true: seen only inside TLS (e.g. DICOM on port 2762)' }),
+  cleartext: Type.Boolean({ description: 'seen in clear text: its contents were readable on the wire' }),
+  encrypted: Type.Boolean({ description: 'seen inside TLS: DICOM on the dicom-tls port 2762, or TLS between known DICOM peers' }),
   first_seen: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
   last_seen: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
 });
@@ -75,7 +76,7 @@ interface Row {
   last_seen: string;
 }
 
-/** Fold a device's observations (any order) into its clinical block; `dicomTls`: it used port 2762. */
+/** Fold a device's observations (any order) into its clinical block; `dicomTls`: its encrypted DICOM conversations. */
 export function clinicalBlock(rows: readonly Row[], dicomTls: { first_seen: string; last_seen: string } | null): Clinical {
   const protocols = new Map<string, Static<typeof ClinicalProtocol>>();
   const facts: Record<string, Record<string, unknown[]>> = {};
@@ -86,10 +87,11 @@ export function clinicalBlock(rows: readonly Row[], dicomTls: { first_seen: stri
     if (r.source === 'wsd' && r.fields.sdc !== true) continue; // WS-Discovery of PCs and printers is not clinical
     let p = protocols.get(shown.protocol);
     if (!p) {
-      p = { protocol: shown.protocol, roles: [], encrypted: true, first_seen: r.first_seen, last_seen: r.last_seen };
+      p = { protocol: shown.protocol, roles: [], cleartext: false, encrypted: false, first_seen: r.first_seen, last_seen: r.last_seen };
       protocols.set(shown.protocol, p);
     }
-    if (r.fields.encrypted !== true) p.encrypted = false;
+    if (r.fields.encrypted === true) p.encrypted = true;
+    else p.cleartext = true;
     const role = r.fields.role;
     if (typeof role === 'string' && !p.roles.includes(role)) p.roles.push(role);
     if (p.first_seen === null || r.first_seen < p.first_seen) p.first_seen = r.first_seen;
@@ -107,13 +109,15 @@ export function clinicalBlock(rows: readonly Row[], dicomTls: { first_seen: stri
   if (dicomTls !== null) {
     const p = protocols.get('dicom');
     if (p) {
-      if (!p.roles.includes('tls')) p.roles.push('tls');
+      p.encrypted = true;
+      if (dicomTls.first_seen < (p.first_seen ?? dicomTls.first_seen)) p.first_seen = dicomTls.first_seen;
+      if (dicomTls.last_seen > (p.last_seen ?? dicomTls.last_seen)) p.last_seen = dicomTls.last_seen;
     } else {
-      protocols.set('dicom', { protocol: 'dicom', roles: ['tls'], encrypted: true, first_seen: dicomTls.first_seen, last_seen: dicomTls.last_seen });
+      protocols.set('dicom', { protocol: 'dicom', roles: [], cleartext: false, encrypted: true, first_seen: dicomTls.first_seen, last_seen: dicomTls.last_seen });
     }
   }
   if (protocols.size === 0) return null;
   const list = [...protocols.values()].sort((a, b) => (a.protocol < b.protocol ? -1 : 1));
   for (const p of list) p.roles.sort();
-  return { protocols: list, cleartext: list.some((p) => !p.encrypted), facts };
+  return { protocols: list, cleartext: list.some((p) => p.cleartext), facts };
 }

@@ -99,6 +99,7 @@ export const Peer = Type.Object({
   bytes_sent: Type.Integer(),
   packets_received: Type.Integer(),
   bytes_received: Type.Integer(),
+  tls: Type.Boolean({ description: 'a TLS handshake was seen on this conversation (TCP)' }),
   first_seen: Iso('first packet'),
   last_seen: Iso('last packet'),
 });

@@ -207,19 +207,27 @@ export class DeviceQuery {
       }
     }
     const list = [...hostnames.values()].sort((a, b) => (a.first_seen < b.first_seen ? -1 : a.first_seen > b.first_seen ? 1 : a.name < b.name ? -1 : 1));
-    return { hostnames: list, evidence, clinical: withClinical ? clinicalBlock(clinicalRows, this.dicomTls(id)) : null };
+    return { hostnames: list, evidence, clinical: withClinical ? clinicalBlock(clinicalRows, this.dicomTls(id, 'dicom' in evidence)) : null };
   }
 
-  /** First and last conversation of the device on the DICOM-over-TLS port, as client or server. */
-  private dicomTls(id: number): { first_seen: string; last_seen: string } | null {
+  /**
+   * First and last encrypted DICOM conversation of the device, as client or server: on the IANA
+   * dicom-tls port, or TLS on any port with a peer it (and which) also spoke DICOM in clear with
+   * elsewhere (known DICOM peers).
+   */
+  private dicomTls(id: number, speaksDicom: boolean): { first_seen: string; last_seen: string } | null {
     const r = this
       .stmt(
         `SELECT min(f) AS f, max(l) AS l FROM (
-           SELECT first_seen AS f, last_seen AS l FROM edges WHERE client_device_id = @id AND transport = 'tcp' AND port = @port
+           SELECT first_seen AS f, last_seen AS l, server_device_id AS peer, port, tls FROM edges
+             WHERE client_device_id = @id AND transport = 'tcp'
            UNION ALL
-           SELECT first_seen, last_seen FROM edges WHERE server_device_id = @id AND transport = 'tcp' AND port = @port)`,
+           SELECT first_seen, last_seen, client_device_id, port, tls FROM edges
+             WHERE server_device_id = @id AND transport = 'tcp')
+         WHERE port = @port
+            OR (@speaksDicom = 1 AND tls = 1 AND EXISTS (SELECT 1 FROM observations o WHERE o.device_id = peer AND o.source = 'dicom'))`,
       )
-      .get({ id, port: DICOM_TLS_PORT }) as { f: number | null; l: number | null };
+      .get({ id, port: DICOM_TLS_PORT, speaksDicom: speaksDicom ? 1 : 0 }) as { f: number | null; l: number | null };
     return r.f === null || r.l === null ? null : { first_seen: iso(r.f), last_seen: iso(r.l) };
   }
 
@@ -276,17 +284,17 @@ export class DeviceQuery {
       .stmt(
         `SELECT 'client' AS role, client_ip AS local_ip, server_ip AS peer_ip, server_device_id AS peer_id,
                 transport, port, flows, packets_to_server AS ps, bytes_to_server AS bs,
-                packets_to_client AS pr, bytes_to_client AS br, first_seen, last_seen
+                packets_to_client AS pr, bytes_to_client AS br, first_seen, last_seen, tls
          FROM edges WHERE client_device_id = @id
          UNION ALL
          SELECT 'server', server_ip, client_ip, client_device_id, transport, port, flows,
-                packets_to_client, bytes_to_client, packets_to_server, bytes_to_server, first_seen, last_seen
+                packets_to_client, bytes_to_client, packets_to_server, bytes_to_server, first_seen, last_seen, tls
          FROM edges WHERE server_device_id = @id
          ORDER BY first_seen, peer_ip, port`,
       )
       .all({ id }) as {
         role: 'client' | 'server'; local_ip: string; peer_ip: string; peer_id: number; transport: string; port: number;
-        flows: number; ps: number; bs: number; pr: number; br: number; first_seen: number; last_seen: number;
+        flows: number; ps: number; bs: number; pr: number; br: number; first_seen: number; last_seen: number; tls: number;
       }[];
     return rows.map((p) => ({
       role: p.role,
@@ -300,6 +308,7 @@ export class DeviceQuery {
       bytes_sent: p.bs,
       packets_received: p.pr,
       bytes_received: p.br,
+      tls: p.tls === 1,
       first_seen: iso(p.first_seen),
       last_seen: iso(p.last_seen),
     }));

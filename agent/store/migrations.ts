@@ -143,6 +143,14 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX classifications_medical ON classifications (medical);
     `,
   },
+  {
+    version: 4,
+    description: 'edges: whether the conversation carried TLS (encrypted DICOM between known DICOM peers)',
+    sql: `
+      ALTER TABLE edges ADD COLUMN tls INTEGER NOT NULL DEFAULT 0;   -- a TLS handshake was seen on it
+      CREATE INDEX edges_ips ON edges (client_ip, server_ip, port);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

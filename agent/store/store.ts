@@ -206,6 +206,7 @@ export class Store {
            result = excluded.result, library_version = excluded.library_version, classified_at = excluded.classified_at`,
       ),
       classification: p('SELECT result FROM classifications WHERE device_id = ?'),
+      markEdgeTls: p(`UPDATE edges SET tls = 1 WHERE client_ip = ? AND server_ip = ? AND port = ? AND transport = 'tcp' AND tls = 0`),
       startIngest: p(`INSERT INTO ingests (kind, source, started_at, status) VALUES (?, ?, ?, 'running')`),
       finishIngest: p(
         `UPDATE ingests SET finished_at = @finishedAt, status = @status, frames = @frames, bytes = @bytes,
@@ -228,6 +229,11 @@ export class Store {
   /** Store what the identification engine concluded (the classification JSON holds the reasons). */
   upsertClassification(c: StoredClassification): void {
     this.s.upsertClassification.run({ ...c, medical: c.medical ? 1 : 0 });
+  }
+
+  /** The TCP conversation from `clientIp` to `serverIp`:`port` carried TLS (no-op for the other orientation). */
+  markEdgeTls(clientIp: string, serverIp: string, port: number): void {
+    this.s.markEdgeTls.run(clientIp, serverIp, port);
   }
 
   /** The last stored classification result (JSON), if any. */
