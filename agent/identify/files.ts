@@ -6,9 +6,16 @@ import { createHash, type Hash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
 import type { TSchema } from 'typebox';
-import { Compile, type Validator } from 'typebox/compile';
-import { isSeq, LineCounter, parseDocument } from 'yaml';
+import type { Validator } from 'typebox/compile';
+
+// Loaded on first use: a start with an unchanged built-in library needs neither (0.2 s of module loading).
+const require = createRequire(import.meta.url);
+let yamlModule: typeof import('yaml') | null = null;
+const yaml = (): typeof import('yaml') => (yamlModule ??= require('yaml') as typeof import('yaml'));
+let compileModule: typeof import('typebox/compile') | null = null;
+const compile = (): typeof import('typebox/compile') => (compileModule ??= require('typebox/compile') as typeof import('typebox/compile'));
 import type { LibraryError } from './library.js';
 
 export interface YamlItem {
@@ -22,17 +29,30 @@ export interface YamlItem {
  * since the build, and every user file, is parsed as usual.
  */
 export const YAML_CACHE_FILE = join(dirname(fileURLToPath(import.meta.url)), 'yaml-cache.json');
-let cache: Map<string, YamlItem[]> | null = null;
-function cached(sha1: string): YamlItem[] | undefined {
+/** A cached file: its items, and whether they all passed schema validation when the cache was built. */
+export interface CachedFile {
+  items: YamlItem[];
+  validated: boolean;
+}
+let cache: Map<string, CachedFile> | null = null;
+function cached(sha1: string): CachedFile | undefined {
   if (cache === null) {
     cache = new Map();
     try {
-      for (const [k, v] of Object.entries(JSON.parse(readFileSync(YAML_CACHE_FILE, 'utf8')) as Record<string, YamlItem[]>)) cache.set(k, v);
+      for (const [k, v] of Object.entries(JSON.parse(readFileSync(YAML_CACHE_FILE, 'utf8')) as Record<string, CachedFile>)) cache.set(k, v);
     } catch {
       // no cache (running from sources, or not built): parse everything
     }
   }
   return cache.get(sha1);
+}
+
+/** Objects of cached files validated at build time: `valid()` trusts them (and everything inside). */
+const trusted = new WeakSet<object>();
+function trust(v: unknown): void {
+  if (typeof v !== 'object' || v === null) return;
+  trusted.add(v);
+  for (const x of Object.values(v)) trust(x);
 }
 
 export const textKey = (text: string): string => createHash('sha1').update(text).digest('hex');
@@ -48,7 +68,12 @@ export function readYamlList(file: string, hash: Hash, errors: LibraryError[], u
   }
   hash.update(file.replace(/^.*[\\/]/, '') + '\0' + text + '\0');
   const hit = useCache ? cached(textKey(text)) : undefined;
-  if (hit !== undefined) return structuredClone(hit);
+  if (hit !== undefined) {
+    const items = structuredClone(hit.items);
+    if (hit.validated) for (const item of items) trust(item.value);
+    return items;
+  }
+  const { isSeq, LineCounter, parseDocument } = yaml();
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false });
   if (doc.errors.length) {
@@ -71,10 +96,11 @@ export function readYamlList(file: string, hash: Hash, errors: LibraryError[], u
 const validators = new Map<TSchema, Validator>();
 function validator(schema: TSchema): Validator {
   let v = validators.get(schema);
-  if (!v) validators.set(schema, (v = Compile(schema) as unknown as Validator));
+  if (!v) validators.set(schema, (v = compile().Compile(schema) as unknown as Validator));
   return v;
 }
-export const valid = (schema: TSchema, value: unknown): boolean => validator(schema).Check(value);
+export const valid = (schema: TSchema, value: unknown): boolean =>
+  (typeof value === 'object' && value !== null && trusted.has(value)) || validator(schema).Check(value);
 
 /** Schema errors, most specific first, as one short sentence. */
 export function schemaMessage(schema: TSchema, value: unknown, at = ''): string {
