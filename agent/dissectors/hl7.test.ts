@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tcpDirections, type TcpDirection } from '../testing/tcp-streams.js';
-import { hl7 } from './hl7.js';
+import { macOfEui64, hl7 } from './hl7.js';
 import type { Observation, StreamContext, StreamVerdict } from './types.js';
 
 type Parse = (data: Buffer, ctx: StreamContext, final?: boolean) => StreamVerdict;
@@ -111,13 +111,24 @@ describe('hl7 IHE PCD-01 (ORU^R01 from a device gateway)', () => {
 
   it('lists the device EUI-64s of OBX-18 and the MDC codes of OBX-3, never OBX-5', () => {
     const v = parse(pcd, ctx, true);
-    expect(fieldsOf(v)).toEqual([{
+    expect((fieldsOf(v) as Record<string, unknown>[]).slice(0, 1)).toEqual([{
       encrypted: false, role: 'sender', sending_application: 'ICU3_GATEWAY^0009FBFFFE4C0021^EUI-64', sending_facility: 'GENERAL_HOSPITAL',
       receiving_application: 'HL7_ENGINE', message_types: ['ORU^R01'], processing_id: 'P', version: '2.6', message_count: 1,
       pcd_device_eui64s: ['0009FBFFFE4C1001', '080019FFFE0B4020', '0123456789ABCDEF'],
       mdc_codes: ['69965^MDC_DEV_MON_PHYSIO_MULTI_PARAM_MDS', '150456^MDC_PULS_OXIM_SAT_O2', '147842^MDC_ECG_HEART_RATE'],
     }]);
+    // The two EUI-64s that encapsulate an EUI-48 (FF-FE in the middle) name devices behind the gateway.
+    expect(v !== null && v.done ? v.observations.slice(1).map((o) => [o.device, o.fields.eui64, o.fields.role]) : []).toEqual([
+      [{ mac: '00:09:fb:4c:10:01' }, '0009FBFFFE4C1001', 'device_behind_gateway'],
+      [{ mac: '08:00:19:0b:40:20' }, '080019FFFE0B4020', 'device_behind_gateway'],
+    ]);
     if (v !== null && v.done) expectNoPatientData(v.observations);
+  });
+
+  it('reads a MAC out of an EUI-64 only when it encapsulates an EUI-48', () => {
+    expect(macOfEui64('0009FBFFFE4C1001')).toBe('00:09:fb:4c:10:01');
+    expect(macOfEui64('0123456789ABCDEF')).toBeNull();
+    expect(macOfEui64('0009FBFFFF4C1001')).toBeNull(); // FF-FF is the MAC-48 form, not EUI-48
   });
 });
 
@@ -207,7 +218,7 @@ describe.skipIf(!existsSync(pcdPcap))('hl7 on hl7-pcd01.pcap (IHE PCD-01 from a 
   it('lists the devices behind the gateway and their MDC codes, on the gateway, and no OBX-5 value', async () => {
     const dirs = await tcpDirections(pcdPcap);
     const obs = observe(dirs);
-    expect(obs).toHaveLength(2);
+    expect(obs).toHaveLength(3);
     expect(obs[0].device).toEqual({ mac: '00:09:fb:40:00:21', ip: '10.40.0.21' });
     expect(obs[0].fields).toEqual({
       encrypted: false, role: 'sender', sending_application: 'ICU3_GATEWAY^0009FBFFFE4C0021^EUI-64', sending_facility: 'GENERAL_HOSPITAL',
@@ -216,7 +227,15 @@ describe.skipIf(!existsSync(pcdPcap))('hl7 on hl7-pcd01.pcap (IHE PCD-01 from a 
       mdc_codes: ['69965^MDC_DEV_MON_PHYSIO_MULTI_PARAM_MDS', '69642^MDC_DEV_ANALY_SAT_O2_VMD', '150456^MDC_PULS_OXIM_SAT_O2', '149530^MDC_PULS_OXIM_PULS_RATE',
         '69854^MDC_DEV_METER_PRESS_BLD_VMD', '150301^MDC_PRESS_CUFF_SYS'],
     });
-    expect(obs[1].fields).toMatchObject({ role: 'acknowledger', sending_application: 'HL7_ENGINE', message_types: ['ACK^R01'], ack_codes: ['AA'], message_count: 2 });
+    // The monitor behind the gateway, named by its EUI-64 (Philips OUI 00:09:FB, FF-FE, 4C:10:01).
+    expect(obs[1]).toMatchObject({
+      device: { mac: '00:09:fb:4c:10:01' },
+      fields: {
+        encrypted: false, role: 'device_behind_gateway', eui64: '0009FBFFFE4C1001', gateway_ip: '10.40.0.21',
+        mdc_codes: ['69965^MDC_DEV_MON_PHYSIO_MULTI_PARAM_MDS', '69642^MDC_DEV_ANALY_SAT_O2_VMD', '150456^MDC_PULS_OXIM_SAT_O2', '149530^MDC_PULS_OXIM_PULS_RATE'],
+      },
+    });
+    expect(obs[2].fields).toMatchObject({ role: 'acknowledger', sending_application: 'HL7_ENGINE', message_types: ['ACK^R01'], ack_codes: ['AA'], message_count: 2 });
     expectNoPatientData(obs);
   });
 

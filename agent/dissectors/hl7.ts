@@ -15,6 +15,24 @@
  */
 import type { DeviceKey, Observation, StreamContext, StreamDissector, StreamVerdict } from './types.js';
 
+/**
+ * Fields of an `hl7` observation about a medical device behind a PCD-01 gateway, when its OBX-18
+ * EUI-64 embeds an EUI-48 (the IEEE encapsulation: OUI, FF-FE, then the last three bytes): the device
+ * is the one with that MAC address, whether or not it is on the monitored segment.
+ */
+export interface Hl7BehindGatewayFields {
+  encrypted: false;
+  role: 'device_behind_gateway';
+  /** OBX-18 Equipment Instance Identifier, 16 upper-case hex digits. */
+  eui64: string;
+  /** IP address of the gateway that reported it. */
+  gateway_ip: string;
+  /** MSH-3 of the gateway's messages. */
+  gateway_application?: string;
+  /** MDC codes (OBX-3) of the OBX segments that name this device: what it is and measures. */
+  mdc_codes?: string[];
+}
+
 /** Fields of an `hl7` observation, about the sender of one direction of an MLLP connection. */
 export interface Hl7Fields {
   /** Always false: MLLP carries HL7 in clear text. */
@@ -78,6 +96,8 @@ interface Acc {
   acks: Set<string>;
   euis: Set<string>;
   mdc: Set<string>;
+  /** Per EUI-64 of OBX-18: the MDC codes of the OBX segments naming it. */
+  mdcByEui: Map<string, Set<string>>;
   messages: number;
   withMsa: number;
   /** The current message has an MSA segment (counted when the next MSH or the end comes). */
@@ -208,15 +228,25 @@ function readMsa(seg: string, d: Delims, acc: Acc): void {
 function readObx(seg: string, d: Delims, acc: Acc): void {
   const f = fieldsOf(seg, d.field, OBX_FIELDS);
   const [code, name, system] = components(f[3], d);
+  let mdc: string | null = null;
   if (code !== undefined && /^[0-9]{1,10}$/.test(code) && (system === 'MDC' || (name !== undefined && name.startsWith('MDC_')))) {
-    addTo(acc.mdc, name !== undefined && /^MDC_[A-Z0-9_]{1,80}$/.test(name) ? `${code}^${name}` : code, MAX_MDC);
+    mdc = name !== undefined && /^MDC_[A-Z0-9_]{1,80}$/.test(name) ? `${code}^${name}` : code;
+    addTo(acc.mdc, mdc, MAX_MDC);
   }
   const eq = f[18];
   if (eq === undefined || eq === '') return;
   // EI (entity id ^ namespace ^ universal id ^ universal id type), repeating; an EUI-64 may be in the
   // first or the third component (`0123456789ABCDEF^EUI-64^IEEE`, `ACME^^0123456789ABCDEF^EUI-64`).
   for (const rep of d.repetition !== '' ? eq.split(d.repetition) : [eq]) {
-    for (const c of rep.split(d.component)) if (/^[0-9A-Fa-f]{16}$/.test(c)) addTo(acc.euis, c.toUpperCase());
+    for (const c of rep.split(d.component)) {
+      if (!/^[0-9A-Fa-f]{16}$/.test(c)) continue;
+      const eui = c.toUpperCase();
+      addTo(acc.euis, eui);
+      if (!acc.euis.has(eui)) continue; // over the bound
+      let codes = acc.mdcByEui.get(eui);
+      if (codes === undefined) acc.mdcByEui.set(eui, (codes = new Set()));
+      if (mdc !== null) addTo(codes, mdc, MAX_MDC);
+    }
   }
 }
 
@@ -300,7 +330,28 @@ function finish(acc: Acc, ctx: StreamContext): StreamVerdict {
   if (acc.euis.size > 0) fields.pcd_device_eui64s = [...acc.euis];
   if (acc.mdc.size > 0) fields.mdc_codes = [...acc.mdc];
   const obs: Observation = { device: deviceOf(ctx), tsMs: ctx.tsMs, source: 'hl7', fields: { ...fields } };
-  return { done: true, observations: [obs] };
+  return { done: true, observations: [obs, ...behindGateway(acc, ctx, fields.sending_application)] };
+}
+
+/** EUI-48 inside an EUI-64 (bytes 4 and 5 FF-FE), as a MAC in text form; null otherwise. */
+export function macOfEui64(eui: string): string | null {
+  if (!/^[0-9A-F]{6}FFFE[0-9A-F]{6}$/.test(eui)) return null;
+  const hex = eui.slice(0, 6) + eui.slice(10);
+  return hex.match(/../g)!.join(':').toLowerCase();
+}
+
+/** One observation per device behind the gateway whose EUI-64 names its MAC. */
+function behindGateway(acc: Acc, ctx: StreamContext, gatewayApplication: string | undefined): Observation[] {
+  const out: Observation[] = [];
+  for (const [eui, codes] of acc.mdcByEui) {
+    const mac = macOfEui64(eui);
+    if (mac === null) continue;
+    const fields: Hl7BehindGatewayFields = { encrypted: false, role: 'device_behind_gateway', eui64: eui, gateway_ip: ctx.srcIp };
+    if (gatewayApplication !== undefined) fields.gateway_application = gatewayApplication;
+    if (codes.size > 0) fields.mdc_codes = [...codes];
+    out.push({ device: { mac }, tsMs: ctx.tsMs, source: 'hl7', fields: { ...fields } });
+  }
+  return out;
 }
 
 /** Segment ids a frame may start with: a message, or a batch (HL7 v2.6 2.10.3: FHS, BHS). */
@@ -320,7 +371,7 @@ function startsLikeFrame(b: Buffer, p: number): boolean {
 function parseHl7(data: Buffer, ctx: StreamContext, final: boolean): StreamVerdict {
   const b = data.length > MAX_BYTES ? data.subarray(0, MAX_BYTES) : data;
   const last = final || data.length >= MAX_BYTES;
-  const acc: Acc = { f: {}, types: new Set(), acks: new Set(), euis: new Set(), mdc: new Set(), messages: 0, withMsa: 0, inMessage: false, msa: false };
+  const acc: Acc = { f: {}, types: new Set(), acks: new Set(), euis: new Set(), mdc: new Set(), mdcByEui: new Map(), messages: 0, withMsa: 0, inMessage: false, msa: false };
   let p = 0;
   while (p < b.length && acc.messages < MAX_MESSAGES) {
     // Between frames: the CR of the previous trailer, or line ends some senders add.
