@@ -116,6 +116,30 @@ describe('classification in the device object, explain, overrides, reclassify', 
     expect(devices(['--category', 'infusion-pump']).map((d) => d.mac)).toEqual([GATEWAY_MAC]);
   });
 
+  it('a changed library reclassifies the stored devices at the next ingest, even of another capture', () => {
+    const dir = join(work, 'lib2');
+    mkdirSync(dir, { recursive: true });
+    // Keep the override, and add a signature that names the LAN's Intel workstation by its DHCP host name.
+    writeFileSync(join(dir, 'overrides.yaml'), `- mac: "${GATEWAY_MAC}"\n  vendor: BD\n  model: Alaris 8015\n  category: infusion-pump\n`);
+    writeFileSync(join(dir, 'mine.yaml'), [
+      '- id: our-nurse-workstations',
+      '  description: our naming convention for ward workstations',
+      '  match: { hostname: { prefix: "ws-nurse-" } }',
+      '  weight: 90',
+      '  yields: { category: workstation, model: "Ward PC" }',
+      '  examples:',
+      '    - evidence: { hostname: ws-nurse-01 }',
+      '      expect: { category: workstation, model: Ward PC }',
+      '  references: ["hospital IT naming convention, document IT-042"]',
+      '',
+    ].join('\n'));
+    const ws = () => devices().find((d) => d.mac === '00:1b:21:0a:00:21')!;
+    expect(ws().model).toBeNull();
+    const r = run(['read', '--db', db(), '--fingerprints', dir, join(root, 'test-fixtures', 'evidence-ssh.pcap')]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(ws()).toMatchObject({ category: 'workstation', model: 'Ward PC' });
+  });
+
   it('the API filters by category, medical and vendor, and rejects a malformed filter', async () => {
     const handle = openDatabase(db(), { readonly: true });
     const app = await buildApp({ db: handle });

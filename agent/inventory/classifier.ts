@@ -10,12 +10,22 @@ import type { Store } from '../store/store.js';
 export class DeviceClassifier {
   private readonly query: DeviceQuery;
 
+  /** Devices classified with another version of the library: classified again at the first run. */
+  private stale: number[];
+
   constructor(private readonly store: Store, readonly library: Library) {
     this.query = new DeviceQuery(store.db);
+    this.stale = store.db
+      .prepare('SELECT device_id FROM classifications WHERE library_version != ? ORDER BY device_id')
+      .pluck()
+      .all(library.version) as number[];
   }
 
-  /** Classify these devices (default: those whose evidence changed since the last run); returns how many. */
-  run(ids: readonly number[] = this.store.takeChanged(), fresh = false): number {
+  /**
+   * Classify these devices (default: those whose evidence changed since the last run, and those
+   * classified with another version of the library); returns how many.
+   */
+  run(ids: readonly number[] = this.pending(), fresh = false): number {
     if (ids.length === 0) return 0;
     const now = Date.now();
     // Devices that show nothing but a MAC (most of a large network) are classified by vendor once.
@@ -49,8 +59,17 @@ export class DeviceClassifier {
     return ids.length;
   }
 
+  private pending(): number[] {
+    const changed = this.store.takeChanged();
+    if (this.stale.length === 0) return changed;
+    const ids = [...new Set([...this.stale, ...changed])].sort((a, b) => a - b);
+    this.stale = [];
+    return ids;
+  }
+
   /** Every device, e.g. after the library changed (`auscult reclassify`). */
   runAll(fresh: boolean): number {
+    this.stale = [];
     this.store.takeChanged();
     const ids = this.store.db.prepare('SELECT id FROM devices ORDER BY id').pluck().all() as number[];
     return this.run(ids, fresh);
