@@ -1,6 +1,6 @@
 /**
  * The evidence stage on a worker thread. The pipeline thread decodes, keeps flows and the inventory;
- * the frames some dissector may want are copied into batches (ring.ts) and dissected on the worker,
+ * the frames some dissector may want are copied into batches (batch.ts) and dissected on the worker,
  * which aggregates the observations and hands them over at each flush (a synchronous round trip: the
  * flush waits until the worker has read every frame given before it).
  *
@@ -17,7 +17,7 @@ import { DissectorSet } from '../dissectors/index.js';
 import type { FlowTable } from '../flows/flow-table.js';
 import { MAX_STREAM_SEGMENTS } from '../flows/streams.js';
 import type { DrainedEvidence } from './aggregator.js';
-import { type Batch, CONTROL_WORDS, Ctl, HEADER_BYTES, Kind, recordBytes } from './ring.js';
+import { type Batch, CONTROL_WORDS, Ctl, HEADER_BYTES, Kind, recordBytes } from './batch.js';
 import type { Dissection } from './stage.js';
 
 /** Bytes per batch: large enough to make a transfer cheap, small enough to keep the worker close. */

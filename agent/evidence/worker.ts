@@ -1,10 +1,10 @@
 /**
- * Worker-thread entry of the evidence stage (see remote.ts): takes frame batches (ring.ts), decodes
+ * Worker-thread entry of the evidence stage (see remote.ts): takes frame batches (batch.ts), decodes
  * each frame again (cheap next to dissection) and runs the DissectStage on it.
  */
 import { receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { DecodeStatus, PacketView } from '../decode/packet-view.js';
-import { type Batch, Ctl, HEADER_BYTES, Kind } from './ring.js';
+import { type Batch, Ctl, HEADER_BYTES, Kind } from './batch.js';
 import type { WorkerInit } from './remote.js';
 import { DissectStage } from './stage.js';
 
