@@ -27,17 +27,13 @@
 #                client
 set -euo pipefail
 
-[[ $(id -u) == 0 ]] || { echo "make-clinical-udp-fixtures.sh: run as root (network namespaces, tcpdump)" >&2; exit 1; }
-declare -A PKG=([ip]=iproute2 [tcpdump]=tcpdump [tshark]=tshark [python3]=python3 [wsdd]=wsdd [ethtool]=ethtool)
-MISSING=()
-for tool in "${!PKG[@]}"; do command -v "$tool" >/dev/null || MISSING+=("${PKG[$tool]}"); done
-if ((${#MISSING[@]})); then
-  apt-get update -qq
-  mapfile -t MISSING < <(printf '%s\n' "${MISSING[@]}" | sort -u)
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${MISSING[@]}"
-fi
-
 OUT=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source-path=SCRIPTDIR source=netns-lib.sh
+. "$OUT/netns-lib.sh"
+need_root
+declare -A PKG=([ip]=iproute2 [tcpdump]=tcpdump [tshark]=tshark [python3]=python3 [wsdd]=wsdd [ethtool]=ethtool)
+need_tools
+
 TOOLS=$OUT/clinical-udp
 P=ausc-cu
 HOSTS=(sw pacs ws vent mon bms rtr)
@@ -53,83 +49,19 @@ declare -A IP=([pacs]=10.40.0.10 [ws]=10.40.0.50 [vent]=10.40.0.61 [mon]=10.40.0
 BCAST=10.40.0.255
 PY=$(command -v /usr/bin/python3 || command -v python3)
 ONLY=${CLINICAL_UDP_ONLY:-wsdd sdc intellivue bacnet}
-T=""
-CAPS=()
-BG=()
 
-x() { local h=$1; shift; ip netns exec "$P-$h" "$@"; }
-bg() { local h=$1; shift; ip netns exec "$P-$h" "$@" & BG+=($!); }
-log() { echo "== $*" >&2; }
-want() { [[ " $ONLY " == *" $1 "* ]]; }
-wait_for() {
-  local f=$1 re=$2 n=${3:-100}
-  for _ in $(seq "$n"); do grep -Eq "$re" "$f" 2>/dev/null && return 0; sleep 0.1; done
-  echo "timed out waiting for /$re/ in $f:" >&2; cat "$f" >&2 2>/dev/null; exit 1
-}
-
-cleanup() {
-  set +e
-  for h in "${HOSTS[@]}"; do
-    for pid in $(ip netns pids "$P-$h" 2>/dev/null); do kill "$pid" 2>/dev/null; done
-  done
-  sleep 0.5
-  for h in "${HOSTS[@]}"; do
-    for pid in $(ip netns pids "$P-$h" 2>/dev/null); do kill -9 "$pid" 2>/dev/null; done
-    ip netns del "$P-$h" 2>/dev/null
-  done
-  if [[ -n $T && -z ${CLINICAL_UDP_DEBUG:-} ]]; then rm -rf "$T"; fi
-  return 0
-}
-(cleanup)
-trap cleanup EXIT
-T=$(mktemp -d /tmp/ausc-cu.XXXXXX)
-chmod 755 "$T"
-[[ -z ${CLINICAL_UDP_DEBUG:-} ]] || log "CLINICAL_UDP_DEBUG: keeping $T"
+start_run CLINICAL_UDP_DEBUG
 
 # ---------------------------------------------------------------- topology
-for h in "${HOSTS[@]}"; do
-  ip netns add "$P-$h"
-  x "$h" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
-  x "$h" ip link set lo up
-  mkdir -p "$T/$h"
-done
+make_hosts
 # No multicast snooping: the bridge floods the WS-Discovery group like a switch without IGMP snooping.
-x sw ip link add br0 type bridge stp_state 0 forward_delay 0 mcast_snooping 0
-x sw ip link set br0 up
+make_bridge mcast_snooping 0
 for h in pacs ws vent mon bms rtr; do
-  ip link add eth0 netns "$P-$h" address "${MAC[$h]}" type veth peer name "$h" netns "$P-sw"
   # No offloads, as on a real wire: the kernel fills in every UDP checksum itself.
-  x "$h" ethtool -K eth0 tx off rx off tso off gso off gro off >/dev/null
-  x sw ethtool -K "$h" tx off rx off tso off gso off gro off >/dev/null
-  x sw ip link set "$h" master br0 up
-  x "$h" ip link set eth0 up
-  x "$h" ip addr add "${IP[$h]}/24" brd + dev eth0
+  attach_host "$h"
   x "$h" ip route add 224.0.0.0/4 dev eth0   # no default route: multicast leaves by eth0
 done
-mkdir -p "$T/cap"
 
-start_capture() {  # file [tcpdump filter...]
-  local file=$1; shift
-  ip netns exec "$P-sw" tcpdump -Z root -U --immediate-mode -i br0 -w "$T/cap/$file" "$@" 2>"$T/$file.log" &
-  CAPS+=($!)
-  wait_for "$T/$file.log" 'listening on'
-}
-stop_captures() {
-  sleep 1
-  for p in "${CAPS[@]}"; do kill -TERM "$p"; done
-  for p in "${CAPS[@]}"; do wait "$p" || true; done
-  CAPS=()
-}
-stop_bg() { for p in "${BG[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; BG=(); }
-# check FILE "tshark options" EXPECTED-SUBSTRING...: the capture decodes and holds each string.
-check() {
-  local f=$1 opts=$2 out; shift 2
-  # shellcheck disable=SC2086
-  out=$(tshark -n -r "$T/cap/$f" $opts 2>&1)
-  for s in "$@"; do
-    grep -qF -- "$s" <<<"$out" || { echo "$f: '$s' not found in: tshark -r $f $opts" >&2; exit 1; }
-  done
-}
 # check_text FILE EXPECTED-SUBSTRING...: each string is in the UDP payloads (tshark 4.0 has no
 # WS-Discovery dissector and shows them as data).
 check_text() {
@@ -213,10 +145,4 @@ check bacnet-ip.pcap "-V" "Function: Original-Broadcast-NPDU" "Function: Forward
 fi
 
 # ------------------------------------------------------------------ done
-chmod 644 "$T"/cap/*
-cp "$T"/cap/* "$OUT/"
-log "done:"
-for f in "$T"/cap/*; do
-  f=$(basename "$f")
-  printf '%-24s %5s packets %8s bytes\n' "$f" "$(tshark -r "$OUT/$f" 2>/dev/null | wc -l)" "$(stat -c %s "$OUT/$f")" >&2
-done
+copy_captures "$OUT" 24

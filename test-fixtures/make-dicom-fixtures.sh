@@ -37,19 +37,15 @@
 #                   :11113
 set -euo pipefail
 
-[[ $(id -u) == 0 ]] || { echo "make-dicom-fixtures.sh: run as root (network namespaces, tcpdump)" >&2; exit 1; }
+OUT=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source-path=SCRIPTDIR source=netns-lib.sh
+. "$OUT/netns-lib.sh"
+need_root
 declare -A PKG=([ip]=iproute2 [tcpdump]=tcpdump [tshark]=tshark [curl]=curl [python3]=python3 [ethtool]=ethtool
   [storescu]=dcmtk [storescp]=dcmtk [echoscu]=dcmtk [dump2dcm]=dcmtk [dcmdump]=dcmtk [Orthanc]=orthanc
   [java]=default-jre-headless [/usr/share/java/pixelmed.jar]=libpixelmed-java)
-MISSING=()
-for tool in "${!PKG[@]}"; do command -v "$tool" >/dev/null || [[ -e $tool ]] || MISSING+=("${PKG[$tool]}"); done
-if ((${#MISSING[@]})); then
-  apt-get update -qq
-  mapfile -t MISSING < <(printf '%s\n' "${MISSING[@]}" | sort -u)
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${MISSING[@]}"
-fi
+need_tools
 
-OUT=$(cd "$(dirname "$0")" && pwd)
 P=ausc-dcm
 HOSTS=(sw ct pacs orth ws)
 declare -A MAC=(
@@ -61,90 +57,19 @@ declare -A MAC=(
 declare -A IP=([ct]=10.40.0.20 [pacs]=10.40.0.10 [orth]=10.40.0.11 [ws]=10.40.0.50)
 ONLY=${DICOM_ONLY:-echo store reject orthanc pixelmed tls}
 PIXELMED=(java -Djava.util.prefs.userRoot=/tmp -cp /usr/share/java/pixelmed.jar)
-T=""
-CAPS=()
-BG=()
+# A bigger tcpdump buffer, and a capture in which tcpdump lost packets fails the run.
+TCPDUMP_OPTS=(-B 16384)
+CAPTURE_NO_DROPS=1
 
-x() { local h=$1; shift; ip netns exec "$P-$h" "$@"; }
-# Background job in a namespace; $! is the program itself (see make-fixtures.sh).
-bg() { local h=$1; shift; ip netns exec "$P-$h" "$@" & BG+=($!); }
-log() { echo "== $*" >&2; }
-want() { [[ " $ONLY " == *" $1 "* ]]; }
-# wait_port HOST PORT: until something listens there (TCP).
-wait_port() {
-  for _ in $(seq 200); do x "$1" ss -Hltn "sport = :$2" | grep -q LISTEN && return 0; sleep 0.1; done
-  echo "timed out waiting for a listener on $1:$2" >&2; exit 1
-}
-
-cleanup() {
-  set +e
-  for h in "${HOSTS[@]}"; do
-    for pid in $(ip netns pids "$P-$h" 2>/dev/null); do kill "$pid" 2>/dev/null; done
-  done
-  sleep 0.5
-  for h in "${HOSTS[@]}"; do
-    for pid in $(ip netns pids "$P-$h" 2>/dev/null); do kill -9 "$pid" 2>/dev/null; done
-    ip netns del "$P-$h" 2>/dev/null
-  done
-  if [[ -n $T && -z ${DICOM_DEBUG:-} ]]; then rm -rf "$T"; fi
-  return 0
-}
-(cleanup)
-trap cleanup EXIT
-T=$(mktemp -d /tmp/ausc-dcm.XXXXXX)
-chmod 755 "$T"
-[[ -z ${DICOM_DEBUG:-} ]] || log "DICOM_DEBUG: keeping $T"
+start_run DICOM_DEBUG
 
 # ---------------------------------------------------------------- topology
-for h in "${HOSTS[@]}"; do
-  ip netns add "$P-$h"
-  x "$h" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
-  x "$h" ip link set lo up
-  mkdir -p "$T/$h"
-done
-x sw ip link add br0 type bridge stp_state 0 forward_delay 0
-x sw ip link set br0 up
-for h in ct pacs orth ws; do
-  ip link add eth0 netns "$P-$h" address "${MAC[$h]}" type veth peer name "$h" netns "$P-sw"
-  # No offloads, as on a real wire: the kernel fills every checksum and cuts TCP into MSS-sized
-  # segments itself, so a 4 KiB PDU really spans several segments in the capture.
-  x "$h" ethtool -K eth0 tx off rx off tso off gso off gro off >/dev/null
-  x sw ethtool -K "$h" tx off rx off tso off gso off gro off >/dev/null
-  x sw ip link set "$h" master br0 up
-  x "$h" ip link set eth0 up
-  x "$h" ip addr add "${IP[$h]}/24" brd + dev eth0
-done
-mkdir -p "$T/cap"
+make_hosts
+make_bridge mcast_snooping 1   # the kernel's default
+# No offloads, as on a real wire: the kernel fills every checksum and cuts TCP into MSS-sized
+# segments itself, so a 4 KiB PDU really spans several segments in the capture.
+for h in ct pacs orth ws; do attach_host "$h"; done
 
-start_capture() {  # file [tcpdump filter...]
-  local file=$1; shift
-  ip netns exec "$P-sw" tcpdump -Z root -U --immediate-mode -B 16384 -i br0 -w "$T/cap/$file" "$@" 2>"$T/$file.log" &
-  CAPS+=($!)
-  for _ in $(seq 100); do grep -q 'listening on' "$T/$file.log" 2>/dev/null && return 0; sleep 0.1; done
-  cat "$T/$file.log" >&2; exit 1
-}
-stop_captures() {
-  sleep 1
-  for p in "${CAPS[@]}"; do kill -TERM "$p"; done
-  for p in "${CAPS[@]}"; do wait "$p" || true; done
-  CAPS=()
-  # A busy machine can make tcpdump lose a burst of segments: such a capture is useless, stop.
-  for l in "$T"/*.pcap.log; do
-    grep -qx '0 packets dropped by kernel' "$l" || { echo "$l: tcpdump lost packets; run again" >&2; cat "$l" >&2; exit 1; }
-  done
-}
-stop_bg() { for p in "${BG[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; BG=(); }
-fresh_arp() { for h in ct pacs orth ws; do x "$h" ip neigh flush all; done; }
-# check FILE "tshark options" EXPECTED-SUBSTRING...: the capture decodes and each string is in the
-# tshark output, or the run fails before anything is copied.
-check() {
-  local f=$1 opts=$2 out; shift 2
-  # shellcheck disable=SC2086
-  out=$(tshark -n -r "$T/cap/$f" $opts 2>&1)
-  for s in "$@"; do
-    grep -qF -- "$s" <<<"$out" || { echo "$f: '$s' not found in: tshark -r $f $opts" >&2; exit 1; }
-  done
-}
 # tshark looks for DICOM on port 104 only unless told: these ports too.
 DCMD="-d tcp.port==105,dicom -d tcp.port==4242,dicom -d tcp.port==11112,dicom -d tcp.port==11113,dicom"
 
@@ -326,10 +251,4 @@ check dicom-tls.pcap "-d tcp.port==11114,tls -d tcp.port==2762,tls" "Client Hell
 fi
 
 # ------------------------------------------------------------------ done
-chmod 644 "$T"/cap/*
-cp "$T"/cap/* "$OUT/"
-log "done:"
-for f in "$T"/cap/*; do
-  f=$(basename "$f")
-  printf '%-22s %5s packets %8s bytes\n' "$f" "$(tshark -r "$OUT/$f" 2>/dev/null | wc -l)" "$(stat -c %s "$OUT/$f")" >&2
-done
+copy_captures "$OUT" 22

@@ -30,23 +30,19 @@
 # IPv6 is off everywhere: mDNS over IPv4 is enough. Each capture starts with empty ARP caches.
 set -euo pipefail
 
-[[ $(id -u) == 0 ]] || { echo "make-evidence-fixtures.sh: run as root (network namespaces, tcpdump)" >&2; exit 1; }
+OUT=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source-path=SCRIPTDIR source=netns-lib.sh
+. "$OUT/netns-lib.sh"
+need_root
 declare -A PKG=([ip]=iproute2 [tcpdump]=tcpdump [tshark]=tshark [curl]=curl [python3]=python3
   [openssl]=openssl [dbus-daemon]=dbus-daemon [avahi-daemon]=avahi-daemon [avahi-publish]=avahi-utils
   [lldpd]=lldpd [snmpd]=snmpd [snmpget]=snmp [/usr/sbin/sshd]=openssh-server [ssh]=openssh-client
   [ssh-keygen]=openssh-client [nmblookup]=samba-common-bin [nmbd]=samba [ethtool]=ethtool
   [systemctl]=systemd)   # systemd: the private library that the unpacked systemd-resolved needs
-MISSING=()
-for tool in "${!PKG[@]}"; do command -v "$tool" >/dev/null || MISSING+=("${PKG[$tool]}"); done
-if ((${#MISSING[@]})); then
-  # --no-install-recommends: samba alone would otherwise pull in a few hundred MB. Debian starts no
-  # daemon during the install here (policy-rc.d), and the script never uses the system instances.
-  apt-get update -qq
-  mapfile -t MISSING < <(printf '%s\n' "${MISSING[@]}" | sort -u)
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${MISSING[@]}"
-fi
+# need_tools installs with --no-install-recommends: samba alone would otherwise pull in a few hundred MB.
+# Debian starts no daemon during the install here (policy-rc.d), and the script never uses the system instances.
+need_tools
 
-OUT=$(cd "$(dirname "$0")" && pwd)
 P=afx-ev
 HOSTS=(sw swc pacs prn mon phone ws)
 declare -A MAC=(
@@ -60,100 +56,33 @@ declare -A MAC=(
 declare -A IP=([swc]=10.30.0.2 [pacs]=10.30.0.10 [prn]=10.30.0.20 [mon]=10.30.0.31 [phone]=10.30.0.41 [ws]=10.30.0.50)
 PY=$(command -v /usr/bin/python3 || command -v python3)
 ONLY=${EVIDENCE_ONLY:-mdns llmnr lldp snmp tls ssh netbios http}
-T=""
-CAPS=()
-BG=()
+# The offloads attach_host turns off (rx checksumming stays on here).
+ETHTOOL_OFF=(tx off tso off gso off gro off)
 
-x() { local h=$1; shift; ip netns exec "$P-$h" "$@"; }
 # In the namespace with the host's private /run ($T/<host>/run) bind-mounted over /run, and an empty
 # directory over /etc/avahi/services (avahi would publish whatever static services the machine has).
 xr() {
   local h=$1; shift
   ip netns exec "$P-$h" sh -c 'mount --bind "$0/run" /run && mount --bind "$0/empty" /etc/avahi/services && exec "$@"' "$T/$h" "$@"
 }
-# Background job in a namespace; $! is the program itself (see make-fixtures.sh).
-bg() { local h=$1; shift; ip netns exec "$P-$h" "$@" & BG+=($!); }
 bgr() {
   local h=$1; shift
   ip netns exec "$P-$h" sh -c 'mount --bind "$0/run" /run && mount --bind "$0/empty" /etc/avahi/services && exec "$@"' "$T/$h" "$@" &
   BG+=($!)
 }
-log() { echo "== $*" >&2; }
-want() { [[ " $ONLY " == *" $1 "* ]]; }
-# wait_for FILE REGEX [tenths of a second]: until the log of a background program says it is ready.
-wait_for() {
-  local f=$1 re=$2 n=${3:-100}
-  for _ in $(seq "$n"); do grep -Eq "$re" "$f" 2>/dev/null && return 0; sleep 0.1; done
-  echo "timed out waiting for /$re/ in $f:" >&2; cat "$f" >&2 2>/dev/null; exit 1
-}
 
-cleanup() {
-  set +e
-  for h in "${HOSTS[@]}"; do
-    for pid in $(ip netns pids "$P-$h" 2>/dev/null); do kill "$pid" 2>/dev/null; done
-  done
-  sleep 0.5
-  for h in "${HOSTS[@]}"; do
-    for pid in $(ip netns pids "$P-$h" 2>/dev/null); do kill -9 "$pid" 2>/dev/null; done
-    ip netns del "$P-$h" 2>/dev/null
-  done
-  if [[ -n $T && -z ${EVIDENCE_DEBUG:-} ]]; then rm -rf "$T"; fi
-  return 0
-}
-(cleanup)
-trap cleanup EXIT
-T=$(mktemp -d /tmp/afx-ev.XXXXXX)
-chmod 755 "$T"
-[[ -z ${EVIDENCE_DEBUG:-} ]] || log "EVIDENCE_DEBUG: keeping $T"
+start_run EVIDENCE_DEBUG
 
 # ---------------------------------------------------------------- topology
-for h in "${HOSTS[@]}"; do
-  ip netns add "$P-$h"
-  x "$h" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
-  x "$h" ip link set lo up
-  mkdir -p "$T/$h/run" "$T/$h/empty"
-done
-x sw ip link add br0 type bridge stp_state 0 forward_delay 0 mcast_snooping 0
+make_hosts
+for h in "${HOSTS[@]}"; do mkdir -p "$T/$h/run" "$T/$h/empty"; done
+make_bridge mcast_snooping 0
 # The bridge would otherwise not forward the LLDP group address 01:80:c2:00:00:0e (bit 14).
 x sw sh -c 'echo 0x4000 >/sys/class/net/br0/bridge/group_fwd_mask'
-x sw ip link set br0 up
-for h in swc pacs prn mon phone ws; do
-  ip link add eth0 netns "$P-$h" address "${MAC[$h]}" type veth peer name "$h" netns "$P-sw"
-  # No offloads, as on a real wire: the kernel computes every checksum (veth would otherwise leave
-  # them unfilled in the capture) and cuts TCP into MSS-sized segments itself (otherwise tcpdump
-  # sees one "super-packet" of up to 64 KB, and a small path MTU would not split a ClientHello).
-  x "$h" ethtool -K eth0 tx off tso off gso off gro off >/dev/null
-  x sw ethtool -K "$h" tx off tso off gso off gro off >/dev/null
-  x sw ip link set "$h" master br0 up
-  x "$h" ip link set eth0 up
-  x "$h" ip addr add "${IP[$h]}/24" brd + dev eth0
-done
-mkdir -p "$T/cap"
-
-start_capture() {  # file [tcpdump filter...]
-  local file=$1; shift
-  ip netns exec "$P-sw" tcpdump -Z root -U --immediate-mode -i br0 -w "$T/cap/$file" "$@" 2>"$T/$file.log" &
-  CAPS+=($!)
-  wait_for "$T/$file.log" 'listening on'
-}
-stop_captures() {
-  sleep 1
-  for p in "${CAPS[@]}"; do kill -TERM "$p"; done
-  for p in "${CAPS[@]}"; do wait "$p" || true; done
-  CAPS=()
-}
-stop_bg() { for p in "${BG[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; BG=(); }
-fresh_arp() { for h in swc pacs prn mon phone ws; do x "$h" ip neigh flush all; done; }
-# check FILE "tshark options" EXPECTED-SUBSTRING...: the capture decodes and each string is in the
-# tshark output (fields or verbose tree), or the run fails before anything is copied.
-check() {
-  local f=$1 opts=$2 out; shift 2
-  # shellcheck disable=SC2086
-  out=$(tshark -n -r "$T/cap/$f" $opts 2>&1)
-  for s in "$@"; do
-    grep -qF -- "$s" <<<"$out" || { echo "$f: '$s' not found in: tshark -r $f $opts" >&2; exit 1; }
-  done
-}
+# No offloads, as on a real wire: the kernel computes every checksum (veth would otherwise leave
+# them unfilled in the capture) and cuts TCP into MSS-sized segments itself (otherwise tcpdump
+# sees one "super-packet" of up to 64 KB, and a small path MTU would not split a ClientHello).
+for h in swc pacs prn mon phone ws; do attach_host "$h"; done
 
 # A private D-Bus "system bus" for one host (avahi-publish, avahi-browse and resolvectl talk to
 # their daemons over it): its own socket, every name and message allowed, no user switching.
@@ -569,10 +498,4 @@ check evidence-http.pcap "$HTTPD -Y http.response -T fields -e http.server -e ht
 fi
 
 # ------------------------------------------------------------------ done
-chmod 644 "$T"/cap/*
-cp "$T"/cap/* "$OUT/"
-log "done:"
-for f in "$T"/cap/*; do
-  f=$(basename "$f")
-  printf '%-22s %5s packets %8s bytes\n' "$f" "$(tshark -r "$OUT/$f" 2>/dev/null | wc -l)" "$(stat -c %s "$OUT/$f")" >&2
-done
+copy_captures "$OUT" 22
