@@ -161,5 +161,6 @@ export function isKnownDicomUid(uid: string): boolean {
 
 /** Transfer syntaxes whose data sets are Implicit VR Little Endian (PS3.5 A.1) and Explicit VR Big Endian (A.3). */
 export const IMPLICIT_VR_LITTLE_ENDIAN = '1.2.840.10008.1.2';
+export const EXPLICIT_VR_LITTLE_ENDIAN = '1.2.840.10008.1.2.1';
 export const EXPLICIT_VR_BIG_ENDIAN = '1.2.840.10008.1.2.2';
 export const DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN = '1.2.840.10008.1.2.1.99';

@@ -22,157 +22,14 @@
  * an abort, or the end of what the pipeline keeps. By then the AC is usually gone from `peerData` (the
  * pipeline drops a finished direction), so the data set's encoding is guessed from its first bytes.
  */
-import dicomParser, { type DataSet, type Element } from 'dicom-parser';
-import {
-  DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN, EXPLICIT_VR_BIG_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN, dicomUidName,
-} from './dicom-uids.js';
+import { dicomUidName } from './dicom-uids.js';
+import { deviceTags, type DeviceTagFields } from './dicom-dataset.js';
+import type {
+  DicomAbortFields, DicomAssociateAcFields, DicomAssociateRjFields, DicomAssociateRqFields, DicomFields, DicomPDataFields,
+} from './dicom-fields.js';
 import { FieldsInterner } from './intern.js';
 import type { DeviceKey, Observation, StreamContext, StreamDissector, StreamVerdict } from './types.js';
 
-/** Facts every `dicom` observation carries. */
-interface DicomCommonFields {
-  /** The device's role in the association: `scu` sent the A-ASSOCIATE-RQ, `scp` answered it. Absent
-   * when neither direction's start was seen. */
-  role?: 'scu' | 'scp';
-  /** Always false: the upper layer was read in clear text (DICOM over TLS is the TLS dissector's). */
-  encrypted: false;
-}
-
-/** A-ASSOCIATE-RQ (PS3.8 9.3.2), about its sender, the SCU. */
-export interface DicomAssociateRqFields extends DicomCommonFields {
-  /** Which PDU the facts come from: the SCU's request. */
-  pdu: 'A-ASSOCIATE-RQ';
-  role: 'scu';
-  /** The device's own AE title: the Calling-AE-title field (spaces trimmed). */
-  ae_title?: string;
-  /** Calling-AE-title field: the requester's AE title. */
-  calling_ae_title?: string;
-  /** Called-AE-title field: the AE title the requester asked for (the SCP's, if it agrees). */
-  called_ae_title?: string;
-  /** Application Context Item (10H) UID; `1.2.840.10008.3.1.1.1` for DICOM. */
-  application_context?: string;
-  /** Presentation Context Items (20H) proposed. */
-  presentation_contexts: number;
-  /** Abstract Syntax Sub-Items (30H): the SOP classes proposed, distinct, in order. */
-  abstract_syntaxes: string[];
-  /** PS3.6 names of `abstract_syntaxes`, same order (the UID itself when not in dicom-uids.ts). */
-  abstract_syntax_names: string[];
-  /** Transfer Syntax Sub-Items (40H) proposed, distinct over all contexts, in order. */
-  transfer_syntaxes: string[];
-  /** PS3.6 names of `transfer_syntaxes`, same order. */
-  transfer_syntax_names: string[];
-  /** Maximum Length Sub-Item (51H): the largest P-DATA-TF PDU it accepts; 0 = no limit. */
-  max_pdu_length?: number;
-  /** Implementation Class UID Sub-Item (52H): identifies the DICOM implementation (toolkit/product). */
-  implementation_class_uid?: string;
-  /** Implementation Version Name Sub-Item (55H), e.g. `OFFIS_DCMTK_367`, `PIXELMEDJAVA001`. */
-  implementation_version_name?: string;
-  /** User Identity Sub-Item (58H, PS3.7 D.3.3.7) type only: `username`, `username-passcode`,
-   * `kerberos`, `saml`, `jwt`. The identity and passcode themselves are never read. */
-  user_identity_type?: string;
-}
-
-/** A-ASSOCIATE-AC (PS3.8 9.3.3), about its sender, the SCP. */
-export interface DicomAssociateAcFields extends DicomCommonFields {
-  /** Which PDU the facts come from: the SCP's acceptance. */
-  pdu: 'A-ASSOCIATE-AC';
-  role: 'scp';
-  /** The device's own AE title: the Called-AE-title (of the AC, else of the RQ). */
-  ae_title?: string;
-  /** Calling-AE-title: the SCU it accepted. */
-  calling_ae_title?: string;
-  /** Called-AE-title: its own AE title as the SCU addressed it. */
-  called_ae_title?: string;
-  /** Application Context Item (10H) UID. */
-  application_context?: string;
-  /** Presentation Context Items (21H) answered. */
-  presentation_contexts: number;
-  /** Of those, accepted (Result/Reason 0). */
-  presentation_contexts_accepted: number;
-  /** SOP classes of the accepted contexts, distinct (needs the RQ, to map context IDs; absent without it). */
-  abstract_syntaxes?: string[];
-  /** PS3.6 names of `abstract_syntaxes`. */
-  abstract_syntax_names?: string[];
-  /** SOP classes proposed and refused (needs the RQ). */
-  rejected_abstract_syntaxes?: string[];
-  /** Transfer syntaxes it chose for the accepted contexts, distinct. */
-  transfer_syntaxes: string[];
-  /** PS3.6 names of `transfer_syntaxes`. */
-  transfer_syntax_names: string[];
-  /** Maximum Length Sub-Item (51H); 0 = no limit. */
-  max_pdu_length?: number;
-  /** Implementation Class UID Sub-Item (52H). */
-  implementation_class_uid?: string;
-  /** Implementation Version Name Sub-Item (55H). */
-  implementation_version_name?: string;
-}
-
-/** A-ASSOCIATE-RJ (PS3.8 9.3.4, Table 9-21), about its sender, the SCP that refused. */
-export interface DicomAssociateRjFields extends DicomCommonFields {
-  /** Which PDU the facts come from: the SCP's refusal. */
-  pdu: 'A-ASSOCIATE-RJ';
-  role: 'scp';
-  /** Its AE title as the SCU addressed it (from the RQ, when seen). */
-  ae_title?: string;
-  /** The refused SCU's AE title (from the RQ, when seen). */
-  calling_ae_title?: string;
-  /** The AE title asked for (from the RQ, when seen). */
-  called_ae_title?: string;
-  /** `rejected-permanent` or `rejected-transient`. */
-  reject_result: string;
-  /** `service-user`, `service-provider-acse` or `service-provider-presentation`. */
-  reject_source: string;
-  /** PS3.8 wording: `no-reason-given`, `application-context-name-not-supported`,
-   * `calling-AE-title-not-recognized`, `called-AE-title-not-recognized`, `protocol-version-not-supported`,
-   * `temporary-congestion`, `local-limit-exceeded`; `reserved-<n>` otherwise. */
-  reject_reason: string;
-}
-
-/** A-ABORT (PS3.8 9.3.8, Table 9-26), about its sender. */
-export interface DicomAbortFields extends DicomCommonFields {
-  /** Which PDU the facts come from: an abort. */
-  pdu: 'A-ABORT';
-  /** `service-user` (the application aborted) or `service-provider` (its upper layer did). */
-  abort_source: string;
-  /** With a service-provider source: `reason-not-specified`, `unrecognized-PDU`, `unexpected-PDU`,
-   * `unrecognized-PDU-parameter`, `unexpected-PDU-parameter`, `invalid-PDU-parameter-value`. */
-  abort_reason?: string;
-}
-
-/** P-DATA-TF (PS3.8 9.3.5): what the sender did over the association. */
-export interface DicomPDataFields extends DicomCommonFields {
-  /** Which PDU the facts come from: the messages of the association. */
-  pdu: 'P-DATA-TF';
-  /** DIMSE messages sent (Command Field (0000,0100), PS3.7 E.1): `C-ECHO-RQ`, `C-STORE-RQ`,
-   * `C-FIND-RQ`, `C-MOVE-RQ`, `C-GET-RQ`, `N-ACTION-RQ`, ..., `C-STORE-RSP`...; distinct, in order. */
-  dimse_commands: string[];
-  /** Affected (0000,0002) or Requested (0000,0003) SOP Class UIDs of those messages, distinct. */
-  sop_classes: string[];
-  /** PS3.6 names of `sop_classes`. */
-  sop_class_names: string[];
-  /** Move Destination (0000,0600) of the first C-MOVE-RQ: the AE title images are sent to. */
-  move_destination?: string;
-  /* From the first C-STORE-RQ data set: the equipment that made the image (the sender itself when it
-   * is the modality; a PACS or router forwards another device's). */
-  /** Modality (0008,0060): `CT`, `MR`, `US`, `CR`, `DX`... */
-  modality?: string;
-  /** Manufacturer (0008,0070). */
-  manufacturer?: string;
-  /** Manufacturer's Model Name (0008,1090). */
-  manufacturer_model_name?: string;
-  /** Device Serial Number (0018,1000). */
-  device_serial_number?: string;
-  /** Software Versions (0018,1020), one entry per value. */
-  software_versions?: string[];
-  /** Station Name (0008,1010). */
-  station_name?: string;
-  /** Institution Name (0008,0080). */
-  institution_name?: string;
-  /** Institutional Department Name (0008,1040). */
-  institutional_department_name?: string;
-}
-
-export type DicomFields = DicomAssociateRqFields | DicomAssociateAcFields | DicomAssociateRjFields | DicomAbortFields | DicomPDataFields;
 
 const A_ASSOCIATE_RQ = 0x01;
 const A_ASSOCIATE_AC = 0x02;
@@ -194,7 +51,6 @@ const MAX_COMMAND_SET = 8192;
 /** Longest text kept from an association item (Implementation Version Name is 16 characters). */
 const MAX_VALUE = 128;
 
-const EXPLICIT_VR_LITTLE_ENDIAN = '1.2.840.10008.1.2.1';
 const C_STORE_RQ = 0x0001;
 const C_MOVE_RQ = 0x0021;
 /** Command Data Set Type (0000,0800) value meaning "no data set" (PS3.7 E.1). */
@@ -210,16 +66,6 @@ const COMMANDS: ReadonlyMap<number, string> = new Map([
   [0x0140, 'N-CREATE-RQ'], [0x8140, 'N-CREATE-RSP'], [0x0150, 'N-DELETE-RQ'], [0x8150, 'N-DELETE-RSP'],
 ]);
 
-/** The only data set attributes ever read (dicom-parser tag keys), their field names and VRs (PS3.6). */
-const DEVICE_TAGS = [
-  ['x00080060', 'modality', 'CS'], ['x00080070', 'manufacturer', 'LO'], ['x00080080', 'institution_name', 'LO'],
-  ['x00081010', 'station_name', 'SH'], ['x00081040', 'institutional_department_name', 'LO'],
-  ['x00081090', 'manufacturer_model_name', 'LO'], ['x00181000', 'device_serial_number', 'LO'], ['x00181020', 'software_versions', 'LO'],
-] as const;
-/** The last of them in tag order: once the parser is past it, the data set has told all we want. */
-const LAST_DEVICE_TAG = 'x00181020';
-/** Longest value of those VRs (LO: 64 characters, PS3.5 6.2); a longer one is not believed. */
-const MAX_LO = 64;
 
 const REJECT_RESULTS = ['', 'rejected-permanent', 'rejected-transient'];
 const REJECT_SOURCES = ['', 'service-user', 'service-provider-acse', 'service-provider-presentation'];
@@ -535,81 +381,6 @@ function command(cs: Buffer, pc: number, d: Dimse): void {
     d.store = 'expect';
     d.storeContext = pc;
   }
-}
-
-/** Encoding of a data set without a negotiated transfer syntax at hand: big endian if the first
- * group reads 00 08, explicit VR if a VR's two capital letters follow the first tag. */
-function guessSyntax(ds: Buffer): string {
-  if (ds[0] === 0 && ds[1] !== 0) return EXPLICIT_VR_BIG_ENDIAN;
-  const isCap = (c: number) => c >= 0x41 && c <= 0x5a;
-  return isCap(ds[4]) && isCap(ds[5]) ? EXPLICIT_VR_LITTLE_ENDIAN : IMPLICIT_VR_LITTLE_ENDIAN;
-}
-
-type DeviceTagFields = Pick<DicomPDataFields, 'modality' | 'manufacturer' | 'manufacturer_model_name' | 'device_serial_number' |
-  'software_versions' | 'station_name' | 'institution_name' | 'institutional_department_name'>;
-
-/**
- * The device and site attributes of a C-STORE data set (or of as much of it as came), parsed with
- * dicom-parser. `enough`: nothing more is to be learnt from later bytes (the data set ended, or the
- * parser went past the last wanted tag).
- *
- * A malformed data set must not turn patient data into a "device tag": an element is believed only
- * when the elements around it are in ascending tag order (PS3.5 7.1: a relabelled or misread element
- * breaks the order), it has the VR the dictionary gives (explicit VR), and its value is short text
- * without control characters (a lying length that swallows the next elements' headers is not).
- */
-function deviceTags(ds: Buffer, transferSyntax: string | undefined, ended: boolean): { tags: DeviceTagFields; enough: boolean } {
-  const tags: DeviceTagFields = {};
-  if (ds.length < 8) return { tags, enough: ended };
-  const syntax = transferSyntax ?? guessSyntax(ds);
-  if (syntax === DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN) return { tags, enough: true }; // not inflated: its tags are not read
-  let set: DataSet | undefined;
-  try {
-    set = dicomParser.parseDicom(ds, { TransferSyntaxUID: syntax });
-  } catch (e) {
-    // A data set cut short: dicom-parser throws, with what it read so far.
-    set = (e as { dataSet?: DataSet } | null)?.dataSet;
-  }
-  if (set === undefined || set.elements === undefined) return { tags, enough: ended };
-  const arr = set.byteArray;
-  // Top-level elements in the order they were read; trust stops before the first break in tag order
-  // (the element before the break may be the relabelled one), and an unconfirmed last element.
-  const read = Object.values(set.elements).filter((el) => typeof el.dataOffset === 'number').sort((a, b) => a.dataOffset - b.dataOffset);
-  let trusted = read.length - (ended ? 0 : 1);
-  for (let i = 1; i < read.length; i++) {
-    if (read[i].tag <= read[i - 1].tag) {
-      trusted = Math.min(trusted, i - 1);
-      break;
-    }
-  }
-  const believed = new Map<string, Element>();
-  let enough = ended;
-  for (let i = 0; i < trusted; i++) {
-    believed.set(read[i].tag, read[i]);
-    if (read[i].tag >= LAST_DEVICE_TAG) enough = true; // Software Versions, confirmed by the next element, or past it
-  }
-  const value = (el: Element | undefined): Buffer | undefined =>
-    el !== undefined && el.length > 0 && el.length <= MAX_LO * 8 && el.dataOffset + el.length <= arr.length
-      ? Buffer.from(arr.buffer, arr.byteOffset + el.dataOffset, el.length) : undefined;
-  // Specific Character Set (0008,0005): ISO_IR 192 is UTF-8; the default and Latin-1 read as latin1.
-  const utf8 = value(believed.get('x00080005'))?.toString('latin1').includes('ISO_IR 192') ?? false;
-  for (const [tag, name, vr] of DEVICE_TAGS) {
-    const el = believed.get(tag);
-    const raw = value(el);
-    if (el === undefined || raw === undefined || (el.vr !== undefined && el.vr !== vr)) continue;
-    let end = raw.length;
-    while (end > 0 && (raw[end - 1] === 0 || raw[end - 1] === 0x20)) end--;
-    let clean = true;
-    for (let i = 0; i < end; i++) if (raw[i] < 0x20 && raw[i] !== 0x1b) clean = false; // ESC: ISO 2022 only
-    if (!clean) continue;
-    const values = raw.toString(utf8 ? 'utf8' : 'latin1', 0, end).split('\\').map((v) => v.trim());
-    if (values.some((v) => [...v].length > MAX_LO)) continue;
-    const kept = values.filter((v) => v !== '');
-    if (kept.length === 0) continue;
-    if (name === 'software_versions') tags.software_versions = kept.slice(0, 8);
-    else tags[name] = kept.join('\\');
-  }
-  return { tags, enough };
 }
 
 const interner = new FieldsInterner();
