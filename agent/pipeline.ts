@@ -32,6 +32,11 @@ export interface PipelineOptions {
   dissectWorkerEntry?: URL | null;
   /** Signature library: devices whose evidence changed are classified at each flush (none: not classified). */
   library?: Library | null;
+  /**
+   * Classify at every flush (live capture: results within seconds) or only at finish() (reading files:
+   * a device whose evidence keeps changing is classified once, not at every flush). Default: true.
+   */
+  classifyEveryFlush?: boolean;
 }
 
 export const DEFAULT_PIPELINE_OPTIONS: Required<PipelineOptions> = {
@@ -42,6 +47,7 @@ export const DEFAULT_PIPELINE_OPTIONS: Required<PipelineOptions> = {
   dissectInWorker: false,
   dissectWorkerEntry: null,
   library: null,
+  classifyEveryFlush: true,
 };
 
 export interface PipelineSummary {
@@ -66,6 +72,7 @@ export class Pipeline implements FrameSink {
   readonly flows: FlowTable;
   readonly dissection: Dissection;
   readonly classifier: DeviceClassifier | null;
+  private readonly classifyEveryFlush: boolean;
   /** Whether dissection runs on a worker thread. */
   readonly threaded: boolean;
   private dissectionStats: DissectionStats = {
@@ -91,6 +98,7 @@ export class Pipeline implements FrameSink {
       },
     );
     this.classifier = o.library !== null ? new DeviceClassifier(store, o.library) : null;
+    this.classifyEveryFlush = o.classifyEveryFlush;
     const entry = o.dissectInWorker ? (o.dissectWorkerEntry ?? workerEntry()) : null;
     this.threaded = entry !== null;
     this.dissection = entry !== null ? new RemoteDissection(this.flows, entry) : new InlineDissection(this.flows.streamDone);
@@ -131,7 +139,7 @@ export class Pipeline implements FrameSink {
     this.flows.checkpoint();
     this.collectEvidence();
     this.inventory.flush();
-    this.classifier?.run();
+    if (this.classifyEveryFlush) this.classifier?.run();
   }
 
   /** Hand what the dissectors observed so far to the inventory. */

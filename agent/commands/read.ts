@@ -29,7 +29,8 @@ export interface ReadSummary extends PipelineSummary {
 
 export async function readFiles(paths: string[], opts: ReadOptions): Promise<ReadSummary> {
   const store = new Store(opts.db);
-  const pipeline = new Pipeline(store, opts);
+  // Files: classify once, at the end (a capture classifies at every flush instead).
+  const pipeline = new Pipeline(store, { classifyEveryFlush: false, ...opts });
   const started = process.hrtime.bigint();
   const files: ReadSummary['files'] = [];
   let interrupted = false;
