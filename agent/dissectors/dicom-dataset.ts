@@ -3,7 +3,13 @@
  * data set attributes auscult ever reads (PS3.6 tags below). Patient, study and series attributes are
  * never looked at.
  */
-import dicomParser, { type DataSet, type Element } from 'dicom-parser';
+import { createRequire } from 'node:module';
+import type { DataSet, Element } from 'dicom-parser';
+
+// Loaded on the first C-STORE data set: most captures carry none, and the library costs 20 ms to load.
+const require = createRequire(import.meta.url);
+let parserModule: typeof import('dicom-parser') | null = null;
+const dicomParser = (): typeof import('dicom-parser') => (parserModule ??= require('dicom-parser') as typeof import('dicom-parser'));
 import type { DicomPDataFields } from './dicom-fields.js';
 import {
   DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN, EXPLICIT_VR_BIG_ENDIAN, EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN,
@@ -48,7 +54,7 @@ export function deviceTags(ds: Buffer, transferSyntax: string | undefined, ended
   if (syntax === DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN) return { tags, enough: true }; // not inflated: its tags are not read
   let set: DataSet | undefined;
   try {
-    set = dicomParser.parseDicom(ds, { TransferSyntaxUID: syntax });
+    set = dicomParser().parseDicom(ds, { TransferSyntaxUID: syntax });
   } catch (e) {
     // A data set cut short: dicom-parser throws, with what it read so far.
     set = (e as { dataSet?: DataSet } | null)?.dataSet;

@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import type { TSchema } from 'typebox';
+import { schemas, type SchemaName } from './schema.js';
 import type { Validator } from 'typebox/compile';
 
 // Loaded on first use: a start with an unchanged built-in library needs neither (0.2 s of module loading).
@@ -99,12 +100,13 @@ function validator(schema: TSchema): Validator {
   if (!v) validators.set(schema, (v = compile().Compile(schema) as unknown as Validator));
   return v;
 }
-export const valid = (schema: TSchema, value: unknown): boolean =>
-  (typeof value === 'object' && value !== null && trusted.has(value)) || validator(schema).Check(value);
+/** Whether `value` matches the named schema (values from files validated at build time are trusted). */
+export const valid = (schema: SchemaName, value: unknown): boolean =>
+  (typeof value === 'object' && value !== null && trusted.has(value)) || validator(schemas()[schema]).Check(value);
 
 /** Schema errors, most specific first, as one short sentence. */
-export function schemaMessage(schema: TSchema, value: unknown, at = ''): string {
-  const errors = [...validator(schema).Errors(value)].filter((e) => e.keyword !== 'boolean' && e.keyword !== 'anyOf');
+export function schemaMessage(schema: SchemaName, value: unknown, at = ''): string {
+  const errors = [...validator(schemas()[schema]).Errors(value)].filter((e) => e.keyword !== 'boolean' && e.keyword !== 'anyOf');
   errors.sort((a, b) => b.instancePath.split('/').length - a.instancePath.split('/').length);
   const seen = new Set<string>();
   const parts: string[] = [];

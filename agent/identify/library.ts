@@ -12,7 +12,6 @@ import { fileURLToPath } from 'node:url';
 import { compileMatch, ConditionError, type CompiledMatch } from './conditions.js';
 import { examplePath, isValidPath } from './facts.js';
 import { readYamlList, schemaMessage, valid, type YamlItem } from './files.js';
-import { Category, ConditionObject, Override, Signature, VendorAlias } from './schema.js';
 import type { Category as CategoryT, Override as OverrideT, Signature as SignatureT, VendorAlias as VendorAliasT } from './schema.js';
 
 /** A problem in the library: the signature, category or override it concerns does not load. */
@@ -117,8 +116,8 @@ function idOf(value: unknown): string | undefined {
 function loadCategories(file: string, items: YamlItem[], into: Map<string, CategoryInfo>, errors: LibraryError[]): void {
   for (const { value, line } of items) {
     const id = idOf(value);
-    if (!valid(Category, value)) {
-      errors.push({ file, line, id, message: `category: ${schemaMessage(Category, value)}` });
+    if (!valid('Category', value)) {
+      errors.push({ file, line, id, message: `category: ${schemaMessage('Category', value)}` });
       continue;
     }
     const c = value as CategoryT;
@@ -167,8 +166,8 @@ function checkConditions(match: unknown): string | null {
     if (typeof group !== 'object' || group === null || Array.isArray(group)) continue;
     for (const [path, cond] of Object.entries(group)) {
       if (path === 'any' || path === 'not' || path === 'oui_vendor') continue;
-      if (typeof cond === 'object' && cond !== null && !Array.isArray(cond) && !valid(ConditionObject, cond)) {
-        return schemaMessage(ConditionObject, cond, `${where}.${path}`);
+      if (typeof cond === 'object' && cond !== null && !Array.isArray(cond) && !valid('ConditionObject', cond)) {
+        return schemaMessage('ConditionObject', cond, `${where}.${path}`);
       }
     }
   }
@@ -183,7 +182,7 @@ function compileSignature(raw: unknown, categories: ReadonlyMap<string, Category
   if (!Array.isArray(r.references) || r.references.length === 0) return 'no references: a signature without a reference (standard, vendor document, registry or corpus capture) does not load';
   const conditionProblem = checkConditions(r.match);
   if (conditionProblem) return conditionProblem;
-  if (!valid(Signature, raw)) return schemaMessage(Signature, raw);
+  if (!valid('Signature', raw)) return schemaMessage('Signature', raw);
   const s = raw as SignatureT;
 
   let match: CompiledMatch;
@@ -225,8 +224,8 @@ function compileSignature(raw: unknown, categories: ReadonlyMap<string, Category
 
 function loadVendors(file: string, items: YamlItem[], into: VendorName[], errors: LibraryError[]): void {
   for (const { value, line } of items) {
-    if (!valid(VendorAlias, value)) {
-      errors.push({ file, line, message: `vendor: ${schemaMessage(VendorAlias, value)}` });
+    if (!valid('VendorAlias', value)) {
+      errors.push({ file, line, message: `vendor: ${schemaMessage('VendorAlias', value)}` });
       continue;
     }
     const v = value as VendorAliasT;
@@ -256,8 +255,8 @@ function loadOverrides(file: string, items: YamlItem[], categories: ReadonlyMap<
   const out: OverrideEntry[] = [];
   const keys = new Set<string>();
   for (const { value, line } of items) {
-    if (!valid(Override, value)) {
-      errors.push({ file, line, message: `override: ${schemaMessage(Override, value)}` });
+    if (!valid('Override', value)) {
+      errors.push({ file, line, message: `override: ${schemaMessage('Override', value)}` });
       continue;
     }
     const o = value as OverrideT;

@@ -4,8 +4,6 @@
  * per protocol with the roles seen and whether it was clear text, then per protocol the identity
  * fields a clinical engineer asks for first.
  */
-import { Type, type Static } from 'typebox';
-
 /** Per source: the fields shown in the block (all documented in the dissector's Fields interface). */
 const SHOWN: Record<string, { protocol: string; fields: readonly string[] }> = {
   dicom: {
@@ -48,26 +46,22 @@ const SHOWN: Record<string, { protocol: string; fields: readonly string[] }> = {
 /** IANA `dicom-tls`: DICOM over TLS (PS3.15 Annex B). */
 export const DICOM_TLS_PORT = 2762;
 
-export const ClinicalProtocol = Type.Object({
-  protocol: Type.String({ description: 'dicom, hl7, poct1a, sdc (IEEE 11073 SDC discovery), intellivue, bacnet' }),
-  roles: Type.Array(Type.String(), { description: 'roles the device took: scu/scp (DICOM), sender/acknowledger (HL7), device (POCT1-A), target/client (SDC)...' }),
-  cleartext: Type.Boolean({ description: 'seen in clear text: its contents were readable on the wire' }),
-  encrypted: Type.Boolean({ description: 'seen inside TLS: DICOM on the dicom-tls port 2762, or TLS between known DICOM peers' }),
-  first_seen: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
-  last_seen: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
-});
+/** One protocol of the block (the API schema is `ClinicalSchema` in device-json.ts). */
+export interface ClinicalProtocol {
+  protocol: string;
+  roles: string[];
+  cleartext: boolean;
+  encrypted: boolean;
+  first_seen: string | null;
+  last_seen: string | null;
+}
 
-export const Clinical = Type.Union([
-  Type.Object({
-    protocols: Type.Array(ClinicalProtocol),
-    cleartext: Type.Boolean({ description: 'some clinical traffic of this device was readable on the wire' }),
-    facts: Type.Record(Type.String(), Type.Record(Type.String(), Type.Array(Type.Unknown())), {
-      description: 'facts.<protocol>.<field> = distinct values (README: Clinical protocols); never patient data',
-    }),
-  }),
-  Type.Null(),
-], { description: 'clinical protocols the device speaks and what they revealed; null when none' });
-export type Clinical = Static<typeof Clinical>;
+/** The `clinical` block of the device object; null when the device speaks no clinical protocol. */
+export type Clinical = {
+  protocols: ClinicalProtocol[];
+  cleartext: boolean;
+  facts: Record<string, Record<string, unknown[]>>;
+} | null;
 
 interface Row {
   source: string;
@@ -78,7 +72,7 @@ interface Row {
 
 /** Fold a device's observations (any order) into its clinical block; `dicomTls`: its encrypted DICOM conversations. */
 export function clinicalBlock(rows: readonly Row[], dicomTls: { first_seen: string; last_seen: string } | null): Clinical {
-  const protocols = new Map<string, Static<typeof ClinicalProtocol>>();
+  const protocols = new Map<string, ClinicalProtocol>();
   const facts: Record<string, Record<string, unknown[]>> = {};
   const seen = new Set<string>();
   for (const r of rows) {

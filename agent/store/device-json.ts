@@ -4,9 +4,29 @@
  * Keys are snake_case; times are ISO 8601 UTC strings (capture time).
  */
 import { Type, type Static } from 'typebox';
-import { Clinical } from './clinical.js';
 
 const Iso = (description: string) => Type.String({ format: 'date-time', description });
+
+const ClinicalProtocol = Type.Object({
+  protocol: Type.String({ description: 'dicom, hl7, poct1a, sdc (IEEE 11073 SDC discovery), intellivue, bacnet' }),
+  roles: Type.Array(Type.String(), { description: 'roles the device took: scu/scp (DICOM), sender/acknowledger (HL7), device (POCT1-A), target/client (SDC)...' }),
+  cleartext: Type.Boolean({ description: 'seen in clear text: its contents were readable on the wire' }),
+  encrypted: Type.Boolean({ description: 'seen inside TLS: DICOM on the dicom-tls port 2762, or TLS between known DICOM peers' }),
+  first_seen: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  last_seen: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+});
+
+/** The `clinical` block (type in clinical.ts, built there). */
+export const ClinicalSchema = Type.Union([
+  Type.Object({
+    protocols: Type.Array(ClinicalProtocol),
+    cleartext: Type.Boolean({ description: 'some clinical traffic of this device was readable on the wire' }),
+    facts: Type.Record(Type.String(), Type.Record(Type.String(), Type.Array(Type.Unknown())), {
+      description: 'facts.<protocol>.<field> = distinct values (README: Clinical protocols); never patient data',
+    }),
+  }),
+  Type.Null(),
+], { description: 'clinical protocols the device speaks and what they revealed; null when none' });
 
 export const DeviceAddress = Type.Object({
   ip: Type.String({ description: 'IPv4 or IPv6 address in text form' }),
@@ -63,7 +83,7 @@ export const Device = Type.Object({
   services: Type.Array(DeviceService, { description: 'ports the device answers on' }),
   hostnames: Type.Array(Hostname, { description: 'names the device gives itself, with the protocol each came from' }),
   evidence: Evidence,
-  clinical: Clinical,
+  clinical: ClinicalSchema,
   vendor: Type.Union([Type.String(), Type.Null()], { description: 'identified manufacturer (see classification for why)' }),
   model: Type.Union([Type.String(), Type.Null()], { description: 'identified model' }),
   category: Type.String({ description: 'category id from fingerprints/categories.yaml (README: Categories); unknown when nothing matched' }),
