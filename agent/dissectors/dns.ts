@@ -32,6 +32,7 @@ export const dns: PacketDissector = {
   udpPorts: [53],
   // The message id (RFC 1035 4.1.1) differs on every query; the facts kept are the names asked.
   repeatSkip: [0, 2],
+  repeatAnyPort: true,
   parse(v: PacketView): Observation[] | null {
     const b = v.buf;
     const p = v.payloadOff;
@@ -52,6 +53,7 @@ export const llmnr: PacketDissector = {
   name: 'llmnr',
   udpPorts: [5355],
   repeatSkip: [0, 2],
+  repeatAnyPort: true,
   parse(v: PacketView): Observation[] | null {
     const b = v.buf;
     const p = v.payloadOff;

@@ -24,6 +24,7 @@ import { snmp } from './snmp.js';
 import { ssh } from './ssh.js';
 import { tls } from './tls.js';
 import type { Observation, PacketDissector, StreamDissector } from './types.js';
+import { HASH, hashRange } from './hash.js';
 
 export const PACKET_DISSECTORS: readonly PacketDissector[] = [
   dhcp, dhcpv6, dns, llmnr, mdns, nbns, browser, ssdp, snmp, lldp, cdp, wsd, intellivue, bacnet,
@@ -35,34 +36,10 @@ export const STREAM_DISSECTORS: readonly StreamDissector[] = [tls, http, ssh, sm
 const REPEAT_CACHE_SIZE = 2048;
 
 interface Repeat {
-  /** Second hash, dissector and length: confirm the first hash's hit. */
+  /** Second hash and length: confirm the first hash's hit. */
   check: number;
-  dissector: number;
   length: number;
   observations: Observation[];
-}
-
-/** Running hashes of hashRange (module state: no allocation per packet). */
-let H1 = 0;
-let H2 = 0;
-
-/** Fold b[from..to) into H1/H2, four bytes per step. */
-function hashRange(b: Buffer, from: number, to: number): void {
-  let h1 = H1;
-  let h2 = H2;
-  let i = from;
-  for (; i + 4 <= to; i += 4) {
-    const w = b[i] | (b[i + 1] << 8) | (b[i + 2] << 16) | (b[i + 3] << 24);
-    h1 = Math.imul(h1 ^ w, 0x01000193);
-    h2 = Math.imul(h2 ^ w, 0x5bd1e995);
-    h2 ^= h2 >>> 13;
-  }
-  for (; i < to; i++) {
-    h1 = Math.imul(h1 ^ b[i], 0x01000193);
-    h2 = Math.imul(h2 ^ b[i], 0x5bd1e995);
-  }
-  H1 = h1;
-  H2 = h2;
 }
 
 export class DissectorSet {
@@ -73,8 +50,8 @@ export class DissectorSet {
   private readonly repeats: Map<number, Repeat>[];
   /** Per UDP port: 1 + index into `packet` of the dissector registered on it (0 none). */
   private readonly udp = new Uint8Array(65536);
-  private readonly byEtherType = new Map<number, PacketDissector>();
-  private readonly llc: PacketDissector[] = [];
+  private readonly byEtherType = new Map<number, number>();
+  private readonly llc: number[] = [];
   /** Packets a dissector rejected as not-its-protocol or malformed, by dissector name. */
   readonly rejected: Record<string, number> = {};
   /** Observations produced, by dissector name. */
@@ -88,8 +65,8 @@ export class DissectorSet {
     this.repeats = packet.map(() => new Map<number, Repeat>());
     packet.forEach((d, i) => {
       for (const p of d.udpPorts ?? []) this.udp[p] = i + 1;
-      for (const t of d.etherTypes ?? []) this.byEtherType.set(t, d);
-      if (d.llc) this.llc.push(d);
+      for (const t of d.etherTypes ?? []) this.byEtherType.set(t, i);
+      if (d.llc) this.llc.push(i);
     });
     for (const d of [...packet, ...stream]) {
       this.rejected[d.name] = 0;
@@ -117,7 +94,7 @@ export class DissectorSet {
   inspectUdp(v: PacketView): Observation[] | null {
     if (v.payloadLen === 0 || v.isLaterFragment) return null;
     const slot = this.udp[v.dstPort] || this.udp[v.srcPort];
-    return slot === 0 ? null : this.run(this.packet[slot - 1], v);
+    return slot === 0 ? null : this.run(slot - 1, v);
   }
 
   /** Run the dissectors for a non-IP frame (by EtherType, or LLC for 802.3 frames). */
@@ -138,13 +115,22 @@ export class DissectorSet {
     this.produced[o.source] = (this.produced[o.source] ?? 0) + 1;
   }
 
-  private run(d: PacketDissector, v: PacketView): Observation[] | null {
+  /**
+   * Whether the list the last inspectUdp/inspectFrame call returned is a repeat: the cached list of an
+   * earlier packet (shared: do not change it; its observations carry that packet's time).
+   */
+  repeat = false;
+
+  private run(index: number, v: PacketView): Observation[] | null {
+    const d = this.packet[index];
     const from = v.ipVersion === 0 ? v.l3Off : v.payloadOff;
     const to = v.ipVersion === 0 ? v.end : v.payloadOff + v.payloadLen;
     // Two independent 32-bit hashes over sender and bytes: a false hit needs both to collide.
     const b = v.buf;
-    let h1 = 0x811c9dc5 ^ v.srcPort ^ (v.dstPort << 16);
-    let h2 = 0x2545f491 ^ Math.imul(v.srcPort, 0x9e3779b1) ^ v.dstPort;
+    const sport = d.repeatAnyPort ? 0 : v.srcPort;
+    const dport = d.repeatAnyPort ? 0 : v.dstPort;
+    let h1 = 0x811c9dc5 ^ sport ^ (dport << 16);
+    let h2 = 0x2545f491 ^ Math.imul(sport, 0x9e3779b1) ^ dport;
     const senderFrom = v.srcMacOff >= 0 ? v.srcMacOff : from;
     const senderTo = v.srcMacOff >= 0 ? v.srcMacOff + 6 : from;
     for (let i = senderFrom; i < senderTo; i++) {
@@ -157,29 +143,29 @@ export class DissectorSet {
       h2 = Math.imul(h2 ^ b[i], 0x5bd1e995);
     }
     // Bytes a protocol changes on every message (a transaction id) do not make it news.
-    H1 = h1;
-    H2 = h2;
+    HASH[0] = h1;
+    HASH[1] = h2;
     if (d.repeatSkip) {
       hashRange(b, from, Math.min(to, from + d.repeatSkip[0]));
       hashRange(b, Math.min(to, from + d.repeatSkip[1]), to);
     } else {
       hashRange(b, from, to);
     }
-    h1 = H1;
-    h2 = H2;
+    h1 = HASH[0];
+    h2 = HASH[1];
     h2 ^= h2 >>> 15;
-    const index = this.packet.indexOf(d);
     const repeats = this.repeats[index];
     const hit = repeats.get(h1);
-    if (hit !== undefined && hit.check === h2 && hit.dissector === index && hit.length === to - from) {
-      const tsMs = Math.floor(v.tsMicros / 1000);
+    if (hit !== undefined && hit.check === h2 && hit.length === to - from) {
       this.produced[d.name] += hit.observations.length;
-      return hit.observations.map((o) => ({ device: o.device, source: o.source, fields: o.fields, tsMs }));
+      this.repeat = true;
+      return hit.observations;
     }
+    this.repeat = false;
     const out = this.parse(d, v);
     if (out !== null) {
       if (repeats.size >= REPEAT_CACHE_SIZE) repeats.clear();
-      repeats.set(h1, { check: h2, dissector: index, length: to - from, observations: out });
+      repeats.set(h1, { check: h2, length: to - from, observations: out });
     }
     return out;
   }

@@ -11,6 +11,7 @@ import {
 } from './tls-hello.js';
 import type { DeviceKey, Observation, StreamContext, StreamDissector, StreamVerdict } from './types.js';
 import { FieldsInterner } from './intern.js';
+import { HASH, hashInt, hashRange, hashStart } from './hash.js';
 
 /** The pipeline hands us at most this many bytes of a direction: past it, finish with what we have. */
 export const TLS_WINDOW_BYTES = 16384;
@@ -107,7 +108,63 @@ function clientHelloOf(data: Buffer): ClientHello | null {
   return end <= hb.hs.length ? parseClientHello(hb.hs, 4, end) : null;
 }
 
+/** Fold a list (null: absent) into the running hashes. */
+function hashList(list: readonly number[] | null): void {
+  if (list === null) return hashInt(-1);
+  hashInt(list.length);
+  for (const x of list) hashInt(x);
+}
+
+/** Fold a string (null: absent) into the running hashes. */
+function hashText(text: string | null | undefined): void {
+  if (text === null || text === undefined) return hashInt(-1);
+  hashInt(text.length);
+  for (let i = 0; i < text.length; i++) hashInt(text.charCodeAt(i));
+}
+
+/**
+ * Fields by hello content: the same few client and server stacks hello again and again, and building
+ * JA3/JA4 strings and interning them costs more than parsing the hello. Keyed by two 32-bit hashes of
+ * everything the fields are made of (`MemoEntry.check` confirms the first).
+ */
+interface MemoEntry {
+  check: number;
+  text: string;
+  fields: Record<string, unknown>;
+}
+const MEMO_SIZE = 4096;
+const clientMemo = new Map<number, MemoEntry>();
+const serverMemo = new Map<number, MemoEntry>();
+
+function memoGet(memo: Map<number, MemoEntry>, h1: number, h2: number, text: string): Record<string, unknown> | undefined {
+  const e = memo.get(h1);
+  return e !== undefined && e.check === h2 && e.text === text ? e.fields : undefined;
+}
+
+function memoSet(memo: Map<number, MemoEntry>, h1: number, h2: number, text: string, fields: Record<string, unknown>): void {
+  if (memo.size >= MEMO_SIZE) memo.clear();
+  memo.set(h1, { check: h2, text, fields });
+}
+
 function clientObservation(ch: ClientHello, ctx: StreamContext): Observation {
+  hashStart(ch.legacyVersion);
+  hashList(ch.cipherSuites);
+  hashList(ch.extensions);
+  hashList(ch.supportedVersions);
+  hashList(ch.supportedGroups);
+  hashList(ch.ecPointFormats);
+  hashList(ch.signatureAlgorithms);
+  hashInt(ch.alpn === null ? -1 : ch.alpn.length);
+  for (const id of ch.alpn ?? []) {
+    hashInt(id.length);
+    hashRange(id, 0, id.length);
+  }
+  const text = ch.serverName ?? '';
+  const h1 = HASH[0];
+  const h2 = HASH[1];
+  const device = deviceOf(ctx.srcMac, ctx.srcIp);
+  const known = memoGet(clientMemo, h1, h2, text);
+  if (known !== undefined) return { device, tsMs: ctx.tsMs, source: 'tls', fields: known };
   const f: TlsClientHelloFields = {
     message: 'client_hello',
     legacy_version: ch.legacyVersion,
@@ -123,7 +180,9 @@ function clientObservation(ch: ClientHello, ctx: StreamContext): Observation {
     if (f.supported_versions.length > 0) max = Math.max(...f.supported_versions);
   }
   f.max_version = versionName(max);
-  return { device: deviceOf(ctx.srcMac, ctx.srcIp), tsMs: ctx.tsMs, source: 'tls', fields: interner.intern({ ...f }) };
+  const fields = interner.intern({ ...f });
+  memoSet(clientMemo, h1, h2, text, fields);
+  return { device, tsMs: ctx.tsMs, source: 'tls', fields };
 }
 
 /**
@@ -192,26 +251,50 @@ function serverVerdict(hs: Buffer, end: number, final: boolean, ctx: StreamConte
   const sh = parseServerHello(hs, 4, end);
   if (!sh) return null;
   const version = sh.selectedVersion ?? sh.legacyVersion;
-  let cert: Partial<TlsServerHelloFields> | null = null;
   // TLS 1.3 encrypts the Certificate; up to 1.2 the leaf follows the ServerHello in clear.
+  let der: Buffer | 'wait' | null = null;
   if (!isTls13(version) && !sh.helloRetryRequest) {
-    const der = leafCertificate(hs, end);
+    der = leafCertificate(hs, end);
     if (der === 'wait' && !final) return WAIT;
-    if (der !== null && der !== 'wait') cert = certificateFields(der);
   }
-  const f: TlsServerHelloFields = {
-    message: 'server_hello',
-    legacy_version: sh.legacyVersion,
-    version: versionName(version),
-    cipher_suite: sh.cipherSuite,
-    ...serverFingerprints(sh),
-    ...cert,
-  };
-  if (sh.alpn) f.alpn = alpnText(sh.alpn);
-  if (sh.helloRetryRequest) f.hello_retry_request = true;
   const sni = ctx.peerData.length > 0 ? clientHelloOf(ctx.peerData)?.serverName : null;
-  if (sni) f.server_name = sni;
-  return { done: true, observations: [{ device: deviceOf(ctx.srcMac, ctx.srcIp), tsMs: ctx.tsMs, source: 'tls', fields: interner.intern({ ...f }) }] };
+  hashStart(sh.legacyVersion);
+  hashInt(sh.cipherSuite);
+  hashList(sh.extensions);
+  hashInt(sh.selectedVersion ?? -1);
+  hashInt(sh.helloRetryRequest ? 1 : 0);
+  if (sh.alpn === null) hashInt(-1);
+  else {
+    hashInt(sh.alpn.length);
+    hashRange(sh.alpn, 0, sh.alpn.length);
+  }
+  if (der === null || der === 'wait') hashInt(-1);
+  else {
+    hashInt(der.length);
+    hashRange(der, 0, der.length);
+  }
+  const text = sni ?? '';
+  const h1 = HASH[0];
+  const h2 = HASH[1];
+  const device = deviceOf(ctx.srcMac, ctx.srcIp);
+  let fields = memoGet(serverMemo, h1, h2, text);
+  if (fields === undefined) {
+    const cert = der !== null && der !== 'wait' ? certificateFields(der) : null;
+    const f: TlsServerHelloFields = {
+      message: 'server_hello',
+      legacy_version: sh.legacyVersion,
+      version: versionName(version),
+      cipher_suite: sh.cipherSuite,
+      ...serverFingerprints(sh),
+      ...cert,
+    };
+    if (sh.alpn) f.alpn = alpnText(sh.alpn);
+    if (sh.helloRetryRequest) f.hello_retry_request = true;
+    if (sni) f.server_name = sni;
+    fields = interner.intern({ ...f });
+    memoSet(serverMemo, h1, h2, text, fields);
+  }
+  return { done: true, observations: [{ device, tsMs: ctx.tsMs, source: 'tls', fields }] };
 }
 
 /** Repeated hellos of one stack share their fields object (see intern.ts). */

@@ -55,6 +55,11 @@ export interface PacketDissector {
    */
   readonly repeatSkip?: readonly [number, number];
   /**
+   * The sender's UDP source port is no part of the facts (a client's random query port): a repeat from
+   * another source port reuses the observations too.
+   */
+  readonly repeatAnyPort?: boolean;
+  /**
    * Decode the packet; null when it is not this protocol or is malformed. The payload is
    * `view.buf[view.payloadOff .. +view.payloadLen]` for UDP, `view.buf[view.l3Off .. view.end]` for
    * layer-2 frames. The sender is at `view.srcMacOff` / `view.srcIpOff` (see format.ts helpers).

@@ -75,6 +75,20 @@ function macNumber(text: string): number {
   return n;
 }
 
+/** Count one more sighting of a row at `tsMs`. */
+function seen(row: ObservationRow, tsMs: number): void {
+  row.count++;
+  if (tsMs < row.firstSeenMs) row.firstSeenMs = tsMs;
+  if (tsMs > row.lastSeenMs) row.lastSeenMs = tsMs;
+}
+
+interface ListRows {
+  generation: number;
+  rows: (ObservationRow | null)[];
+  /** The list holds DHCP observations (their bindings are recorded at every sighting). */
+  dhcp: boolean;
+}
+
 interface LastRow {
   mac?: string;
   ip?: string;
@@ -92,30 +106,63 @@ export class ObservationAggregator {
   /** Distinct observations waiting for the next drain (the pipeline flushes early when many wait). */
   pending = 0;
 
+  /** The rows a list of observations went to (see observeList), valid until the next drain. */
+  private readonly listRows = new WeakMap<readonly Observation[], ListRows>();
+
   observe(obs: Observation): void {
-    const last = this.lastRow.get(obs.fields);
-    if (last !== undefined && last.generation === this.generation && last.mac === obs.device.mac && last.ip === obs.device.ip) {
-      // A repeated discovery packet (same fields and device objects, see DissectorSet): just count it.
-      last.row.count++;
-      if (obs.tsMs < last.row.firstSeenMs) last.row.firstSeenMs = obs.tsMs;
-      if (obs.tsMs > last.row.lastSeenMs) last.row.lastSeenMs = obs.tsMs;
-    } else {
-      this.add(obs);
+    this.count(obs, obs.tsMs);
+  }
+
+  /**
+   * Observations of one packet at time `tsMs` (which wins over theirs). A packet dissector returns the
+   * same list again for a repeated packet (DissectorSet.repeat): its rows are then just counted.
+   */
+  observeList(list: readonly Observation[], tsMs: number): void {
+    const known = this.listRows.get(list);
+    if (known !== undefined && known.generation === this.generation) {
+      for (const row of known.rows) if (row !== null) seen(row, tsMs);
+      if (known.dhcp) for (const o of list) this.binding(o, tsMs);
+      return;
     }
-    if (obs.source === 'dhcp' && obs.fields.message_type === 'ACK') {
-      const mac = parseMac(String(obs.fields.client_mac));
-      const ip = (obs.fields.assigned_ip ?? obs.fields.client_ip) as string | undefined;
-      if (!Number.isNaN(mac) && mac !== 0 && ip) {
-        this.dhcp.push({ mac, ip, tsMs: obs.tsMs, leaseSeconds: obs.fields.lease_seconds as number | undefined });
-      }
+    const rows: (ObservationRow | null)[] = [];
+    let dhcp = false;
+    for (const o of list) {
+      rows.push(this.count(o, tsMs));
+      if (o.source === 'dhcp') dhcp = true;
+    }
+    this.listRows.set(list, { generation: this.generation, rows, dhcp });
+  }
+
+  /** Count one observation; returns its row (null when it names no device). */
+  private count(obs: Observation, tsMs: number): ObservationRow | null {
+    const last = this.lastRow.get(obs.fields);
+    let row: ObservationRow | null;
+    if (last !== undefined && last.generation === this.generation && last.mac === obs.device.mac && last.ip === obs.device.ip) {
+      // A repeated fact (same fields and device objects): just count it.
+      row = last.row;
+      seen(row, tsMs);
+    } else {
+      row = this.add(obs, tsMs);
+    }
+    if (obs.source === 'dhcp') this.binding(obs, tsMs);
+    return row;
+  }
+
+  /** A DHCP ACK binds the assigned address to the client MAC. */
+  private binding(obs: Observation, tsMs: number): void {
+    if (obs.source !== 'dhcp' || obs.fields.message_type !== 'ACK') return;
+    const mac = parseMac(String(obs.fields.client_mac));
+    const ip = (obs.fields.assigned_ip ?? obs.fields.client_ip) as string | undefined;
+    if (!Number.isNaN(mac) && mac !== 0 && ip) {
+      this.dhcp.push({ mac, ip, tsMs, leaseSeconds: obs.fields.lease_seconds as number | undefined });
     }
   }
 
-  private add(obs: Observation): void {
+  private add(obs: Observation, tsMs: number): ObservationRow | null {
     const macNum = obs.device.mac !== undefined ? macNumber(obs.device.mac) : 0;
     const mac = Number.isNaN(macNum) || isGroupMac(macNum) ? 0 : macNum;
     const ip = obs.device.ip ?? null;
-    if (mac === 0 && ip === null) return;
+    if (mac === 0 && ip === null) return null;
     const json = fieldsJson(obs.fields);
     // Keyed by the JSON string itself first: V8 hashes a string once, so long facts cost little.
     let byDevice = this.rows.get(json);
@@ -126,15 +173,14 @@ export class ObservationAggregator {
     const key = `${obs.source}|${mac}|${ip ?? ''}`;
     let row = byDevice.get(key);
     if (row) {
-      row.count++;
-      if (obs.tsMs < row.firstSeenMs) row.firstSeenMs = obs.tsMs;
-      if (obs.tsMs > row.lastSeenMs) row.lastSeenMs = obs.tsMs;
+      seen(row, tsMs);
     } else {
-      row = { mac, ip, source: obs.source, fieldsJson: json, firstSeenMs: obs.tsMs, lastSeenMs: obs.tsMs, count: 1 };
+      row = { mac, ip, source: obs.source, fieldsJson: json, firstSeenMs: tsMs, lastSeenMs: tsMs, count: 1 };
       byDevice.set(key, row);
       this.pending++;
     }
     this.lastRow.set(obs.fields, { mac: obs.device.mac, ip: obs.device.ip, row, generation: this.generation });
+    return row;
   }
 
   /** Everything since the last drain; starts a new generation. */
