@@ -115,13 +115,6 @@ function hashList(list: readonly number[] | null): void {
   for (const x of list) hashInt(x);
 }
 
-/** Fold a string (null: absent) into the running hashes. */
-function hashText(text: string | null | undefined): void {
-  if (text === null || text === undefined) return hashInt(-1);
-  hashInt(text.length);
-  for (let i = 0; i < text.length; i++) hashInt(text.charCodeAt(i));
-}
-
 /**
  * Fields by hello content: the same few client and server stacks hello again and again, and building
  * JA3/JA4 strings and interning them costs more than parsing the hello. Keyed by two 32-bit hashes of
