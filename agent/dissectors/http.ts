@@ -9,6 +9,7 @@
 import { parseNtlmssp, type NtlmFields } from './smb.js';
 import type { StreamContext, StreamDissector, StreamVerdict } from './types.js';
 import { FieldsInterner } from './intern.js';
+import { HASH, hashInt, hashRange, hashStart } from './hash.js';
 
 /** Fields of an `http` observation, about the sender of the message (client or server). */
 export interface HttpFields extends NtlmFields {
@@ -63,22 +64,28 @@ function startsLike(b: Buffer, at: number, lit: Buffer): boolean {
   return true;
 }
 
-/** Header names we keep, lower case; matched without allocating. */
+/**
+ * Header names we look at, lower case, matched without allocating: the first KEPT.length are kept (as
+ * the field of the same index), the others are authentication headers whose NTLM identity is decoded.
+ */
 const HEADERS = ['user-agent', 'host', 'server', 'x-powered-by', 'authorization', 'proxy-authorization',
   'www-authenticate', 'proxy-authenticate'] as const;
-type HeaderName = (typeof HEADERS)[number];
+const KEPT = ['user_agent', 'host', 'server', 'x_powered_by'] as const;
 const HEADER_BYTES = HEADERS.map((h) => Buffer.from(h, 'latin1'));
+/** Value [start, end) of each kept header in the message being read; -1 when absent. */
+const VALUES = new Int32Array(2 * KEPT.length);
 
-function headerAt(b: Buffer, start: number, colon: number): HeaderName | undefined {
+/** Index into HEADERS of the header name at b[start..colon), or -1. */
+function headerAt(b: Buffer, start: number, colon: number): number {
   const len = colon - start;
   for (let i = 0; i < HEADERS.length; i++) {
     const name = HEADER_BYTES[i];
     if (name.length !== len) continue;
     let j = 0;
     while (j < len && (b[start + j] | 0x20) === name[j]) j++;
-    if (j === len) return HEADERS[i];
+    if (j === len) return i;
   }
-  return undefined;
+  return -1;
 }
 
 /** `Authorization: NTLM <base64>` (or Negotiate wrapping NTLMSSP): identity fields into `f`. */
@@ -140,16 +147,10 @@ function parseHttp(b: Buffer, ctx: StreamContext, final: boolean): StreamVerdict
     const start = startLine(b, p);
     if (start === null) return null;
     if (start === undefined) return final || b.length >= MAX_HEADER_BYTES ? { done: true, observations: [] } : { done: false };
+    const status = start.response ? (b[p + 9] - 0x30) * 100 + (b[p + 10] - 0x30) * 10 + (b[p + 11] - 0x30) : -1;
     const f: HttpFields = { http_version: '' };
     let q: number;
-    if (start.response) {
-      f.http_version = b.toString('latin1', p + 5, p + 8);
-      f.status_code = (b[p + 9] - 0x30) * 100 + (b[p + 10] - 0x30) * 10 + (b[p + 11] - 0x30);
-    } else {
-      q = b.indexOf(SP, p);
-      f.method = b.toString('latin1', p, q);
-      f.http_version = b.toString('latin1', start.content - 3, start.content);
-    }
+    VALUES.fill(-1);
     // Header lines up to the empty line; bare LF tolerated; obs-fold continuation lines ignored.
     const limit = Math.min(b.length, p + MAX_HEADER_BYTES);
     q = start.next;
@@ -166,14 +167,20 @@ function parseHttp(b: Buffer, ctx: StreamContext, final: boolean): StreamVerdict
       const c0 = b[q];
       const colon = c0 === SP || c0 === HTAB ? -1 : b.indexOf(COLON, q);
       if (colon > q && colon < content) {
-        const name = headerAt(b, q, colon);
-        if (name !== undefined) {
+        const h = headerAt(b, q, colon);
+        if (h >= 0) {
           let v = colon + 1;
           let e = content;
           while (v < e && (b[v] === SP || b[v] === HTAB)) v++;
           while (e > v && (b[e - 1] === SP || b[e - 1] === HTAB)) e--;
-          const value = b.toString('utf8', v, Math.min(e, v + MAX_VALUE));
-          keep(name, value, f);
+          e = Math.min(e, v + MAX_VALUE);
+          // The first non-empty value of a kept header; authentication headers are decoded at once.
+          if (h >= KEPT.length) {
+            if (v < e) ntlmFromAuth(b.toString('utf8', v, e), f);
+          } else if (v < e && VALUES[2 * h] < 0) {
+            VALUES[2 * h] = v;
+            VALUES[2 * h + 1] = e;
+          }
         }
       }
       q = lf + 1;
@@ -181,36 +188,69 @@ function parseHttp(b: Buffer, ctx: StreamContext, final: boolean): StreamVerdict
     const cut = !complete && (final || b.length >= MAX_HEADER_BYTES || limit < b.length);
     if (!complete && !cut) return { done: false };
     // 100 Continue and friends precede the real response, which carries the Server header.
-    if (complete && f.status_code !== undefined && f.status_code < 200 && f.status_code !== 101 && q < b.length) {
+    if (complete && status >= 0 && status < 200 && status !== 101 && q < b.length) {
       p = q;
       continue;
     }
-    if (complete && f.status_code !== undefined && f.status_code < 200 && f.status_code !== 101 && !final) {
-      return b.length >= MAX_HEADER_BYTES ? done(f, ctx) : { done: false };
-    }
-    return done(f, ctx);
+    if (complete && status >= 0 && status < 200 && status !== 101 && !final && b.length < MAX_HEADER_BYTES) return { done: false };
+    return done(b, p, start.content, status, f, ctx);
   }
   return { done: true, observations: [] };
 }
 
-function keep(name: HeaderName, value: string, f: HttpFields): void {
-  if (value.length === 0) return;
-  switch (name) {
-    case 'user-agent': f.user_agent ??= value; break;
-    case 'host': f.host ??= value; break;
-    case 'server': f.server ??= value; break;
-    case 'x-powered-by': f.x_powered_by ??= value; break;
-    default: ntlmFromAuth(value, f); // the header value itself is never kept
-  }
-}
-
 const interner = new FieldsInterner();
 
-function done(f: HttpFields, ctx: StreamContext): StreamVerdict {
+/** Fields by message content (see done()); `check` confirms the first hash. */
+const memo = new Map<number, { check: number; fields: Record<string, unknown> }>();
+const MEMO_SIZE = 4096;
+
+/**
+ * The observation of the message whose start line begins at `p` and whose content ends at `content`
+ * (`status` -1 for a request), with the kept header values in VALUES. Clients and servers send the
+ * same head again and again: the fields are found by a hash of the bytes they are made of, and only
+ * built (strings, interned object) the first time.
+ */
+function done(b: Buffer, p: number, content: number, status: number, f: HttpFields, ctx: StreamContext): StreamVerdict {
+  const device = ctx.srcMac !== null ? { mac: ctx.srcMac, ip: ctx.srcIp } : { ip: ctx.srcIp };
+  // NTLM fields (rare, and different on every connection) are not memoised.
+  const ntlm = Object.keys(f).length > 1;
+  const method = status < 0 ? b.indexOf(SP, p) : -1;
+  hashStart(status);
+  if (status < 0) {
+    hashRange(b, p, method);
+    hashRange(b, content - 3, content);
+  } else {
+    hashRange(b, p + 5, p + 8);
+  }
+  for (let h = 0; h < KEPT.length; h++) {
+    const v = VALUES[2 * h];
+    hashInt(v < 0 ? -1 : VALUES[2 * h + 1] - v);
+    if (v >= 0) hashRange(b, v, VALUES[2 * h + 1]);
+  }
+  const h1 = HASH[0];
+  const h2 = HASH[1];
+  const known = ntlm ? undefined : memo.get(h1);
+  if (known !== undefined && known.check === h2) {
+    return { done: true, observations: [{ device, tsMs: ctx.tsMs, source: 'http', fields: known.fields }] };
+  }
+  if (status < 0) {
+    f.method = b.toString('latin1', p, method);
+    f.http_version = b.toString('latin1', content - 3, content);
+  } else {
+    f.http_version = b.toString('latin1', p + 5, p + 8);
+    f.status_code = status;
+  }
+  for (let h = 0; h < KEPT.length; h++) {
+    const v = VALUES[2 * h];
+    if (v >= 0) f[KEPT[h]] = b.toString('utf8', v, VALUES[2 * h + 1]);
+  }
   const own: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(f)) if (v !== undefined) own[k] = v;
   const fields = interner.intern(own);
-  const device = ctx.srcMac !== null ? { mac: ctx.srcMac, ip: ctx.srcIp } : { ip: ctx.srcIp };
+  if (!ntlm) {
+    if (memo.size >= MEMO_SIZE) memo.clear();
+    memo.set(h1, { check: h2, fields });
+  }
   return { done: true, observations: [{ device, tsMs: ctx.tsMs, source: 'http', fields }] };
 }
 
