@@ -19,10 +19,14 @@ export interface PipelineOptions {
   maxFlows?: number;
   /** Capture-time idle timeout after which a flow ends. */
   flowIdleTimeoutMs?: number;
-  /** Flush to the database after this many frames (bounds the memory of pending deltas). */
+  /** Flush to the database after this many frames. */
   flushEveryFrames?: number;
+  /** Flush after this much wall-clock time since the last flush (checked every 65,536 frames; 0: never). */
+  flushIntervalMs?: number;
   /** Flush early when this many distinct observations wait (a flood of DNS names, say). */
   maxPendingObservations?: number;
+  /** Flush early when the inventory holds this many pending endpoint, edge and service rows (a scan). */
+  maxPendingRows?: number;
   /**
    * Run the dissectors on a worker thread (the compiled worker.js must exist beside remote.js; when
    * running from TypeScript sources the pipeline falls back to its own thread). Default: false.
@@ -42,8 +46,10 @@ export interface PipelineOptions {
 export const DEFAULT_PIPELINE_OPTIONS: Required<PipelineOptions> = {
   maxFlows: 131_072,
   flowIdleTimeoutMs: 120_000,
-  flushEveryFrames: 1_000_000,
+  flushEveryFrames: 5_000_000,
+  flushIntervalMs: 10_000,
   maxPendingObservations: 50_000,
+  maxPendingRows: 200_000,
   dissectInWorker: false,
   dissectWorkerEntry: null,
   library: null,
@@ -79,8 +85,11 @@ export class Pipeline implements FrameSink {
     produced: {}, rejected: {}, streams: { directions: 0, undecided: 0, declined: 0, overflow: 0 },
   };
   private readonly flushEvery: number;
+  private readonly flushIntervalMs: number;
   private readonly maxPending: number;
+  private readonly maxPendingRows: number;
   private sinceFlush = 0;
+  private lastFlushMs = performance.now();
 
   constructor(readonly store: Store, opts: PipelineOptions = {}) {
     // Options left undefined (e.g. a flag not given) keep their defaults.
@@ -103,7 +112,9 @@ export class Pipeline implements FrameSink {
     this.threaded = entry !== null;
     this.dissection = entry !== null ? new RemoteDissection(this.flows, entry) : new InlineDissection(this.flows.streamDone);
     this.flushEvery = o.flushEveryFrames;
+    this.flushIntervalMs = o.flushIntervalMs;
     this.maxPending = o.maxPendingObservations;
+    this.maxPendingRows = o.maxPendingRows;
   }
 
   frame(bytes: Buffer, offset: number, caplen: number, wireLen: number, tsMicros: number, linkType: number): void {
@@ -131,11 +142,19 @@ export class Pipeline implements FrameSink {
       this.dissection.layer2(v);
     }
     if (++this.sinceFlush >= this.flushEvery || this.dissection.pending >= this.maxPending) this.flush();
+    else if ((this.sinceFlush & 0xffff) === 0 && this.flushDue()) this.flush();
+  }
+
+  /** Time for a flush by the clock, or by the memory the inventory's pending rows hold. */
+  private flushDue(): boolean {
+    return (this.flushIntervalMs > 0 && performance.now() - this.lastFlushMs >= this.flushIntervalMs) ||
+      this.inventory.pendingRows >= this.maxPendingRows;
   }
 
   /** Report flows updated since the last flush and write all pending deltas. */
   flush(): void {
     this.sinceFlush = 0;
+    this.lastFlushMs = performance.now();
     this.flows.checkpoint();
     this.collectEvidence();
     this.inventory.flush();

@@ -78,6 +78,11 @@ export class Inventory implements FlowListener {
   /** Flows ended since start, for the summary. */
   flowsReported = 0;
 
+  /** Endpoint, edge and service rows waiting for the next flush (what their memory grows with). */
+  get pendingRows(): number {
+    return this.endpoints.size + this.edges.size + this.services.size;
+  }
+
   constructor(private readonly store: Store) {
     for (const mac of store.routerMacs()) this.routers.add(parseMac(mac));
   }
