@@ -40,6 +40,8 @@ interface Repeat {
   check: number;
   length: number;
   observations: Observation[];
+  /** Free for the consumer of the observations (the aggregator keeps their rows here). */
+  memo: unknown;
 }
 
 export class DissectorSet {
@@ -120,6 +122,8 @@ export class DissectorSet {
    * earlier packet (shared: do not change it; its observations carry that packet's time).
    */
   repeat = false;
+  /** The repeat-cache entry of the list the last inspectUdp/inspectFrame call returned (null: none). */
+  entry: { memo: unknown } | null = null;
 
   private run(index: number, v: PacketView): Observation[] | null {
     const d = this.packet[index];
@@ -159,13 +163,17 @@ export class DissectorSet {
     if (hit !== undefined && hit.check === h2 && hit.length === to - from) {
       this.produced[d.name] += hit.observations.length;
       this.repeat = true;
+      this.entry = hit;
       return hit.observations;
     }
     this.repeat = false;
+    this.entry = null;
     const out = this.parse(d, v);
     if (out !== null) {
       if (repeats.size >= REPEAT_CACHE_SIZE) repeats.clear();
-      repeats.set(h1, { check: h2, length: to - from, observations: out });
+      const entry: Repeat = { check: h2, length: to - from, observations: out, memo: null };
+      repeats.set(h1, entry);
+      this.entry = entry;
     }
     return out;
   }

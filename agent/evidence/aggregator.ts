@@ -115,10 +115,11 @@ export class ObservationAggregator {
 
   /**
    * Observations of one packet at time `tsMs` (which wins over theirs). A packet dissector returns the
-   * same list again for a repeated packet (DissectorSet.repeat): its rows are then just counted.
+   * same list again for a repeated packet (DissectorSet.repeat): its rows are then just counted. `slot`:
+   * where to keep the rows of this list (its repeat-cache entry), else they are kept in a WeakMap.
    */
-  observeList(list: readonly Observation[], tsMs: number): void {
-    const known = this.listRows.get(list);
+  observeList(list: readonly Observation[], tsMs: number, slot: { memo: unknown } | null = null): void {
+    const known = slot !== null ? (slot.memo as ListRows | null) ?? undefined : this.listRows.get(list);
     if (known !== undefined && known.generation === this.generation) {
       for (const row of known.rows) if (row !== null) seen(row, tsMs);
       if (known.dhcp) for (const o of list) this.binding(o, tsMs);
@@ -130,7 +131,9 @@ export class ObservationAggregator {
       rows.push(this.count(o, tsMs));
       if (o.source === 'dhcp') dhcp = true;
     }
-    this.listRows.set(list, { generation: this.generation, rows, dhcp });
+    const entry: ListRows = { generation: this.generation, rows, dhcp };
+    if (slot !== null) slot.memo = entry;
+    else this.listRows.set(list, entry);
   }
 
   /** Count one observation; returns its row (null when it names no device). */

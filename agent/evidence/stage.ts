@@ -55,12 +55,12 @@ export class DissectStage {
 
   udp(v: PacketView): void {
     const obs = this.dissectors.inspectUdp(v);
-    if (obs !== null && obs.length > 0) this.aggregator.observeList(obs, Math.floor(v.tsMicros / 1000));
+    if (obs !== null && obs.length > 0) this.aggregator.observeList(obs, Math.floor(v.tsMicros / 1000), this.dissectors.entry);
   }
 
   layer2(v: PacketView): void {
     const obs = this.dissectors.inspectFrame(v);
-    if (obs !== null && obs.length > 0) this.aggregator.observeList(obs, Math.floor(v.tsMicros / 1000));
+    if (obs !== null && obs.length > 0) this.aggregator.observeList(obs, Math.floor(v.tsMicros / 1000), this.dissectors.entry);
   }
 
   tcp(v: PacketView, f: number, dir: number): void {

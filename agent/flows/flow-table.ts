@@ -76,6 +76,8 @@ export class FlowTable {
   private readonly freeList: Int32Array;
   private readonly scratch = new Int32Array(KEY_WORDS);
   private lastExpiryCheck = 0;
+  /** Flow of the previous packet (-1 none). */
+  private lastFlow = -1;
 
   /** Flows currently held. */
   size = 0;
@@ -170,11 +172,24 @@ export class FlowTable {
     }
     this.dir = dir;
 
-    const h = hashWords(k, KEY_WORDS);
-
     const ts = v.tsMicros;
     const mac = v.srcMacOff >= 0 ? macAt(b, v.srcMacOff) : 0;
-    let f = this.find(h);
+    // Bulk transfers bring runs of packets of one flow: compare with the last flow's key first.
+    let f = this.lastFlow;
+    if (f >= 0) {
+      const base = f * KEY_WORDS;
+      for (let j = 0; j < KEY_WORDS; j++) {
+        if (this.keys[base + j] !== k[j]) {
+          f = -1;
+          break;
+        }
+      }
+    }
+    let h = 0;
+    if (f < 0) {
+      h = hashWords(k, KEY_WORDS);
+      f = this.find(h);
+    }
     if (f >= 0) {
       const known = this.macs[2 * f + dir];
       if (known !== 0 && mac !== 0 && known !== mac) {
@@ -191,8 +206,9 @@ export class FlowTable {
         }
       }
     }
-    if (f < 0) f = this.insert(h, ts, v, dir);
+    if (f < 0) f = this.insert(h !== 0 ? h : hashWords(k, KEY_WORDS), ts, v, dir);
     else this.touch(f);
+    this.lastFlow = f;
 
     const i = 2 * f + dir;
     if (this.packets[i] === 0) {
@@ -292,6 +308,7 @@ export class FlowTable {
 
   /** End a flow: report it, unlink it and free its slot (backward-shift deletion keeps probing exact). */
   private end(f: number): void {
+    if (f === this.lastFlow) this.lastFlow = -1;
     this.listener.flowUpdated(this, f, true);
     this.dirty[f] = 0;
     const p = this.prev[f];

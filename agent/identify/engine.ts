@@ -125,10 +125,29 @@ function interpolate(template: string, groups: Record<string, string>): string |
 
 /** Signatures that may match: those indexed under a path the device has, in library order. */
 export function candidatesFor(facts: Facts, library: Library): CompiledSignature[] {
-  const picked = new Set<number>();
-  for (const path of facts.keys()) for (const i of library.index.get(path) ?? []) picked.add(i);
-  return [...picked].sort((a, b) => a - b).map((i) => library.signatures[i]);
+  // A mark per signature and a numeric sort: this runs for every device classified.
+  let marks = candidateMarks.get(library);
+  if (marks === undefined) candidateMarks.set(library, (marks = new Uint8Array(library.signatures.length)));
+  const picked: number[] = [];
+  for (const path of facts.keys()) {
+    const list = library.index.get(path);
+    if (list === undefined) continue;
+    for (const i of list) {
+      if (marks[i] === 0) {
+        marks[i] = 1;
+        picked.push(i);
+      }
+    }
+  }
+  const sorted = Int32Array.from(picked).sort();
+  const out: CompiledSignature[] = new Array<CompiledSignature>(sorted.length);
+  for (let j = 0; j < sorted.length; j++) {
+    out[j] = library.signatures[sorted[j]];
+    marks[sorted[j]] = 0;
+  }
+  return out;
 }
+const candidateMarks = new WeakMap<Library, Uint8Array>();
 
 /** Paths a match reads. */
 function pathsOf(m: CompiledSignature['match']): Set<string> {
