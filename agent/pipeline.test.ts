@@ -28,6 +28,40 @@ describe('Pipeline', () => {
   });
 });
 
+describe('Pipeline flush triggers', () => {
+  /** Feed a fixture's frames again and again, `total` frames in all, without finish(). */
+  async function feed(opts: ConstructorParameters<typeof Pipeline>[1], total: number): Promise<number> {
+    const dir = mkdtempSync(join(tmpdir(), 'auscult-pipeline-flush-'));
+    try {
+      const store = new Store(join(dir, 'f.db'));
+      const pipeline = new Pipeline(store, opts);
+      const frames = await loadFrames(join(fixtures, 'lan-http.pcap'));
+      for (let n = 0; n < total; ) {
+        for (const f of frames) {
+          if (n++ === total) break;
+          pipeline.frame(f.bytes, 0, f.bytes.length, f.wireLen, f.tsMicros, f.linkType);
+        }
+      }
+      // Whatever the database holds was written by a flush during the feed.
+      const devices = store.deviceCount();
+      store.close();
+      return devices;
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  it('flushes when the inventory holds maxPendingRows rows (checked every 65,536 frames)', async () => {
+    expect(await feed({ maxPendingRows: 1, flushIntervalMs: 0 }, 70_000)).toBeGreaterThan(0);
+    expect(await feed({ maxPendingRows: 1, flushIntervalMs: 0 }, 60_000)).toBe(0);
+  });
+
+  it('flushes after flushIntervalMs of wall-clock time, and not before', async () => {
+    expect(await feed({ flushIntervalMs: 1 }, 70_000)).toBeGreaterThan(0);
+    expect(await feed({ flushIntervalMs: 3_600_000 }, 70_000)).toBe(0);
+  });
+});
+
 describe('Pipeline on malformed clinical traffic', () => {
   it('counts what the clinical dissectors reject and keeps going: truncated and corrupted PDUs and messages', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'auscult-pipeline-bad-'));

@@ -188,7 +188,7 @@ export class DeviceQuery {
     const clinicalRows: Parameters<typeof clinicalBlock>[0][number][] = [];
     for (const o of this.observationRows(id)) {
       const fields = JSON.parse(o.fields) as Record<string, unknown>;
-      clinicalRows.push({ source: o.source, fields, first_seen: iso(o.first_seen), last_seen: iso(o.last_seen) });
+      if (withClinical) clinicalRows.push({ source: o.source, fields, first_seen: iso(o.first_seen), last_seen: iso(o.last_seen) });
       const facts = (evidence[o.source] ??= {});
       for (const [k, value] of Object.entries(fields)) {
         const key = `${o.source}.${k}`;
