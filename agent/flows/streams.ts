@@ -33,6 +33,9 @@ interface Direction extends StreamEnds {
 }
 
 const EMPTY = Buffer.alloc(0);
+/** verdicts(): some dissector waits for more bytes; every dissector declined. */
+const WAITING = -1;
+const ALL_DECLINED = -2;
 /** First buffer of a direction; most hellos and request heads fit. Reused across directions. */
 const FIRST_BUFFER = 2048;
 const POOL_SIZE = 256;
@@ -76,16 +79,34 @@ export class StreamCollector {
         this.markDone(slot);
         return;
       }
-      d = {
-        data: v.payloadLen <= FIRST_BUFFER ? (this.pool.pop() ?? Buffer.allocUnsafe(FIRST_BUFFER)) : Buffer.allocUnsafe(Math.min(MAX_STREAM_BYTES, v.payloadLen * 2)),
-        len: 0, nextSeq: seq, segments: 0, pending: [], declined, lastTsMs: Math.floor(v.tsMicros / 1000),
+      // Most requests and hellos fit in their first segment: it is offered in place, and the direction
+      // is only collected (its bytes copied) when some dissector waits for more.
+      const ends: StreamEnds = {
         srcMac: v.srcMacOff >= 0 ? macToString(macAt(v.buf, v.srcMacOff)) : null,
         srcIp: ipToString(v.buf, v.srcIpOff, v.ipVersion), srcPort: v.srcPort,
         dstMac: v.dstMacOff >= 0 ? macToString(macAt(v.buf, v.dstMacOff)) : null,
         dstIp: ipToString(v.buf, v.dstIpOff, v.ipVersion), dstPort: v.dstPort,
       };
-      this.open.set(slot, d);
+      const tsMs = Math.floor(v.tsMicros / 1000);
       this.stats.directions++;
+      this.declined = declined;
+      // A segment larger than the bound (offloaded captures) is cut to it, and is all there will be.
+      const head = first.length > MAX_STREAM_BYTES ? first.subarray(0, MAX_STREAM_BYTES) : first;
+      const final = head.length >= MAX_STREAM_BYTES;
+      const outcome = this.verdicts(head, ends, slot, tsMs, final);
+      if (outcome !== WAITING || final) {
+        if (outcome === ALL_DECLINED) this.stats.declined++;
+        else if (outcome === WAITING) this.stats.undecided++;
+        this.markDone(slot);
+        return;
+      }
+      d = {
+        data: v.payloadLen <= FIRST_BUFFER ? (this.pool.pop() ?? Buffer.allocUnsafe(FIRST_BUFFER)) : Buffer.allocUnsafe(Math.min(MAX_STREAM_BYTES, v.payloadLen * 2)),
+        len: 0, nextSeq: seq, segments: 1, pending: [], declined: this.declined, lastTsMs: tsMs, ...ends,
+      };
+      this.open.set(slot, d);
+      this.append(d, seq, first); // offered already
+      return;
     }
     d.segments++;
     const tsMs = Math.floor(v.tsMicros / 1000);
@@ -127,15 +148,34 @@ export class StreamCollector {
 
   /** Offer the bytes so far to every dissector still interested; `final`: no more will come. */
   private offer(slot: number, d: Direction, tsMs: number, final: boolean): void {
-    const data = d.data.subarray(0, d.len);
+    this.declined = d.declined;
+    const outcome = this.verdicts(d.data.subarray(0, d.len), d, slot, tsMs, final);
+    d.declined = this.declined;
+    if (outcome >= 0) this.finish(slot, false);
+    else if (outcome === ALL_DECLINED) {
+      this.stats.declined++;
+      this.finish(slot, false);
+    } else if (final) {
+      this.finish(slot, true);
+    }
+  }
+
+  /** Dissectors that declined the direction being offered (bit i: dissector i), read and updated by verdicts(). */
+  private declined = 0;
+
+  /**
+   * Offer `data` to each dissector not in `this.declined`: the index of the one that finished (its
+   * observations emitted), WAITING when some wait for more bytes, ALL_DECLINED when none is left.
+   */
+  private verdicts(data: Buffer, ends: StreamEnds, slot: number, tsMs: number, final: boolean): number {
     const peer = this.open.get(slot ^ 1);
     const ctx: StreamContext = {
-      tsMs, srcMac: d.srcMac, srcIp: d.srcIp, srcPort: d.srcPort, dstMac: d.dstMac, dstIp: d.dstIp, dstPort: d.dstPort,
-      peerData: peer ? peer.data.subarray(0, peer.len) : EMPTY,
+      tsMs, srcMac: ends.srcMac, srcIp: ends.srcIp, srcPort: ends.srcPort, dstMac: ends.dstMac, dstIp: ends.dstIp,
+      dstPort: ends.dstPort, peerData: peer ? peer.data.subarray(0, peer.len) : EMPTY,
     };
     let waiting = false;
     for (let i = 0; i < this.dissectors.length; i++) {
-      if ((d.declined & (1 << i)) !== 0) continue;
+      if ((this.declined & (1 << i)) !== 0) continue;
       let verdict;
       try {
         verdict = this.dissectors[i].parse(data, ctx, final);
@@ -144,7 +184,7 @@ export class StreamCollector {
       }
       if (verdict === null) {
         // Its probe accepted these bytes, its parser did not: not its protocol after all, or malformed.
-        d.declined |= 1 << i;
+        this.declined |= 1 << i;
         this.rejectedBy[i]++;
         continue;
       }
@@ -154,15 +194,9 @@ export class StreamCollector {
       }
       for (const o of verdict.observations) this.emit(o);
       this.recognised?.(this.dissectors[i].name, ctx);
-      this.finish(slot, false);
-      return;
+      return i;
     }
-    if (!waiting) {
-      this.stats.declined++;
-      this.finish(slot, false);
-    } else if (final) {
-      this.finish(slot, true);
-    }
+    return waiting ? WAITING : ALL_DECLINED;
   }
 
   private finish(slot: number, undecided: boolean): void {
