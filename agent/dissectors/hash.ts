@@ -38,3 +38,24 @@ export function hashInt(x: number): void {
   const h2 = Math.imul(HASH[1] ^ x, 0x5bd1e995);
   HASH[1] = h2 ^ (h2 >>> 13);
 }
+
+/**
+ * Values by a pair of hashes (and an optional text that must match too), cleared whole when full:
+ * what a dissector builds once per distinct message content (fields objects of repeated hellos and
+ * heads). A hit needs both hashes equal.
+ */
+export class HashMemo<T> {
+  private readonly entries = new Map<number, { check: number; text: string; value: T }>();
+
+  constructor(private readonly max = 4096) {}
+
+  get(h1: number, h2: number, text = ''): T | undefined {
+    const e = this.entries.get(h1);
+    return e !== undefined && e.check === h2 && e.text === text ? e.value : undefined;
+  }
+
+  set(h1: number, h2: number, value: T, text = ''): void {
+    if (this.entries.size >= this.max) this.entries.clear();
+    this.entries.set(h1, { check: h2, text, value });
+  }
+}

@@ -9,7 +9,7 @@
 import { parseNtlmssp, type NtlmFields } from './smb.js';
 import type { StreamContext, StreamDissector, StreamVerdict } from './types.js';
 import { FieldsInterner } from './intern.js';
-import { HASH, hashInt, hashRange, hashStart } from './hash.js';
+import { HASH, HashMemo, hashInt, hashRange, hashStart } from './hash.js';
 
 /** Fields of an `http` observation, about the sender of the message (client or server). */
 export interface HttpFields extends NtlmFields {
@@ -200,9 +200,8 @@ function parseHttp(b: Buffer, ctx: StreamContext, final: boolean): StreamVerdict
 
 const interner = new FieldsInterner();
 
-/** Fields by message content (see done()); `check` confirms the first hash. */
-const memo = new Map<number, { check: number; fields: Record<string, unknown> }>();
-const MEMO_SIZE = 4096;
+/** Fields by message content (see done()). */
+const memo = new HashMemo<Record<string, unknown>>();
 
 /**
  * The observation of the message whose start line begins at `p` and whose content ends at `content`
@@ -229,10 +228,8 @@ function done(b: Buffer, p: number, content: number, status: number, f: HttpFiel
   }
   const h1 = HASH[0];
   const h2 = HASH[1];
-  const known = ntlm ? undefined : memo.get(h1);
-  if (known !== undefined && known.check === h2) {
-    return { done: true, observations: [{ device, tsMs: ctx.tsMs, source: 'http', fields: known.fields }] };
-  }
+  const known = ntlm ? undefined : memo.get(h1, h2);
+  if (known !== undefined) return { done: true, observations: [{ device, tsMs: ctx.tsMs, source: 'http', fields: known }] };
   if (status < 0) {
     f.method = b.toString('latin1', p, method);
     f.http_version = b.toString('latin1', content - 3, content);
@@ -247,10 +244,7 @@ function done(b: Buffer, p: number, content: number, status: number, f: HttpFiel
   const own: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(f)) if (v !== undefined) own[k] = v;
   const fields = interner.intern(own);
-  if (!ntlm) {
-    if (memo.size >= MEMO_SIZE) memo.clear();
-    memo.set(h1, { check: h2, fields });
-  }
+  if (!ntlm) memo.set(h1, h2, fields);
   return { done: true, observations: [{ device, tsMs: ctx.tsMs, source: 'http', fields }] };
 }
 

@@ -11,7 +11,7 @@ import {
 } from './tls-hello.js';
 import type { DeviceKey, Observation, StreamContext, StreamDissector, StreamVerdict } from './types.js';
 import { FieldsInterner } from './intern.js';
-import { HASH, hashInt, hashRange, hashStart } from './hash.js';
+import { HASH, HashMemo, hashInt, hashRange, hashStart } from './hash.js';
 
 /** The pipeline hands us at most this many bytes of a direction: past it, finish with what we have. */
 export const TLS_WINDOW_BYTES = 16384;
@@ -117,27 +117,11 @@ function hashList(list: readonly number[] | null): void {
 
 /**
  * Fields by hello content: the same few client and server stacks hello again and again, and building
- * JA3/JA4 strings and interning them costs more than parsing the hello. Keyed by two 32-bit hashes of
- * everything the fields are made of (`MemoEntry.check` confirms the first).
+ * JA3/JA4 strings and interning them costs more than parsing the hello. Keyed by the hashes of
+ * everything the fields are made of, and the SNI.
  */
-interface MemoEntry {
-  check: number;
-  text: string;
-  fields: Record<string, unknown>;
-}
-const MEMO_SIZE = 4096;
-const clientMemo = new Map<number, MemoEntry>();
-const serverMemo = new Map<number, MemoEntry>();
-
-function memoGet(memo: Map<number, MemoEntry>, h1: number, h2: number, text: string): Record<string, unknown> | undefined {
-  const e = memo.get(h1);
-  return e !== undefined && e.check === h2 && e.text === text ? e.fields : undefined;
-}
-
-function memoSet(memo: Map<number, MemoEntry>, h1: number, h2: number, text: string, fields: Record<string, unknown>): void {
-  if (memo.size >= MEMO_SIZE) memo.clear();
-  memo.set(h1, { check: h2, text, fields });
-}
+const clientMemo = new HashMemo<Record<string, unknown>>();
+const serverMemo = new HashMemo<Record<string, unknown>>();
 
 function clientObservation(ch: ClientHello, ctx: StreamContext): Observation {
   hashStart(ch.legacyVersion);
@@ -156,7 +140,7 @@ function clientObservation(ch: ClientHello, ctx: StreamContext): Observation {
   const h1 = HASH[0];
   const h2 = HASH[1];
   const device = deviceOf(ctx.srcMac, ctx.srcIp);
-  const known = memoGet(clientMemo, h1, h2, text);
+  const known = clientMemo.get(h1, h2, text);
   if (known !== undefined) return { device, tsMs: ctx.tsMs, source: 'tls', fields: known };
   const f: TlsClientHelloFields = {
     message: 'client_hello',
@@ -174,7 +158,7 @@ function clientObservation(ch: ClientHello, ctx: StreamContext): Observation {
   }
   f.max_version = versionName(max);
   const fields = interner.intern({ ...f });
-  memoSet(clientMemo, h1, h2, text, fields);
+  clientMemo.set(h1, h2, fields, text);
   return { device, tsMs: ctx.tsMs, source: 'tls', fields };
 }
 
@@ -270,7 +254,7 @@ function serverVerdict(hs: Buffer, end: number, final: boolean, ctx: StreamConte
   const h1 = HASH[0];
   const h2 = HASH[1];
   const device = deviceOf(ctx.srcMac, ctx.srcIp);
-  let fields = memoGet(serverMemo, h1, h2, text);
+  let fields = serverMemo.get(h1, h2, text);
   if (fields === undefined) {
     const cert = der !== null && der !== 'wait' ? certificateFields(der) : null;
     const f: TlsServerHelloFields = {
@@ -285,7 +269,7 @@ function serverVerdict(hs: Buffer, end: number, final: boolean, ctx: StreamConte
     if (sh.helloRetryRequest) f.hello_retry_request = true;
     if (sni) f.server_name = sni;
     fields = interner.intern({ ...f });
-    memoSet(serverMemo, h1, h2, text, fields);
+    serverMemo.set(h1, h2, fields, text);
   }
   return { done: true, observations: [{ device, tsMs: ctx.tsMs, source: 'tls', fields }] };
 }
