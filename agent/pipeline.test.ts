@@ -1,9 +1,12 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readCaptureFile } from './capture/file-source.js';
+import { builtinFingerprintsDir, loadLibrary } from './identify/index.js';
+import { DeviceClassifier } from './inventory/classifier.js';
 import { Pipeline } from './pipeline.js';
+import { DeviceQuery } from './store/device-query.js';
 import { Store } from './store/store.js';
 import { loadFrames } from './testing/frames.js';
 import { truncateAndCorrupt } from './testing/fuzz.js';
@@ -84,4 +87,37 @@ describe('Pipeline on malformed clinical traffic', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   }, 120_000);
+});
+
+describe('Identification of a whole capture', () => {
+  it('reads facts and stored classifications in bulk exactly as one device at a time, and classifies the same', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'auscult-pipeline-bulk-'));
+    try {
+      const library = loadLibrary({ builtinDir: builtinFingerprintsDir() });
+      const store = new Store(join(dir, 'b.db'));
+      const pipeline = new Pipeline(store, { library });
+      for (const f of readdirSync(fixtures).filter((n) => n.endsWith('.pcap')).sort()) await readCaptureFile(join(fixtures, f), pipeline);
+      pipeline.finish();
+      const ids = store.db.prepare('SELECT id FROM devices ORDER BY id').pluck().all() as number[];
+      expect(ids.length).toBeGreaterThan(30);
+      const query = new DeviceQuery(store.db);
+      const many = query.factsMany([...ids, 1_000_000]);
+      expect([...many.keys()]).toEqual(ids);
+      for (const id of ids) expect(many.get(id)).toEqual(query.facts(id));
+      const stored = store.classificationJsons();
+      for (const id of ids) expect(stored.get(id) ?? null).toBe(store.classificationJson(id));
+      // Every device classified again in one run, read in bulk and one by one: the same results.
+      const results = (bulkFrom: number): unknown[] => {
+        new DeviceClassifier(store, library, bulkFrom).run(ids, true);
+        return (store.db.prepare('SELECT device_id, result FROM classifications ORDER BY device_id').all() as { device_id: number; result: string }[])
+          .map((r) => ({ id: r.device_id, result: JSON.parse(r.result) as unknown }));
+      };
+      const bulk = results(1);
+      expect(bulk.length).toBeGreaterThan(20);
+      expect(results(Number.POSITIVE_INFINITY)).toEqual(bulk);
+      store.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

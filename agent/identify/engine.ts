@@ -124,13 +124,13 @@ function interpolate(template: string, groups: Record<string, string>): string |
 }
 
 /** Signatures that may match: those indexed under a path the device has, in library order. */
-export function candidatesFor(facts: Facts, library: Library): CompiledSignature[] {
+export function candidatesFor(facts: Facts, library: Library, index: Library['index'] = library.index): CompiledSignature[] {
   // A mark per signature and a numeric sort: this runs for every device classified.
   let marks = candidateMarks.get(library);
   if (marks === undefined) candidateMarks.set(library, (marks = new Uint8Array(library.signatures.length)));
   const picked: number[] = [];
   for (const path of facts.keys()) {
-    const list = library.index.get(path);
+    const list = index.get(path);
     if (list === undefined) continue;
     for (const i of list) {
       if (marks[i] === 0) {
@@ -172,6 +172,22 @@ function vendorOnlyFlags(library: Library): boolean[] {
   }
   return flags;
 }
+/** The library's path index without the vendor-only signatures (vendorHits evaluates those). */
+const indexWithoutVendorOnly = new WeakMap<Library, Library['index']>();
+function otherSignaturesIndex(library: Library): Library['index'] {
+  let index = indexWithoutVendorOnly.get(library);
+  if (index === undefined) {
+    const flags = vendorOnlyFlags(library);
+    const m = new Map<string, number[]>();
+    for (const [path, list] of library.index) {
+      const kept = list.filter((i) => !flags[i]);
+      if (kept.length) m.set(path, kept);
+    }
+    indexWithoutVendorOnly.set(library, (index = m));
+  }
+  return index;
+}
+
 /** The vendor-only signatures that match these facts' registry vendor, evaluated once per vendor. */
 function vendorHits(library: Library, facts: Facts): { sig: CompiledSignature; m: NonNullable<ReturnType<typeof evaluateMatch>> }[] {
   const vendors = facts.get('mac_vendor');
@@ -197,10 +213,8 @@ function vendorHits(library: Library, facts: Facts): { sig: CompiledSignature; m
 /** Evaluate the library on facts: fired signatures with their yields, per field. */
 function vote(facts: Facts, library: Library): Map<Field, Map<string, Candidate>> {
   const votes = new Map<Field, Map<string, Candidate>>(FIELDS.map((f) => [f, new Map()]));
-  const flags = vendorOnlyFlags(library);
   const fired = [...vendorHits(library, facts)];
-  for (const sig of candidatesFor(facts, library)) {
-    if (flags[sig.order]) continue; // in vendorHits
+  for (const sig of candidatesFor(facts, library, otherSignaturesIndex(library))) {
     const m = evaluateMatch(sig.match, facts);
     if (m) fired.push({ sig, m });
   }

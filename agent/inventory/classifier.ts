@@ -13,7 +13,11 @@ export class DeviceClassifier {
   /** Devices classified with another version of the library: classified again at the first run. */
   private stale: number[];
 
-  constructor(private readonly store: Store, readonly library: Library) {
+  /**
+   * @param bulkFrom from this many devices on, `run` reads their facts and stored classifications in a few
+   *   table scans instead of a few lookups per device.
+   */
+  constructor(private readonly store: Store, readonly library: Library, private readonly bulkFrom = 256) {
     this.query = new DeviceQuery(store.db);
     this.stale = store.db
       .prepare('SELECT device_id FROM classifications WHERE library_version != ? ORDER BY device_id')
@@ -31,10 +35,14 @@ export class DeviceClassifier {
     // Devices that show nothing but a MAC (most of a large network) are classified by vendor once.
     const bareResults = new Map<string, Classification | null>();
     this.store.transaction(() => {
+      // A whole capture's devices are read in a few table scans; a flush's handful one by one.
+      const bulk = ids.length >= this.bulkFrom;
+      const many = bulk ? this.query.factsMany(ids) : null;
+      const stored = bulk ? this.store.classificationJsons() : null;
       for (const id of ids) {
-        const device = this.query.facts(id);
+        const device = many !== null ? (many.get(id) ?? null) : this.query.facts(id);
         if (device === null) continue;
-        const storedJson = this.store.classificationJson(id);
+        const storedJson = stored !== null ? (stored.get(id) ?? null) : this.store.classificationJson(id);
         const previous = storedJson === null || fresh ? null : (JSON.parse(storedJson) as Classification);
         let c: Classification | null;
         if (device.bare && storedJson === null && this.library.overrides.length === 0) {

@@ -206,6 +206,7 @@ export class Store {
            result = excluded.result, library_version = excluded.library_version, classified_at = excluded.classified_at`,
       ),
       classification: p('SELECT result FROM classifications WHERE device_id = ?'),
+      classifications: p('SELECT device_id, result FROM classifications'),
       markEdgeTls: p(`UPDATE edges SET tls = 1 WHERE client_ip = ? AND server_ip = ? AND port = ? AND transport = 'tcp' AND tls = 0`),
       startIngest: p(`INSERT INTO ingests (kind, source, started_at, status) VALUES (?, ?, ?, 'running')`),
       finishIngest: p(
@@ -234,6 +235,13 @@ export class Store {
   /** The TCP conversation from `clientIp` to `serverIp`:`port` carried TLS (no-op for the other orientation). */
   markEdgeTls(clientIp: string, serverIp: string, port: number): void {
     this.s.markEdgeTls.run(clientIp, serverIp, port);
+  }
+
+  /** Every stored classification result (JSON) by device id. */
+  classificationJsons(): Map<number, string> {
+    const out = new Map<number, string>();
+    for (const r of this.s.classifications.iterate() as IterableIterator<{ device_id: number; result: string }>) out.set(r.device_id, r.result);
+    return out;
   }
 
   /** The last stored classification result (JSON), if any. */

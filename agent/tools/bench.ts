@@ -74,6 +74,8 @@ function main(): void {
     if (!have(tool)) throw new Error(`bench needs ${tool}: apt-get install tcpdump libndpi-bin time`);
   }
   const cli = join(root, 'dist', 'agent', 'cli.js');
+  // Run it as the executable runs: with the node flags of its first line (`#!/usr/bin/env -S node ...`).
+  const nodeFlags = (/^#!.*\bnode\b(.*)$/m.exec(readFileSync(cli, 'utf8').split('\n', 1)[0])?.[1] ?? '').trim().split(/\s+/).filter(Boolean);
   const files = readdirSync(benchDir).filter((f) => f.endsWith('.pcap')).sort().map((f) => join(benchDir, f));
   const work = mkdtempSync(join(tmpdir(), 'auscult-bench-'));
   try {
@@ -83,7 +85,7 @@ function main(): void {
       for (let i = 0; i < RUNS; i++) {
         const db = join(work, 'bench.db');
         for (const s of ['', '-wal', '-shm']) rmSync(db + s, { force: true });
-        const r = timed(process.execPath, [cli, 'read', file, '--db', db, '--json', '--no-progress']);
+        const r = timed(process.execPath, [...nodeFlags, cli, 'read', file, '--db', db, '--json', '--no-progress']);
         packetsOf.set(file, (JSON.parse(r.stdout) as { frames: number }).frames);
         runs.push(r);
       }
