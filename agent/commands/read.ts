@@ -4,7 +4,7 @@
  */
 import { statSync } from 'node:fs';
 import { basename } from 'node:path';
-import cliProgress from 'cli-progress';
+import type { SingleBar } from 'cli-progress';
 import { readCaptureFile, type FileReadResult } from '../capture/file-source.js';
 import type { Logger } from '../log.js';
 import { Pipeline, type PipelineOptions, type PipelineSummary } from '../pipeline.js';
@@ -36,7 +36,7 @@ export async function readFiles(paths: string[], opts: ReadOptions): Promise<Rea
   let interrupted = false;
   try {
     const totalBytes = paths.reduce((n, p) => n + safeSize(p), 0);
-    const bar = opts.progress ?? process.stderr.isTTY ? newBar(totalBytes) : null;
+    const bar = opts.progress ?? process.stderr.isTTY ? await newBar(totalBytes) : null;
     let doneBytes = 0;
     for (const path of paths) {
       const before = pipeline.summary();
@@ -112,7 +112,9 @@ function safeSize(path: string): number {
   }
 }
 
-function newBar(total: number): cliProgress.SingleBar {
+/** A progress bar on stderr; its module loads only when one is shown (it costs start-up time). */
+async function newBar(total: number): Promise<SingleBar> {
+  const { default: cliProgress } = await import('cli-progress');
   const bar = new cliProgress.SingleBar(
     {
       format: 'reading {bar} {percentage}% | {mb} MB | {packets} packets | {rate} pkt/s',

@@ -3,7 +3,7 @@
  * the ServerHello what a server runs (JA3S/JA4S), and the server's Certificate (in clear up to TLS 1.2)
  * who it claims to be. A direction whose first bytes are not a TLS handshake record is not ours.
  */
-import { createHash, X509Certificate } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { clientFingerprints, isGrease, serverFingerprints, withoutGrease } from './tls-fingerprints.js';
 import {
   HS_CERTIFICATE, HS_CLIENT_HELLO, HS_SERVER_HELLO, handshakeBytes, isTls13, parseClientHello, parseServerHello,
@@ -12,6 +12,7 @@ import {
 import type { DeviceKey, Observation, StreamContext, StreamDissector, StreamVerdict } from './types.js';
 import { FieldsInterner } from './intern.js';
 import { HASH, HashMemo, hashInt, hashRange, hashStart } from './hash.js';
+import { certificateFields as readCertificate } from './x509.js';
 
 /** The pipeline hands us at most this many bytes of a direction: past it, finish with what we have. */
 export const TLS_WINDOW_BYTES = 16384;
@@ -177,50 +178,20 @@ function leafCertificate(hs: Buffer, o: number): Buffer | 'wait' | null {
   return end <= hs.length ? hs.subarray(o + 10, end) : 'wait';
 }
 
-/** OpenSSL's one-RDN-per-line DN as `C=US, O=Acme, Inc., CN=host`: readable, as nDPI and Zeek print it. */
-function dnText(dn: string): string {
-  return dn.split('\n').join(', ').replace(/\\(.)/g, '$1');
-}
-
-/** Identity of a DER certificate via OpenSSL; null when it does not parse. */
 /** Parsed leaf certificates by DER hash: a server sends the same one on every connection. */
 const certificateCache = new Map<string, Partial<TlsServerHelloFields> | null>();
 const CERTIFICATE_CACHE_SIZE = 1024;
 
 function certificateFields(der: Buffer): Partial<TlsServerHelloFields> | null {
-  // Hashing the DER costs a few microseconds; parsing it with X509Certificate costs ~50.
+  // Hashing the DER costs a few microseconds, reading it (x509.ts) a few more, OpenSSL ~110.
   const key = createHash('sha1').update(der).digest('base64');
   let fields = certificateCache.get(key);
   if (fields === undefined) {
-    fields = parseCertificate(der);
+    fields = readCertificate(der);
     if (certificateCache.size >= CERTIFICATE_CACHE_SIZE) certificateCache.clear();
     certificateCache.set(key, fields);
   }
   return fields === null ? null : { ...fields, ...(fields.cert_san_dns ? { cert_san_dns: [...fields.cert_san_dns] } : {}) };
-}
-
-function parseCertificate(der: Buffer): Partial<TlsServerHelloFields> | null {
-  try {
-    const x = new X509Certificate(der);
-    const subject = dnText(x.subject);
-    const issuer = dnText(x.issuer);
-    const f: Partial<TlsServerHelloFields> = {
-      cert_subject: subject,
-      cert_issuer: issuer,
-      cert_serial: x.serialNumber,
-      cert_self_signed: subject === issuer,
-      cert_sha256: x.fingerprint256,
-    };
-    const dns = (x.subjectAltName ?? '').split(', ').filter((s) => s.startsWith('DNS:')).map((s) => s.slice(4));
-    if (dns.length > 0) f.cert_san_dns = dns;
-    const from = new Date(x.validFrom);
-    const to = new Date(x.validTo);
-    if (!Number.isNaN(from.getTime())) f.cert_not_before = from.toISOString();
-    if (!Number.isNaN(to.getTime())) f.cert_not_after = to.toISOString();
-    return f;
-  } catch {
-    return null;
-  }
 }
 
 /** ServerHello ends at `end` in the handshake bytes; up to TLS 1.2 wait for the leaf certificate too. */
