@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readCaptureFile } from './capture/file-source.js';
-import { builtinFingerprintsDir, loadLibrary } from './identify/index.js';
+import { builtinFingerprintsDir, classify, factsFromDevice, loadLibrary } from './identify/index.js';
 import { DeviceClassifier } from './inventory/classifier.js';
 import { Pipeline } from './pipeline.js';
 import { DeviceQuery } from './store/device-query.js';
@@ -115,6 +115,10 @@ describe('Identification of a whole capture', () => {
       const bulk = results(1);
       expect(bulk.length).toBeGreaterThan(20);
       expect(results(Number.POSITIVE_INFINITY)).toEqual(bulk);
+      // Alike devices share one classification (sharedFactsKey): each is what the engine gives it alone.
+      for (const { id, result } of bulk as { id: number; result: unknown }[]) {
+        expect(result).toEqual(JSON.parse(JSON.stringify(classify(factsFromDevice(query.facts(id)!), library, null))));
+      }
       store.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });

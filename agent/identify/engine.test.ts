@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { candidatesFor } from './engine.js';
-import { classify, explain, factsFromDevice, factsFromExample, loadLibrary, type Library } from './index.js';
+import { classify, explain, factsFromDevice, factsFromExample, loadLibrary, sharedFactsKey, type Library } from './index.js';
 
 const root = mkdtempSync(join(tmpdir(), 'auscult-engine-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -265,5 +265,37 @@ describe('explain', () => {
       'medical          yes (category medical-device is clinical)',
       'confidence       50',
     ]);
+  });
+});
+
+describe('sharedFactsKey', () => {
+  const l = lib([
+    { id: 'svc', match: { service: { ports: { any: [631] } } }, weight: 60, yields: { category: 'printer' } },
+    { id: 'not-lab-mac', match: { oui_vendor: '^Acme', not: { mac: { regex: '^00:00:0' } } }, weight: 60, yields: { vendor: 'Acme' } },
+    { id: 'by-ip', match: { ip: { prefix: '10.99.' } }, weight: 60, yields: { category: 'workstation' } },
+  ]);
+  const device = (mac: string, ip: string, ports: number[]) =>
+    facts({ mac, mac_vendor: 'Acme Corp', ip, service: ports.map((p) => `tcp/${p}`) });
+  const key = (f: ReturnType<typeof device>) => sharedFactsKey(f, l);
+
+  it('is the same for devices that differ only by their addresses, and their classifications are equal', () => {
+    const a = device('00:11:22:33:44:01', '10.1.0.1', [631, 80]);
+    const b = device('00:11:22:33:44:02', '10.1.0.2', [631, 80]);
+    expect(key(a)).not.toBeNull();
+    expect(key(a)).toBe(key(b));
+    expect(classify(a, l, null)).toEqual(classify(b, l, null));
+  });
+
+  it('differs when other evidence differs, or when an address condition has another outcome', () => {
+    const a = device('00:11:22:33:44:01', '10.1.0.1', [631]);
+    expect(key(a)).not.toBe(key(device('00:11:22:33:44:01', '10.1.0.1', [80])));
+    // Same facts but the MAC: the `not mac` condition of not-lab-mac turns, so does the vendor.
+    const lab = device('00:00:01:33:44:01', '10.1.0.1', [631]);
+    expect(key(lab)).not.toBe(key(a));
+    expect(classify(lab, l, null).vendor.value).not.toBe(classify(a, l, null).vendor.value);
+  });
+
+  it('is null when a signature names the device address in its evidence', () => {
+    expect(key(device('00:11:22:33:44:01', '10.99.0.5', [631]))).toBeNull();
   });
 });

@@ -210,6 +210,39 @@ function vendorHits(library: Library, facts: Facts): { sig: CompiledSignature; m
   return hits;
 }
 
+/** Signatures with a condition on the device's own addresses (`mac`, `ip`), per library. */
+const addressReadersByLibrary = new WeakMap<Library, CompiledSignature[]>();
+function addressReaders(library: Library): CompiledSignature[] {
+  let list = addressReadersByLibrary.get(library);
+  if (list === undefined) {
+    list = library.signatures.filter((sig) => {
+      const paths = pathsOf(sig.match);
+      return paths.has('mac') || paths.has('ip');
+    });
+    addressReadersByLibrary.set(library, list);
+  }
+  return list;
+}
+
+/**
+ * A key shared by devices whose classification (without a previous one, without overrides) must be
+ * equal: their facts other than `mac` and `ip` are equal, and so is the outcome of every signature that
+ * reads `mac` or `ip`. Null when such a signature names this device's address in its evidence: its
+ * result is its own. Lets a capture's many alike devices (same vendor, same services) be classified once.
+ */
+export function sharedFactsKey(facts: Facts, library: Library): string | null {
+  let key = '';
+  for (const sig of addressReaders(library)) {
+    const m = evaluateMatch(sig.match, facts);
+    if (m !== null && m.matched.some((x) => x.path === 'mac' || x.path === 'ip')) return null;
+    key += m === null ? '0' : '1';
+  }
+  for (const [path, values] of facts) {
+    if (path !== 'mac' && path !== 'ip') key += `\u0001${path}\u0002${JSON.stringify(values)}`;
+  }
+  return key;
+}
+
 /** Evaluate the library on facts: fired signatures with their yields, per field. */
 function vote(facts: Facts, library: Library): Map<Field, Map<string, Candidate>> {
   const votes = new Map<Field, Map<string, Candidate>>(FIELDS.map((f) => [f, new Map()]));

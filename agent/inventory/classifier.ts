@@ -3,7 +3,7 @@
  * the result. The previous stored classification is given back to the engine, so one contradicting
  * observation does not flip a field (see engine.ts: stability).
  */
-import { classify, factsFromDevice, type Classification, type Library } from '../identify/index.js';
+import { classify, factsFromDevice, sharedFactsKey, type Classification, type Library } from '../identify/index.js';
 import { DeviceQuery } from '../store/device-query.js';
 import type { Store } from '../store/store.js';
 
@@ -32,8 +32,12 @@ export class DeviceClassifier {
   run(ids: readonly number[] = this.pending(), fresh = false): number {
     if (ids.length === 0) return 0;
     const now = Date.now();
-    // Devices that show nothing but a MAC (most of a large network) are classified by vendor once.
+    // Devices that show nothing but a MAC (most of a large network) are classified by vendor once, and
+    // alike devices (same evidence but their addresses, e.g. one vendor's hosts with the same services)
+    // once per kind: the engine would give each the same result.
     const bareResults = new Map<string, Classification | null>();
+    const alike = new Map<string, { c: Classification; json: string }>();
+    const shareable = this.library.overrides.length === 0;
     this.store.transaction(() => {
       // A whole capture's devices are read in a few table scans; a flush's handful one by one.
       const bulk = ids.length >= this.bulkFrom;
@@ -45,7 +49,8 @@ export class DeviceClassifier {
         const storedJson = stored !== null ? (stored.get(id) ?? null) : this.store.classificationJson(id);
         const previous = storedJson === null || fresh ? null : (JSON.parse(storedJson) as Classification);
         let c: Classification | null;
-        if (device.bare && storedJson === null && this.library.overrides.length === 0) {
+        let json: string | null = null;
+        if (device.bare && storedJson === null && shareable) {
           const key = `${device.mac_vendor ?? ''}|${device.mac?.slice(0, 13) ?? ''}`;
           c = bareResults.get(key) ?? null;
           if (!bareResults.has(key)) {
@@ -55,12 +60,25 @@ export class DeviceClassifier {
           }
           if (c === null) continue;
         } else {
-          c = classify(factsFromDevice(device), this.library, previous);
+          const facts = factsFromDevice(device);
+          const key = previous === null && shareable ? sharedFactsKey(facts, this.library) : null;
+          const known = key !== null ? alike.get(key) : undefined;
+          if (known !== undefined) {
+            c = known.c;
+            json = known.json;
+          } else {
+            c = classify(facts, this.library, previous);
+            if (key !== null) {
+              json = JSON.stringify(c);
+              if (alike.size >= 10_000) alike.clear();
+              alike.set(key, { c, json });
+            }
+          }
         }
         this.store.upsertClassification({
           deviceId: id, vendor: c.vendor.value, model: c.model.value, category: c.category.value ?? 'unknown',
           criticality: c.criticality, os: c.os.value, firmware: c.firmware.value, medical: c.medical,
-          confidence: c.confidence, result: JSON.stringify(c), libraryVersion: this.library.version, classifiedAt: now,
+          confidence: c.confidence, result: json ?? JSON.stringify(c), libraryVersion: this.library.version, classifiedAt: now,
         });
       }
     });

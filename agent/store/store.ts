@@ -145,7 +145,7 @@ export class Store {
       upsertIp: p(
         `INSERT INTO device_ips (device_id, ip, version, seen_arp, seen_dhcp, seen_traffic, dhcp_lease_seconds,
            first_seen, last_seen, packets_sent, bytes_sent, packets_received, bytes_received)
-         VALUES (@deviceId, @ip, @version, @arp, @dhcp, @traffic, @lease, @first, @last, @ps, @bs, @pr, @br)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (device_id, ip) DO UPDATE SET
            seen_arp = max(seen_arp, excluded.seen_arp), seen_dhcp = max(seen_dhcp, excluded.seen_dhcp),
            seen_traffic = max(seen_traffic, excluded.seen_traffic),
@@ -178,8 +178,7 @@ export class Store {
       upsertEdge: p(
         `INSERT INTO edges (client_device_id, server_device_id, client_ip, server_ip, transport, port, flows,
            packets_to_server, bytes_to_server, packets_to_client, bytes_to_client, first_seen, last_seen)
-         VALUES (@clientDeviceId, @serverDeviceId, @clientIp, @serverIp, @transport, @port, @flows,
-           @packetsSent, @bytesSent, @packetsReceived, @bytesReceived, @firstSeenMs, @lastSeenMs)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (client_device_id, server_device_id, client_ip, server_ip, transport, port) DO UPDATE SET
            flows = flows + excluded.flows,
            packets_to_server = packets_to_server + excluded.packets_to_server,
@@ -198,8 +197,7 @@ export class Store {
       upsertClassification: p(
         `INSERT INTO classifications (device_id, vendor, model, category, criticality, os, firmware, medical,
            confidence, result, library_version, classified_at)
-         VALUES (@deviceId, @vendor, @model, @category, @criticality, @os, @firmware, @medical, @confidence,
-           @result, @libraryVersion, @classifiedAt)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (device_id) DO UPDATE SET vendor = excluded.vendor, model = excluded.model,
            category = excluded.category, criticality = excluded.criticality, os = excluded.os,
            firmware = excluded.firmware, medical = excluded.medical, confidence = excluded.confidence,
@@ -229,7 +227,10 @@ export class Store {
 
   /** Store what the identification engine concluded (the classification JSON holds the reasons). */
   upsertClassification(c: StoredClassification): void {
-    this.s.upsertClassification.run({ ...c, medical: c.medical ? 1 : 0 });
+    this.s.upsertClassification.run(
+      c.deviceId, c.vendor, c.model, c.category, c.criticality, c.os, c.firmware, c.medical ? 1 : 0, c.confidence,
+      c.result, c.libraryVersion, c.classifiedAt,
+    );
   }
 
   /** The TCP conversation from `clientIp` to `serverIp`:`port` carried TLS (no-op for the other orientation). */
@@ -284,21 +285,11 @@ export class Store {
 
   /** Record that `deviceId` used `ip`, with how we know and the traffic it carried. */
   upsertAddress(deviceId: number, ip: string, version: number, ev: AddressEvidence, t: TrafficCounters): void {
-    this.s.upsertIp.run({
-      deviceId,
-      ip,
-      version,
-      arp: ev.arp ? 1 : 0,
-      dhcp: ev.dhcp ? 1 : 0,
-      traffic: ev.traffic ? 1 : 0,
-      lease: ev.dhcpLeaseSeconds ?? null,
-      first: t.firstSeenMs,
-      last: t.lastSeenMs,
-      ps: t.packetsSent,
-      bs: t.bytesSent,
-      pr: t.packetsReceived,
-      br: t.bytesReceived,
-    });
+    // Positional parameters: binding named ones looks each name up on the object (a flush binds thousands).
+    this.s.upsertIp.run(
+      deviceId, ip, version, ev.arp ? 1 : 0, ev.dhcp ? 1 : 0, ev.traffic ? 1 : 0, ev.dhcpLeaseSeconds ?? null,
+      t.firstSeenMs, t.lastSeenMs, t.packetsSent, t.bytesSent, t.packetsReceived, t.bytesReceived,
+    );
   }
 
   /** Whether ARP or DHCP bound `ip` to this device. */
@@ -350,7 +341,10 @@ export class Store {
   }
 
   upsertEdge(e: EdgeDelta): void {
-    this.s.upsertEdge.run(e);
+    this.s.upsertEdge.run(
+      e.clientDeviceId, e.serverDeviceId, e.clientIp, e.serverIp, e.transport, e.port, e.flows,
+      e.packetsSent, e.bytesSent, e.packetsReceived, e.bytesReceived, e.firstSeenMs, e.lastSeenMs,
+    );
   }
 
   /** Record evidence about a device; identical facts are counted, not repeated. */
