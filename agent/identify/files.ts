@@ -4,10 +4,10 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import type { TSchema } from 'typebox';
+import { packageRoot } from '../config.js';
 import { schemas, type SchemaName } from './schema.js';
 import type { Validator } from 'typebox/compile';
 
@@ -27,9 +27,10 @@ export interface YamlItem {
 /**
  * Parsed built-in files, by SHA-1 of their text: `npm run build` writes it (build-yaml-cache.ts) because
  * parsing 500 signatures of YAML costs a quarter of a second at every start. A file whose text changed
- * since the build, and every user file, is parsed as usual.
+ * since the build, and every user file, is parsed as usual. Found from the package root, not from this
+ * module, because the executable is a bundle (agent/tools/bundle.ts) that lives elsewhere in dist/.
  */
-export const YAML_CACHE_FILE = join(dirname(fileURLToPath(import.meta.url)), 'yaml-cache.json');
+export const YAML_CACHE_FILE = join(packageRoot(), 'dist', 'agent', 'identify', 'yaml-cache.json');
 /** A cached file: its items, and whether they all passed schema validation when the cache was built. */
 export interface CachedFile {
   items: YamlItem[];
