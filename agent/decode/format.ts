@@ -13,11 +13,34 @@ export function macAt(b: Uint8Array, off: number): number {
 
 const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
+/**
+ * Address texts made recently: the same few thousand hosts recur on every connection, and building a
+ * text costs a dozen string allocations. Keyed in two small-integer levels (a 24-bit prefix, then the
+ * rest), so a lookup allocates nothing; emptied when it holds MAX_CACHED_TEXTS.
+ */
+const MAX_CACHED_TEXTS = 65_536;
+let cachedTexts = 0;
+const macTexts = new Map<number, Map<number, string>>();
+const ipv4Texts = new Map<number, (string | undefined)[]>();
+function countCached(): void {
+  if (++cachedTexts < MAX_CACHED_TEXTS) return;
+  macTexts.clear();
+  ipv4Texts.clear();
+  cachedTexts = 0;
+}
+
 /** 48-bit MAC number to `aa:bb:cc:dd:ee:ff`. */
 export function macToString(mac: number): string {
-  const hi = Math.floor(mac / 0x100000000);
-  const lo = mac >>> 0;
-  return `${HEX[(hi >>> 8) & 0xff]}:${HEX[hi & 0xff]}:${HEX[lo >>> 24]}:${HEX[(lo >>> 16) & 0xff]}:${HEX[(lo >>> 8) & 0xff]}:${HEX[lo & 0xff]}`;
+  const hi = Math.floor(mac / 0x1000000);
+  const lo = mac % 0x1000000;
+  let byLow = macTexts.get(hi);
+  const known = byLow?.get(lo);
+  if (known !== undefined) return known;
+  const text = `${HEX[(hi >>> 16) & 0xff]}:${HEX[(hi >>> 8) & 0xff]}:${HEX[hi & 0xff]}:${HEX[(lo >>> 16) & 0xff]}:${HEX[(lo >>> 8) & 0xff]}:${HEX[lo & 0xff]}`;
+  countCached();
+  if (byLow === undefined || cachedTexts === 0) macTexts.set(hi, (byLow = new Map()));
+  byLow.set(lo, text);
+  return text;
 }
 
 /** `aa:bb:cc:dd:ee:ff` (also `-` or no separators) to a 48-bit number; NaN when not a MAC. */
@@ -85,7 +108,17 @@ export function ipWordsToString(words: Int32Array, at: number): string {
 
 /** Text form of an address given as bytes at `off`. */
 export function ipToString(b: Uint8Array, off: number, version: number): string {
-  if (version === 4) return `${b[off]}.${b[off + 1]}.${b[off + 2]}.${b[off + 3]}`;
+  if (version === 4) {
+    const hi = (b[off] << 16) | (b[off + 1] << 8) | b[off + 2];
+    let byLast = ipv4Texts.get(hi);
+    const known = byLast?.[b[off + 3]];
+    if (known !== undefined) return known;
+    const text = `${b[off]}.${b[off + 1]}.${b[off + 2]}.${b[off + 3]}`;
+    countCached();
+    if (byLast === undefined || cachedTexts === 0) ipv4Texts.set(hi, (byLast = new Array<string | undefined>(256)));
+    byLast[b[off + 3]] = text;
+    return text;
+  }
   const groups: number[] = [];
   for (let i = 0; i < 16; i += 2) groups.push((b[off + i] << 8) | b[off + i + 1]);
   return ipv6GroupsToString(groups);
