@@ -63,4 +63,30 @@ describe('Store', () => {
     expect(store.db.prepare('SELECT ip FROM device_ips WHERE device_id = ?').pluck().all(id)).toEqual(['10.20.0.1']);
     store.close();
   });
+
+  it('moves a router\'s addresses onto devices that already exist, times and counters added', () => {
+    const store = new Store(join(work, 'router2.db'));
+    const t = (n: number, first: number, last: number) => ({ packetsSent: n, bytesSent: n * 100, packetsReceived: n, bytesReceived: n, firstSeenMs: first, lastSeenMs: last });
+    const known = store.ipDeviceId('198.51.100.10', 500);
+    store.upsertAddress(known, '198.51.100.10', 4, { traffic: true }, t(1, 500, 600));
+    store.addTraffic(known, t(1, 500, 600));
+    const id = store.macDeviceId('00:1a:a1:0a:00:01', 'Cisco Systems, Inc', false, 1000);
+    // A capture whose clock stepped back: the second address's last packet precedes its first.
+    store.upsertAddress(id, '198.51.100.10', 4, { traffic: true }, t(10, 1000, 2000));
+    store.upsertAddress(id, '198.51.100.20', 4, { traffic: true }, t(20, 3000, 2500));
+    store.addTraffic(id, t(30, 1000, 3000));
+    store.markRouter(id);
+    const rows = store.db.prepare('SELECT id, routed_ip, first_seen, last_seen, packets_sent, bytes_received FROM devices ORDER BY id').all();
+    expect(rows).toEqual([
+      { id: known, routed_ip: '198.51.100.10', first_seen: 500, last_seen: 2000, packets_sent: 11, bytes_received: 11 },
+      { id, routed_ip: null, first_seen: 1000, last_seen: 3000, packets_sent: 0, bytes_received: 0 },
+      { id: id + 1, routed_ip: '198.51.100.20', first_seen: 3000, last_seen: 3000, packets_sent: 20, bytes_received: 20 },
+    ]);
+    const ips = store.db.prepare('SELECT device_id, ip, packets_sent FROM device_ips ORDER BY device_id, ip').all();
+    expect(ips).toEqual([
+      { device_id: known, ip: '198.51.100.10', packets_sent: 11 },
+      { device_id: id + 1, ip: '198.51.100.20', packets_sent: 20 },
+    ]);
+    store.close();
+  });
 });

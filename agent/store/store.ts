@@ -131,6 +131,10 @@ export class Store {
       ),
       ipDevice: p('SELECT id FROM devices WHERE routed_ip = ?'),
       insertIpDevice: p('INSERT INTO devices (routed_ip, first_seen, last_seen) VALUES (?, ?, ?)'),
+      insertIpDeviceWithTraffic: p(
+        `INSERT INTO devices (routed_ip, first_seen, last_seen, packets_sent, bytes_sent, packets_received, bytes_received)
+         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      ),
       routers: p('SELECT mac FROM devices WHERE is_router = 1 AND mac IS NOT NULL'),
       setRouter: p('UPDATE devices SET is_router = 1 WHERE id = ?'),
       addTraffic: p(
@@ -162,7 +166,7 @@ export class Store {
         `SELECT ip, version, first_seen, last_seen, packets_sent, bytes_sent, packets_received, bytes_received
          FROM device_ips WHERE device_id = ? AND seen_arp = 0 AND seen_dhcp = 0`,
       ),
-      deleteIp: p('DELETE FROM device_ips WHERE device_id = ? AND ip = ?'),
+      deleteTrafficOnlyIps: p('DELETE FROM device_ips WHERE device_id = ? AND seen_arp = 0 AND seen_dhcp = 0'),
       holder: p('SELECT device_id FROM device_ips WHERE ip = ? ORDER BY last_seen DESC LIMIT 1'),
       upsertVlan: p(
         `INSERT INTO device_vlans (device_id, vlan, first_seen, last_seen) VALUES (?, ?, ?, ?)
@@ -312,18 +316,37 @@ export class Store {
       ip: string; version: number; first_seen: number; last_seen: number;
       packets_sent: number; bytes_sent: number; packets_received: number; bytes_received: number;
     }[];
+    if (rows.length === 0) return;
+    // Each address moves to its own device (created with its traffic, or given it); the router loses
+    // their traffic in one update and their rows in one delete. Same rows as moving them one by one.
+    const moved: TrafficCounters = { packetsSent: 0, bytesSent: 0, packetsReceived: 0, bytesReceived: 0, firstSeenMs: 0, lastSeenMs: 0 };
     for (const r of rows) {
       const t: TrafficCounters = {
         packetsSent: r.packets_sent, bytesSent: r.bytes_sent, packetsReceived: r.packets_received,
         bytesReceived: r.bytes_received, firstSeenMs: r.first_seen, lastSeenMs: r.last_seen,
       };
-      const target = this.ipDeviceId(r.ip, r.first_seen);
-      this.s.deleteIp.run(deviceId, r.ip);
-      this.s.subTraffic.run(t.packetsSent, t.bytesSent, t.packetsReceived, t.bytesReceived, deviceId);
+      moved.packetsSent += t.packetsSent;
+      moved.bytesSent += t.bytesSent;
+      moved.packetsReceived += t.packetsReceived;
+      moved.bytesReceived += t.bytesReceived;
+      const known = this.s.ipDevice.get(r.ip) as { id: number } | undefined;
+      let target: number;
+      if (known) {
+        target = known.id;
+        this.addTraffic(target, t);
+      } else {
+        // As ipDeviceId() then addTraffic() would (a capture's clock can step back: last may precede first).
+        target = Number(this.s.insertIpDeviceWithTraffic.run(
+          r.ip, t.firstSeenMs, Math.max(t.firstSeenMs, t.lastSeenMs), t.packetsSent, t.bytesSent, t.packetsReceived, t.bytesReceived,
+        ).lastInsertRowid);
+        this.changed.add(target);
+      }
       this.upsertAddress(target, r.ip, r.version, { traffic: true }, t);
-      this.addTraffic(target, t);
     }
+    this.s.deleteTrafficOnlyIps.run(deviceId);
+    this.s.subTraffic.run(moved.packetsSent, moved.bytesSent, moved.packetsReceived, moved.bytesReceived, deviceId);
   }
+
 
   /** The device that most recently held `ip`, or 0. */
   deviceHoldingIp(ip: string): number {
