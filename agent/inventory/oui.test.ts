@@ -20,6 +20,33 @@ describe('IEEE OUI lookup through oui-data', () => {
     expect(reg.get('ZZZZZZ')).toBeUndefined();
   });
 
+  it('knows which MA-L blocks are split into MA-M/MA-S assignments', () => {
+    const split = new Set(Object.keys(all).filter((k) => k.length > 6).map((k) => k.slice(0, 6)));
+    const reg = textRegistry(text);
+    for (const k of split) expect(reg.subdivides(k), k).toBe(true);
+    for (const k of Object.keys(all).filter((x) => x.length === 6)) expect(reg.subdivides(k), k).toBe(split.has(k));
+    expect(reg.subdivides('FFFFFF')).toBe(false);
+  });
+
+  it('gives the same name for every MAC of a block, from the lookup or from the per-block memo', () => {
+    const reg = textRegistry(text);
+    const direct = (mac: number): string | null => {
+      const hex = mac.toString(16).padStart(12, '0').toUpperCase();
+      const entry = reg.get(hex.slice(0, 9)) ?? reg.get(hex.slice(0, 7)) ?? reg.get(hex.slice(0, 6));
+      return entry ? entry.split('\n', 1)[0].trim() : null;
+    };
+    const keys = Object.keys(all);
+    const sample = [...keys.filter((_, i) => i % 97 === 0), ...keys.filter((k) => k.length > 6)];
+    for (const key of sample) {
+      for (const tail of ['000000', '7fffff', 'a5a5a5']) {
+        const mac = parseInt((key + tail).slice(0, 12), 16) % 2 ** 48;
+        if (Math.floor(mac / 2 ** 40) & 0x03) continue; // group or locally administered
+        expect(macVendor(mac), key + tail).toBe(direct(mac));
+        expect(macVendor(mac), key + tail).toBe(direct(mac));
+      }
+    }
+  });
+
   it('names vendors, prefers the longest assignment and flags local MACs', () => {
     expect(macVendor(parseMac('00:09:fb:00:00:01'))).toMatch(/Philips/);
     expect(macVendor(parseMac('00:1b:21:12:34:56'))).toBe('Intel Corporate');

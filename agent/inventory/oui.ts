@@ -16,6 +16,8 @@ export const LOCALLY_ADMINISTERED = '(locally administered)';
 
 interface Registry {
   get(prefix: string): string | undefined;
+  /** Whether this MA-L block (6 hex digits) is split into MA-M or MA-S assignments (7 or 9 digits). */
+  subdivides(prefix: string): boolean;
 }
 
 let registry: Registry | undefined;
@@ -41,27 +43,46 @@ export function textRegistry(text: string | Buffer): Registry {
     const q1 = buf.indexOf(QUOTE, lineStart);
     return buf.toString('latin1', q1 + 1, buf.indexOf(QUOTE, q1 + 1));
   };
+  /** Start of the first line whose key is not below `key` (`end` when there is none). */
+  const lowerBound = (key: string): number => {
+    let lo = first;
+    let hi = end;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      let s = mid === 0 ? 0 : buf.lastIndexOf(NL, mid - 1) + 1;
+      if (s < lo) s = lo;
+      if (compareOuiKeys(keyAt(s), key) < 0) lo = buf.indexOf(NL, s) + 1;
+      else hi = s;
+    }
+    return lo;
+  };
   return {
     get(prefix) {
-      let lo = first;
-      let hi = end;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        let s = mid === 0 ? 0 : buf.lastIndexOf(NL, mid - 1) + 1;
-        if (s < lo) s = lo;
-        const c = compareOuiKeys(keyAt(s), prefix);
-        if (c === 0) {
-          const colon = buf.indexOf('": ', s) + 3;
-          const eol = buf.indexOf(NL, colon);
-          return JSON.parse(buf.toString('utf8', colon, eol).replace(/,$/, '')) as string;
+      const s = lowerBound(prefix);
+      if (s >= end || keyAt(s) !== prefix) return undefined;
+      const colon = buf.indexOf('": ', s) + 3;
+      const eol = buf.indexOf(NL, colon);
+      return JSON.parse(buf.toString('utf8', colon, eol).replace(/,$/, '')) as string;
+    },
+    subdivides(prefix) {
+      for (const digits of [7, 9]) {
+        const s = lowerBound(prefix.padEnd(digits, '0'));
+        if (s < end) {
+          const key = keyAt(s);
+          if (key.length === digits && key.startsWith(prefix)) return true;
         }
-        if (c < 0) lo = buf.indexOf(NL, s) + 1;
-        else hi = s;
       }
-      return undefined;
+      return false;
     },
   };
 }
+
+/**
+ * Per 24-bit prefix: the name (null: unassigned), or SUBDIVIDED when the block is split into MA-M/MA-S
+ * assignments and each MAC needs its own lookup. A network's devices share few vendors.
+ */
+const SUBDIVIDED = '\u0000subdivided';
+const byPrefix = new Map<number, string | null>();
 
 function load(): Registry {
   if (!registry) {
@@ -71,13 +92,23 @@ function load(): Registry {
   return registry;
 }
 
+const nameOf = (entry: string | undefined): string | null => (entry ? entry.split('\n', 1)[0].trim() : null);
+
 /** Organisation name for a 48-bit MAC number, LOCALLY_ADMINISTERED, or null when unassigned. */
 export function macVendor(mac: number): string | null {
   if (isGroupMac(mac)) return null;
   if (isLocallyAdministeredMac(mac)) return LOCALLY_ADMINISTERED;
   const reg = load();
-  const hex = mac.toString(16).padStart(12, '0').toUpperCase();
-  const entry = reg.get(hex.slice(0, 9)) ?? reg.get(hex.slice(0, 7)) ?? reg.get(hex.slice(0, 6));
+  const prefix = Math.floor(mac / 0x1000000);
+  let known = byPrefix.get(prefix);
+  if (known === undefined) {
+    const hex6 = prefix.toString(16).padStart(6, '0').toUpperCase();
+    known = reg.subdivides(hex6) ? SUBDIVIDED : nameOf(reg.get(hex6));
+    if (byPrefix.size >= 100_000) byPrefix.clear();
+    byPrefix.set(prefix, known);
+  }
+  if (known !== SUBDIVIDED) return known;
   // Entries are "Organisation\naddress lines": the first line is the name.
-  return entry ? entry.split('\n', 1)[0].trim() : null;
+  const hex = mac.toString(16).padStart(12, '0').toUpperCase();
+  return nameOf(reg.get(hex.slice(0, 9)) ?? reg.get(hex.slice(0, 7)) ?? reg.get(hex.slice(0, 6)));
 }
