@@ -80,18 +80,22 @@ type ClinicalRows = Parameters<typeof clinicalBlock>[0][number][];
 function foldObservations(rows: readonly ObservationRow[], withClinical: boolean): Pick<Device, 'hostnames' | 'evidence'> & { clinicalRows: ClinicalRows } {
   const hostnames = new Map<string, Device['hostnames'][number]>();
   const evidence: Device['evidence'] = {};
-  const seen = new Map<string, Set<string>>();
+  // Values seen per source and field, as 's' + a string or the JSON of anything else (never starts with s).
+  const seen = new Map<string, Map<string, Set<string>>>();
   const clinicalRows: ClinicalRows = [];
   for (const o of rows) {
     const fields = JSON.parse(o.fields) as Record<string, unknown>;
     if (withClinical) clinicalRows.push({ source: o.source, fields, first_seen: iso(o.first_seen), last_seen: iso(o.last_seen) });
     const facts = (evidence[o.source] ??= {});
-    for (const [k, value] of Object.entries(fields)) {
-      const key = `${o.source}.${k}`;
-      const set = seen.get(key) ?? new Set<string>();
-      seen.set(key, set);
-      const text = JSON.stringify(value);
-      if (set.has(text) || set.size >= EVIDENCE_VALUES) continue;
+    let bySource = seen.get(o.source);
+    if (bySource === undefined) seen.set(o.source, (bySource = new Map()));
+    for (const k in fields) {
+      const value = fields[k];
+      let set = bySource.get(k);
+      if (set === undefined) bySource.set(k, (set = new Set()));
+      if (set.size >= EVIDENCE_VALUES) continue;
+      const text = typeof value === 'string' ? `s${value}` : JSON.stringify(value);
+      if (set.has(text)) continue;
       set.add(text);
       (facts[k] ??= []).push(value);
     }
