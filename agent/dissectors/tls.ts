@@ -3,7 +3,7 @@
  * the ServerHello what a server runs (JA3S/JA4S), and the server's Certificate (in clear up to TLS 1.2)
  * who it claims to be. A direction whose first bytes are not a TLS handshake record is not ours.
  */
-import { createHash } from 'node:crypto';
+import { hash as oneShotHash } from 'node:crypto';
 import { clientFingerprints, isGrease, serverFingerprints, withoutGrease } from './tls-fingerprints.js';
 import {
   HS_CERTIFICATE, HS_CLIENT_HELLO, HS_SERVER_HELLO, handshakeBytes, isTls13, parseClientHello, parseServerHello,
@@ -184,7 +184,7 @@ const CERTIFICATE_CACHE_SIZE = 1024;
 
 function certificateFields(der: Buffer): Partial<TlsServerHelloFields> | null {
   // Hashing the DER costs a few microseconds, reading it (x509.ts) a few more, OpenSSL ~110.
-  const key = createHash('sha1').update(der).digest('base64');
+  const key = oneShotHash('sha1', der, 'base64');
   let fields = certificateCache.get(key);
   if (fields === undefined) {
     fields = readCertificate(der);

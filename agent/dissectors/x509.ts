@@ -9,7 +9,7 @@
  * an e-mail alternative name...) goes to OpenSSL, so the text is always OpenSSL's: x509.test.ts checks
  * both readers agree on every certificate of the fixtures and of the public corpus.
  */
-import { createHash, X509Certificate } from 'node:crypto';
+import { hash as oneShotHash, X509Certificate } from 'node:crypto';
 import { isUtf8 } from 'node:buffer';
 import { newTlv, readTlv, type BerTlv } from './ber.js';
 
@@ -252,7 +252,7 @@ function dnText(dn: string): string {
 }
 
 function sha256Text(der: Buffer): string {
-  return createHash('sha256').update(der).digest('hex').toUpperCase().replace(/(..)(?!$)/g, '$1:');
+  return oneShotHash('sha256', der, 'hex').toUpperCase().replace(/(..)(?!$)/g, '$1:');
 }
 
 /** The certificate's fields read by OpenSSL (X509Certificate); null when it does not parse. */

@@ -2,12 +2,13 @@
  * The engine on small synthetic libraries: how weights combine, confidence, category refinement,
  * stability against weak contradictions, determinism, overrides, the medical rule, and the index.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { candidatesFor } from './engine.js';
-import { classify, explain, factsFromDevice, factsFromExample, loadLibrary, sharedFactsKey, type Library } from './index.js';
+import { candidatesFor, leadingChars, vendorSignatureIds } from './engine.js';
+import { builtinFingerprintsDir, classify, explain, factsFromDevice, factsFromExample, loadLibrary, sharedFactsKey, type Library } from './index.js';
 
 const root = mkdtempSync(join(tmpdir(), 'auscult-engine-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -297,5 +298,34 @@ describe('sharedFactsKey', () => {
 
   it('is null when a signature names the device address in its evidence', () => {
     expect(key(device('00:11:22:33:44:01', '10.99.0.5', [631]))).toBeNull();
+  });
+});
+
+describe('vendor-only signatures by first character', () => {
+  it('reads the first characters of simple anchored patterns, and gives up on the rest', () => {
+    const set = (s: string) => [...(leadingChars(s) ?? ['(none)'])].sort();
+    expect(set('^Dell (Inc\\.|EMC|Technologies)$|^Dell$')).toEqual(['d']);
+    expect(set('^(HP Inc\\.|Hewlett Packard)$')).toEqual(['h']);
+    expect(set('^Lenovo$|^Lenovo \\((Beijing)\\)|^LENOVO\\(BEIJING\\)')).toEqual(['l']);
+    expect(set('^(?:Acme|Zeta)|^(?<x>3Com)')).toEqual(['3', 'a', 'z']);
+    expect(set('^eQ-3 ')).toEqual(['e']);
+    for (const s of ['Philips', '^(Acme)?Medical', '^A?cme', '^.*Philips', '^[AB]cme', '^\\w+', '(?i)^x', '^(?=A)A', '^|^A']) {
+      expect(leadingChars(s), s).toBeNull();
+    }
+  });
+
+  it('finds exactly the signatures evaluating all of them finds, for every vendor in the IEEE registry', () => {
+    const library = loadLibrary({ builtinDir: builtinFingerprintsDir() });
+    const registry = JSON.parse(readFileSync(createRequire(import.meta.url).resolve('oui-data'), 'utf8')) as Record<string, string>;
+    const names = new Set(Object.values(registry).map((e) => e.split('\n', 1)[0].trim()));
+    for (const extra of ['(locally administered)', '', 'ıbm', 'ſiemens', 'K-tech']) names.add(extra);
+    let hits = 0;
+    for (const name of names) {
+      const all = vendorSignatureIds(library, name, false);
+      expect(vendorSignatureIds(library, name, true), name).toEqual(all);
+      hits += all.length;
+    }
+    expect(names.size).toBeGreaterThan(20_000);
+    expect(hits).toBeGreaterThan(200);
   });
 });

@@ -188,6 +188,125 @@ function otherSignaturesIndex(library: Library): Library['index'] {
   return index;
 }
 
+/**
+ * The characters a `^`-anchored pattern can match first, lower case (the pattern is case-insensitive),
+ * read from its source: `^Dell (Inc\\.|EMC)$|^Dell$` gives {d}, `^(HP Inc\\.|Hewlett Packard)$` {h}.
+ * Null when the source is not that simple (the pattern is then always evaluated).
+ */
+export function leadingChars(source: string, anchored = true): Set<string> | null {
+  const out = new Set<string>();
+  for (const branch of topLevelBranches(source)) {
+    let b = branch;
+    if (anchored) {
+      if (!b.startsWith('^')) return null;
+      b = b.slice(1);
+    }
+    let first: Set<string> | null;
+    let rest: string;
+    if (b.startsWith('(')) {
+      const close = groupEnd(b);
+      if (close < 0) return null;
+      let inner = b.slice(1, close);
+      if (inner.startsWith('?:')) inner = inner.slice(2);
+      else if (/^\?<[A-Za-z_$][\w$]*>/.test(inner)) inner = inner.slice(inner.indexOf('>') + 1);
+      else if (inner.startsWith('?')) return null;
+      first = leadingChars(inner, false);
+      rest = b.slice(close + 1);
+    } else if (/^[A-Za-z0-9 ,&'-]/.test(b)) {
+      first = new Set([b[0].toLowerCase()]);
+      rest = b.slice(1);
+    } else if (/^\\[.()[\]{}|*+?^$\\/-]/.test(b)) {
+      first = new Set([b[1]]);
+      rest = b.slice(2);
+    } else {
+      return null;
+    }
+    if (first === null || /^[?*{]/.test(rest)) return null; // an optional first atom: anything may come first
+    for (const c of first) out.add(c);
+  }
+  return out.size > 0 ? out : null;
+}
+
+/** The top-level `|` alternatives of a pattern source (escapes, groups and classes respected). */
+function topLevelBranches(source: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let inClass = false;
+  let start = 0;
+  for (let i = 0; i < source.length; i++) {
+    const c = source[i];
+    if (c === '\\') i++;
+    else if (inClass) inClass = c !== ']';
+    else if (c === '[') inClass = true;
+    else if (c === '(') depth++;
+    else if (c === ')') depth--;
+    else if (c === '|' && depth === 0) {
+      out.push(source.slice(start, i));
+      start = i + 1;
+    }
+  }
+  out.push(source.slice(start));
+  return out;
+}
+
+/** Index of the `)` closing the group that opens `s`, or -1. */
+function groupEnd(s: string): number {
+  let depth = 0;
+  let inClass = false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i];
+    if (c === '\\') i++;
+    else if (inClass) inClass = c !== ']';
+    else if (c === '[') inClass = true;
+    else if (c === '(') depth++;
+    else if (c === ')' && --depth === 0) return i;
+  }
+  return -1;
+}
+
+/**
+ * The vendor-only signatures by the first character of the vendors they can match (`oui_vendor`
+ * patterns whose source says it), and those that may match anything (always evaluated).
+ */
+interface VendorIndex {
+  byFirst: Map<string, CompiledSignature[]>;
+  always: CompiledSignature[];
+}
+const vendorIndexByLibrary = new WeakMap<Library, VendorIndex>();
+function vendorIndex(library: Library): VendorIndex {
+  let index = vendorIndexByLibrary.get(library);
+  if (index === undefined) {
+    const flags = vendorOnlyFlags(library);
+    index = { byFirst: new Map(), always: [] };
+    for (const sig of library.signatures) {
+      if (!flags[sig.order]) continue;
+      const m = sig.source.match as Record<string, unknown>;
+      const keys = Object.keys(m);
+      const chars = keys.length === 1 && typeof m.oui_vendor === 'string' ? leadingChars(m.oui_vendor) : null;
+      if (chars === null) index.always.push(sig);
+      else for (const c of chars) {
+        let list = index.byFirst.get(c);
+        if (list === undefined) index.byFirst.set(c, (list = []));
+        list.push(sig);
+      }
+    }
+    vendorIndexByLibrary.set(library, index);
+  }
+  return index;
+}
+
+/** The vendor-only signatures that could match these vendor names, in library order. */
+function vendorCandidates(library: Library, vendors: readonly unknown[]): CompiledSignature[] {
+  const index = vendorIndex(library);
+  const picked = new Set<CompiledSignature>(index.always);
+  for (const v of vendors) {
+    // Upper then lower case: what a case-insensitive pattern compares (ı and ſ match I and S).
+    const first = typeof v === 'string' && v.length > 0 ? v[0].toUpperCase().toLowerCase() : '';
+    for (const sig of index.byFirst.get(first) ?? []) picked.add(sig);
+  }
+  return [...picked].sort((a, b) => a.order - b.order);
+}
+
 /** The vendor-only signatures that match these facts' registry vendor, evaluated once per vendor. */
 function vendorHits(library: Library, facts: Facts): { sig: CompiledSignature; m: NonNullable<ReturnType<typeof evaluateMatch>> }[] {
   const vendors = facts.get('mac_vendor');
@@ -197,10 +316,8 @@ function vendorHits(library: Library, facts: Facts): { sig: CompiledSignature; m
   const key = JSON.stringify(vendors);
   let hits = memo.get(key);
   if (hits === undefined) {
-    const flags = vendorOnlyFlags(library);
     hits = [];
-    for (const sig of library.signatures) {
-      if (!flags[sig.order]) continue;
+    for (const sig of vendorCandidates(library, vendors)) {
       const m = evaluateMatch(sig.match, facts);
       if (m) hits.push({ sig, m });
     }
@@ -208,6 +325,14 @@ function vendorHits(library: Library, facts: Facts): { sig: CompiledSignature; m
     memo.set(key, hits);
   }
   return hits;
+}
+
+/** Ids of the vendor-only signatures matching a registry vendor name: through the index, or all evaluated. */
+export function vendorSignatureIds(library: Library, vendor: string, viaIndex: boolean): string[] {
+  const facts: Facts = new Map([['mac_vendor', [vendor]]]);
+  const flags = vendorOnlyFlags(library);
+  const sigs = viaIndex ? vendorCandidates(library, [vendor]) : library.signatures.filter((s) => flags[s.order]);
+  return sigs.filter((s) => evaluateMatch(s.match, facts) !== null).map((s) => s.id);
 }
 
 /** Signatures with a condition on the device's own addresses (`mac`, `ip`), per library. */

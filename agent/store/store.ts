@@ -3,7 +3,7 @@
  * writer; writes come in batches, one transaction per flush, so a killed process leaves the database
  * as of its last completed flush.
  */
-import { createHash } from 'node:crypto';
+import { hash as oneShotHash } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { UserFacingError } from '../capture/types.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
@@ -372,7 +372,7 @@ export class Store {
 
   /** Record evidence about a device; identical facts are counted, not repeated. */
   upsertObservation(deviceId: number, source: string, fieldsJson: string, firstMs: number, lastMs: number, count: number): void {
-    const hash = createHash('sha1').update(fieldsJson).digest('hex');
+    const hash = oneShotHash('sha1', fieldsJson, 'hex');
     const row = this.s.upsertObservation.get(deviceId, source, hash, fieldsJson, firstMs, lastMs, count) as { count: number };
     if (row.count === count) this.changed.add(deviceId); // new facts, not a repeat of known ones
   }
