@@ -227,30 +227,11 @@ export function leadingChars(source: string, anchored = true): Set<string> | nul
   return out.size > 0 ? out : null;
 }
 
-/** The top-level `|` alternatives of a pattern source (escapes, groups and classes respected). */
-function topLevelBranches(source: string): string[] {
-  const out: string[] = [];
-  let depth = 0;
-  let inClass = false;
-  let start = 0;
-  for (let i = 0; i < source.length; i++) {
-    const c = source[i];
-    if (c === '\\') i++;
-    else if (inClass) inClass = c !== ']';
-    else if (c === '[') inClass = true;
-    else if (c === '(') depth++;
-    else if (c === ')') depth--;
-    else if (c === '|' && depth === 0) {
-      out.push(source.slice(start, i));
-      start = i + 1;
-    }
-  }
-  out.push(source.slice(start));
-  return out;
-}
-
-/** Index of the `)` closing the group that opens `s`, or -1. */
-function groupEnd(s: string): number {
+/**
+ * Calls `visit` on each character of a pattern source that is outside escapes and character classes,
+ * with the group depth before it; stops at the first for which it returns true (its index, else -1).
+ */
+function scanPattern(s: string, visit: (i: number, c: string, depth: number) => boolean): number {
   let depth = 0;
   let inClass = false;
   for (let i = 0; i < s.length; i++) {
@@ -258,10 +239,31 @@ function groupEnd(s: string): number {
     if (c === '\\') i++;
     else if (inClass) inClass = c !== ']';
     else if (c === '[') inClass = true;
+    else if (visit(i, c, depth)) return i;
     else if (c === '(') depth++;
-    else if (c === ')' && --depth === 0) return i;
+    else if (c === ')') depth--;
   }
   return -1;
+}
+
+/** The top-level `|` alternatives of a pattern source. */
+function topLevelBranches(source: string): string[] {
+  const out: string[] = [];
+  let start = 0;
+  scanPattern(source, (i, c, depth) => {
+    if (c === '|' && depth === 0) {
+      out.push(source.slice(start, i));
+      start = i + 1;
+    }
+    return false;
+  });
+  out.push(source.slice(start));
+  return out;
+}
+
+/** Index of the `)` closing the group that opens `s`, or -1. */
+function groupEnd(s: string): number {
+  return scanPattern(s, (_, c, depth) => c === ')' && depth === 1);
 }
 
 /**
