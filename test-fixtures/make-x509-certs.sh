@@ -43,6 +43,10 @@ printf '[req]\ndistinguished_name=dn\nstring_mask=default\n[dn]\n' > legacy.cnf
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout k.pem -out c.pem -days 365 -set_serial 13 \
   -config legacy.cnf -utf8 -subj "/CN=監視モニター/O=Légacy" 2>/dev/null
 cat c.pem >> "$out"
+# The same mask with ASCII values that PrintableString cannot hold (`*`, `&`): TeletexString, as old CAs wrote.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout k.pem -out c.pem -days 365 -set_serial 15 \
+  -config legacy.cnf -subj "/CN=*.teletex.example/O=R&D Lab" 2>/dev/null
+cat c.pem >> "$out"
 # A leaf signed by the CA (issuer differs from subject), with DNS and IPv6 alternative names.
 openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout k.pem -out r.csr -subj "/CN=leaf.example.org/O=Example" 2>/dev/null
 printf 'subjectAltName=DNS:leaf.example.org,IP:2001:db8::1\n' > ext.cnf

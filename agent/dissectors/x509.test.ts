@@ -89,6 +89,7 @@ describe('x509 certificate fields', () => {
     expect(subjects).toContain('DC=org, DC=example, UID=admin, CN=ldap');
     expect(subjects).toContain('jurisdictionC=US, businessCategory=Private Organization, organizationIdentifier=NTRUS-123, CN=ev.example.org');
     expect(subjects).toContain('CN= leading and trailing space , O=#hash');
+    expect(subjects).toContain('CN=*.teletex.example, O=R&D Lab'); // ASCII TeletexString
     const far = made.map((der) => certificateFieldsDirect(der)).find((f) => f?.cert_subject === 'CN=far-future');
     expect(far?.cert_not_after?.startsWith('207')).toBe(true);
     const leaf = made.map((der) => certificateFieldsDirect(der)).find((f) => f?.cert_san_dns?.[0] === 'leaf.example.org');
@@ -98,7 +99,7 @@ describe('x509 certificate fields', () => {
     expect(direct).toBe(made.length - 4);
   });
 
-  it('hands OpenSSL the shapes it does not read: multi-valued RDN, other attribute types, BMP/T61 strings, e-mail names', () => {
+  it('hands OpenSSL the shapes it does not read: multi-valued RDN, other attribute types, BMP and non-ASCII T61 strings, e-mail names', () => {
     const handed = made.filter((der) => certificateFieldsDirect(der) === null).map((der) => certificateFieldsOpenSsl(der)?.cert_subject);
     expect(handed.sort()).toEqual([
       'CN=multi + OU=valued',

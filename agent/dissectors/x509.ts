@@ -3,7 +3,7 @@
  * names, SHA-256 fingerprint, as OpenSSL prints them through Node's X509Certificate.
  *
  * X509Certificate costs about 110 µs a certificate (each getter goes through OpenSSL and a BIO); the
- * common shape of a certificate (one attribute per RDN, well-known attribute types, printable or UTF-8
+ * common shape of a certificate (one attribute per RDN, well-known attribute types, UTF-8 or ASCII
  * strings, UTC or generalized times, DNS and IP alternative names) is read here directly from the DER
  * in a few microseconds. Anything else (an unknown attribute type, a BMPString, a control character,
  * an e-mail alternative name...) goes to OpenSSL, so the text is always OpenSSL's: x509.test.ts checks
@@ -58,7 +58,7 @@ function oidBodyHex(dotted: string): string {
   return Buffer.from(bytes).toString('hex');
 }
 
-const TAG = { INTEGER: 0x02, OID: 0x06, UTF8: 0x0c, PRINTABLE: 0x13, IA5: 0x16, UTC_TIME: 0x17, GENERALIZED_TIME: 0x18, SEQUENCE: 0x30, SET: 0x31 } as const;
+const TAG = { INTEGER: 0x02, OID: 0x06, UTF8: 0x0c, PRINTABLE: 0x13, T61: 0x14, IA5: 0x16, UTC_TIME: 0x17, GENERALIZED_TIME: 0x18, SEQUENCE: 0x30, SET: 0x31 } as const;
 /** Context tags: [0] EXPLICIT version, [3] EXPLICIT extensions, [1]/[2] IMPLICIT unique ids. */
 const CTX_VERSION = 0xa0;
 const CTX_EXTENSIONS = 0xa3;
@@ -150,8 +150,9 @@ class Reader {
       if (type === undefined) return null;
       const t = this.t;
       if (!readTlv(this.b, oid.end, atv.end, t) || t.end !== atv.end) return null;
-      // OpenSSL reads PrintableString and IA5String bytes as Latin-1: only ASCII reads the same either way.
-      if (t.tag !== TAG.UTF8 && t.tag !== TAG.PRINTABLE && t.tag !== TAG.IA5) return null;
+      // OpenSSL reads PrintableString, TeletexString and IA5String bytes as Latin-1: only ASCII reads the
+      // same either way (older CAs wrote ASCII names with `&` or `*` as TeletexString).
+      if (t.tag !== TAG.UTF8 && t.tag !== TAG.PRINTABLE && t.tag !== TAG.T61 && t.tag !== TAG.IA5) return null;
       const value = this.b.subarray(t.off, t.end);
       if (!plainValue(value, t.tag === TAG.UTF8)) return null;
       parts.push(`${type}=${value.toString('utf8')}`);
