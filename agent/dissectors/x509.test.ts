@@ -117,6 +117,36 @@ describe('x509 certificate fields', () => {
     }
   });
 
+  it('never throws on corrupted certificates, and reads their fields as OpenSSL does when both read them', () => {
+    let seed = 7;
+    const random = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
+    let both = 0;
+    let onlyDirect = 0;
+    for (let i = 0; i < 4000; i++) {
+      const der = Buffer.from(made[i % made.length]);
+      der[random(der.length)] ^= 1 << random(8);
+      const fast = certificateFieldsDirect(der);
+      if (fast === null) continue;
+      const slow = certificateFieldsOpenSsl(der);
+      if (slow === null) {
+        onlyDirect++; // OpenSSL also checks the key, signature and extension encodings
+        continue;
+      }
+      both++;
+      // The fingerprint is of the bytes sent; OpenSSL's, of its re-encoding (they differ for non-DER input).
+      const { cert_sha256: a, ...fastRest } = fast;
+      const { cert_sha256: b, ...slowRest } = slow;
+      expect(fastRest).toEqual(slowRest);
+      expect(a).toMatch(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
+      expect(b).toMatch(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
+    }
+    expect(both).toBeGreaterThan(1000);
+    expect(onlyDirect).toBeLessThan(both);
+  });
+
   it('agrees with OpenSSL on every certificate sent in clear in the fixtures', async () => {
     const certs: Buffer[] = [];
     for (const path of capturesUnder(fixtures, (name) => name === 'formats')) certs.push(...(await capturedCertificates(path)));

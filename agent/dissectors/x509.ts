@@ -7,7 +7,10 @@
  * strings, UTC or generalized times, DNS and IP alternative names) is read here directly from the DER
  * in a few microseconds. Anything else (an unknown attribute type, a BMPString, a control character,
  * an e-mail alternative name...) goes to OpenSSL, so the text is always OpenSSL's: x509.test.ts checks
- * both readers agree on every certificate of the fixtures and of the public corpus.
+ * both readers agree on every certificate of the fixtures and of the public corpus. Two differences, on
+ * corrupted certificates only: the direct reader still gives the names of a certificate whose key,
+ * signature or extensions OpenSSL refuses, and its fingerprint is the SHA-256 of the bytes sent where
+ * OpenSSL hashes its own re-encoding (the same bytes for any well-formed DER).
  */
 import { hash as oneShotHash, X509Certificate } from 'node:crypto';
 import { isUtf8 } from 'node:buffer';
