@@ -364,10 +364,9 @@ export function sharedFactsKey(facts: Facts, library: Library): string | null {
     if (m !== null && m.matched.some((x) => x.path === 'mac' || x.path === 'ip')) return null;
     key += m === null ? '0' : '1';
   }
-  for (const [path, values] of facts) {
-    if (path !== 'mac' && path !== 'ip') key += `\u0001${path}\u0002${JSON.stringify(values)}`;
-  }
-  return key;
+  const rest: [string, readonly unknown[]][] = [];
+  for (const entry of facts) if (entry[0] !== 'mac' && entry[0] !== 'ip') rest.push(entry);
+  return key + JSON.stringify(rest); // one call: this runs for every device of a capture
 }
 
 /** Evaluate the library on facts: fired signatures with their yields, per field. */
