@@ -14,8 +14,9 @@ export class DeviceClassifier {
   private stale: number[];
 
   /**
-   * @param bulkFrom from this many devices on, `run` reads their facts and stored classifications in a few
-   *   table scans instead of a few lookups per device.
+   * @param bulkFrom from this many devices on, and when they are at least a quarter of the database's,
+   *   `run` reads their facts and stored classifications in a few table scans instead of a few lookups
+   *   per device (a scan reads every device's rows: not worth it for a few of many).
    */
   constructor(private readonly store: Store, readonly library: Library, private readonly bulkFrom = 256) {
     this.query = new DeviceQuery(store.db);
@@ -40,7 +41,7 @@ export class DeviceClassifier {
     const shareable = this.library.overrides.length === 0;
     this.store.transaction(() => {
       // A whole capture's devices are read in a few table scans; a flush's handful one by one.
-      const bulk = ids.length >= this.bulkFrom;
+      const bulk = ids.length >= this.bulkFrom && ids.length * 4 >= this.store.maxDeviceId();
       const many = bulk ? this.query.factsMany(ids) : null;
       const stored = bulk ? this.store.classificationJsons() : null;
       for (const id of ids) {

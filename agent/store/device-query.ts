@@ -232,13 +232,13 @@ export class DeviceQuery {
 
   /**
    * `facts()` of many devices at once (absent ids are left out): four scans of the tables instead of four
-   * lookups per device, for the identification of a whole capture.
+   * lookups per device, for the identification of a whole capture (whose rows fit in memory: it holds them).
    */
   factsMany(ids: readonly number[]): Map<number, DeviceFactsRow> {
     const wanted = new Set(ids);
     const group = <T extends { device_id: number }>(sql: string): Map<number, T[]> => {
       const by = new Map<number, T[]>();
-      for (const r of this.stmt(sql).iterate() as IterableIterator<T>) {
+      for (const r of this.stmt(sql).all() as T[]) {
         if (!wanted.has(r.device_id)) continue;
         let list = by.get(r.device_id);
         if (list === undefined) by.set(r.device_id, (list = []));
@@ -254,8 +254,8 @@ export class DeviceQuery {
       'SELECT device_id, source, fields, first_seen, last_seen, count FROM observations ORDER BY device_id, last_seen DESC, source, fields',
     );
     const out = new Map<number, DeviceFactsRow>();
-    const devices = this.stmt('SELECT id, mac, routed_ip, mac_vendor FROM devices ORDER BY id').iterate() as
-      IterableIterator<{ id: number; mac: string | null; routed_ip: string | null; mac_vendor: string | null }>;
+    const devices = this.stmt('SELECT id, mac, routed_ip, mac_vendor FROM devices ORDER BY id').all() as
+      { id: number; mac: string | null; routed_ip: string | null; mac_vendor: string | null }[];
     for (const d of devices) {
       if (!wanted.has(d.id)) continue;
       const addresses = (ips.get(d.id) ?? []).map((r) => ({ ip: r.ip }));
