@@ -54,10 +54,17 @@ export class DissectorSet {
   private readonly udp = new Uint8Array(65536);
   private readonly byEtherType = new Map<number, number>();
   private readonly llc: number[] = [];
-  /** Packets a dissector rejected as not-its-protocol or malformed, by dissector name. */
-  readonly rejected: Record<string, number> = {};
-  /** Observations produced, by dissector name. */
-  readonly produced: Record<string, number> = {};
+  /**
+   * Per packet dissector (same index), read on every packet: flat tables rather than properties of
+   * dissector objects of as many shapes, so the optimised code does not meet one new shape after another.
+   */
+  private readonly anyPort: Uint8Array;
+  /** Repeat-cache bytes skipped: [from, to) per dissector, -1 when none. */
+  private readonly skip: Int32Array;
+  private readonly producedBy: Float64Array;
+  private readonly rejectedBy: Float64Array;
+  /** Observations counted for stream dissectors (countStream), by source. */
+  private readonly streamProduced: Record<string, number> = {};
 
   constructor(
     private readonly packet: readonly PacketDissector[] = PACKET_DISSECTORS,
@@ -65,15 +72,37 @@ export class DissectorSet {
   ) {
     // One cache per dissector: a protocol whose packets never repeat cannot evict another's.
     this.repeats = packet.map(() => new Map<number, Repeat>());
+    this.anyPort = new Uint8Array(packet.length);
+    this.skip = new Int32Array(packet.length * 2).fill(-1);
+    this.producedBy = new Float64Array(packet.length);
+    this.rejectedBy = new Float64Array(packet.length);
     packet.forEach((d, i) => {
       for (const p of d.udpPorts ?? []) this.udp[p] = i + 1;
       for (const t of d.etherTypes ?? []) this.byEtherType.set(t, i);
       if (d.llc) this.llc.push(i);
+      if (d.repeatAnyPort) this.anyPort[i] = 1;
+      if (d.repeatSkip) {
+        this.skip[2 * i] = d.repeatSkip[0];
+        this.skip[2 * i + 1] = d.repeatSkip[1];
+      }
     });
-    for (const d of [...packet, ...stream]) {
-      this.rejected[d.name] = 0;
-      this.produced[d.name] = 0;
-    }
+    for (const d of stream) this.streamProduced[d.name] = 0;
+  }
+
+  /** Packets a dissector rejected as not-its-protocol or malformed, by dissector name (packet dissectors). */
+  get rejected(): Record<string, number> {
+    const out: Record<string, number> = {};
+    this.packet.forEach((d, i) => (out[d.name] = this.rejectedBy[i]));
+    for (const d of this.stream) out[d.name] = 0;
+    return out;
+  }
+
+  /** Observations produced, by dissector name. */
+  get produced(): Record<string, number> {
+    const out: Record<string, number> = {};
+    this.packet.forEach((d, i) => (out[d.name] = this.producedBy[i]));
+    for (const [name, n] of Object.entries(this.streamProduced)) out[name] = (out[name] ?? 0) + n;
+    return out;
   }
 
   /** Whether some dissector inspects this UDP datagram (its ports, a payload, a first fragment). */
@@ -114,7 +143,7 @@ export class DissectorSet {
 
   /** Count an observation produced by a stream dissector. */
   countStream(o: Observation): void {
-    this.produced[o.source] = (this.produced[o.source] ?? 0) + 1;
+    this.streamProduced[o.source] = (this.streamProduced[o.source] ?? 0) + 1;
   }
 
   /**
@@ -126,13 +155,12 @@ export class DissectorSet {
   entry: { memo: unknown } | null = null;
 
   private run(index: number, v: PacketView): Observation[] | null {
-    const d = this.packet[index];
     const from = v.ipVersion === 0 ? v.l3Off : v.payloadOff;
     const to = v.ipVersion === 0 ? v.end : v.payloadOff + v.payloadLen;
     // Two independent 32-bit hashes over sender and bytes: a false hit needs both to collide.
     const b = v.buf;
-    const sport = d.repeatAnyPort ? 0 : v.srcPort;
-    const dport = d.repeatAnyPort ? 0 : v.dstPort;
+    const sport = this.anyPort[index] === 1 ? 0 : v.srcPort;
+    const dport = this.anyPort[index] === 1 ? 0 : v.dstPort;
     let h1 = 0x811c9dc5 ^ sport ^ (dport << 16);
     let h2 = 0x2545f491 ^ Math.imul(sport, 0x9e3779b1) ^ dport;
     const senderFrom = v.srcMacOff >= 0 ? v.srcMacOff : from;
@@ -149,9 +177,10 @@ export class DissectorSet {
     // Bytes a protocol changes on every message (a transaction id) do not make it news.
     HASH[0] = h1;
     HASH[1] = h2;
-    if (d.repeatSkip) {
-      hashRange(b, from, Math.min(to, from + d.repeatSkip[0]));
-      hashRange(b, Math.min(to, from + d.repeatSkip[1]), to);
+    const skipFrom = this.skip[2 * index];
+    if (skipFrom >= 0) {
+      hashRange(b, from, Math.min(to, from + skipFrom));
+      hashRange(b, Math.min(to, from + this.skip[2 * index + 1]), to);
     } else {
       hashRange(b, from, to);
     }
@@ -161,14 +190,14 @@ export class DissectorSet {
     const repeats = this.repeats[index];
     const hit = repeats.get(h1);
     if (hit !== undefined && hit.check === h2 && hit.length === to - from) {
-      this.produced[d.name] += hit.observations.length;
+      this.producedBy[index] += hit.observations.length;
       this.repeat = true;
       this.entry = hit;
       return hit.observations;
     }
     this.repeat = false;
     this.entry = null;
-    const out = this.parse(d, v);
+    const out = this.parse(index, v);
     if (out !== null) {
       if (repeats.size >= REPEAT_CACHE_SIZE) repeats.clear();
       const entry: Repeat = { check: h2, length: to - from, observations: out, memo: null };
@@ -178,16 +207,16 @@ export class DissectorSet {
     return out;
   }
 
-  private parse(d: PacketDissector, v: PacketView): Observation[] | null {
+  private parse(index: number, v: PacketView): Observation[] | null {
     let out: Observation[] | null = null;
     try {
-      out = d.parse(v);
+      out = this.packet[index].parse(v);
     } catch {
       // A dissector bug must not stop the capture: count it like malformed input.
       out = null;
     }
-    if (out === null) this.rejected[d.name]++;
-    else this.produced[d.name] += out.length;
+    if (out === null) this.rejectedBy[index]++;
+    else this.producedBy[index] += out.length;
     return out;
   }
 }
