@@ -92,6 +92,7 @@ function load(): Registry {
   return registry;
 }
 
+/** Entries are "Organisation\naddress lines": the first line is the name. */
 const nameOf = (entry: string | undefined): string | null => (entry ? entry.split('\n', 1)[0].trim() : null);
 
 /** Organisation name for a 48-bit MAC number, LOCALLY_ADMINISTERED, or null when unassigned. */
@@ -108,7 +109,6 @@ export function macVendor(mac: number): string | null {
     byPrefix.set(prefix, known);
   }
   if (known !== SUBDIVIDED) return known;
-  // Entries are "Organisation\naddress lines": the first line is the name.
   const hex = mac.toString(16).padStart(12, '0').toUpperCase();
   return nameOf(reg.get(hex.slice(0, 9)) ?? reg.get(hex.slice(0, 7)) ?? reg.get(hex.slice(0, 6)));
 }

@@ -209,7 +209,7 @@ export class Store {
       ),
       classification: p('SELECT result FROM classifications WHERE device_id = ?'),
       classifications: p('SELECT device_id, result FROM classifications'),
-      maxDeviceId: p('SELECT max(id) FROM devices'),
+      maxDeviceId: p('SELECT max(id) FROM devices').pluck(),
       markEdgeTls: p(`UPDATE edges SET tls = 1 WHERE client_ip = ? AND server_ip = ? AND port = ? AND transport = 'tcp' AND tls = 0`),
       startIngest: p(`INSERT INTO ingests (kind, source, started_at, status) VALUES (?, ?, ?, 'running')`),
       finishIngest: p(
@@ -245,7 +245,7 @@ export class Store {
 
   /** The highest device id (about the number of devices: ids are never reused), 0 when none. */
   maxDeviceId(): number {
-    return (this.s.maxDeviceId.pluck().get() as number | null) ?? 0;
+    return (this.s.maxDeviceId.get() as number | null) ?? 0;
   }
 
   /** Every stored classification result (JSON) by device id. */
