@@ -1,8 +1,9 @@
 /**
  * `npm run bench`: whole-process throughput of `auscult read` beside `tcpdump -r F -w /dev/null` and
  * `ndpiReader -q -i F` on the same files in the same run: the public bench captures in
- * ../shared/corpus/bench/ and one large file made by concatenating them (>= 1.5 M packets); auscult's
- * peak RSS is also measured on a file twice as long, to show memory levels off.
+ * ../shared/corpus/bench/ and one large file made by concatenating them (>= 1.5 M packets). Both tools
+ * also read a file twice as long: auscult's peak RSS on it shows memory levels off, and what its second
+ * half adds gives each tool's steady-state packets/s.
  * Wall time and peak RSS come from GNU time (wait4 rusage); each command runs RUNS times, median kept.
  */
 import { spawnSync } from 'node:child_process';
