@@ -90,6 +90,8 @@ export class Pipeline implements FrameSink {
   private readonly maxPendingRows: number;
   private sinceFlush = 0;
   private lastFlushMs = performance.now();
+  /** Wall time spent writing the inventory (every flush) and identifying devices, in ms. */
+  readonly timings = { storeMs: 0, identifyMs: 0 };
 
   constructor(readonly store: Store, opts: PipelineOptions = {}) {
     // Options left undefined (e.g. a flag not given) keep their defaults.
@@ -157,8 +159,21 @@ export class Pipeline implements FrameSink {
     this.lastFlushMs = performance.now();
     this.flows.checkpoint();
     this.collectEvidence();
+    this.writeInventory();
+    if (this.classifyEveryFlush) this.identify();
+  }
+
+  private writeInventory(): void {
+    const t = performance.now();
     this.inventory.flush();
-    if (this.classifyEveryFlush) this.classifier?.run();
+    this.timings.storeMs += performance.now() - t;
+  }
+
+  private identify(): void {
+    if (this.classifier === null) return;
+    const t = performance.now();
+    this.classifier.run();
+    this.timings.identifyMs += performance.now() - t;
   }
 
   /** Hand what the dissectors observed so far to the inventory. */
@@ -172,8 +187,8 @@ export class Pipeline implements FrameSink {
   finish(): void {
     this.flows.drain();
     this.collectEvidence();
-    this.inventory.flush();
-    this.classifier?.run();
+    this.writeInventory();
+    this.identify();
   }
 
   /** Stop the dissection thread, if any (after finish(); the pipeline is unusable afterwards). */

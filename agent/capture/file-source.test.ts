@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CaptureStreamParser } from './capture-stream.js';
-import { readCaptureFile, type FileReadOptions, type FileReadResult } from './file-source.js';
+import type { FileHandle } from 'node:fs/promises';
+import { readCaptureFile, readPlainFile, type FileReadOptions, type FileReadResult } from './file-source.js';
 import { defaultTsScale, setTsResolution, tsToMicros } from './pcapng-time.js';
 import { UserFacingError, type FrameSink } from './types.js';
 
@@ -195,6 +196,33 @@ describe('readCaptureFile: large files, progress and abort', () => {
     expect(progress.length).toBeGreaterThan(2);
     expect(progress[progress.length - 1]).toEqual([size, size]);
     expect(progress.every(([done], i) => i === 0 || done >= progress[i - 1][0])).toBe(true);
+  });
+
+  it('reads on correctly when a read comes back short in the middle of the file (reads ahead are redone)', async () => {
+    const data = readFileSync(bigPath);
+    const normal = await read(bigPath);
+    // A handle over the same bytes whose reads starting at 2 MiB return only 1,000 bytes, as when the file
+    // changes under the reader: the reads already in flight for the offsets after it are wrong.
+    let reads = 0;
+    let closed = false;
+    const fh = {
+      read(buffer: Buffer, offset: number, length: number, position: number) {
+        reads++;
+        const n = Math.max(0, Math.min(length, data.length - position, position === 2 * 1024 * 1024 ? 1000 : length));
+        if (n > 0) data.copy(buffer, offset, position, position + n);
+        return Promise.resolve({ bytesRead: n, buffer });
+      },
+      close() {
+        closed = true;
+        return Promise.resolve();
+      },
+    } as unknown as FileHandle;
+    const sink = new RecordingSink();
+    const result = await readPlainFile(fh, bigPath, data.length, sink, {});
+    expect(result).toMatchObject({ frames: normal.result.frames, bytesRead: data.length, truncated: false, warnings: [] });
+    expect(sink.frames.map((f) => f.bytes.toString('hex'))).toEqual(normal.frames.map((f) => f.bytes.toString('hex')));
+    expect(reads).toBeGreaterThan(4);
+    expect(closed).toBe(true);
   });
 
   it('stops early when the signal aborts and returns what was read', async () => {

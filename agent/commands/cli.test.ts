@@ -45,6 +45,35 @@ describe('auscult read / devices', () => {
     expect(r.stdout).toMatch(/read 1 file\(s\): [\d,]+ packets/);
     expect(r.stdout).toMatch(/devices \d+ \| flows \d+ \| malformed 0/);
     expect(r.stdout).toMatch(/packets\/s/);
+    expect(r.stdout).toMatch(/of which packets \d+\.\d\d s \| database writes \d+\.\d\d s \| identification \d+\.\d\d s/);
+  });
+
+  it('accounts for its time in --json: packets, database writes and identification add up to the elapsed time', () => {
+    const db = join(work, 'split.db');
+    const r = run(['read', fixture, '--db', db, '--json', '--no-progress']);
+    expect(r.code, r.stderr).toBe(0);
+    const s = JSON.parse(r.stdout) as { elapsedMs: number; timingsMs: { packets: number; store: number; identification: number }; devices: number };
+    expect(s.devices).toBeGreaterThan(0);
+    const { packets, store, identification } = s.timingsMs;
+    for (const v of [packets, store, identification]) expect(v).toBeGreaterThanOrEqual(0);
+    // Devices were written and identified: both took some time.
+    expect(store).toBeGreaterThan(0);
+    expect(identification).toBeGreaterThan(0);
+    expect(packets + store + identification).toBeCloseTo(s.elapsedMs, 3);
+  });
+
+  it('agent/tools/warmup.js reads one capture several times in one process, each time into a new database', () => {
+    const tool = join(root, 'dist', 'agent', 'tools', 'warmup.js');
+    const r = spawnSync(process.execPath, [tool, fixture, '2'], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const rounds = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { round: number; frames: number; timingsMs: { store: number } });
+    expect(rounds.map((x) => x.round)).toEqual([1, 2]);
+    // Each round starts from an empty database: the same packets, and the same devices to write.
+    expect(rounds[1].frames).toBe(rounds[0].frames);
+    for (const x of rounds) expect(x.timingsMs.store).toBeGreaterThan(0);
+    const usage = spawnSync(process.execPath, [tool], { encoding: 'utf8' });
+    expect(usage.status).toBe(2);
+    expect(usage.stderr).toMatch(/usage: node dist\/agent\/tools\/warmup\.js FILE/);
   });
 
   it('prints devices as JSON: the objects the API returns', () => {
