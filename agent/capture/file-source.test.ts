@@ -225,6 +225,29 @@ describe('readCaptureFile: large files, progress and abort', () => {
     expect(closed).toBe(true);
   });
 
+  it('reports a failed read as an error, and the reads ahead that fail too are no unhandled rejection', async () => {
+    const data = readFileSync(bigPath);
+    const fh = {
+      read(buffer: Buffer, offset: number, length: number, position: number) {
+        if (position >= 2 * 1024 * 1024) return Promise.reject(Object.assign(new Error('EIO: i/o error, read'), { code: 'EIO' }));
+        const n = Math.min(length, data.length - position);
+        data.copy(buffer, offset, position, position + n);
+        return Promise.resolve({ bytesRead: n, buffer });
+      },
+      close: () => Promise.resolve(),
+    } as unknown as FileHandle;
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      await expect(readPlainFile(fh, bigPath, data.length, new RecordingSink(), {})).rejects.toThrow(/EIO|i\/o error/);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
   it('stops early when the signal aborts and returns what was read', async () => {
     const controller = new AbortController();
     const sink = new RecordingSink(() => controller.abort());

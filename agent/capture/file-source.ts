@@ -133,7 +133,11 @@ export async function readPlainFile(fh: FileHandle, path: string, fileSize: numb
   let pos = 0;
   const issue = (): void => {
     const at = pos + pending.length * READ_CHUNK;
-    pending.push(fh.read(bufs[(first + pending.length) % bufs.length], 0, READ_CHUNK, at));
+    const read = fh.read(bufs[(first + pending.length) % bufs.length], 0, READ_CHUNK, at);
+    // Its failure is reported when it is awaited; one still ahead when an earlier read failed must
+    // not become an unhandled rejection.
+    read.catch(() => undefined);
+    pending.push(read);
   };
   while (pending.length < READS_IN_FLIGHT) issue();
   while (!reader.stopped) {

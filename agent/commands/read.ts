@@ -146,7 +146,7 @@ export function formatReadSummary(s: ReadSummary): string {
   const lines = [
     `${s.interrupted ? 'interrupted after' : 'read'} ${s.files.length} file(s): ${n(s.frames)} packets, ${(s.wireBytes / 1e6).toFixed(1)} MB`,
     `devices ${n(s.devices)} | flows ${n(s.flows)} | malformed ${n(s.malformed)}${malformed ? ` (${malformed})` : ''} | unsupported ${n(s.unsupported)}`,
-    `elapsed ${(s.elapsedMs / 1000).toFixed(2)} s | ${n(s.packetsPerSecond)} packets/s`,
+    `elapsed ${secs(s.elapsedMs)} s | ${n(s.packetsPerSecond)} packets/s`,
     `of which packets ${secs(s.timingsMs.packets)} s | database writes ${secs(s.timingsMs.store)} s | identification ${secs(s.timingsMs.identification)} s`,
   ];
   for (const f of s.files) if (f.truncated) lines.push(`warning: ${f.path} is truncated; all complete packets before the cut were read`);

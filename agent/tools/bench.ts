@@ -12,6 +12,7 @@ import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { ReadSummary } from '../commands/read.js';
 import { packageRoot, thousands } from '../config.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -25,10 +26,7 @@ interface Measure {
   split?: Split;
 }
 
-interface Split {
-  elapsedMs: number;
-  timingsMs: { packets: number; store: number; identification: number };
-}
+type Split = Pick<ReadSummary, 'elapsedMs' | 'timingsMs'>;
 
 interface Row {
   tool: string;
@@ -141,11 +139,10 @@ function main(): void {
   }
 }
 
-interface WarmRound {
+/** One line of agent/tools/warmup.js. */
+interface WarmRound extends Split {
   round: number;
   frames: number;
-  elapsedMs: number;
-  timingsMs: Split['timingsMs'];
 }
 
 /** agent/tools/warmup.js on `file`, RUNS times: per round, the run whose elapsed time is the median. */
