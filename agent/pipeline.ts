@@ -66,7 +66,9 @@ export interface PipelineSummary {
   unsupported: number;
   flows: number;
   flowsEvictedForSpace: number;
-  dissectors: { produced: Record<string, number>; rejected: Record<string, number> };
+  /** Observations produced and packets rejected by dissector; values the clinical dissectors' allow-lists
+   * dropped (a count per dissector, never the values). */
+  dissectors: { produced: Record<string, number>; rejected: Record<string, number>; dropped: Record<string, number> };
   /** TCP directions collected for stream dissectors, given up at the bounds, declined by all. */
   streams: { directions: number; undecided: number; declined: number; overflow: number };
 }
@@ -82,7 +84,7 @@ export class Pipeline implements FrameSink {
   /** Whether dissection runs on a worker thread. */
   readonly threaded: boolean;
   private dissectionStats: DissectionStats = {
-    produced: {}, rejected: {}, streams: { directions: 0, undecided: 0, declined: 0, overflow: 0 },
+    produced: {}, rejected: {}, dropped: {}, streams: { directions: 0, undecided: 0, declined: 0, overflow: 0 },
   };
   private readonly flushEvery: number;
   private readonly flushIntervalMs: number;
@@ -208,7 +210,9 @@ export class Pipeline implements FrameSink {
       unsupported: c.unsupported,
       flows: this.flows.created,
       flowsEvictedForSpace: this.flows.evictedForSpace,
-      dissectors: { produced: { ...this.dissectionStats.produced }, rejected: { ...this.dissectionStats.rejected } },
+      dissectors: {
+        produced: { ...this.dissectionStats.produced }, rejected: { ...this.dissectionStats.rejected }, dropped: { ...this.dissectionStats.dropped },
+      },
       streams: { ...this.dissectionStats.streams },
     };
   }

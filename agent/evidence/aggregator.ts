@@ -29,6 +29,8 @@ export interface DhcpBinding {
 export interface DissectionStats {
   produced: Record<string, number>;
   rejected: Record<string, number>;
+  /** Values a clinical dissector's allow-list dropped (agent/dissectors/allow-list.ts), by dissector. */
+  dropped: Record<string, number>;
   /** TCP directions collected for stream dissectors, given up at the bounds, declined by all, over the bound. */
   streams: { directions: number; undecided: number; declined: number; overflow: number };
 }

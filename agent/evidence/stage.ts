@@ -4,6 +4,7 @@
  * (InlineDissection) or on a worker thread (RemoteDissection in remote.ts) with the same interface.
  */
 import type { PacketView } from '../decode/packet-view.js';
+import { droppedCounts } from '../dissectors/allow-list.js';
 import { DissectorSet } from '../dissectors/index.js';
 import { StreamCollector } from '../flows/streams.js';
 import type { Observation } from '../dissectors/types.js';
@@ -36,6 +37,8 @@ export class DissectStage {
   readonly aggregator = new ObservationAggregator();
   /** TLS conversations since the last drain, `a|b|port` (deduplicated: a client reconnects often). */
   private tls = new Set<string>();
+  /** The thread's allow-list drop counts when this stage started: it reports its own. */
+  private readonly droppedBefore = droppedCounts();
 
   constructor(markDone: (slot: number) => void) {
     this.streams = new StreamCollector(
@@ -80,9 +83,13 @@ export class DissectStage {
     this.tls = new Set();
     const rejected = { ...this.dissectors.rejected };
     this.dissectors.stream.forEach((d, i) => (rejected[d.name] = this.streams.rejectedBy[i]));
+    const dropped: Record<string, number> = {};
+    for (const [name, n] of Object.entries(droppedCounts())) {
+      if (n > (this.droppedBefore[name] ?? 0)) dropped[name] = n - (this.droppedBefore[name] ?? 0);
+    }
     return {
       rows, dhcp, tls,
-      stats: { produced: { ...this.dissectors.produced }, rejected, streams: { ...this.streams.stats } },
+      stats: { produced: { ...this.dissectors.produced }, rejected, dropped, streams: { ...this.streams.stats } },
     };
   }
 }
