@@ -112,7 +112,8 @@ stop_captures
 stop_bg
 grep -q "ResolveMatches from 10.40.0.61: https://10.40.0.61:6464/sdc/" "$T/ws/sdc.log" || { cat "$T/ws/sdc.log" >&2; exit 1; }
 check_text wsd-sdc.pcap "docs.oasis-open.org/ws-dd/ns/discovery/2009/01/Hello" "2009/01/ProbeMatches" \
-  "2009/01/ResolveMatches" "2009/01/Bye" "mdpws:MedicalDevice" "sdc.ctxt.loc:/sdc.ctxt.loc.detail/"
+  "2009/01/ResolveMatches" "2009/01/Bye" "mdpws:MedicalDevice" "sdc.ctxt.loc:/sdc.ctxt.loc.detail/" \
+  "urn:x-acme:bedside-context:detail/DOE%5EJANE%2F19450317" "sdc.ctxtpat:/1.2.3/DOE%5EJANE"
 fi
 
 # ------------------------------------------------------------ intellivue

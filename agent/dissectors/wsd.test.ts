@@ -5,7 +5,8 @@ import { corpusDir, corpusPresent, fixturesDir, fuzz, parseFrame, runCapture, sh
 import type { Observation } from './types.js';
 import { parseWsd, wsd } from './wsd.js';
 
-const PLANTED = ['DOE', 'JANE', 'MRN-4711', '19450317', 'sdc.ctxt.pat', 'sdc.ctxt.wfl', 'patient'];
+/** Planted in wsd-sdc.pcap: a patient scope, a vendor scope with a URL-encoded name and birth date, a mangled patient scope. */
+const PLANTED = ['DOE', 'JANE', 'MRN-4711', '19450317', 'sdc.ctxt.pat', 'sdc.ctxt.wfl', 'patient', '%5E', 'acme', 'bedside', 'ctxtpat'];
 const out = (r: Routed[]): Observation[] => r.flatMap((x) => x.out ?? []);
 const fields = (r: Routed[]) => out(r).map((o) => o.fields);
 
@@ -13,6 +14,8 @@ const WSD09 = 'http://docs.oasis-open.org/ws-dd/ns/discovery/2009/01';
 const WSA10 = 'http://www.w3.org/2005/08/addressing';
 const S12 = 'http://www.w3.org/2003/05/soap-envelope';
 const MDPWS = 'http://standards.ieee.org/downloads/11073/11073-20702-2016';
+const U1 = 'urn:uuid:00000000-0000-4000-8000-000000000001';
+const U2 = 'urn:uuid:00000000-0000-4000-8000-000000000002';
 
 /** A 2009 message whose Body is `body`, the namespaces of `decls` on the Envelope. */
 function soap(body: string, decls = `xmlns:s="${S12}" xmlns:a="${WSA10}" xmlns:d="${WSD09}"`): string {
@@ -73,7 +76,7 @@ describe('wsd on test-fixtures/wsd-sdc.pcap (IEEE 11073 SDC discovery, WS-Discov
     types: ['Device', 'MedicalDevice'], types_qualified: ['{http://docs.oasis-open.org/ws-dd/ns/dpws/2009/01}Device', `{${MDPWS}}MedicalDevice`],
     xaddrs: ['https://10.40.0.61:6464/sdc/'],
     scopes: ['sdc.mds.pkp:1.2.840.10004.20701.1.1', 'sdc.ctxt.loc:/sdc.ctxt.loc.detail/HOSP1%2FBLDG-A%2F3%2FICU3%2FR12%2FBED7?fac=HOSP1&bldng=BLDG-A&flr=3&poc=ICU3&rm=R12&bed=BED7'],
-    metadata_version: 3, context_scopes_dropped: 3, ...LOCATION,
+    metadata_version: 3, dropped_scopes: 3, ...LOCATION,
   };
 
   it('decodes Hello, Probe, ProbeMatches, Resolve, ResolveMatches and Bye', () => {
@@ -81,7 +84,7 @@ describe('wsd on test-fixtures/wsd-sdc.pcap (IEEE 11073 SDC discovery, WS-Discov
     expect(shapeErrors(wsd, out(routed))).toEqual([]);
   });
 
-  it('the provider is an SDC medical device with its location; its patient and workflow scopes are dropped', () => {
+  it('the provider is an SDC medical device with its location; its patient, vendor and mangled scopes are dropped and counted', () => {
     for (const message of ['Hello', 'ProbeMatches', 'ResolveMatches']) {
       const o = out(routed).find((x) => x.fields.message === message)!;
       expect(o.device).toEqual(VENT);
@@ -112,39 +115,90 @@ describe('wsd on test-fixtures/wsd-sdc.pcap (IEEE 11073 SDC discovery, WS-Discov
 
 describe('wsd: tolerant SOAP scanning', () => {
   it('resolves prefixes wherever they are declared, and default namespaces (an unprefixed QName takes the default)', () => {
-    const body = `<Hello xmlns="${WSD09}"><EndpointReference xmlns="${WSA10}"><Address>urn:uuid:1</Address></EndpointReference>`
+    const body = `<Hello xmlns="${WSD09}"><EndpointReference xmlns="${WSA10}"><Address>${U1}</Address></EndpointReference>`
       + `<Types xmlns:x="${MDPWS}" xmlns:y="http://example.org/other">x:MedicalDevice y:Gadget z:Unbound Plain</Types></Hello>`;
     expect(parseWsd(soap(body, `xmlns:s="${S12}" xmlns:a="${WSA10}"`))?.[0]).toMatchObject({
-      message: 'Hello', endpoint_reference: 'urn:uuid:1', sdc: true, types: ['MedicalDevice', 'Gadget', 'Unbound', 'Plain'],
+      message: 'Hello', endpoint_reference: U1, sdc: true, types: ['MedicalDevice', 'Gadget', 'Unbound', 'Plain'],
       types_qualified: [`{${MDPWS}}MedicalDevice`, '{http://example.org/other}Gadget', 'z:Unbound', `{${WSD09}}Plain`],
     });
   });
 
   it('reads SOAP 1.1 envelopes, comments, CDATA, entities and whitespace', () => {
     const xml = `<?xml version="1.0"?>\n<!-- a comment --><S:Envelope xmlns:S="http://schemas.xmlsoap.org/soap/envelope/" xmlns:d="${WSD09}" xmlns:w="${WSA10}">`
-      + `<S:Body>\n  <d:Hello>\n <w:EndpointReference><w:Address> <![CDATA[urn:uuid:2]]> </w:Address></w:EndpointReference>`
-      + `<d:Scopes>sdc.ctxt.loc:/x/y?fac=A%20B&amp;bed=B&#55;</d:Scopes><d:XAddrs><!-- none --></d:XAddrs>`
+      + `<S:Body>\n  <d:Hello>\n <w:EndpointReference><w:Address> <![CDATA[${U2}]]> </w:Address></w:EndpointReference>`
+      + `<d:Scopes>sdc.ctxt.loc:/sdc.ctxt.loc.detail/y?fac=A%20B&amp;bed=B&#55;</d:Scopes><d:XAddrs><!-- none --></d:XAddrs>`
       + `<d:MetadataVersion>\n7\n</d:MetadataVersion></d:Hello></S:Body></S:Envelope>trailing junk`;
     expect(parseWsd(xml)?.[0]).toEqual({
-      message: 'Hello', role: 'target', namespace_version: '2009', sdc: true, encrypted: false, endpoint_reference: 'urn:uuid:2',
-      scopes: ['sdc.ctxt.loc:/x/y?fac=A%20B&bed=B7'], location_facility: 'A B', location_bed: 'B7', metadata_version: 7,
+      message: 'Hello', role: 'target', namespace_version: '2009', sdc: true, encrypted: false, endpoint_reference: U2,
+      scopes: ['sdc.ctxt.loc:/sdc.ctxt.loc.detail/y?fac=A%20B&bed=B7'], location_facility: 'A B', location_bed: 'B7', metadata_version: 7,
     });
   });
 
   it('turns each match of a ProbeMatches into an observation, at most 8', () => {
-    const match = (i: number) => `<d:ProbeMatch><a:EndpointReference><a:Address>urn:uuid:${i}</a:Address></a:EndpointReference></d:ProbeMatch>`;
+    const uuid = (i: number) => `urn:uuid:00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
+    const match = (i: number) => `<d:ProbeMatch><a:EndpointReference><a:Address>${uuid(i)}</a:Address></a:EndpointReference></d:ProbeMatch>`;
     const r = parseWsd(soap(`<d:ProbeMatches>${Array.from({ length: 20 }, (_, i) => match(i)).join('')}</d:ProbeMatches>`));
-    expect(r?.map((f) => f.endpoint_reference)).toEqual(Array.from({ length: 8 }, (_, i) => `urn:uuid:${i}`));
+    expect(r?.map((f) => f.endpoint_reference)).toEqual(Array.from({ length: 8 }, (_, i) => uuid(i)));
   });
 
-  it('drops every scope that names a patient, an order or a person, in any spelling', () => {
-    const scopes = ['SDC.CTXT.PAT:/x/MRN-4711-PLANTED', 'sdc.ctxt.opr:/x/nurse-DOE', 'sdc.ctxt.ens:/x/y', 'sdc.ctxt.mns:/x/y',
-      'http://example.org/patient/MRN-4711-PLANTED', 'urn:x:pat%3A19450317', 'http://example.org/printers/ward3'];
-    const r = parseWsd(soap(`<d:Hello><d:Scopes>${scopes.join(' ')}</d:Scopes></d:Hello>`))!;
-    expect(r[0].scopes).toEqual(['http://example.org/printers/ward3']);
-    expect(r[0].context_scopes_dropped).toBe(6);
-    const json = JSON.stringify(r);
-    for (const p of PLANTED) expect(json).not.toContain(p);
+  it('keeps only the scope forms of IEEE 11073-20701 9.2-9.4 and ONVIF, and drops and counts every other', () => {
+    const keep = [
+      'sdc.mds.pkp:1.2.840.10004.20701.1.1', 'SDC.MDS.PKP:1.2.840.10004.20701.1.1',
+      'sdc.cdc.type:///130536', 'sdc.cdc.type:/urn:oid:1.3.6.1.4.1.3592.2.1.1.0//DN_VMD', 'sdc.cdc.type:/http%3A%2F%2Fa-codingsystem/a-version/a-code',
+      'sdc.ctxt.loc:/sdc.ctxt.loc.detail/HOSP1%2F%2F%2FICU3%2F%2FBed42?fac=HOSP1&poc=ICU3&bed=Bed42',
+      'sdc.ctxt.loc:/http%3A%2F%2Fhospital.example%2Flocations/ICU3-12', 'sdc.ctxt.loc:/biceps.uri.unk/',
+      'onvif://www.onvif.org/type/video_encoder', 'onvif://www.onvif.org/hardware/DS-2CD2032-I', 'onvif://www.onvif.org/Profile/Streaming',
+    ];
+    const drop = [
+      // The context scopes of 9.4 other than location: patient, workflow, operator, ensemble, means.
+      'sdc.ctxt.pat:/urn%3Aoid%3A1.2.840.99999.1/MRN-4711-PLANTED', 'SDC.CTXT.PAT:/x/MRN-4711-PLANTED', 'sdc.ctxt.wfl:/1.2.3/MRN-4711-PLANTED',
+      'sdc.ctxt.opr:/x/nurse-DOE', 'sdc.ctxt.ens:/x/y', 'sdc.ctxt.mns:/x/y',
+      // Vendor scopes, whatever they look like; a URL-encoded name and birth date.
+      'urn:x-acme:bedside-context:detail/DOE%5EJANE%2F19450317', 'http://example.org/printers/ward3', 'urn:x:pat%3A19450317',
+      // Fuzz-mangled SDC prefixes and syntax.
+      'sdc.ctxtpat:/x/DOE%5EJANE', 'sdc.ctxt.loc/x/y', 'sdc.ctxt.locx:/x/y', 'sdc.ctxt.loc:x/y', 'sdc.ctxt.loc:/a/b/c',
+      'sdc.mds.pkp:1.2.840.10004.20701.1.1x', 'sdc.mds.pkp:', 'sdc.cdc.type:/a/b', 'sdc.cdc.type:///DOE%5EJANE',
+      // A location with a parameter 9.4.1.2 does not define, or a value of the wrong shape.
+      'sdc.ctxt.loc:/sdc.ctxt.loc.detail/R12?rm=R12&pat=DOE%5EJANE', 'sdc.ctxt.loc:/sdc.ctxt.loc.detail/R12?bld=A',
+      'sdc.ctxt.loc:/sdc.ctxt.loc.detail/x?bed=DOE%5EJANE', 'sdc.ctxt.loc:/sdc.ctxt.loc.detail/DOE%5EJANE', 'sdc.ctxt.loc:/sdc.ctxt.loc.detail/x?rm=%E0%A4',
+      'sdc.ctxt.loc:/sdc.ctxt.loc.detail/x?rm=', 'sdc.ctxt.loc:/sdc.ctxt.loc.detail/x?rm=a%0Ab',
+      // ONVIF's user-set name and location, and anything not a URI.
+      'onvif://www.onvif.org/name/DOE%5EJANE', 'onvif://www.onvif.org/location/ward3', 'DOE^JANE', 'sdc.mds.pkp:1.2.3\u0000',
+    ];
+    const hello = (scopes: string[]) => parseWsd(soap(`<d:Hello><d:Scopes>${scopes.map((s) => s.replace(/&/g, '&amp;')).join(' ')}</d:Scopes></d:Hello>`))![0];
+    const kept = hello([...keep, ...drop.slice(0, 10)]);
+    expect(kept.scopes).toEqual(keep);
+    expect(kept).toMatchObject({ dropped_scopes: 10, location_facility: 'HOSP1', location_point_of_care: 'ICU3', location_bed: 'Bed42', sdc: true });
+    const none = hello(drop);
+    expect(none.scopes).toBeUndefined();
+    expect(none).toMatchObject({ dropped_scopes: drop.length, sdc: false });
+    const json = JSON.stringify([kept, none]);
+    for (const p of [...PLANTED, 'acme', 'DOE%5E', 'ward3', 'ctxtpat']) expect(json).not.toContain(p);
+  });
+
+  it('reads the LocationDetail only from a location scope kept whole, the first one that has it', () => {
+    const scopes = ['sdc.ctxt.loc:/sdc.ctxt.loc.detail/x?rm=R1&pat=DOE', 'sdc.ctxt.loc:/biceps.uri.unk/', 'sdc.ctxt.loc:/sdc.ctxt.loc.detail/R2?rm=R2&rm=R3&bed=B%C3%9C7',
+      'sdc.ctxt.loc:/sdc.ctxt.loc.detail/R4?rm=R4'];
+    const r = parseWsd(soap(`<d:Hello><d:Scopes>${scopes.join(' ').replace(/&/g, '&amp;')}</d:Scopes></d:Hello>`))![0];
+    expect(r).toMatchObject({ location_room: 'R2', location_bed: 'BÜ7', dropped_scopes: 1 });
+    expect(r.location_facility).toBeUndefined();
+  });
+
+  it('keeps an endpoint reference only as a UUID URN, transport addresses only as plain URLs, types only as XML names', () => {
+    const epr = (a: string) => `<a:EndpointReference><a:Address>${a}</a:Address></a:EndpointReference>`;
+    const hello = (a: string, xaddrs: string, types = 'd:Device') =>
+      parseWsd(soap(`<d:Hello>${epr(a)}<d:Types>${types}</d:Types><d:XAddrs>${xaddrs}</d:XAddrs></d:Hello>`))![0];
+    const uuid = 'urn:uuid:6b1a3b2e-5f4c-4e0a-9d2b-3c9e7a1f0d61';
+    expect(hello(uuid, 'https://10.40.0.61:6464/sdc/ http://[fe80::1]:5357/x soap.udp://host.example:3702')).toMatchObject({
+      endpoint_reference: uuid, xaddrs: ['https://10.40.0.61:6464/sdc/', 'http://[fe80::1]:5357/x', 'soap.udp://host.example:3702'], types: ['Device'],
+    });
+    expect(hello('uuid:6B1A3B2E-5F4C-4E0A-9D2B-3C9E7A1F0D61', '').endpoint_reference).toBe('uuid:6B1A3B2E-5F4C-4E0A-9D2B-3C9E7A1F0D61');
+    for (const bad of ['urn:x-acme:bed7:DOE%5EJANE', 'DOE^JANE', 'urn:uuid:1', `${uuid}\u0001`, 'http://10.0.0.1/DOE']) {
+      expect(hello(bad, '').endpoint_reference, bad).toBeUndefined();
+    }
+    const r = hello(uuid, 'http://10.0.0.1/DOE%5EJANE http://10.0.0.1/a?pat=1 ftp://10.0.0.1/ http://10.0.0.1:8080/ok', 'd:Device d:DOE^JANE');
+    expect(r).toMatchObject({ xaddrs: ['http://10.0.0.1:8080/ok'], types: ['Device'] });
+    expect(JSON.stringify(r)).not.toContain('JANE');
   });
 
   it('says "not mine" to other XML, other namespaces and non-XML', () => {
@@ -180,7 +234,8 @@ describe('wsd: tolerant SOAP scanning', () => {
     const types = Array.from({ length: 500 }, (_, i) => `d:T${i}`).join(' ');
     const r = parseWsd(soap(`<d:Hello><d:Types>${types}</d:Types><d:XAddrs>http://${'x'.repeat(5000)}</d:XAddrs></d:Hello>`))![0];
     expect(r.types).toHaveLength(32);
-    expect(r.xaddrs![0]).toHaveLength(256);
+    expect(r.xaddrs).toBeUndefined(); // longer than 256 characters: dropped, not cut
+    expect(parseWsd(soap(`<d:Hello><d:XAddrs>http://10.0.0.1/${'x'.repeat(200)}</d:XAddrs></d:Hello>`))![0].xaddrs![0]).toHaveLength(216);
   });
 });
 

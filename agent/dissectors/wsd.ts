@@ -6,15 +6,22 @@
  * reference (a stable UUID URN), its types (`Device`, `Computer`, `MedicalDevice`...), its scopes and
  * the transport addresses of its metadata. A Probe or a Resolve describes the sender too, as a client:
  * what it looks for. SDC location scopes (`sdc.ctxt.loc:`, IEEE 11073-20701 section 9.4) give the
- * facility, building, floor, point of care, room and bed. Patient and other personal context scopes
- * (`sdc.ctxt.pat:`, workflow, operator...) are dropped here: only their number is kept.
+ * facility, building, floor, point of care, room and bed.
+ *
+ * What is kept is an allow-list (allow-list.ts): scopes only of the forms in wsd-scopes.ts (SDC device
+ * type, key purpose and location; ONVIF type, hardware and profile), endpoint references only as a
+ * UUID URN, transport addresses only as plain http(s) URLs, types only as XML names. Any other value
+ * is dropped whole and counted: patient, workflow and operator context scopes, vendor scopes, and
+ * anything else a device puts there.
  *
  * The SOAP envelope is read by a small tolerant scanner (elements, attributes, namespace prefixes,
  * comments, CDATA, entities): no DTD, no entity expansion, bounded depth, element count and size.
  */
 import type { PacketView } from '../decode/packet-view.js';
+import { countDropped } from './allow-list.js';
 import { senderOf } from './dns-common.js';
 import type { Observation, PacketDissector } from './types.js';
+import { keepScopes } from './wsd-scopes.js';
 
 /** Bytes of a message read: a SOAP-over-UDP message fits one datagram, rarely over 4 KiB. */
 const MAX_MESSAGE = 32 * 1024;
@@ -23,7 +30,8 @@ const MAX_ELEMENTS = 400;
 /** Matches of one ProbeMatches/ResolveMatches turned into observations. */
 const MAX_MATCHES = 8;
 const MAX_LIST = 32;
-const MAX_VALUE = 256;
+/** Longest transport address kept. */
+const MAX_XADDR = 256;
 
 /** Fields of a `wsd` observation (about the sender). */
 export interface WsdFields {
@@ -33,40 +41,42 @@ export interface WsdFields {
   role: 'target' | 'client';
   /** WS-Discovery namespace: `2009` (OASIS 1.1, SDC), `2005` (Microsoft 2005/04), `2004`, `2008`. */
   namespace_version: '2009' | '2008' | '2005' | '2004';
-  /** wsa:EndpointReference/wsa:Address of the target: a stable identity, usually `urn:uuid:...`. */
+  /** wsa:EndpointReference/wsa:Address of the target, kept only as a UUID URN (`urn:uuid:...` or
+   * ONVIF's `uuid:...`, WS-Discovery 1.1 section 2.6): a stable identity of the device. */
   endpoint_reference?: string;
   /** Types of the target, namespace local names (`Device`, `Computer`, `MedicalDevice`, `NetworkVideoTransmitter`). */
   types?: string[];
   /** The same types as `{namespace}LocalName` (`prefix:LocalName` when the prefix is undeclared). */
   types_qualified?: string[];
-  /** XAddrs: transport addresses of the target's metadata service (`http://10.0.2.15:5357/<uuid>/`). */
+  /** XAddrs: transport addresses of the target's metadata service (`http://10.0.2.15:5357/<uuid>/`), kept
+   * only as http(s) or soap.udp URLs with an address or host name and a path without escapes. */
   xaddrs?: string[];
-  /** Scopes of the target, personal context scopes removed (see `context_scopes_dropped`). */
+  /** Scopes of the target of an allowed form (wsd-scopes.ts), as sent; the others are counted in `dropped_scopes`. */
   scopes?: string[];
   /** MetadataVersion: incremented when the target's metadata changes. */
   metadata_version?: number;
   /** Probe: the types the client searches for (local names). */
   searched_types?: string[];
-  /** Probe: the scopes the client searches for, personal context scopes removed. */
+  /** Probe: the scopes the client searches for, of an allowed form. */
   searched_scopes?: string[];
-  /** Resolve: the endpoint reference the client asks to be resolved. */
+  /** Resolve: the endpoint reference the client asks to be resolved (a UUID URN, as `endpoint_reference`). */
   resolve_target?: string;
   /** IEEE 11073 SDC: an MDPWS type (MedicalDevice) or an `sdc.` scope is announced or searched. */
   sdc: boolean;
-  /** SDC location scope (IEEE 11073-20701): `fac` facility. */
+  /** SDC location scope (IEEE 11073-20701 9.4.1.2) `fac`: LocationDetail Facility, a label of 64 characters at most. */
   location_facility?: string;
-  /** SDC location scope: `bldng` building. */
+  /** SDC location scope `bldng`: Building. */
   location_building?: string;
-  /** SDC location scope: `flr` floor. */
+  /** SDC location scope `flr`: Floor. */
   location_floor?: string;
-  /** SDC location scope: `poc` point of care (ward, unit). */
+  /** SDC location scope `poc`: PoC, the point of care (ward, unit). */
   location_point_of_care?: string;
-  /** SDC location scope: `rm` room. */
+  /** SDC location scope `rm`: Room. */
   location_room?: string;
-  /** SDC location scope: `bed` bed. */
+  /** SDC location scope `bed`: Bed. */
   location_bed?: string;
-  /** Scopes dropped because they name a patient, an order or a person (`sdc.ctxt.pat:`, `sdc.ctxt.wfl:`...). */
-  context_scopes_dropped?: number;
+  /** Scopes dropped by the allow-list (patient, workflow, operator context scopes, vendor scopes, malformed ones). */
+  dropped_scopes?: number;
   /** WS-Discovery over UDP is never encrypted. */
   encrypted: false;
 }
@@ -82,10 +92,6 @@ const NAMESPACES: Record<string, WsdFields['namespace_version']> = {
 const MESSAGES = new Set<string>(['Hello', 'Bye', 'Probe', 'ProbeMatches', 'Resolve', 'ResolveMatches']);
 /** MDPWS namespaces (IEEE 11073-20702-2016 and drafts before it) start with this. */
 const MDPWS_PREFIX = 'http://standards.ieee.org/downloads/11073/11073-20702';
-const LOCATION_KEYS: Record<string, keyof WsdFields> = {
-  fac: 'location_facility', bldng: 'location_building', bld: 'location_building', flr: 'location_floor',
-  poc: 'location_point_of_care', rm: 'location_room', bed: 'location_bed',
-};
 
 // ------------------------------------------------------------------ scanner
 
@@ -236,72 +242,42 @@ interface Described {
   metadataVersion?: number;
 }
 
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\x00-\x1f\x7f]/g;
-
-function clean(value: string): string {
-  return value.replace(CONTROL, '').slice(0, MAX_VALUE);
-}
-
+/** The items of a whitespace-separated list, distinct, as sent: their shape is checked when kept. */
 function list(text: string): string[] {
   const out: string[] = [];
-  for (const item of text.split(/\s+/)) {
-    if (item === '') continue;
-    const v = clean(item);
+  for (const v of text.split(/\s+/)) {
+    if (v === '') continue;
     if (!out.includes(v)) out.push(v);
     if (out.length >= MAX_LIST) break;
   }
   return out;
 }
 
-/** A scope that names a patient, an order or a person: dropped, never stored. */
-function isPersonalScope(scope: string): boolean {
-  const lower = scope.toLowerCase();
-  // IEEE 11073-20701 context scopes other than location: patient, workflow (orders), operator, means, ensemble.
-  if (lower.startsWith('sdc.ctxt.') && !lower.startsWith('sdc.ctxt.loc:')) return true;
-  let decoded = lower;
-  try {
-    decoded = decodeURIComponent(lower);
-  } catch {
-    // keep the raw text
+/** A UUID URN (`urn:uuid:` or ONVIF's `uuid:`), the form WS-Discovery 1.1 section 2.6 recommends. */
+const UUID_URN = /^(urn:)?uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** A transport address: scheme, an IPv4, bracketed IPv6 or DNS host, a port, a path without escapes. */
+const XADDR = /^(https?|soap\.udp):\/\/(\[[0-9A-Fa-f:.]{2,45}\]|[A-Za-z0-9-]{1,63}(\.[A-Za-z0-9-]{1,63})*)(:[0-9]{1,5})?(\/[A-Za-z0-9\-._~!$'()*+,;=:@/]*)?$/;
+/** An XML name (NCName) as a type's local name, or an unresolved `prefix:Local`. */
+const NCNAME = /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/;
+const QUALIFIED = /^\{[A-Za-z][A-Za-z0-9+.-]{0,31}:[A-Za-z0-9\-._~:/?#@!$&'()*+,;=]{1,200}\}[A-Za-z_][A-Za-z0-9_.-]{0,63}$/;
+const isQualifiedType = (t: string): boolean => QUALIFIED.test(t) || /^[A-Za-z_][A-Za-z0-9_.-]{0,63}:[A-Za-z_][A-Za-z0-9_.-]{0,63}$/.test(t);
+
+/** The values of `values` of the right shape; the others are counted as dropped. */
+function allowed(values: readonly string[] | undefined, ok: (v: string) => boolean, drops: { n: number }): string[] {
+  const out: string[] = [];
+  for (const v of values ?? []) {
+    if (ok(v)) out.push(v);
+    else drops.n++;
   }
-  return /(^|[^a-z])(pat|patient|mrn|dob)([^a-z]|$)/.test(decoded);
+  return out;
 }
 
-function decodeParam(v: string): string {
-  try {
-    return decodeURIComponent(v.replace(/\+/g, ' '));
-  } catch {
-    return v;
-  }
-}
-
-/** LocationDetail from `sdc.ctxt.loc:/root/extension?fac=..&bldng=..&flr=..&poc=..&rm=..&bed=..`. */
-function addLocation(f: WsdFields, scope: string): void {
-  if (!scope.toLowerCase().startsWith('sdc.ctxt.loc:')) return;
-  const q = scope.indexOf('?');
-  if (q < 0) return;
-  for (const pair of scope.slice(q + 1).split('&')) {
-    const eq = pair.indexOf('=');
-    if (eq <= 0) continue;
-    const key = LOCATION_KEYS[pair.slice(0, eq).toLowerCase()];
-    const value = clean(decodeParam(pair.slice(eq + 1))).trim();
-    if (key !== undefined && value !== '' && f[key] === undefined) (f as unknown as Record<string, string>)[key] = value;
-  }
-}
-
-/** Scopes split into kept ones (with the location read) and a count of dropped personal ones. */
-function keepScopes(f: WsdFields, scopes: string[]): { kept: string[]; dropped: number } {
-  const kept: string[] = [];
-  let dropped = 0;
-  for (const s of scopes) {
-    if (isPersonalScope(s)) dropped++;
-    else {
-      kept.push(s);
-      addLocation(f, s);
-    }
-  }
-  return { kept, dropped };
+/** One value of the right shape, or undefined (counted as dropped when there was one). */
+function allowedOne(value: string | undefined, ok: (v: string) => boolean, drops: { n: number }): string | undefined {
+  if (value === undefined) return undefined;
+  if (ok(value)) return value;
+  drops.n++;
+  return undefined;
 }
 
 function isSdc(qualified: readonly string[] | undefined, scopes: readonly string[]): boolean {
@@ -311,24 +287,31 @@ function isSdc(qualified: readonly string[] | undefined, scopes: readonly string
 function fieldsOf(message: WsdMessage, version: WsdFields['namespace_version'], r: Described): WsdFields {
   const client = message === 'Probe' || message === 'Resolve';
   const f: WsdFields = { message, role: client ? 'client' : 'target', namespace_version: version, sdc: false, encrypted: false };
-  const { kept, dropped } = keepScopes(f, r.scopes ?? []);
+  const { kept, dropped, location } = keepScopes(r.scopes ?? []);
+  Object.assign(f, location);
+  const drops = { n: dropped };
+  const types = allowed(r.types, (t) => NCNAME.test(t), drops);
+  const qualified = allowed(r.typesQualified, isQualifiedType, drops);
+  const address = allowedOne(r.address, (a) => UUID_URN.test(a), drops);
   if (message === 'Probe') {
-    if (r.types?.length) f.searched_types = r.types;
+    if (types.length) f.searched_types = types;
     if (kept.length) f.searched_scopes = kept;
   } else if (message === 'Resolve') {
-    if (r.address !== undefined) f.resolve_target = r.address;
+    if (address !== undefined) f.resolve_target = address;
   } else {
-    if (r.address !== undefined) f.endpoint_reference = r.address;
-    if (r.types?.length) {
-      f.types = r.types;
-      f.types_qualified = r.typesQualified;
+    if (address !== undefined) f.endpoint_reference = address;
+    if (types.length) {
+      f.types = types;
+      f.types_qualified = qualified;
     }
-    if (r.xaddrs?.length) f.xaddrs = r.xaddrs;
+    const xaddrs = allowed(r.xaddrs, (x) => x.length <= MAX_XADDR && XADDR.test(x), drops);
+    if (xaddrs.length) f.xaddrs = xaddrs;
     if (kept.length) f.scopes = kept;
     if (r.metadataVersion !== undefined) f.metadata_version = r.metadataVersion;
   }
-  if (dropped > 0) f.context_scopes_dropped = dropped;
-  f.sdc = isSdc(r.typesQualified, kept);
+  if (dropped > 0) f.dropped_scopes = dropped;
+  countDropped('wsd', drops.n);
+  f.sdc = isSdc(qualified, kept);
   return f;
 }
 
@@ -397,7 +380,7 @@ function parseMessage(text: string): WsdFields[] | null {
           if (Number.isSafeInteger(n) && n >= 0) current.metadataVersion = n;
         }
       } else if (depth === current.depth + 2 && el.local === 'Address' && stack[depth - 2].local === 'EndpointReference') {
-        const a = clean(text.trim());
+        const a = text.trim();
         if (a !== '') current.address = a;
       }
       if (depth === current.depth) current = undefined;

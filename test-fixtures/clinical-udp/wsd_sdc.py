@@ -18,12 +18,14 @@ Sources:
 - IEEE 11073-20702-2016 (MDPWS): the discovery type {http://standards.ieee.org/downloads/11073/
   11073-20702-2016}MedicalDevice next to dpws:Device.
 - IEEE 11073-20701-2018, section 9.4: context scopes (sdc.ctxt.loc, sdc.ctxt.pat, ...); the location
-  scope carries the LocationDetail as query parameters fac, bldng, flr, poc, rm, bed; key purpose
-  scope sdc.mds.pkp:1.2.840.10004.20701.1.1 (SDC service provider).
+  scope carries the LocationDetail as query parameters fac, bldng, flr, poc, rm, bed (9.4.1.2); key
+  purpose scope sdc.mds.pkp:1.2.840.10004.20701.1.1 (SDC service provider, 9.3).
 
-The provider also announces a patient context scope and a workflow context scope with planted
-patient data (DOE^JANE, MRN-4711-PLANTED, 19450317): real SDC providers may publish the
-associated patient's identifiers this way, and auscult must drop them at the dissector.
+The provider also announces planted patient data (DOE^JANE, MRN-4711-PLANTED, 19450317) in three
+scopes auscult must drop at the dissector: a standard patient context scope (real SDC providers may
+publish the associated patient's identifier this way), a vendor-specific scope carrying the name and
+birth date URL-encoded (DOE%5EJANE%2F19450317), and a patient scope whose scheme lost a dot
+(sdc.ctxtpat:, as a fuzzer or a broken encoder would send it).
 """
 import argparse
 import signal
@@ -43,18 +45,19 @@ MDPWS = 'http://standards.ieee.org/downloads/11073/11073-20702-2016'
 TO_DISCOVERY = 'urn:docs-oasis-open-org:ws-dd:ns:discovery:2009:01'
 ANONYMOUS = WSA + '/anonymous'
 
+CONSUMER_PORT = 53702
 PROVIDER_EPR = 'urn:uuid:6b1a3b2e-5f4c-4e0a-9d2b-3c9e7a1f0d61'
 # Location scope (20701 section 9.4.1): root sdc.ctxt.loc.detail, extension fac/bldng/flr/poc/rm/bed
 # (each part percent-encoded), and the LocationDetail as query parameters.
 LOCATION_SCOPE = ('sdc.ctxt.loc:/sdc.ctxt.loc.detail/HOSP1%2FBLDG-A%2F3%2FICU3%2FR12%2FBED7'
                   '?fac=HOSP1&bldng=BLDG-A&flr=3&poc=ICU3&rm=R12&bed=BED7')
 # Planted patient data: a patient context scope (root = an assigning authority, extension = the
-# MRN), a second one whose extension names the patient and the birth date, and a workflow context
-# with the same MRN.
+# MRN), a vendor scope whose path names the patient and the birth date, URL-encoded, and a mangled
+# patient scope with the name. (The messages must stay under 1472 bytes: three scopes fit.)
 PATIENT_SCOPES = (
     'sdc.ctxt.pat:/urn%3Aoid%3A1.2.840.99999.1/MRN-4711-PLANTED',
-    'sdc.ctxt.pat:/sdc.ctxt.pat.detail/DOE%5EJANE%2F19450317',
-    'sdc.ctxt.wfl:/1.2.3/MRN-4711-PLANTED',
+    'urn:x-acme:bedside-context:detail/DOE%5EJANE%2F19450317',
+    'sdc.ctxtpat:/1.2.3/DOE%5EJANE',
 )
 PROVIDER_SCOPES = ['sdc.mds.pkp:1.2.840.10004.20701.1.1', LOCATION_SCOPE, *PATIENT_SCOPES]
 PROVIDER_TYPES = 'dpws:Device mdpws:MedicalDevice'
@@ -154,7 +157,9 @@ def between(text, local):
 def consumer(ip, wait):
     """The consumer's style differs on purpose: default namespaces and other prefixes."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_UDP)
-    sock.bind((ip, 0))
+    # A fixed port of the dynamic range (RFC 6335: 49152-65535) rather than the kernel's pick (32768-60999
+    # on Linux): every recording then has the same flows, with the consumer plainly the client.
+    sock.bind((ip, CONSUMER_PORT))
     sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton(ip))
     sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 1)
     sock.settimeout(wait)
