@@ -74,12 +74,44 @@ describe('hl7 message header (MSH) and acknowledgement (MSA)', () => {
     }]);
   });
 
-  it('takes the separators from MSH-1 and MSH-2, and undoes their escapes', () => {
-    const odd = frame('MSH#*~!$#LAB!F!SYS*SITE#NORTH#####ADT*A08#X1#T#2.4', 'PID#1##DOE*JANE');
+  it('takes the separators from MSH-1 and MSH-2', () => {
+    const odd = frame('MSH#*~!$#LAB_SYS*1.2.840.99999.7*ISO#NORTH#####ADT*A08#X1#T#2.4', 'PID#1##DOE*JANE');
     expect(fieldsOf(parse(odd, ctx, true))).toEqual([{
-      encrypted: false, role: 'sender', sending_application: 'LAB#SYS^SITE', sending_facility: 'NORTH', message_types: ['ADT^A08'],
+      encrypted: false, role: 'sender', sending_application: 'LAB_SYS^1.2.840.99999.7^ISO', sending_facility: 'NORTH', message_types: ['ADT^A08'],
       processing_id: 'T', version: '2.4', message_count: 1,
     }]);
+  });
+
+  it('keeps MSH-3..6 only as HDs: a namespace id, and a universal id of the shape its table 0301 type gives', () => {
+    const msh = (app: string, facility = 'GH') => frame(`MSH|^~\\&|${app}|${facility}|||||ADT^A08|1|P|2.5.1`);
+    const app = (a: string) => (fieldsOf(parse(msh(a), ctx, true)) as Record<string, unknown>[] | null)?.[0]?.sending_application;
+    for (const good of ['WARD3_ADT', 'LAB SYSTEM 2', '^1.2.840.99999.7^ISO', 'GW^0009FBFFFE4C0021^EUI-64', 'EHR^ehr.ward3.example^DNS',
+      'X^6b1a3b2e-5f4c-4e0a-9d2b-3c9e7a1f0d61^UUID', 'X^urn:oid:1.2.3^URI', 'X^LOCAL-7^L']) expect(app(good), good).toBe(good);
+    for (const bad of ['DOE^JANE', 'DOE^JANE^L^X', 'X^1.2.3', 'X^^ISO', 'X^1.2.abc^ISO', 'X^DOE^EUI-64', 'X^DOE^PN', 'X^a b^DNS',
+      'X^DOE^JANE^x', 'A&B', 'A~B', ' LEADING', 'X'.repeat(65), 'a\u00e9b']) expect(app(bad), bad).toBeUndefined();
+  });
+
+  it('drops an MSH-3..6 holding an HL7 escape sequence, and takes a later message\'s valid one', () => {
+    // Escaped names: \S\ is the component separator (DOE^JANE), \X..\ hex, \T\ \F\ \R\ \E\ the others.
+    const escaped = ['DOE\\S\\JANE', '\\X444F455E4A414E45\\', 'DOE\\T\\JANE', 'DOE\\F\\JANE', 'DOE\\R\\JANE', 'DOE\\E\\JANE', 'DOE\\H\\JANE\\N\\'];
+    for (const e of escaped) {
+      const v = parse(Buffer.concat([
+        frame(`MSH|^~\\&|${e}|${e}|${e}|${e}|||ADT^A08|1|P|2.5.1`, `PID|1||MRN-4711-PLANTED||${e}`),
+        frame('MSH|^~\\&|WARD3_ADT|GH|||||ADT^A08|2|P|2.5.1'),
+      ]), ctx, true);
+      expect(fieldsOf(v), e).toEqual([{
+        encrypted: false, role: 'sender', sending_application: 'WARD3_ADT', sending_facility: 'GH', message_types: ['ADT^A08'], processing_id: 'P',
+        version: '2.5.1', message_count: 2,
+      }]);
+      if (v !== null && v.done) expectNoPatientData(v.observations);
+    }
+  });
+
+  it('keeps MSH-11 only from table 0103', () => {
+    for (const [pid, kept] of [['P', 'P'], ['T^A', 'T'], ['D', 'D'], ['X', undefined], ['J', undefined]] as const) {
+      const f = fieldsOf(parse(frame(`MSH|^~\\&|A||||||ADT^A08|1|${pid}|2.5.1`), ctx, true)) as Record<string, unknown>[];
+      expect(f[0].processing_id, pid).toBe(kept);
+    }
   });
 
   it('reads batches (FHS/BHS before MSH), LF segment ends, and ignores unknown Z segments', () => {
@@ -194,7 +226,8 @@ describe('hl7 stream handling and malformed input', () => {
 const fixtures = join(import.meta.dirname, '..', '..', 'test-fixtures');
 const adtPcap = join(fixtures, 'hl7-adt.pcap');
 const pcdPcap = join(fixtures, 'hl7-pcd01.pcap');
-if (!existsSync(adtPcap) || !existsSync(pcdPcap)) console.warn('hl7.test: hl7-adt.pcap or hl7-pcd01.pcap absent, the fixture tests are skipped');
+const escapedPcap = join(fixtures, 'hl7-escaped.pcap');
+if (![adtPcap, pcdPcap, escapedPcap].every(existsSync)) console.warn('hl7.test: an hl7-*.pcap fixture is absent, its tests are skipped');
 
 describe.skipIf(!existsSync(adtPcap))('hl7 on hl7-adt.pcap (python-hl7 mllp_send -> python-hl7 asyncio MLLP server, port 2575)', () => {
   it('reads the ADT sender and the acknowledging engine, and no patient data', async () => {
@@ -211,6 +244,26 @@ describe.skipIf(!existsSync(adtPcap))('hl7 on hl7-adt.pcap (python-hl7 mllp_send
       }],
     ]);
     expectNoPatientData(obs);
+  });
+});
+
+describe.skipIf(!existsSync(escapedPcap))('hl7 on hl7-escaped.pcap (MSH-3/4 carrying HL7-escaped names, mllp_send -> python-hl7 server)', () => {
+  it('drops every escaped MSH field on both sides, keeps the valid HD of the last message, and no patient data', async () => {
+    const obs = observe(await tcpDirections(escapedPcap));
+    expect(obs.map((o) => [o.device, o.fields])).toEqual([
+      [{ mac: '00:1b:21:40:00:11', ip: '10.40.0.11' }, {
+        encrypted: false, role: 'sender', sending_application: 'WARD3_ADT^1.2.840.99999.3.7^ISO', sending_facility: 'GENERAL_HOSPITAL',
+        receiving_application: 'HL7_ENGINE', receiving_facility: 'GENERAL_HOSPITAL', message_types: ['ADT^A08'], processing_id: 'P', version: '2.5.1',
+        message_count: 3,
+      }],
+      [{ mac: '3c:52:82:40:00:10', ip: '10.40.0.10' }, {
+        encrypted: false, role: 'acknowledger', sending_application: 'HL7_ENGINE', sending_facility: 'GENERAL_HOSPITAL',
+        receiving_application: 'WARD3_ADT^1.2.840.99999.3.7^ISO', receiving_facility: 'GENERAL_HOSPITAL', message_types: ['ACK^A08'], processing_id: 'P',
+        version: '2.5.1', ack_codes: ['AA'], message_count: 3,
+      }],
+    ]);
+    expectNoPatientData(obs);
+    for (const p of ['444F45', '\\S\\', '\\X', '\\F\\']) expect(JSON.stringify(obs), p).not.toContain(p);
   });
 });
 

@@ -12,7 +12,16 @@
  * Patient data is dropped here: only MSH, MSA, and OBX-3 and OBX-18 of OBX are ever decoded. PID, NK1,
  * PV1, PV2, IN1, GT1, MRG, ORC, OBR, NTE and every other segment are skipped by their 3-byte id without
  * being turned into text, and OBX-5 (the measured value) is never read.
+ *
+ * What is kept is an allow-list (allow-list.ts), each field with the shape its HL7 data type gives:
+ * MSH-3..6 as an HD (namespace id, and a universal id of the shape its type from HL7 table 0301 gives),
+ * MSH-9 as three-character codes, MSH-11 from table 0103, MSH-12 as a version number, MSA-1 from table
+ * 0008, OBX-3 as an MDC code, OBX-18 as EUI-64s. A value with an HL7 escape sequence (`\F\ \S\ \T\
+ * \R\ \E\`, `\X..\` hex, `\H\`...) or any other character outside its shape is dropped whole and
+ * counted: codes and identifiers never need escaping, and an escape is how a name such as
+ * `DOE\S\JANE` (DOE^JANE) could pass for an application name.
  */
+import { countDropped, isAsciiToken, isOid } from './allow-list.js';
 import type { DeviceKey, Observation, StreamContext, StreamDissector, StreamVerdict } from './types.js';
 
 /**
@@ -40,21 +49,22 @@ export interface Hl7Fields {
   /** `sender`: none of its messages carries MSA (it originates messages); `acknowledger`: every one
    * does (ACKs, query responses: it answers); `both`. */
   role: 'sender' | 'acknowledger' | 'both';
-  /** MSH-3 Sending Application of the first message that has one: the application on this device
-   * (HD components joined by `^`, e.g. `ICU3_GATEWAY^0009FBFFFE4C0021^EUI-64`). */
+  /** MSH-3 Sending Application (HD) of the first message that has a valid one: the application on this
+   * device (HD components joined by `^`, e.g. `ICU3_GATEWAY^0009FBFFFE4C0021^EUI-64`). An application
+   * identifier by definition (HL7 v2.5.1 2.15.9.3): it names a system, not a person. */
   sending_application?: string;
-  /** MSH-4 Sending Facility of the first message that has one. */
+  /** MSH-4 Sending Facility (HD) of the first message that has a valid one: the site. */
   sending_facility?: string;
-  /** MSH-5 Receiving Application of the first message that has one: the application it addresses. */
+  /** MSH-5 Receiving Application (HD) of the first message that has a valid one: the application it addresses. */
   receiving_application?: string;
-  /** MSH-6 Receiving Facility of the first message that has one. */
+  /** MSH-6 Receiving Facility (HD) of the first message that has a valid one. */
   receiving_facility?: string;
   /** MSH-9 message code and trigger event of each distinct message type sent: `ADT^A01`, `ORU^R01`,
    * `ACK^A01`, or the code alone when there is no trigger (`ACK`). */
   message_types: string[];
   /** MSH-12 Version ID of the first message: `2.3`, `2.5.1`, `2.6`. */
   version?: string;
-  /** MSH-11 Processing ID of the first message: `P` production, `T` training, `D` debugging. */
+  /** MSH-11 Processing ID of the first message (HL7 table 0103): `P` production, `T` training, `D` debugging. */
   processing_id?: string;
   /** MSA-1 acknowledgement codes sent, distinct: `AA`, `AE`, `AR` (original mode), `CA`, `CE`, `CR`. */
   ack_codes?: string[];
@@ -75,8 +85,11 @@ const MAX_MESSAGES = 64;
 /** Distinct values kept per list field; MDC codes: a multi-parameter monitor reports dozens. */
 const MAX_LIST = 32;
 const MAX_MDC = 96;
-/** Characters kept of a free-text field (MSH-3..6). */
-const MAX_TEXT = 200;
+/** Longest HD namespace id kept (HL7 v2.5 gives IS 20 characters; real senders exceed it), universal id (ST 199). */
+const MAX_NAMESPACE_ID = 64;
+const MAX_UNIVERSAL_ID = 199;
+/** HL7 table 0301, Universal ID type (v2.5.1, and CLIA/CLIP of v2.7), with IHE PCD's `EUI-64`. */
+const UNIVERSAL_ID_TYPES = new Set(['DNS', 'GUID', 'HCD', 'HL7', 'ISO', 'L', 'M', 'N', 'Random', 'URI', 'UUID', 'x400', 'x500', 'CLIA', 'CLIP', 'EUI-64']);
 /** MSH fields looked at (up to MSH-12), OBX fields (up to OBX-18). */
 const MSH_FIELDS = 12;
 const OBX_FIELDS = 18;
@@ -155,40 +168,45 @@ function fieldsOf(text: string, sep: string, max: number): string[] {
   return out;
 }
 
-/** Undo the escapes of the message's separators (`\F\ \S\ \T\ \R\ \E\`); other escapes are dropped. */
-function unescape(s: string, d: Delims): string {
-  if (d.escape === '' || !s.includes(d.escape)) return s;
-  const map: Record<string, string> = { F: d.field, S: d.component, T: d.subcomponent, R: d.repetition, E: d.escape };
-  let out = '';
-  let p = 0;
-  while (p < s.length) {
-    const c = s[p];
-    if (c !== d.escape) {
-      out += c;
-      p++;
-      continue;
-    }
-    const q = s.indexOf(d.escape, p + 1);
-    if (q < 0) {
-      out += s.slice(p);
-      break;
-    }
-    out += map[s.slice(p + 1, q)] ?? '';
-    p = q + 1;
+/** Whether a universal id (HD-2) has the shape its type (HD-3, table 0301) gives. */
+function isUniversalId(id: string, type: string, forbidden: string): boolean {
+  switch (type) {
+    case 'ISO':
+      return isOid(id);
+    case 'EUI-64':
+      return /^[0-9A-Fa-f]{16}$/.test(id);
+    case 'UUID':
+    case 'GUID':
+      return /^\{?[0-9A-Fa-f]{8}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{12}\}?$/.test(id);
+    case 'DNS':
+      return id.length <= 253 && /^[A-Za-z0-9-]{1,63}(\.[A-Za-z0-9-]{1,63})*$/.test(id);
+    case 'URI':
+      return id.length <= MAX_UNIVERSAL_ID && /^[A-Za-z][A-Za-z0-9+.-]*:[A-Za-z0-9\-._~:/?#[\]@!$'()*+,;=]+$/.test(id);
+    default:
+      return isAsciiToken(id, MAX_UNIVERSAL_ID, forbidden);
   }
-  return out;
 }
 
-/** A free-text field (HD, IS, ST) as text: components joined by `^`, subcomponents by `&`, trailing
- * empty components dropped, control characters removed, bounded. Undefined when empty. */
-function text(field: string | undefined, d: Delims): string | undefined {
+/**
+ * An HD (hierarchic designator, HL7 v2.5.1 chapter 2A) as text, components joined by `^`: a namespace id
+ * (IS), and a universal id (ST) with its type (ID, table 0301), both or neither. Undefined when empty;
+ * null when it is not an HD of that shape: an escape sequence, a subcomponent or a repetition, a type
+ * outside the table, a universal id not of its type's shape.
+ */
+function hd(field: string | undefined, d: Delims): string | null | undefined {
   if (field === undefined || field === '') return undefined;
-  const rep = d.repetition !== '' ? field.split(d.repetition)[0] : field;
-  const comps = rep.split(d.component).map((c) => (d.subcomponent !== '' ? c.split(d.subcomponent) : [c]).map((x) => unescape(x, d)).join('&'));
+  const forbidden = `|^~\\&${d.field}${d.repetition}${d.escape}${d.subcomponent}`;
+  if ((d.escape !== '' && field.includes(d.escape)) || (d.subcomponent !== '' && field.includes(d.subcomponent))
+    || (d.repetition !== '' && field.includes(d.repetition))) return null;
+  const comps = field.split(d.component);
   while (comps.length > 0 && comps[comps.length - 1] === '') comps.pop();
-  // eslint-disable-next-line no-control-regex
-  const s = comps.join('^').replace(/[\x00-\x1f\x7f]/g, '').trim();
-  return s === '' ? undefined : s.slice(0, MAX_TEXT);
+  if (comps.length === 0) return undefined;
+  if (comps.length > 3) return null;
+  const [namespace, universal = '', type = ''] = comps;
+  if (namespace !== '' && !isAsciiToken(namespace, MAX_NAMESPACE_ID, forbidden)) return null;
+  if ((universal === '') !== (type === '')) return null;
+  if (universal !== '' && !(UNIVERSAL_ID_TYPES.has(type) && isUniversalId(universal, type, forbidden))) return null;
+  return comps.join('^');
 }
 
 const components = (field: string | undefined, d: Delims): string[] => (field === undefined || field === '' ? [] : field.split(d.component));
@@ -200,19 +218,21 @@ function addTo(set: Set<string>, v: string, max = MAX_LIST): void {
 /** MSH: header facts of a new message. */
 function readMsh(seg: string, d: Delims, acc: Acc): void {
   const f = fieldsOf(seg, d.field, MSH_FIELDS - 1); // f[n - 1] is MSH-n: MSH-1 is the separator itself
-  const keep = (k: 'sending_application' | 'sending_facility' | 'receiving_application' | 'receiving_facility', v: string | undefined) => {
-    if (acc.f[k] === undefined && v !== undefined) acc.f[k] = v;
+  const keep = (k: 'sending_application' | 'sending_facility' | 'receiving_application' | 'receiving_facility', field: string | undefined) => {
+    const v = hd(field, d);
+    if (v === null) countDropped('hl7');
+    else if (acc.f[k] === undefined && v !== undefined) acc.f[k] = v;
   };
-  keep('sending_application', text(f[2], d));
-  keep('sending_facility', text(f[3], d));
-  keep('receiving_application', text(f[4], d));
-  keep('receiving_facility', text(f[5], d));
+  keep('sending_application', f[2]);
+  keep('sending_facility', f[3]);
+  keep('receiving_application', f[4]);
+  keep('receiving_facility', f[5]);
   const [code, trigger] = components(f[8], d);
   if (code !== undefined && /^[A-Z0-9]{3}$/.test(code)) {
     addTo(acc.types, trigger !== undefined && /^[A-Z0-9]{3}$/.test(trigger) ? `${code}^${trigger}` : code);
   }
   const processing = components(f[10], d)[0];
-  if (acc.f.processing_id === undefined && processing !== undefined && /^[A-Z]$/.test(processing)) acc.f.processing_id = processing;
+  if (acc.f.processing_id === undefined && processing !== undefined && /^[DPT]$/.test(processing)) acc.f.processing_id = processing;
   const version = components(f[11], d)[0];
   if (acc.f.version === undefined && version !== undefined && /^[0-9]{1,2}(\.[0-9]{1,3}){1,3}$/.test(version)) acc.f.version = version;
 }
