@@ -14,6 +14,10 @@
 #                        (C-STORE of the same CT image), VerificationSOPClassSCU -> the same SCP (C-ECHO), and once with a wrong
 #                        called AE title, which PixelMed refuses. Orthanc networks through dcmtk (same
 #                        implementation class UID): PixelMed is the independent implementation.
+#   dicom-escaped.pcap   dcmtk storescu -> dcmtk storescp on :11112, a CT image in ISO 2022 code extensions (Specific
+#                        Character Set \ISO 2022 IR 87): the patient's name planted in PS3.5 Annex H's three component
+#                        groups (JIS X 0208 escape sequences) and in other person-name attributes, the Institution
+#                        Name in JIS X 0208 (dicom-inputs/ct-image-iso2022.dump)
 #   dicom-tls.pcap       DICOM over TLS (dcmtk built with OpenSSL, a throwaway self-signed certificate): ct -> pacs C-ECHO
 #                        in clear on :104 (so they are known DICOM peers), then storescu +tls -> storescp +tls on :11114 (TLS
 #                        between known DICOM peers on a non-standard port) and ws -> pacs echoscu +tls on :2762 (dicom-tls)
@@ -55,7 +59,7 @@ declare -A MAC=(
   [ws]=00:1b:21:1e:40:50     # Intel Corporate
 )
 declare -A IP=([ct]=10.40.0.20 [pacs]=10.40.0.10 [orth]=10.40.0.11 [ws]=10.40.0.50)
-ONLY=${DICOM_ONLY:-echo store reject orthanc pixelmed tls}
+ONLY=${DICOM_ONLY:-echo store escaped reject orthanc pixelmed tls}
 PIXELMED=(java -Djava.util.prefs.userRoot=/tmp -cp /usr/share/java/pixelmed.jar)
 # A bigger tcpdump buffer, and a capture in which tcpdump lost packets fails the run.
 TCPDUMP_OPTS=(-B 16384)
@@ -81,6 +85,9 @@ sys.stdout.buffer.write(b''.join(struct.pack('<H', (x * 37 + y * 11) % 4096) for
 " >"$T/ct-pixels.raw"
 (cd "$T" && dump2dcm -q +te "$OUT/dicom-inputs/ct-image.dump" "$T/ct.dcm")
 grep -q 'MRN-4711-PLANTED' <(dcmdump "$T/ct.dcm") || { echo "dump2dcm did not make the CT image" >&2; exit 1; }
+# The same kind of image in ISO 2022 code extensions, its names in JIS X 0208 escape sequences.
+(cd "$T" && dump2dcm -q +te "$OUT/dicom-inputs/ct-image-iso2022.dump" "$T/ct-iso2022.dcm")
+grep -q 'ISO 2022 IR 87' <(dcmdump "$T/ct-iso2022.dcm") || { echo "dump2dcm did not make the ISO 2022 image" >&2; exit 1; }
 
 # ------------------------------------------------------------------ echo
 if want echo; then
@@ -115,6 +122,23 @@ grep -q 'Received Store Response (Success)' "$T/ct/storescu.log" || { cat "$T/ct
 grep -q 'CT99-0042-SN' <(dcmdump "$T"/pacs/store/CT*) || { echo "storescp stored nothing" >&2; exit 1; }
 check dicom-store.pcap "$DCMD -V" "CT_ROOM3" "PACSARCH" "C-STORE-RQ" "C-STORE-RSP" "1.2.840.10008.5.1.4.1.1.2" \
   "Max PDU Length: 4096"
+fi
+
+# --------------------------------------------------------------- escaped
+if want escaped; then
+log "dicom-escaped.pcap: storescu on ct -> storescp on pacs :11112 (C-STORE of the ISO 2022 IR 87 image)"
+mkdir -p "$T/pacs/escaped"
+bg pacs storescp --aetitle PACSARCH -od "$T/pacs/escaped" 11112 >"$T/pacs/storescp-escaped.log" 2>&1
+wait_port pacs 11112
+fresh_arp
+start_capture dicom-escaped.pcap tcp
+x ct storescu -v -aet CT_ROOM4 -aec PACSARCH 10.40.0.10 11112 "$T/ct-iso2022.dcm" >"$T/ct/storescu-escaped.log" 2>&1
+stop_captures
+stop_bg
+grep -q 'Received Store Response (Success)' "$T/ct/storescu-escaped.log" || { cat "$T/ct/storescu-escaped.log" >&2; exit 1; }
+grep -q 'CT99-0043-SN' <(dcmdump "$T"/pacs/escaped/CT*) || { echo "storescp stored nothing" >&2; exit 1; }
+grep -qaF $'\x1b$B;3ED' "$T/cap/dicom-escaped.pcap" || { echo "dicom-escaped.pcap: no JIS X 0208 name on the wire" >&2; exit 1; }
+check dicom-escaped.pcap "$DCMD -V" "CT_ROOM4" "PACSARCH" "C-STORE-RQ" "C-STORE-RSP" "1.2.840.10008.5.1.4.1.1.2"
 fi
 
 # ---------------------------------------------------------------- orthanc

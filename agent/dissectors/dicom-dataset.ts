@@ -2,9 +2,22 @@
  * The device and site attributes of a C-STORE data set, read with the `dicom-parser` library: the only
  * data set attributes auscult ever reads (PS3.6 tags below). Patient, study and series attributes are
  * never looked at.
+ *
+ * The allow-list: Modality (0008,0060) of the General Series module (PS3.3 C.7.3.1), and from the
+ * General Equipment module (PS3.3 C.7.5.1), which describes the equipment that produced the
+ * instances: Manufacturer (0008,0070), Institution Name (0008,0080), Station Name
+ * (0008,1010), Institutional Department Name (0008,1040), Manufacturer's Model Name (0008,1090),
+ * Device Serial Number (0018,1000), Software Versions (0018,1020). Each names a product, a machine, a
+ * site or a department, never a person. (PS3.15 Annex E's de-identification profile removes several
+ * of them because, beside the patient's attributes, they narrow down who was imaged; auscult keeps no
+ * patient attribute, so alone they identify equipment.) Each value must have its VR's shape (PS3.5
+ * 6.2): CS upper-case letters, digits, space and underscore, 16 characters; SH 16 and LO 64 characters
+ * without control characters or backslash. A value outside its shape is dropped and counted; so is one
+ * with ISO 2022 escape sequences (ESC), which auscult does not decode.
  */
 import { createRequire } from 'node:module';
 import type { DataSet, Element } from 'dicom-parser';
+import { countDropped } from './allow-list.js';
 
 // Loaded on the first C-STORE data set: most captures carry none, and the library costs 20 ms to load.
 const require = createRequire(import.meta.url);
@@ -25,6 +38,8 @@ const DEVICE_TAGS = [
 const LAST_DEVICE_TAG = 'x00181020';
 /** Longest value of those VRs (LO: 64 characters, PS3.5 6.2); a longer one is not believed. */
 const MAX_LO = 64;
+/** Characters of each VR (PS3.5 6.2); the VRs' character repertoires are checked in valueShapeOk. */
+const MAX_CHARS: Record<string, number> = { CS: 16, SH: 16, LO: MAX_LO };
 
 /** Encoding of a data set without a negotiated transfer syntax at hand: big endian if the first
  * group reads 00 08, explicit VR if a VR's two capital letters follow the first tag. */
@@ -88,15 +103,24 @@ export function deviceTags(ds: Buffer, transferSyntax: string | undefined, ended
     if (el === undefined || raw === undefined || (el.vr !== undefined && el.vr !== vr)) continue;
     let end = raw.length;
     while (end > 0 && (raw[end - 1] === 0 || raw[end - 1] === 0x20)) end--;
-    let clean = true;
-    for (let i = 0; i < end; i++) if (raw[i] < 0x20 && raw[i] !== 0x1b) clean = false; // ESC: ISO 2022 only
-    if (!clean) continue;
     const values = raw.toString(utf8 ? 'utf8' : 'latin1', 0, end).split('\\').map((v) => v.trim());
-    if (values.some((v) => [...v].length > MAX_LO)) continue;
+    // Only Software Versions may hold several values (VM 1-n); a backslash elsewhere is out of shape.
+    if ((values.length > 1 && name !== 'software_versions') || !values.every((v) => valueShapeOk(v, vr))) {
+      countDropped('dicom');
+      continue;
+    }
     const kept = values.filter((v) => v !== '');
     if (kept.length === 0) continue;
     if (name === 'software_versions') tags.software_versions = kept.slice(0, 8);
     else tags[name] = kept.join('\\');
   }
   return { tags, enough };
+}
+
+/** A value of VR `vr` (PS3.5 6.2): CS from its repertoire; SH and LO without control characters (C0,
+ * DEL, C1, ESC included) or the replacement character of an undecodable byte, within their length. */
+function valueShapeOk(v: string, vr: string): boolean {
+  if ([...v].length > MAX_CHARS[vr]) return false;
+  // eslint-disable-next-line no-control-regex
+  return vr === 'CS' ? /^[A-Z0-9_ ]*$/.test(v) : !/[\x00-\x1f\x7f-\x9f\ufffd]/.test(v);
 }

@@ -43,7 +43,7 @@ interface AssocSpec {
   contexts: { id: number; abstract?: string; ts: string[]; result?: number }[];
   maxPdu?: number;
   implUid?: string;
-  version?: string;
+  version?: string | Buffer;
   userIdentity?: Buffer;
 }
 function associate(type: 1 | 2, s: AssocSpec): Buffer {
@@ -257,6 +257,29 @@ describe('dicom P-DATA-TF: DIMSE commands and the first C-STORE data set', () =>
     expectNoPatientData(cut);
   });
 
+  it('keeps a device tag only in its VR\'s shape, and the Implementation Version Name only as 16 characters', () => {
+    const swap = (tag: [number, number], vr: string, value: string | Buffer): El[] =>
+      MR_IMAGE.map((e) => (e[0] === tag[0] && e[1] === tag[1] ? [e[0], e[1], vr, value] : e));
+    const tagsOf = (els: El[]) => byPdu(observations(parse(Buffer.concat([rq, store(dataSet(els, 'explicit'), 3, []), release]), ctx(ac))), 'P-DATA-TF')[0];
+    const bad: [tag: [number, number], vr: string, value: string | Buffer, field: string][] = [
+      [[0x0008, 0x0060], 'CS', 'mr', 'modality'], [[0x0008, 0x0060], 'CS', 'MR-X', 'modality'],
+      [[0x0008, 0x1010], 'SH', 'STATION-NAME-OVER-16', 'station_name'],
+      // ISO 2022 code extension (ESC $ B ... ESC ( B): not decoded, so not kept.
+      [[0x0008, 0x0080], 'LO', Buffer.from('\x1b$B;3ED\x1b(B', 'latin1'), 'institution_name'],
+      [[0x0008, 0x0070], 'LO', 'Example\\Medical', 'manufacturer'], [[0x0008, 0x1090], 'LO', 'Magnetom\x07 3T', 'manufacturer_model_name'],
+      [[0x0008, 0x1040], 'LO', 'N'.repeat(65), 'institutional_department_name'], [[0x0018, 0x1000], 'LO', 'SN\u0085MR', 'device_serial_number'],
+    ];
+    for (const [tag, vr, value, field] of bad) {
+      const f = tagsOf(swap(tag, vr, value));
+      expect(f, field).not.toHaveProperty(field);
+      // The other tags are still read: only the value out of shape is dropped.
+      expect(f[field === 'modality' ? 'device_serial_number' : 'modality'], field).toBe(field === 'modality' ? 'SN-MR-0007' : 'MR');
+    }
+    const named = (version: string | Buffer) => observations(parse(associate(1, { called: 'A', calling: 'B', contexts: [], version }), ctx(), true))[0].fields;
+    expect(named('OFFIS_DCMTK_367')).toMatchObject({ implementation_version_name: 'OFFIS_DCMTK_367' });
+    for (const v of ['VERSION-NAME-OVER-16', 'DOE\\JANE', Buffer.from('A\x1bB'), ' LEADING']) expect(named(v)).not.toHaveProperty('implementation_version_name');
+  });
+
   it('never reads other data sets: C-FIND identifiers, later C-STOREs; keeps C-MOVE destinations and every command', () => {
     const identifier = dataSet([[0x0008, 0x0052, 'CS', 'STUDY'], [0x0008, 0x0060, 'CS', 'PLANTED'], [0x0010, 0x0010, 'PN', 'DOE^JANE'],
       [0x0010, 0x0020, 'LO', 'MRN-4711-PLANTED']], 'implicit');
@@ -358,7 +381,7 @@ describe('dicom says "not mine" and stays bounded on malformed input', () => {
 
 const fixtures = join(import.meta.dirname, '..', '..', 'test-fixtures');
 const capture = (name: string) => join(fixtures, `dicom-${name}.pcap`);
-const have = ['echo', 'store', 'reject', 'orthanc', 'pixelmed'].every((n) => existsSync(capture(n)));
+const have = ['echo', 'store', 'escaped', 'reject', 'orthanc', 'pixelmed'].every((n) => existsSync(capture(n)));
 if (!have) console.warn('dicom.test: test-fixtures/dicom-*.pcap absent (make-dicom-fixtures.sh), the capture tests are skipped');
 
 const MAX_BYTES = 16 * 1024;
@@ -465,6 +488,22 @@ describe.skipIf(!have)('dicom on real implementations (test-fixtures/dicom-*.pca
     expect(pduOf(scu.data.indexOf('CT99-0042-SN'))).toBeGreaterThan(pduOf(scu.data.indexOf('GE MEDICAL SYSTEMS')));
     expect(scu.data.readUInt32BE(2)).toBeGreaterThan(1448);
     expect(scu.data.includes('DOE^JANE')).toBe(true); // planted, and on the wire
+  });
+
+  it('dicom-escaped.pcap: a C-STORE in ISO 2022 IR 87; names in JIS X 0208 escapes nowhere, the escaped institution dropped', async () => {
+    const obs = await throughPipeline(capture('escaped'));
+    const { institution_name: _, ...ascii } = CT_TAGS;
+    expect(on(obs, MAC.ct, 'P-DATA-TF')).toEqual([{
+      pdu: 'P-DATA-TF', role: 'scu', encrypted: false, dimse_commands: ['C-STORE-RQ'], sop_classes: [CT], sop_class_names: ['CT Image Storage'],
+      ...ascii, device_serial_number: 'CT99-0043-SN', station_name: 'CTROOM4',
+    }]);
+    expectNoPatientData(obs);
+    const json = JSON.stringify(obs);
+    for (const p of ['\\u001b', '$B', ';3ED', 'REFDOC']) expect(json, p).not.toContain(p);
+    // Planted, and on the wire: the alphabetic name and its ideographic form (ESC $ B, JIS X 0208).
+    const scu = (await tcpDirections(capture('escaped'))).find((d) => d.srcMac === MAC.ct)!;
+    expect(scu.data.includes('DOE^JANE=\x1b$B;3ED\x1b(B', 0, 'latin1')).toBe(true);
+    expect(scu.data.includes('\x1b$BCf1{IB1!\x1b(B', 0, 'latin1')).toBe(true); // the Institution Name
   });
 
   it('dicom-reject.pcap: dcmtk storescp --refuse and Orthanc refusing an unknown called AE title', async () => {

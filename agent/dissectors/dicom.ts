@@ -14,6 +14,9 @@
  * Patient data never leaves this module: of a data set, only the eight attributes in DEVICE_TAGS are
  * read (no group 0010 or 0020 attribute, no date, no accession number); C-FIND/C-MOVE identifiers and
  * every other data set are skipped unread; the user identity sub-item (58H) is reduced to its type.
+ * The rest is an allow-list of PDU fields of fixed shape: AE titles (16 characters of the default
+ * repertoire without backslash, PS3.5 6.2 AE), UIDs (digits and dots, 64), the Implementation Version
+ * Name (16 characters), numbers and enumerated results; dicom-dataset.ts gives the data set's.
  *
  * Both directions of an association meet here: each direction reports its sender, and, when the other
  * direction's start is in `peerData`, the association facts of the other end too (built by the same
@@ -22,6 +25,7 @@
  * an abort, or the end of what the pipeline keeps. By then the AC is usually gone from `peerData` (the
  * pipeline drops a finished direction), so the data set's encoding is guessed from its first bytes.
  */
+import { countDropped } from './allow-list.js';
 import { dicomUidName } from './dicom-uids.js';
 import { deviceTags, type DeviceTagFields } from './dicom-dataset.js';
 import type {
@@ -48,8 +52,8 @@ const MAX_ASSOC_PDU = 1 << 20;
 const MAX_CONTEXTS = 128;
 const MAX_COMMANDS = 32;
 const MAX_COMMAND_SET = 8192;
-/** Longest text kept from an association item (Implementation Version Name is 16 characters). */
-const MAX_VALUE = 128;
+/** Implementation Version Name: 1 to 16 characters (PS3.7 D.3.3.2). */
+const MAX_VERSION_NAME = 16;
 
 const C_STORE_RQ = 0x0001;
 const C_MOVE_RQ = 0x0021;
@@ -162,10 +166,16 @@ function uid(b: Buffer, at: number, end: number): string | undefined {
   return b.toString('latin1', at, e);
 }
 
-/** Printable text of an item, trimmed and bounded; undefined when empty. */
-function text(b: Buffer, at: number, end: number): string | undefined {
-  const s = b.toString('latin1', at, Math.min(end, at + MAX_VALUE)).replace(/[^\x20-\x7e]/g, ' ').trim();
-  return s === '' ? undefined : s;
+/** The Implementation Version Name of a sub-item: 1 to 16 characters of the default repertoire
+ * without backslash (padding removed); undefined, and counted as dropped, when it is anything else. */
+function versionName(b: Buffer, at: number, end: number): string | undefined {
+  let e = end;
+  while (e > at && (b[e - 1] === 0 || b[e - 1] === 0x20)) e--;
+  let ok = e > at && e - at <= MAX_VERSION_NAME && b[at] !== 0x20;
+  for (let i = at; ok && i < e; i++) if (b[i] < 0x20 || b[i] > 0x7e || b[i] === 0x5c) ok = false;
+  if (ok) return b.toString('latin1', at, e);
+  countDropped('dicom');
+  return undefined;
 }
 
 /** Read an A-ASSOCIATE-RQ or -AC (PS3.8 9.3.2, 9.3.3): null when malformed. A cut-short PDU gives
@@ -210,7 +220,7 @@ function parseAssociate(b: Buffer, p: Pdu): Associate | null {
         const sub = b[s];
         if (sub === 0x51 && subLen === 4) a.maxPdu = b.readUInt32BE(s + 4);
         else if (sub === 0x52) a.implUid = uid(b, s + 4, subEnd);
-        else if (sub === 0x55) a.implVersion = text(b, s + 4, subEnd);
+        else if (sub === 0x55) a.implVersion = versionName(b, s + 4, subEnd);
         else if (sub === 0x58 && subLen >= 1) a.userIdentity = b[s + 4];
         s = subEnd;
       }
