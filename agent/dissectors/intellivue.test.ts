@@ -110,6 +110,16 @@ describe('intellivue: malformed Connect Indications', () => {
     expect(parse(odd)).toEqual({ message: 'connect_indication', role: 'monitor', nomenclature_version: '1.0', encrypted: false, protocol_support: ['0/0/0'] });
   });
 
+  it('keeps a text only as printable ASCII of 64 characters at most, padding aside; drops it whole otherwise', () => {
+    const model = (m: string | Buffer) => parse(connectIndication([ava(0x0928, Buffer.concat([label('Philips'), label(m)]))]));
+    expect(model(' M8007A \0')).toMatchObject({ manufacturer: 'Philips', model: 'M8007A' });
+    for (const bad of ['DOE\x1bJANE', 'MP70\x07', 'M8007A\xe9', 'x'.repeat(65), Buffer.from('\0D\0O\0E', 'latin1')]) {
+      const f = model(bad);
+      expect(f, JSON.stringify(bad)).toMatchObject({ manufacturer: 'Philips' });
+      expect(f, JSON.stringify(bad)).not.toHaveProperty('model');
+    }
+  });
+
   it('bounds a list that claims 65535 entries', () => {
     const many = connectIndication([ava(0xf101, Buffer.concat([u16(0xffff), u16(8 * 100), ...Array.from({ length: 100 }, () => Buffer.concat([u16(5), u16(1), u16(1), u16(0)]))]))]);
     expect(parse(many)?.protocol_support).toHaveLength(16);

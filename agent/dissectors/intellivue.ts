@@ -15,9 +15,13 @@
  *   ConnectIndInfo = AttributeList {count, length, AVA {attribute_id u16, length u16, value}...}
  *
  * Only the identity attributes listed below are read; every other attribute (the monitor's private
- * ones, and anything patient-related that a device might put there) is skipped unread.
+ * ones, and anything patient-related that a device might put there) is skipped unread. The Connect
+ * Indication describes the monitor, not its patient: model, production specification, addresses,
+ * protocols, language. Each text kept (a VariableLabel) must be printable ASCII of 64 characters at
+ * most, NUL padding aside; one that is not is dropped whole and counted (allow-list.ts), not cleaned.
  */
 import type { PacketView } from '../decode/packet-view.js';
+import { countDropped, isAsciiToken } from './allow-list.js';
 import { senderOf } from './dns-common.js';
 import type { Observation, PacketDissector } from './types.js';
 
@@ -106,13 +110,27 @@ const SPEC_TYPES: Record<number, ProdSpecKey> = {
 const hex = (b: Buffer, p: number, n: number): string => Array.from(b.subarray(p, p + n), (x) => x.toString(16).padStart(2, '0')).join(':');
 const ipv4 = (b: Buffer, p: number): string => `${b[p]}.${b[p + 1]}.${b[p + 2]}.${b[p + 3]}`;
 
-/** VariableLabel text at `p` within `end`: printable ASCII, NULs and padding trimmed; null when it overruns. */
-function label(b: Buffer, p: number, end: number): { text: string; next: number } | null {
+/** Longest VariableLabel text kept. */
+const MAX_LABEL = 64;
+
+/**
+ * VariableLabel at `p` within `end`: its text (NUL and space padding removed; empty when it
+ * is empty; null, counted as dropped, when it is not printable ASCII of at most 64 characters) and
+ * where the next field starts; null when it overruns.
+ */
+function label(b: Buffer, p: number, end: number): { text: string | null; next: number } | null {
   if (p + 2 > end) return null;
   const len = b.readUInt16BE(p);
   if (p + 2 + len > end) return null;
-  // eslint-disable-next-line no-control-regex
-  const text = b.toString('latin1', p + 2, p + 2 + len).replace(/[\x00-\x1f\x7f-\xff]/g, ' ').trim().slice(0, 64);
+  let s = p + 2;
+  let e = p + 2 + len;
+  while (e > s && (b[e - 1] === 0 || b[e - 1] === 0x20)) e--;
+  while (s < e && b[s] === 0x20) s++; // real monitors pad some revisions in front (` B.00.05`)
+  let text: string | null = b.toString('latin1', s, e);
+  if (text !== '' && !isAsciiToken(text, MAX_LABEL)) {
+    countDropped('intellivue');
+    text = null;
+  }
   return { text, next: p + 2 + len };
 }
 
@@ -127,9 +145,9 @@ function readAttribute(f: IntellivueFields, b: Buffer, id: number, p: number, en
       }
       break;
     case NOM_ATTR_SYS_ID: {
-      const l = label(b, p, end);
-      const n = l === null ? 0 : l.next - p - 2;
-      if (n > 0 && n <= 16) f.system_id = hex(b, p + 2, n);
+      // A VariableLabel of bytes (an EUI-48 for IntelliVue), shown in hex: never text.
+      const n = len >= 2 ? b.readUInt16BE(p) : 0;
+      if (n > 0 && n <= 16 && p + 2 + n <= end) f.system_id = hex(b, p + 2, n);
       break;
     }
     case NOM_ATTR_ID_MODEL: {
@@ -148,7 +166,7 @@ function readAttribute(f: IntellivueFields, b: Buffer, id: number, p: number, en
         const key = SPEC_TYPES[b.readUInt16BE(q)];
         const l = label(b, q + 4, listEnd);
         if (l === null) break;
-        if (key !== undefined && l.text !== '' && !/^-+$/.test(l.text) && f[key] === undefined) f[key] = l.text;
+        if (key !== undefined && l.text !== null && l.text !== '' && !/^-+$/.test(l.text) && f[key] === undefined) f[key] = l.text;
         q = l.next;
       }
       break;

@@ -66,6 +66,28 @@ describe('poct1a device hello (HEL.R01)', () => {
   });
 });
 
+describe('poct1a allow-list: each DEV value in its field\'s shape', () => {
+  const hel = (dev: string, version = 'POCT1') =>
+    fieldsOf(parse(Buffer.from(`<HEL.R01><HDR><HDR.version_id V="${version}"/></HDR><DEV>${dev}</DEV></HEL.R01>`), ctx, true)) as Record<string, unknown>[];
+
+  it('keeps identifiers as printable ASCII and names as labels, 64 characters at most', () => {
+    expect(hel('<DEV.device_id V="00:06:66:00:22:A1"/><DEV.model_id V="ABL90 FLEX"/><DEV.manufacturer_name V="Radiometer Medical ApS"/>'
+      + '<DEV.device_name V="Blutgas Intensivstation Süd"/><DEV.sw_version V="3.4 MR1"/><DSC><DSC.connection_profile_cd V="CS"/></DSC>')[0]).toMatchObject({
+      device_id: '00:06:66:00:22:A1', model_id: 'ABL90 FLEX', manufacturer_name: 'Radiometer Medical ApS', device_name: 'Blutgas Intensivstation Süd',
+      sw_version: '3.4 MR1', connection_profile: 'CS', protocol_version: 'POCT1',
+    });
+  });
+
+  it('drops a value out of shape whole: HL7 delimiters, entities that decode to them, controls, over 64 characters', () => {
+    const bad = ['DOE^JANE', 'DOE&#x5E;JANE', 'DOE&#94;JANE', 'ICU3 &#x1b;]0;x&#7;', 'bed 7|DOE', 'x'.repeat(65), 'DOE~JANE', 'a\\b'];
+    for (const v of bad) {
+      const f = hel(`<DEV.device_name V="${v}"/><DEV.model_id V="${v}"/><DEV.serial_id V="SN-1"/>`, v)[0];
+      expect(f, v).toEqual({ encrypted: false, role: 'device', serial_id: 'SN-1', message_types: ['HEL.R01'], message_count: 1 });
+    }
+    expect(hel('<DEV.device_id V="id with\ttab"/><DSC><DSC.connection_profile_cd V="continuous"/></DSC>')[0]).not.toHaveProperty('device_id');
+  });
+});
+
 describe('poct1a stream handling and malformed input', () => {
   const hello = Buffer.from(message('hel.r01') + message('dst.r01', 2));
 

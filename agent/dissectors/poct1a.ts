@@ -9,7 +9,13 @@
  * Patient data is dropped here: of the messages only the root names are read, and of HEL.R01 only
  * the DEV fields listed below and HDR.version_id, DSC.connection_profile_cd. OBS (results), PT
  * (patient), OPR (operator) and every other element are never decoded.
+ *
+ * The DEV segment describes the device itself (POCT1-A2 "device identification"): ids, vendor, model,
+ * serial number, versions and the name the device is known by. Each value kept must have its field's
+ * shape (allow-list.ts): identifiers and versions printable ASCII, names a short label; anything else
+ * (control characters, HL7 delimiters, over 64 characters) is dropped whole and counted, not cut.
  */
+import { countDropped, isAsciiToken, isLabel } from './allow-list.js';
 import type { DeviceKey, Observation, StreamContext, StreamDissector, StreamVerdict } from './types.js';
 
 /** Fields of a `poct1a` observation, about the sender of one direction. */
@@ -51,8 +57,8 @@ const MAX_BYTES = 16 * 1024;
 const MAX_MESSAGES = 64;
 /** Distinct message types kept. */
 const MAX_TYPES = 32;
-/** Characters kept of a value. */
-const MAX_TEXT = 200;
+/** Longest value kept. */
+const MAX_VALUE = 64;
 /** Bytes of a start tag, an XML declaration or a comment looked through. */
 const MAX_TAG = 1024;
 
@@ -62,6 +68,16 @@ const MESSAGE_NAME = /^[A-Z]{3}\.[A-Z0-9_]{2,16}$/;
 const NAME_PREFIX = /^(?:[A-Z]{0,3}|[A-Z]{3}\.[A-Z0-9_]{0,16})$/;
 const DEVICE_MESSAGES = new Set(['HEL', 'DST', 'OBS', 'EVS']);
 const REVIEWER_MESSAGES = new Set(['DTV', 'REQ', 'OPL', 'PTL']);
+
+/** The shape each kept value must have: identifiers and versions ASCII, names a label, codes letters. */
+/** Identifiers never hold the HL7 delimiters with which names are written (`DOE^JANE`). */
+const isIdentifier = (v: string) => isAsciiToken(v, MAX_VALUE, '^|~\\');
+const isName = (v: string) => isLabel(v, MAX_VALUE);
+const SHAPES: Partial<Record<keyof Poct1aFields, (v: string) => boolean>> = {
+  protocol_version: (v) => /^[A-Za-z0-9._-]{1,16}$/.test(v), device_id: isIdentifier, vendor_id: isIdentifier, model_id: isIdentifier,
+  serial_id: isIdentifier, manufacturer_name: isName, hw_version: isIdentifier, sw_version: isIdentifier, device_name: isName,
+  connection_profile: (v) => /^[A-Z]{1,4}$/.test(v),
+};
 
 /** HEL.R01 elements read, and the field each goes to; nothing else of any message is decoded. */
 const HELLO_FIELDS: Record<string, keyof Poct1aFields> = {
@@ -78,18 +94,25 @@ const HELLO_FIELDS: Record<string, keyof Poct1aFields> = {
 
 const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
 
-/** An attribute value as text: entities resolved, control characters removed, bounded. */
+/** An attribute value as text, entities resolved and surrounding white space trimmed; undefined when empty.
+ * Its shape is checked where it is kept. */
 function attrText(raw: string): string | undefined {
+  if (raw.length > 4 * MAX_VALUE) return raw; // far too long for any field: its shape check drops it
   const s = raw
     .replace(/&(#x[0-9a-fA-F]{1,6}|#[0-9]{1,7}|[a-z]{2,4});/g, (m, e: string) => {
       if (e[0] !== '#') return ENTITIES[e] ?? m;
       const cp = e[1] === 'x' ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10);
-      return cp > 0x1f && cp <= 0x10ffff ? String.fromCodePoint(cp) : '';
+      return cp <= 0x10ffff && (cp < 0xd800 || cp > 0xdfff) ? String.fromCodePoint(cp) : '\ufffd';
     })
-    // eslint-disable-next-line no-control-regex
-    .replace(/[\x00-\x1f\x7f]/g, '')
     .trim();
-  return s === '' ? undefined : s.slice(0, MAX_TEXT);
+  return s === '' ? undefined : s;
+}
+
+/** Keep `v` in field `key` when it has the field's shape (the first value wins); count it otherwise. */
+function keep(f: Partial<Poct1aFields>, key: keyof Poct1aFields, v: string | undefined): void {
+  if (v === undefined) return;
+  if (!SHAPES[key]!(v)) countDropped('poct1a');
+  else if (f[key] === undefined) (f as Record<string, string>)[key] = v;
 }
 
 /** The `V` attribute of the start tag `s[from..to)` (after the element name). */
@@ -118,14 +141,10 @@ function readHello(s: string, from: number, to: number, f: Partial<Poct1aFields>
     while (q < to && nameChar(s[q])) q++;
     const name = s.slice(p + 1, q);
     const key = HELLO_FIELDS[name];
-    if (key !== undefined || name === 'HDR.version_id') {
+    if (key !== undefined) {
       const end = s.indexOf('>', q);
       if (end < 0 || end > to) return;
-      const v = vAttribute(s, q, end);
-      if (v !== undefined) {
-        if (name === 'HDR.version_id') f.protocol_version ??= v;
-        else if (f[key] === undefined) (f as Record<string, string>)[key] = v;
-      }
+      keep(f, key, vAttribute(s, q, end));
     }
     p = s.indexOf('<', q);
   }
@@ -138,8 +157,7 @@ function readVersion(s: string, from: number, to: number, f: Partial<Poct1aField
   if (at < 0 || at >= to) return;
   const end = s.indexOf('>', at);
   if (end < 0 || end > to) return;
-  const v = vAttribute(s, at + 15, end);
-  if (v !== undefined && /^[A-Za-z0-9._-]{1,16}$/.test(v)) f.protocol_version = v;
+  keep(f, 'protocol_version', vAttribute(s, at + 15, end));
 }
 
 /** Skip whitespace, NUL and the ESC control character some devices send between messages. */
@@ -224,11 +242,11 @@ function parsePoct1a(data: Buffer, ctx: StreamContext, final: boolean): StreamVe
     const to = end < 0 ? s.length : end;
     if (types.size < MAX_TYPES) types.add(st.name);
     count++;
+    readVersion(s, st.body, to, f);
     if (st.name === 'HEL.R01' && !hello) {
       hello = true;
       readHello(s, st.body, to, f);
     }
-    readVersion(s, st.body, to, f);
     if (end < 0) break;
     p = end;
   }
