@@ -1,8 +1,11 @@
 /**
  * Patient data never lands on disk. The clinical fixtures carry planted patient names, MRNs, birth
  * dates and measurement values (HL7 PID/NK1/PV1/OBX-5, DICOM patient tags, POCT1-A PT/OBS, SDC patient
- * context scopes, IntelliVue patient fields). None of them may appear in the SQLite files (database,
- * WAL, shared memory), in the logs of `auscult read` at debug level, or in any API response.
+ * context scopes, IntelliVue patient fields), and the same names in the forms that slip past a filter
+ * looking for them: URL-encoded in a vendor's WS-Discovery scope (`DOE%5EJANE`), HL7-escaped in MSH
+ * fields (`DOE\S\JANE`, `\X444F455E4A414E45\`), in ISO 2022 escape sequences in DICOM person names.
+ * None of them may appear, as sent or decoded, in the SQLite files (database, WAL, shared memory), in
+ * the logs of `auscult read` at debug level, or in any API response.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -16,13 +19,20 @@ import { builtinFingerprintsDir, loadLibrary } from '../agent/identify/index.js'
 import { Pipeline } from '../agent/pipeline.js';
 import { openDatabase, Store } from '../agent/store/store.js';
 
-const PLANTED = ['DOE^JANE', 'MRN-4711-PLANTED', '19450317', 'ROE^RICHARD-PLANTED', '987654', 'PLANTED-OBX5-TEXT'];
+const PLANTED = ['DOE^JANE', 'MRN-4711-PLANTED', '19450317', 'ROE^RICHARD-PLANTED', '987654', 'PLANTED-OBX5-TEXT',
+  // wsd-sdc.pcap: the name in a vendor scope, URL-encoded, and the scope itself.
+  'DOE%5EJANE', 'bedside-context',
+  // hl7-escaped.pcap: the name HL7-escaped in MSH-3/4 (and PID), as \S\ and as \X..\ hex.
+  'DOE\\S\\JANE', '444F455E4A414E45',
+  // dicom-escaped.pcap: the ideographic name (JIS X 0208 between ISO 2022 escapes).
+  '\x1b$B;3ED\x1b(B'];
 const dir = import.meta.dirname;
 const captures = readdirSync(dir).filter((f) => /^(dicom|hl7|poct1a|wsd|intellivue|bacnet)-.*\.pcap$/.test(f)).sort().map((f) => join(dir, f));
 
+/** The planted values found in `bytes`, as sent or as JSON writes them (`\\`, `\u001b`: stored fields are JSON). */
 function containsAny(bytes: Buffer | string): string[] {
   const text = typeof bytes === 'string' ? bytes : bytes.toString('latin1');
-  return PLANTED.filter((p) => text.includes(p));
+  return PLANTED.filter((p) => text.includes(p) || text.includes(JSON.stringify(p).slice(1, -1)));
 }
 
 describe('patient data never lands on disk', () => {
@@ -49,6 +59,11 @@ describe('patient data never lands on disk', () => {
       // The clinical facts did arrive: the test is not passing on an empty database.
       const sources = store.db.prepare('SELECT DISTINCT source FROM observations ORDER BY source').pluck().all() as string[];
       for (const s of ['hl7', 'poct1a']) expect(sources).toContain(s);
+      // What the allow-lists dropped is counted (by dissector, never the values): the vendor and patient
+      // scopes, the escaped MSH fields, the escaped Institution Name.
+      const { dropped } = pipeline.summary().dissectors;
+      for (const d of ['wsd', 'hl7', 'dicom']) expect(dropped[d], d).toBeGreaterThan(0);
+      expect(containsAny(JSON.stringify(pipeline.summary()))).toEqual([]);
       store.close();
 
       const db = openDatabase(dbPath, { readonly: true });
