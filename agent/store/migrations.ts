@@ -151,6 +151,39 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX edges_ips ON edges (client_ip, server_ip, port);
     `,
   },
+  {
+    version: 5,
+    description: 'advisories: CSAF 2.0 security advisories (latest revision of each) and the network indicators they name',
+    sql: `
+      CREATE TABLE advisories (
+        id TEXT PRIMARY KEY,                      -- document.tracking.id, e.g. ICSMA-20-254-01
+        revision TEXT NOT NULL,                   -- document.tracking.version of the stored revision
+        current_release_ms INTEGER NOT NULL,      -- document.tracking.current_release_date
+        initial_release_ms INTEGER,
+        title TEXT NOT NULL,
+        publisher TEXT,
+        vendors TEXT NOT NULL,                    -- JSON array: vendor names as the advisory spells them
+        products TEXT NOT NULL,                   -- JSON array: distinct product names
+        cve_count INTEGER NOT NULL,
+        max_cvss REAL,                            -- highest CVSS base score, null when none
+        source TEXT NOT NULL,                     -- file name it was imported from
+        sha256 TEXT NOT NULL,                     -- of that file
+        format INTEGER NOT NULL,                  -- shape of the advisory JSON (agent/risk/csaf.ts ADVISORY_FORMAT)
+        advisory TEXT NOT NULL,                   -- JSON: the normalised advisory (agent/risk/csaf.ts Advisory)
+        imported_at_ms INTEGER NOT NULL           -- wall clock
+      );
+      CREATE TABLE advisory_indicators (
+        advisory_id TEXT NOT NULL REFERENCES advisories(id) ON DELETE CASCADE,
+        indicator TEXT NOT NULL,                  -- address or CIDR range the advisory tells to block
+        ip_version INTEGER NOT NULL,
+        prefix_length INTEGER NOT NULL,
+        source TEXT NOT NULL,                     -- remediation (category), vulnerability note, document note
+        cve TEXT,
+        context TEXT NOT NULL,                    -- the sentence naming it
+        PRIMARY KEY (advisory_id, indicator)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -17,7 +17,7 @@ describe('Store', () => {
     expect(store.db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
     expect(store.db.pragma('journal_mode', { simple: true })).toBe('wal');
     const tables = store.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all();
-    expect(tables).toEqual(['classifications', 'device_ips', 'device_vlans', 'devices', 'edges', 'ingests', 'observations', 'services']);
+    expect(tables).toEqual(['advisories', 'advisory_indicators', 'classifications', 'device_ips', 'device_vlans', 'devices', 'edges', 'ingests', 'observations', 'services']);
     store.close();
   });
 
