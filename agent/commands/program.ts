@@ -13,6 +13,7 @@ import { DEFAULT_HOST, DEFAULT_PORT, dbPath, packageRoot } from '../config.js';
 import { parseMac, macToString, ipVersionOf } from '../decode/format.js';
 import { createLogger, type Logger } from '../log.js';
 
+import { addAdvisoryCommands } from './advisories-cli.js';
 import { explainDevice, fingerprintsCheck, loadFingerprints, reclassify, userFingerprintsDir } from './identify.js';
 
 const VERSION = '0.1.0';
@@ -176,7 +177,7 @@ export function buildCli(): Command {
 
   program
     .command('demo')
-    .description('ingest the bundled sample captures into a fresh database and serve the API (what `npm start` runs)')
+    .description('ingest the bundled sample captures and CISA advisories into a fresh database and serve the API (what `npm start` runs)')
     .option('--db <path>', 'database to (re)create', './auscult-demo.db')
     .option('--host <address>', 'API address', DEFAULT_HOST)
     .option('--port <port>', 'API port', int('--port', 0, 65535), DEFAULT_PORT)
@@ -190,8 +191,14 @@ export function buildCli(): Command {
         db: o.db, log, signal, progress: false, library: loadFingerprints(undefined, log),
       });
       process.stderr.write(formatReadSummary(summary) + '\n');
+      if (!signal.aborted) {
+        const { demoAdvisories } = await import('./advisories.js');
+        process.stderr.write(demoAdvisories(o.db) + '\n');
+      }
       if (!signal.aborted) await serveUntilStopped(o.db, o.host, o.port, log, signal);
     });
+
+  addAdvisoryCommands(program);
 
   program
     .command('reclassify')

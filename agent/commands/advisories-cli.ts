@@ -1,0 +1,48 @@
+/**
+ * The `auscult advisories` command group. Its implementation (agent/commands/advisories.ts) is
+ * imported when one of its commands runs, so other commands do not pay for loading it.
+ */
+import { Option, type Command } from 'commander';
+import { dbPath } from '../config.js';
+
+const dbOption = () => new Option('--db <path>', 'SQLite database (default: $AUSCULT_DB or ./auscult.db)');
+const formatOption = () => new Option('--format <format>', 'output format').choices(['table', 'json']).default('table');
+
+export function addAdvisoryCommands(program: Command): void {
+  const advisories = program.command('advisories').description('CSAF 2.0 security advisories (CISA ICS medical advisories...) and the devices they concern');
+
+  advisories
+    .command('import')
+    .description('import CSAF 2.0 advisories (files, or directories of *.json); a newer revision replaces the stored one')
+    .argument('<paths...>', 'CSAF JSON files or directories')
+    .addOption(dbOption())
+    .action(async (paths: string[], o: { db?: string }) => {
+      const { formatImportReport, importAdvisories } = await import('./advisories.js');
+      const report = importAdvisories(paths, dbPath(o.db));
+      process.stdout.write(formatImportReport(report) + '\n');
+      if (report.counts.error > 0) process.exitCode = 1;
+    });
+
+  advisories
+    .command('list')
+    .description('the stored advisories: id, release date, CVEs, highest CVSS, vendors, products, title')
+    .addOption(dbOption())
+    .addOption(formatOption())
+    .action(async (o: { db?: string; format: 'table' | 'json' }) => {
+      const { formatAdvisoryList, listAdvisories } = await import('./advisories.js');
+      process.stdout.write(formatAdvisoryList(listAdvisories(dbPath(o.db)), o.format) + '\n');
+    });
+
+  advisories
+    .command('match')
+    .description('the advisories that concern each identified device (affected or potentially affected), and why')
+    .argument('[device]', 'only this device: id, MAC or IP address')
+    .addOption(dbOption())
+    .addOption(formatOption())
+    .addOption(new Option('--fingerprints <dir>', 'your own advisories/*.yaml alias files, loaded after the built-in ones (default: $AUSCULT_FINGERPRINTS)'))
+    .action(async (key: string | undefined, o: { db?: string; format: 'table' | 'json'; fingerprints?: string }) => {
+      const { formatMatches, loadAliases, matchDevices } = await import('./advisories.js');
+      const aliases = loadAliases(o.fingerprints ?? (process.env.AUSCULT_FINGERPRINTS || undefined));
+      process.stdout.write(formatMatches(matchDevices(dbPath(o.db), key, aliases), o.format) + '\n');
+    });
+}
