@@ -156,9 +156,9 @@ function namesModel(device: DeviceModelName, product: ProductModels): string | n
   }
   const w = device.models.words;
   // A product named by its family ("SureSigns", ICSMA-20-233-01) concerns a model whose name starts
-  // with the family's words ("SureSigns VS4"); not a model that merely contains them ("Versana
-  // Essential" is no Senographe "Essential").
-  // Only words that say "all of them" are dropped: "CareLink Monitor" is no family of "CareLink 9790 Programmer".
+  // with all the family's words ("SureSigns VS4"); not a model that merely contains them ("Versana
+  // Essential" is no Senographe "Essential"), nor one that starts with only some ("CareLink 9790
+  // Programmer" is no "CareLink Monitor"). Only words meaning "all of them" are left out.
   const family = product.words.filter((x) => !FAMILY_WORDS.has(x));
   if (family.length > 0 && family.join('').length >= 5 && family.length < w.length && family.every((x, i) => w[i] === x)) {
     return `"${device.name}" is a model of the "${family.join(' ')}" family the advisory names`;
