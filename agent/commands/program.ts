@@ -23,6 +23,7 @@ const DEMO_CAPTURES = [
   'lan-dhcp.pcap', 'lan-http.pcap', 'routed.pcap', 'vlan.pcap', 'ipv6.pcap',
   'evidence-mdns.pcap', 'evidence-llmnr.pcap', 'evidence-lldp.pcap', 'evidence-snmp.pcap', 'evidence-tls.pcap',
   'evidence-ssh.pcap', 'evidence-netbios.pcap', 'evidence-http.pcap',
+  'smb-samba.pcap', 'ssdp-miniupnpd.pcap', 'dhcpv6-dnsmasq.pcap',
   'dicom-store.pcap', 'dicom-orthanc.pcap', 'dicom-pixelmed.pcap', 'dicom-reject.pcap', 'dicom-tls.pcap', 'hl7-adt.pcap', 'hl7-pcd01.pcap',
   'poct1a-hello.pcap', 'wsd-sdc.pcap', 'wsd-wsdd.pcap', 'intellivue-connect.pcap', 'bacnet-ip.pcap',
 ];
