@@ -2,7 +2,7 @@
  * Live capture against real kernel traffic: a veth pair whose peer sits in a private network
  * namespace and sends ARP and ICMP towards the end we capture on. The captured end has no address
  * and IPv6 disabled, so the kernel never transmits on it and its tx counter proves auscult did not.
- * Needs root and `ip netns`; skipped with a printed reason otherwise.
+ * Needs root, `ip netns`, `ping` and the pcap binding; skipped with a printed reason otherwise.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,6 +14,7 @@ import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { createVethLab, netnsUnavailable, sh, type VethLab } from '../testing/netns.js';
+import { pcapBindingMissing, skipReason, toolMissing } from '../testing/tools.js';
 import { openLiveCapture } from './live-source.js';
 import { LinkType, UserFacingError } from './types.js';
 
@@ -24,8 +25,7 @@ const UNRESOLVED_IP = '198.18.77.2';
 const STATIC_IP = '198.18.77.3';
 const STATIC_MAC = '02:00:5e:00:77:03';
 
-const skipReason = netnsUnavailable();
-if (skipReason !== undefined) console.warn(`live-source tests skipped: ${skipReason}`);
+const skip = skipReason('live-source tests', netnsUnavailable(), toolMissing('ping'), pcapBindingMissing());
 
 let lab: VethLab;
 const txPackets = (): number => lab.txPackets();
@@ -49,7 +49,7 @@ async function waitFor(cond: () => boolean, timeoutMs: number): Promise<void> {
   while (!cond() && Date.now() < deadline) await sleep(20);
 }
 
-describe.skipIf(skipReason !== undefined)('openLiveCapture on a veth fed from a network namespace', () => {
+describe.skipIf(skip !== undefined)('openLiveCapture on a veth fed from a network namespace', () => {
   let jsDir = '';
 
   beforeAll(() => {

@@ -4,19 +4,21 @@
  * flushed, and must not have transmitted a single packet.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeviceQuery } from '../store/device-query.js';
 import { createVethLab, netnsUnavailable, type VethLab } from '../testing/netns.js';
+import { pcapBindingMissing, skipReason, toolMissing } from '../testing/tools.js';
 
 const cli = join(import.meta.dirname, '..', '..', 'dist', 'agent', 'cli.js');
-const skip = netnsUnavailable();
-if (skip) console.warn(`auscult capture tests skipped: ${skip}`);
+const liveSkip = skipReason('live capture tests', netnsUnavailable(), pcapBindingMissing());
+/** The tests that make the peer send traffic with ping. */
+const trafficSkip = liveSkip ?? skipReason('capture tests with traffic', toolMissing('ping'));
 
-describe.skipIf(skip !== undefined)('auscult capture on a veth pair', () => {
+describe.skipIf(trafficSkip !== undefined)('auscult capture on a veth pair', () => {
   let lab: VethLab;
   let work: string;
   beforeAll(() => {
@@ -65,7 +67,7 @@ describe.skipIf(skip !== undefined)('auscult capture on a veth pair', () => {
   }
 });
 
-describe.skipIf(skip !== undefined)('auscult run: capture and API in one process', () => {
+describe.skipIf(trafficSkip !== undefined)('auscult run: capture and API in one process', () => {
   let lab: VethLab;
   let work: string;
   beforeAll(() => {
@@ -112,14 +114,16 @@ describe.skipIf(skip !== undefined)('auscult run: capture and API in one process
 });
 
 describe('capture errors name the fix', () => {
-  const notRoot = process.getuid?.() !== 0;
+  const notRoot = process.getuid?.() !== 0 ? 'needs root to switch to an unprivileged user' : undefined;
+  const cannotSwitch = notRoot ?? toolMissing('setpriv') ?? pcapBindingMissing();
   // The checkout may sit in a directory only root can enter (mktemp -d makes 0700 ones).
-  const nobodyCanRun = !notRoot && spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'test', '-r', cli]).status === 0;
-  if (notRoot) console.warn('permission test skipped: needs root to switch to an unprivileged user');
-  else if (!nobodyCanRun) console.warn(`permission test skipped: an unprivileged user cannot read ${cli} (a parent directory is private)`);
-  it.skipIf(notRoot || !nobodyCanRun)('no capture permission (an unprivileged user)', () => {
+  const privateCheckout = cannotSwitch === undefined &&
+    spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'test', '-r', cli]).status !== 0
+    ? `an unprivileged user cannot read ${cli} (a parent directory is private)` : undefined;
+  const permissionSkip = skipReason('permission test', cannotSwitch, privateCheckout);
+  it.skipIf(permissionSkip !== undefined)('no capture permission (an unprivileged user)', () => {
     const work = mkdtempSync(join(tmpdir(), 'auscult-perm-'));
-    spawnSync('chmod', ['777', work]);
+    chmodSync(work, 0o777);
     const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, cli, 'capture', '-i', 'lo', '--db', join(work, 'p.db')], { encoding: 'utf8' });
     rmSync(work, { recursive: true, force: true });
     expect(r.status).toBe(2);
@@ -138,7 +142,7 @@ M._load = function (request, ...rest) { if (/pcap_binding/.test(request)) throw 
     expect(r.stderr.trim()).toMatch(/^auscult: live capture unavailable: the libpcap binding did not load .*apt-get install libpcap-dev.*npm ci again/);
   });
 
-  it.skipIf(skip !== undefined)('a bad BPF filter shows libpcap\'s message', () => {
+  it.skipIf(liveSkip !== undefined)('a bad BPF filter shows libpcap\'s message', () => {
     const r = spawnSync(process.execPath, [cli, 'capture', '-i', 'lo', '--filter', 'port nonsense', '--db', join(tmpdir(), `bpf-${process.pid}.db`)], { encoding: 'utf8' });
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/filter/i);

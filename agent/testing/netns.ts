@@ -5,6 +5,7 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { toolMissing } from './tools.js';
 
 export function sh(cmd: string, args: string[]): string {
   return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
@@ -22,6 +23,8 @@ function quiet(cmd: string, args: string[]): void {
 export function netnsUnavailable(): string | undefined {
   if (process.platform !== 'linux') return 'needs Linux network namespaces';
   if (process.getuid?.() !== 0) return 'needs root (packet sockets, network namespaces)';
+  const missing = toolMissing('ip', 'sysctl');
+  if (missing !== undefined) return missing;
   const probe = `auscult-probe${process.pid}`;
   try {
     sh('ip', ['netns', 'add', probe]);
