@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readCaptureFile } from './capture/file-source.js';
+import { NonIp } from './decode/counters.js';
+import { DecodeStatus, EtherType, PacketView } from './decode/packet-view.js';
 import { Pipeline } from './pipeline.js';
 import { Store } from './store/store.js';
 
@@ -52,6 +54,30 @@ describe.skipIf(!present)('public corpus through the pipeline', () => {
     expect(s.frames).toBe(captures.reduce((n, c) => n + c.packets, 0));
     // Raw IP and Linux cooked captures are in the corpus: nothing it holds is an unsupported link type.
     expect(s.unsupported).toBe(0);
+    // Every frame is decoded as far as IP or counted: by what it carries, as malformed, or unsupported.
+    const nonIp = Object.values(s.nonIp).reduce((a, b) => a + b, 0);
+    expect(s.ipFrames + nonIp + s.malformed + s.unsupported).toBe(s.frames);
+    // Spanning tree (802.1D_spanning_tree, evb: 29 BPDUs) and DTP are not CDP gone wrong.
+    expect(s.nonIp.stp).toBeGreaterThanOrEqual(29);
+    expect(s.dissectors.rejected.cdp).toBe(0);
     console.info(`corpus: ${captures.length} captures, ${s.frames} frames, ${s.flows} flows, malformed ${JSON.stringify(s.malformedByReason)}`);
+  });
+
+  it('decodes PPPoE sessions in double VLAN tags (zeek traces in bench/zeek-ethernet-merged.pcap; tshark: 111 frames of IP in PPPoE)', async () => {
+    const v = new PacketView();
+    let ipInPppoe = 0;
+    let doubleTagged = 0;
+    let discovery = 0;
+    await readCaptureFile(join(corpus, 'bench', 'zeek-ethernet-merged.pcap'), {
+      frame(buf, offset, caplen, wireLen, tsMicros, linkType) {
+        if (v.decode(buf, offset, caplen, wireLen, tsMicros, linkType) !== DecodeStatus.OK) return;
+        if (v.etherType === EtherType.PPPOE_SESSION && v.ipVersion !== 0) {
+          ipInPppoe++;
+          if (v.vlanCount === 2) doubleTagged++;
+        }
+        if (v.nonIp === NonIp.PPPOE_DISCOVERY) discovery++;
+      },
+    });
+    expect({ ipInPppoe, doubleTagged, discovery }).toEqual({ ipInPppoe: 111, doubleTagged: 86, discovery: 4 });
   });
 });

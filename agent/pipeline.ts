@@ -64,6 +64,8 @@ export interface PipelineSummary {
   malformed: number;
   malformedByReason: Record<string, number>;
   unsupported: number;
+  /** Decoded frames without IP, by what they carry (arp, lldp, stp, pppoe_discovery...: NonIp names). */
+  nonIp: Record<string, number>;
   flows: number;
   flowsEvictedForSpace: number;
   /** Observations produced and packets rejected by dissector; values the clinical dissectors' allow-lists
@@ -142,6 +144,7 @@ export class Pipeline implements FrameSink {
         this.dissection.udp(v);
       }
     } else {
+      c.nonIpByKind[v.nonIp]++;
       this.inventory.onLayer2Frame(v);
       this.dissection.layer2(v);
     }
@@ -208,6 +211,7 @@ export class Pipeline implements FrameSink {
       malformed: c.malformed,
       malformedByReason: c.malformedSummary(),
       unsupported: c.unsupported,
+      nonIp: c.nonIpSummary(),
       flows: this.flows.created,
       flowsEvictedForSpace: this.flows.evictedForSpace,
       dissectors: {

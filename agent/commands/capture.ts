@@ -74,7 +74,7 @@ export async function captureLive(opts: CaptureOptions): Promise<CaptureSummary>
     flows: s.flows,
     kernelDrops: st.kernelDrops,
     interfaceDrops: st.interfaceDrops,
-    details: { malformed_by_reason: s.malformedByReason, received: st.received },
+    details: { malformed_by_reason: s.malformedByReason, non_ip: s.nonIp, received: st.received },
   });
   const devices = store.deviceCount();
   store.close();

@@ -81,7 +81,7 @@ export async function readFiles(paths: string[], opts: ReadOptions): Promise<Rea
         malformed: after.malformed - before.malformed,
         unsupported: after.unsupported - before.unsupported,
         flows: after.flows - before.flows,
-        details: { malformed_by_reason: after.malformedByReason, warnings: result.warnings, link_types: result.linkTypes },
+        details: { malformed_by_reason: after.malformedByReason, non_ip: after.nonIp, warnings: result.warnings, link_types: result.linkTypes },
       });
       for (const w of result.warnings) opts.log.warn({ file: path }, w);
       files.push({
@@ -146,6 +146,7 @@ export function formatReadSummary(s: ReadSummary): string {
   const lines = [
     `${s.interrupted ? 'interrupted after' : 'read'} ${s.files.length} file(s): ${n(s.frames)} packets, ${(s.wireBytes / 1e6).toFixed(1)} MB`,
     `devices ${n(s.devices)} | flows ${n(s.flows)} | malformed ${n(s.malformed)}${malformed ? ` (${malformed})` : ''} | unsupported ${n(s.unsupported)}`,
+    ...(Object.keys(s.nonIp).length ? [`not IP: ${Object.entries(s.nonIp).map(([k, v]) => `${k} ${n(v)}`).join(', ')}`] : []),
     `elapsed ${secs(s.elapsedMs)} s | ${n(s.packetsPerSecond)} packets/s`,
     `of which packets ${secs(s.timingsMs.packets)} s | database writes ${secs(s.timingsMs.store)} s | identification ${secs(s.timingsMs.identification)} s`,
   ];

@@ -2,13 +2,15 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { LinkType } from '../capture/types.js';
 import { loadFrames, type CapturedFrame } from '../testing/frames.js';
-import { Malformed } from './counters.js';
+import { Malformed, NonIp } from './counters.js';
 import { ipToString, macAt, macToString } from './format.js';
 import { DecodeStatus, EtherType, IpProto, PacketView } from './packet-view.js';
 
 const fixtures = join(import.meta.dirname, '..', '..', 'test-fixtures');
 let dhcp: CapturedFrame[];
 let sll2: CapturedFrame[];
+let stp: CapturedFrame[];
+let pppoe: CapturedFrame[];
 
 const decode = (v: PacketView, f: CapturedFrame, bytes = f.bytes, linkType = f.linkType) =>
   v.decode(bytes, 0, bytes.length, f.wireLen, f.tsMicros, linkType);
@@ -16,6 +18,8 @@ const decode = (v: PacketView, f: CapturedFrame, bytes = f.bytes, linkType = f.l
 beforeAll(async () => {
   dhcp = await loadFrames(join(fixtures, 'lan-dhcp.pcap'));
   sll2 = await loadFrames(join(fixtures, 'formats', 'any-sll2.pcap'));
+  stp = await loadFrames(join(fixtures, 'l2-stp.pcap'));
+  pppoe = await loadFrames(join(fixtures, 'l2-pppoe.pcap'));
 });
 
 describe('PacketView on frames recorded from dnsmasq, dhclient and ping', () => {
@@ -122,5 +126,122 @@ describe('PacketView on frames recorded from dnsmasq, dhclient and ping', () => 
         decode(v, f, b);
       }
     }
+  });
+});
+
+describe('PacketView on PPPoE from rp-pppoe and pppd (test-fixtures/l2-pppoe.pcap)', () => {
+  const type = (f: CapturedFrame) => f.bytes.readUInt16BE(f.bytes.readUInt16BE(12) === EtherType.VLAN ? 16 : 12);
+
+  it('decodes IPv4 and IPv6 inside PPPoE sessions, untagged and on VLAN 7 (RFC 2516, PPP 0x0021 and 0x0057)', () => {
+    const v = new PacketView();
+    const seen = new Set<string>();
+    for (const f of pppoe.filter((x) => type(x) === EtherType.PPPOE_SESSION)) {
+      expect(decode(v, f)).toBe(DecodeStatus.OK);
+      if (v.ipVersion === 0) continue;
+      expect(v.nonIp).toBe(NonIp.NONE);
+      expect(v.etherType).toBe(EtherType.PPPOE_SESSION);
+      seen.add(`${v.ipVersion} vlan ${v.vlanOuter} ${ipToString(v.buf, v.srcIpOff, v.ipVersion)} proto ${v.l4Proto}`);
+      expect(v.l3Off).toBe(14 + 4 * v.vlanCount + 6 + 2);
+    }
+    expect(seen).toEqual(new Set([
+      '4 vlan 0 10.64.0.10 proto 1', '4 vlan 0 10.64.0.1 proto 1', '4 vlan 7 10.64.7.10 proto 1', '4 vlan 7 10.64.7.1 proto 1',
+      '4 vlan 0 10.64.0.10 proto 6', '4 vlan 0 10.64.0.1 proto 6',
+      // IPv6 link-local addresses from IPv6CP interface identifiers (random per session): ICMPv6 on both sessions.
+      ...[...seen].filter((s) => /^6 vlan [07] fe80::[0-9a-f:]+ proto 58$/.test(s)),
+    ]));
+    expect([...seen].filter((s) => s.startsWith('6 vlan 0 ')).length).toBe(2);
+    expect([...seen].filter((s) => s.startsWith('6 vlan 7 ')).length).toBe(2);
+  });
+
+  it('reads the HTTP request inside the PPPoE session: TCP ports and payload', () => {
+    const v = new PacketView();
+    const get = pppoe.find((f) => decode(v, f) === DecodeStatus.OK && v.dstPort === 8080 && v.payloadLen > 0)!;
+    decode(v, get);
+    expect(v.buf.subarray(v.payloadOff, v.payloadOff + 4).toString()).toBe('GET ');
+  });
+
+  it('counts discovery and PPP control (LCP, CHAP, IPCP, IPv6CP) by kind', () => {
+    const v = new PacketView();
+    const kinds = new Map<number, number>();
+    for (const f of pppoe) {
+      expect(decode(v, f)).toBe(DecodeStatus.OK);
+      if (v.ipVersion === 0) kinds.set(v.nonIp, (kinds.get(v.nonIp) ?? 0) + 1);
+    }
+    expect([...kinds.keys()].sort()).toEqual([NonIp.PPPOE_DISCOVERY, NonIp.PPP_CONTROL]);
+    expect(kinds.get(NonIp.PPPOE_DISCOVERY)).toBe(pppoe.filter((f) => type(f) === EtherType.PPPOE_DISCOVERY).length);
+  });
+
+  it('decodes a compressed PPP protocol field (RFC 1661 section 6.5) and counts broken sessions by reason', () => {
+    const v = new PacketView();
+    const ping = pppoe.find((f) => type(f) === EtherType.PPPOE_SESSION && f.bytes.readUInt16BE(20) === 0x0021)!;
+    // The same frame with the protocol field compressed to one octet (0x21).
+    const pfc = Buffer.concat([ping.bytes.subarray(0, 20), ping.bytes.subarray(21)]);
+    expect(decode(v, ping, pfc)).toBe(DecodeStatus.OK);
+    expect([v.ipVersion, v.l4Proto, v.l3Off]).toEqual([4, 1, 21]);
+    const cases: [Buffer, number][] = [[ping.bytes.subarray(0, 14 + 5), Malformed.TRUNCATED_PPPOE], [ping.bytes.subarray(0, 14 + 7), Malformed.TRUNCATED_PPPOE]];
+    const badVersion = Buffer.from(ping.bytes);
+    badVersion[14] = 0x21;
+    cases.push([badVersion, Malformed.BAD_PPPOE_HEADER]);
+    const discoveryCode = Buffer.from(ping.bytes);
+    discoveryCode[15] = 0x09; // PADI's code in a session frame
+    cases.push([discoveryCode, Malformed.BAD_PPPOE_HEADER]);
+    for (const [bytes, reason] of cases) {
+      expect(decode(v, ping, bytes)).toBe(DecodeStatus.MALFORMED);
+      expect(v.malformed).toBe(reason);
+    }
+    const ipx = Buffer.from(ping.bytes);
+    ipx.writeUInt16BE(0x002b, 20);
+    expect(decode(v, ping, ipx)).toBe(DecodeStatus.OK);
+    expect(v.nonIp).toBe(NonIp.PPP_OTHER);
+  });
+
+  it('never throws on any truncation or single-byte corruption', () => {
+    const v = new PacketView();
+    for (const f of pppoe) {
+      for (let len = 0; len <= f.bytes.length; len++) decode(v, f, f.bytes.subarray(0, len));
+      for (let i = 12; i < Math.min(f.bytes.length, 60); i++) {
+        const b = Buffer.from(f.bytes);
+        b[i] ^= 0xff;
+        decode(v, f, b);
+      }
+    }
+  });
+});
+
+describe('PacketView on 802.2 LLC frames', () => {
+  it('tells spanning tree BPDUs from the Linux bridge (l2-stp.pcap) by DSAP/SSAP 0x42', () => {
+    const v = new PacketView();
+    const bpdus = stp.filter((f) => f.bytes.readUInt16BE(12) <= 1500);
+    expect(bpdus.length).toBeGreaterThan(5);
+    for (const f of bpdus) {
+      expect(decode(v, f)).toBe(DecodeStatus.OK);
+      expect([v.nonIp, v.ipVersion, v.l3Off]).toEqual([NonIp.STP, 0, 14]);
+    }
+  });
+
+  it('decodes IP and ARP in LLC/SNAP with OUI 00-00-00 (RFC 1042), counts other LLC frames', () => {
+    const v = new PacketView();
+    // A recorded frame re-encapsulated as RFC 1042 describes: 802.3 length, AA AA 03, OUI 0, EtherType.
+    const snap = (f: CapturedFrame, oui = [0, 0, 0]) => {
+      const body = Buffer.concat([Buffer.from([0xaa, 0xaa, 0x03, ...oui]), f.bytes.subarray(12)]);
+      const len = Buffer.from([body.length >> 8, body.length & 0xff]);
+      return Buffer.concat([f.bytes.subarray(0, 12), len, body]);
+    };
+    const f = dhcp[0];
+    expect(decode(v, f, snap(f))).toBe(DecodeStatus.OK);
+    expect([v.ipVersion, v.srcPort, v.dstPort, v.etherType, v.l3Off]).toEqual([4, 68, 67, EtherType.IPV4, 22]);
+    const arp = dhcp.find((x) => x.bytes.readUInt16BE(12) === EtherType.ARP)!;
+    expect(decode(v, arp, snap(arp))).toBe(DecodeStatus.OK);
+    expect([v.nonIp, v.etherType, v.l3Off]).toEqual([NonIp.ARP, EtherType.ARP, 22]);
+    expect(decode(v, f, snap(f, [0, 0, 0x0c]))).toBe(DecodeStatus.OK);
+    expect(v.nonIp).toBe(NonIp.LLC_SNAP);
+    const netbeui = Buffer.from(stp[0].bytes);
+    netbeui[14] = netbeui[15] = 0xf0;
+    expect(decode(v, stp[0], netbeui)).toBe(DecodeStatus.OK);
+    expect(v.nonIp).toBe(NonIp.LLC_OTHER);
+    expect(decode(v, f, snap(f).subarray(0, 14 + 6))).toBe(DecodeStatus.MALFORMED);
+    expect(v.malformed).toBe(Malformed.TRUNCATED_LLC);
+    expect(decode(v, f, snap(f).subarray(0, 14 + 2))).toBe(DecodeStatus.MALFORMED);
+    expect(v.malformed).toBe(Malformed.TRUNCATED_LLC);
   });
 });

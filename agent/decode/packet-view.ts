@@ -5,7 +5,7 @@
  * rare packets something keeps (see `agent/decode/format.ts`).
  */
 import { LinkType } from '../capture/types.js';
-import { Malformed, type MalformedReason } from './counters.js';
+import { Malformed, NonIp, type MalformedReason, type NonIpKind } from './counters.js';
 
 export const EtherType = {
   IPV4: 0x0800,
@@ -15,7 +15,14 @@ export const EtherType = {
   QINQ_OLD: 0x9100,
   IPV6: 0x86dd,
   LLDP: 0x88cc,
+  PPPOE_DISCOVERY: 0x8863,
+  PPPOE_SESSION: 0x8864,
+  EAPOL: 0x888e,
 } as const;
+
+/** PPP protocol numbers (RFC 1661, IANA PPP DLL protocol numbers) that carry IP. */
+const PPP_IPV4 = 0x0021;
+const PPP_IPV6 = 0x0057;
 
 export const IpProto = {
   ICMP: 1,
@@ -56,10 +63,16 @@ export class PacketView {
   vlanOuter = 0;
   vlanInner = 0;
   vlanCount = 0;
-  /** EtherType after VLAN tags (or the SLL protocol); values <= 1500 mean an 802.3 length (LLC frame). */
+  /**
+   * EtherType after VLAN tags (or the SLL protocol); values <= 1500 mean an 802.3 length (LLC frame).
+   * An LLC/SNAP frame whose SNAP header carries an EtherType (RFC 1042) has that EtherType instead.
+   * PPPoE session frames keep 0x8864 whatever they carry.
+   */
   etherType = 0;
-  /** Offset of the network layer (ARP, IP, LLC...). */
+  /** Offset of the network layer (ARP, IP, LLC, PPPoE header...); of IP also inside PPPoE or SNAP. */
   l3Off = 0;
+  /** What a frame decoded without IP carries (NonIp code); NONE for IP frames. */
+  nonIp: NonIpKind = NonIp.NONE;
 
   /** 4 or 6 when the frame carries IP, else 0. */
   ipVersion = 0;
@@ -104,6 +117,7 @@ export class PacketView {
     this.vlanCount = 0;
     this.etherType = 0;
     this.l3Off = offset;
+    this.nonIp = NonIp.NONE;
     this.ipVersion = 0;
     this.isFragment = false;
     this.isLaterFragment = false;
@@ -175,8 +189,73 @@ export class PacketView {
     this.l3Off = off;
     if (type === EtherType.IPV4) return this.ipv4(off);
     if (type === EtherType.IPV6) return this.ipv6(off);
-    if (type === EtherType.ARP) return this.end - off < 28 ? this.fail(Malformed.TRUNCATED_ARP) : DecodeStatus.OK;
+    return this.notIp(type, off);
+  }
+
+  /** Everything but plain IPv4/IPv6 after the link header: decoded as far as IP, or its kind noted. */
+  private notIp(type: number, off: number): number {
+    if (type <= 1500) return this.llc(off);
+    switch (type) {
+      case EtherType.ARP:
+        if (this.end - off < 28) return this.fail(Malformed.TRUNCATED_ARP);
+        return this.kind(NonIp.ARP);
+      case EtherType.PPPOE_SESSION:
+        return this.pppoeSession(off);
+      case EtherType.PPPOE_DISCOVERY:
+        return this.kind(NonIp.PPPOE_DISCOVERY);
+      case EtherType.LLDP:
+        return this.kind(NonIp.LLDP);
+      case EtherType.EAPOL:
+        return this.kind(NonIp.EAPOL);
+      default:
+        return this.kind(NonIp.OTHER_ETHERTYPE);
+    }
+  }
+
+  private kind(k: NonIpKind): number {
+    this.nonIp = k;
     return DecodeStatus.OK;
+  }
+
+  /** PPPoE session stage (RFC 2516 section 5): 6-byte header, then a PPP frame without address and control. */
+  private pppoeSession(off: number): number {
+    const b = this.buf;
+    if (this.end - off < 7) return this.fail(Malformed.TRUNCATED_PPPOE);
+    if (b[off] !== 0x11 || b[off + 1] !== 0) return this.fail(Malformed.BAD_PPPOE_HEADER);
+    // PPP protocol field (RFC 1661 section 2): an odd first octet is a field compressed to one octet.
+    let proto = b[off + 6];
+    let p = off + 7;
+    if ((proto & 1) === 0) {
+      if (this.end - off < 8) return this.fail(Malformed.TRUNCATED_PPPOE);
+      proto = (proto << 8) | b[p];
+      p++;
+    }
+    if (proto === PPP_IPV4) return this.ipv4(p);
+    if (proto === PPP_IPV6) return this.ipv6(p);
+    return this.kind(proto >= 0x8000 ? NonIp.PPP_CONTROL : NonIp.PPP_OTHER);
+  }
+
+  /** IEEE 802.2 LLC after an 802.3 length: spanning tree, SNAP (RFC 1042 IP and ARP decoded), others. */
+  private llc(off: number): number {
+    const b = this.buf;
+    if (this.end - off < 3) return this.fail(Malformed.TRUNCATED_LLC);
+    const dsap = b[off];
+    const ssap = b[off + 1];
+    if (dsap === 0x42 && ssap === 0x42) return this.kind(NonIp.STP);
+    if (dsap !== 0xaa || ssap !== 0xaa || b[off + 2] !== 0x03) return this.kind(NonIp.LLC_OTHER);
+    if (this.end - off < 8) return this.fail(Malformed.TRUNCATED_LLC);
+    // SNAP OUI 00-00-00 (RFC 1042) or 00-00-F8 (802.1H): the protocol id is an EtherType.
+    if (b[off + 3] === 0 && b[off + 4] === 0 && (b[off + 5] === 0 || b[off + 5] === 0xf8)) {
+      const type = (b[off + 6] << 8) | b[off + 7];
+      if (type > 1500) {
+        this.etherType = type;
+        this.l3Off = off + 8;
+        if (type === EtherType.IPV4) return this.ipv4(off + 8);
+        if (type === EtherType.IPV6) return this.ipv6(off + 8);
+        return this.notIp(type, off + 8);
+      }
+    }
+    return this.kind(NonIp.LLC_SNAP);
   }
 
   /** Linux cooked capture v1: 16-byte header, the link-layer address is the sender's. */
@@ -200,14 +279,13 @@ export class PacketView {
     const type = (b[off] << 8) | b[off + 1];
     this.etherType = type;
     this.l3Off = off + 20;
-    if (type === EtherType.VLAN || type === EtherType.QINQ) {
+    if (type === EtherType.VLAN || type === EtherType.QINQ || type === EtherType.QINQ_OLD) {
       // Rare: tagged frame in SLL2; the tag sits right after the 20-byte header.
       return this.vlanAfterCooked(off + 20);
     }
     if (type === EtherType.IPV4) return this.ipv4(off + 20);
     if (type === EtherType.IPV6) return this.ipv6(off + 20);
-    if (type === EtherType.ARP) return this.end - (off + 20) < 28 ? this.fail(Malformed.TRUNCATED_ARP) : DecodeStatus.OK;
-    return DecodeStatus.OK;
+    return this.notIp(type, off + 20);
   }
 
   private vlanAfterCooked(off: number): number {

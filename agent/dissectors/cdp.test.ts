@@ -113,6 +113,37 @@ describe('CDP on a constructed IP phone frame', () => {
   });
 });
 
+describe('CDP keeps the complete TLVs before a cut or a damaged TLV', () => {
+  it('a damaged TLV after the first ones: what came before it is kept, marked truncated', () => {
+    const f = phoneFrame();
+    const damaged = Buffer.from(f.bytes);
+    // The Capabilities TLV (after Device ID 19, Addresses 26 and Port ID 11 bytes) claims length 2.
+    damaged.writeUInt16BE(2, 26 + 19 + 26 + 11 + 2);
+    const out = parseFrame(new PacketView(), f, damaged) as Observation[];
+    expect(out[0].fields).toEqual({
+      cdp_version: 2, ttl_seconds: 180, checksum_ok: false, hostname: 'SEP001122334455', addresses: ['10.20.30.40'],
+      port_id: 'Port 10', truncated: true,
+    } satisfies CdpFields);
+  });
+
+  const cut = join(fixtures, 'l2-lldp-cut.pcap');
+  it.skipIf(!existsSync(cut))('lldpd CDPv1 cut by tcpdump -s 200 (test-fixtures/l2-lldp-cut.pcap): all TLVs but the platform', async () => {
+    const v = new PacketView();
+    const frames = await cdpFrames(cut);
+    expect(frames).toHaveLength(3);
+    for (const f of frames) {
+      expect(f.bytes.length).toBeLessThan(f.wireLen);
+      const out = parseFrame(v, f) as Observation[];
+      expect(out[0].device).toEqual({ mac: '00:1a:a1:12:00:03' });
+      expect(out[0].fields).toEqual({
+        cdp_version: 1, ttl_seconds: 8, checksum_ok: false, hostname: 'ward3-dist-sw2', addresses: ['10.12.0.3'],
+        port_id: 'GigabitEthernet1/0/48', capabilities: ['router', 'switch', 'host'], truncated: true,
+        software_version: 'Cisco IOS Software, C2960X Software (C2960X-UNIVERSALK9-M), Version 15.2(4)E7, RELEASE SOFTWARE (fc2)',
+      } satisfies CdpFields);
+    }
+  });
+});
+
 describe('CDP never throws on truncated or corrupted frames', () => {
   it('constructed frame', () => checkRobust([phoneFrame()]));
 

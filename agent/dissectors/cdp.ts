@@ -17,8 +17,10 @@ export interface CdpFields {
   cdp_version: number;
   /** Header TTL: seconds the receiver should keep this information. */
   ttl_seconds: number;
-  /** Whether the header checksum verifies (CDP's own odd-length variant); frames are kept either way. */
+  /** Whether the header checksum verifies (CDP's own odd-length variant; false when cut); frames are kept either way. */
   checksum_ok: boolean;
+  /** The frame ends (cut by the capture's snap length, or damaged) inside a TLV: the fields hold every complete TLV before it. */
+  truncated?: true;
   /** Device ID TLV (0x01): the name the device gives itself (hostname, or e.g. SEP<mac> on phones). */
   hostname?: string;
   /** Software Version TLV (0x05): full text, lines separated by newlines. */
@@ -92,7 +94,7 @@ function addAddresses(b: Uint8Array, p: number, end: number, out: string[]): voi
 export const cdp: PacketDissector = {
   kind: 'packet',
   name: 'cdp',
-  llc: true,
+  snap: [[0x00000c, 0x2000]],
   parse(v: PacketView): Observation[] | null {
     const b = v.buf;
     const start = v.l3Off;
@@ -100,16 +102,18 @@ export const cdp: PacketDissector = {
     let end = v.end;
     if (v.linkType === LinkType.ETHERNET && v.etherType <= 1500 && start + v.etherType < end) end = start + v.etherType;
     if (end - start < HEADER) return null;
+    // Cut by the snap length: the checksum covers bytes that were not captured.
+    const cut = v.caplen < v.wireLen && end === v.end;
     for (let i = 0; i < SNAP_CDP.length; i++) if (b[start + i] !== SNAP_CDP[i]) return null;
     const pdu = start + SNAP_CDP.length;
     const version = b[pdu];
     if (version !== 1 && version !== 2) return null;
-    const f: CdpFields = { cdp_version: version, ttl_seconds: b[pdu + 1], checksum_ok: cdpChecksumOk(b, pdu, end) };
+    const f: CdpFields = { cdp_version: version, ttl_seconds: b[pdu + 1], checksum_ok: !cut && cdpChecksumOk(b, pdu, end) };
     let o = pdu + 4;
     while (end - o >= 4) {
       const type = (b[o] << 8) | b[o + 1];
       const len = (b[o + 2] << 8) | b[o + 3];
-      if (len < 4 || len > end - o) return null;
+      if (len < 4 || len > end - o) break; // cut or damaged here: keep the TLVs before it
       const p = o + 4;
       const n = len - 4;
       switch (type) {
@@ -145,6 +149,10 @@ export const cdp: PacketDissector = {
           break;
       }
       o += len;
+    }
+    if (o < end || cut) {
+      if (o === pdu + 4) return null; // not one complete TLV: nothing to keep
+      f.truncated = true;
     }
     if (f.addresses?.length === 0) delete f.addresses;
     const src = v.srcMacOff >= 0 ? macAt(b, v.srcMacOff) : 0;

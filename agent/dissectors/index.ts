@@ -1,8 +1,9 @@
 /**
  * The dissector registry: every protocol module is listed here once. Packet dissectors are found by
- * table lookup (UDP port, EtherType, LLC), so the hot path pays one array read per port; stream
+ * table lookup (UDP port, EtherType, SNAP protocol id), so the hot path pays one array read per port; stream
  * dissectors see the first bytes of every TCP direction, on any port.
  */
+import { NonIp } from '../decode/counters.js';
 import type { PacketView } from '../decode/packet-view.js';
 import { cdp } from './cdp.js';
 import { dhcp } from './dhcp.js';
@@ -53,7 +54,8 @@ export class DissectorSet {
   /** Per UDP port: 1 + index into `packet` of the dissector registered on it (0 none). */
   private readonly udp = new Uint8Array(65536);
   private readonly byEtherType = new Map<number, number>();
-  private readonly llc: number[] = [];
+  /** By SNAP OUI * 0x10000 + protocol id. */
+  private readonly bySnap = new Map<number, number>();
   /**
    * Per packet dissector (same index), read on every packet: flat tables rather than properties of
    * dissector objects of as many shapes, so the optimised code does not meet one new shape after another.
@@ -79,7 +81,7 @@ export class DissectorSet {
     packet.forEach((d, i) => {
       for (const p of d.udpPorts ?? []) this.udp[p] = i + 1;
       for (const t of d.etherTypes ?? []) this.byEtherType.set(t, i);
-      if (d.llc) this.llc.push(i);
+      for (const [oui, pid] of d.snap ?? []) this.bySnap.set(oui * 0x10000 + pid, i);
       if (d.repeatAnyPort) this.anyPort[i] = 1;
       if (d.repeatSkip) {
         this.skip[2 * i] = d.repeatSkip[0];
@@ -118,7 +120,7 @@ export class DissectorSet {
 
   /** Whether some dissector inspects this non-IP frame. */
   wantsFrame(v: PacketView): boolean {
-    return v.etherType <= 1500 ? this.llc.length > 0 : this.byEtherType.has(v.etherType);
+    return this.frameDissector(v) !== undefined;
   }
 
   /** Run the dissector registered on a UDP packet's ports, if any. */
@@ -128,17 +130,20 @@ export class DissectorSet {
     return slot === 0 ? null : this.run(slot - 1, v);
   }
 
-  /** Run the dissectors for a non-IP frame (by EtherType, or LLC for 802.3 frames). */
+  /** Run the dissector registered for a non-IP frame (by EtherType, or SNAP protocol id for 802.3 frames). */
   inspectFrame(v: PacketView): Observation[] | null {
-    if (v.etherType <= 1500) {
-      for (const d of this.llc) {
-        const out = this.run(d, v);
-        if (out !== null) return out;
-      }
-      return null;
-    }
-    const d = this.byEtherType.get(v.etherType);
+    const d = this.frameDissector(v);
     return d === undefined ? null : this.run(d, v);
+  }
+
+  /** Index of the packet dissector for a non-IP frame; spanning tree and other LLC frames have none. */
+  private frameDissector(v: PacketView): number | undefined {
+    if (v.nonIp === NonIp.LLC_SNAP) {
+      const b = v.buf;
+      const o = v.l3Off;
+      return this.bySnap.get(((b[o + 3] << 16) | (b[o + 4] << 8) | b[o + 5]) * 0x10000 + ((b[o + 6] << 8) | b[o + 7]));
+    }
+    return v.etherType <= 1500 ? undefined : this.byEtherType.get(v.etherType);
   }
 
   /** Count an observation produced by a stream dissector. */

@@ -107,6 +107,57 @@ describe('LLDP on a constructed LLDP-MED endpoint frame', () => {
   });
 });
 
+describe('LLDP keeps the complete TLVs before the snap length cut', () => {
+  it('constructed frame cut inside a TLV, or at a TLV boundary short of its End TLV', () => {
+    const v = new PacketView();
+    const f = medEndpointFrame();
+    // Cut inside the System Description TLV: Chassis, Port, TTL and System Name are kept.
+    const inside = f.bytes.subarray(0, 14 + 9 + 9 + 4 + 13 + 10);
+    const out = parseFrame(v, { ...f }, inside) as Observation[];
+    expect(out[0].fields).toEqual({
+      chassis_id: '00:11:22:33:44:00', chassis_id_subtype: 'mac', chassis_mac: '00:11:22:33:44:00', port_id: '00:11:22:33:44:55',
+      port_id_subtype: 'mac', ttl_seconds: 120, hostname: 'pump-icu-07', truncated: true,
+    } satisfies LldpFields);
+    // Cut right after the System Name TLV, by the snap length (wire length larger).
+    const boundary = f.bytes.subarray(0, 14 + 9 + 9 + 4 + 13);
+    expect((parseFrame(v, f, boundary) as Observation[])[0].fields).toMatchObject({ hostname: 'pump-icu-07', truncated: true });
+    // Mandatory TLVs cut: nothing to keep.
+    expect(parseFrame(v, f, f.bytes.subarray(0, 14 + 9 + 9 + 3))).toBeNull();
+    // The whole frame: not truncated.
+    expect((parseFrame(v, f) as Observation[])[0].fields.truncated).toBeUndefined();
+  });
+
+  const cut = join(fixtures, 'l2-lldp-cut.pcap');
+  it.skipIf(!existsSync(cut))('lldpd LLDPDUs cut by tcpdump -s 200 (test-fixtures/l2-lldp-cut.pcap): names, descriptions, addresses kept', async () => {
+    const v = new PacketView();
+    const byHost = new Map<string, LldpFields[]>();
+    for (const f of await lldpFrames(cut)) {
+      const fields = (parseFrame(v, f) as Observation[])[0].fields as unknown as LldpFields;
+      const key = `${fields.chassis_id} ttl ${fields.ttl_seconds}`;
+      byHost.set(key, [...(byHost.get(key) ?? []), fields]);
+    }
+    expect([...byHost.keys()].sort()).toEqual(['00:1a:a1:12:00:03 ttl 0', '00:1a:a1:12:00:03 ttl 8', '00:1c:2e:12:00:02 ttl 0', '00:1c:2e:12:00:02 ttl 8']);
+    for (const f of byHost.get('00:1c:2e:12:00:02 ttl 8')!) {
+      expect(f).toMatchObject({
+        port_id: '1', port_description: '1', hostname: 'ProCurve Switch 2600-8-PWR',
+        system_description: 'ProCurve J8762A Switch 2600-8-PWR, revision H.08.89, ROM H.08.5X (/sw/code/build/fish(ts_08_5))', capabilities_enabled: ['bridge'],
+        management_addresses: ['10.12.0.2'], truncated: true,
+      });
+    }
+    for (const f of byHost.get('00:1a:a1:12:00:03 ttl 8')!) {
+      expect(f).toMatchObject({
+        chassis_id: '00:1a:a1:12:00:03', chassis_id_subtype: 'mac', chassis_mac: '00:1a:a1:12:00:03', port_id: 'Gi1/0/48',
+        port_id_subtype: 'local', ttl_seconds: 8, hostname: 'ward3-dist-sw2',
+        system_description: 'Cisco IOS Software, C2960X Software (C2960X-UNIVERSALK9-M), Version 15.2(4)E7, RELEASE SOFTWARE (fc2)',
+        capabilities: ['bridge', 'wlan-access-point', 'router', 'station'], capabilities_enabled: ['bridge', 'router'],
+        management_addresses: ['10.12.0.3'], truncated: true,
+      } satisfies Partial<LldpFields>);
+    }
+    // The shutdown LLDPDUs are short enough to be whole.
+    for (const k of ['00:1a:a1:12:00:03 ttl 0', '00:1c:2e:12:00:02 ttl 0']) expect(byHost.get(k)![0].truncated).toBeUndefined();
+  });
+});
+
 describe('LLDP never throws on truncated or corrupted frames', () => {
   it('constructed frame: every truncation and single-byte corruption', () => {
     checkRobust([medEndpointFrame()]);

@@ -53,6 +53,11 @@ export interface LldpFields {
   asset_id?: string;
   /** RFC 8520 MUD URL TLV (OUI 00-00-5E, subtype 1): where the maker describes the device's expected traffic. */
   mud_url?: string;
+  /**
+   * The LLDPDU ends (cut by the capture's snap length, or damaged) inside a TLV or before its End TLV:
+   * the fields hold every complete TLV before that point.
+   */
+  truncated?: true;
 }
 
 const TLV_END = 0;
@@ -141,12 +146,16 @@ export const lldp: PacketDissector = {
     if (v.etherType !== 0x88cc || end - o < 2 || b[o] >> 1 !== TLV_CHASSIS_ID) return null;
     const f: LldpFields = { chassis_id: '', chassis_id_subtype: '', port_id: '', port_id_subtype: '', ttl_seconds: 0 };
     let index = 0;
+    let complete = false;
     while (end - o >= 2) {
       const type = b[o] >> 1;
       const len = ((b[o] & 1) << 8) | b[o + 1];
       const p = o + 2;
-      if (type === TLV_END) break;
-      if (len > end - p) return null;
+      if (type === TLV_END) {
+        complete = true;
+        break;
+      }
+      if (len > end - p) break; // cut inside this TLV: keep those before it
       if (index < 3 && type !== index + 1) return null;
       switch (type) {
         case TLV_CHASSIS_ID: {
@@ -202,6 +211,8 @@ export const lldp: PacketDissector = {
       index++;
     }
     if (index < 3) return null;
+    // Without the End TLV, the PDU was cut: inside a TLV, or at a TLV boundary by the snap length.
+    if (!complete && (o < end || v.caplen < v.wireLen)) f.truncated = true;
     // The sender is the device; a capture without its MAC (or with a zero one) falls back to the chassis MAC.
     const src = v.srcMacOff >= 0 ? macAt(b, v.srcMacOff) : 0;
     const mac = src !== 0 && !isGroupMac(src) ? macToString(src) : f.chassis_mac;

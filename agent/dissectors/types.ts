@@ -5,7 +5,7 @@
  *
  * Two kinds:
  * - PacketDissector: one packet is one message (UDP discovery protocols, LLDP/CDP frames). Chosen by
- *   UDP port, EtherType, or (CDP) the LLC/SNAP header of an 802.3 frame.
+ *   UDP port, EtherType, or (CDP) the SNAP protocol id of an 802.3 LLC frame.
  * - StreamDissector: a TCP byte stream (HTTP, TLS, SSH, SMB). The pipeline reassembles the first bytes
  *   of each direction of each TCP connection (in sequence order, retransmissions trimmed, bounded) and
  *   offers them to every stream dissector whose `probe` accepts them, on any port.
@@ -46,8 +46,11 @@ export interface PacketDissector {
   readonly udpPorts?: readonly number[];
   /** EtherTypes of non-IP frames this dissector inspects (LLDP 0x88cc). */
   readonly etherTypes?: readonly number[];
-  /** Inspect 802.3 frames with an LLC header (EtherType field <= 1500), e.g. CDP. */
-  readonly llc?: boolean;
+  /**
+   * 802.2 LLC/SNAP protocols this dissector inspects, as [OUI, protocol id] (CDP: [0x00000c, 0x2000]).
+   * Other LLC frames (spanning tree, NetBIOS...) never reach a dissector.
+   */
+  readonly snap?: readonly (readonly [oui: number, pid: number])[];
   /**
    * Payload bytes [start, end) that change on every message without changing its facts (a transaction
    * id): left out when recognising a repeat of a recent packet, whose observations are then reused.
