@@ -104,6 +104,26 @@ describe.skipIf(!present)('identification over ../shared/corpus', () => {
     expect(false_).toEqual([]);
   });
 
+  it('reads model and firmware of the switches, routers and access points of the LLDP/CDP/SNMP captures', () => {
+    // [capture, MAC, what the device must be]: the values are in the captures' own bytes (see INDEX.md).
+    const want: [string, string, Partial<Device>][] = [
+      ['lldp_cdp/tcpdump__LLDP_and_CDP.pcap', '00:18:ba:98:68:8f', { vendor: 'Cisco', model: 'WS-C3560-24TS', os: 'Cisco IOS', firmware: '12.2(44)SE', category: 'network-equipment' }],
+      ['lldp_cdp/tcpdump__LLDP_and_CDP.pcap', '00:19:2f:a7:b2:8d', { vendor: 'Cisco', model: 'WS-C3560G-24PS', os: 'Cisco IOS', firmware: '12.2(44)SE' }],
+      ['lldp_cdp/tcpdump__3560_CDP.pcap', '00:19:06:ea:b8:85', { vendor: 'Cisco', model: 'WS-C3560G-24PS', firmware: '12.2(25)SEB4' }],
+      ['lldp_cdp/ndpi__capwap.pcap', 'b8:38:61:f3:05:ac', { vendor: 'Cisco', model: 'AIR-CAP2602I-Q-K9', firmware: '15.2(4)JA1', category: 'wireless-ap' }],
+      ['lldp_cdp/zeek__cdp-v1.pcap', '00:e0:1e:d5:d5:15', { vendor: 'Cisco', model: '1601', os: 'Cisco IOS', firmware: '11.2(12)P' }],
+      ['lldp_cdp/zeek__lldp.pcap', '00:22:2d:81:db:10', { vendor: 'SMC Networks', model: 'SMCGS8P-Smart', firmware: '3.20', category: 'network-equipment' }],
+      ['mixed/pcpp__many-protocols.pcap', '00:13:c3:df:ae:18', { vendor: 'Cisco', model: '2811', firmware: '12.4(24)T' }],
+      ['mixed/pcpp__many-protocols.pcap', '00:0f:34:5f:16:8d', { vendor: 'Cisco', model: 'WS-C3550-24', firmware: '12.2(44)SE2' }],
+      ['snmp/zeek__snmpwalk-short.pcap', '04:01:3a:ef:d2:01', { os: 'Ubuntu Linux' }],
+    ];
+    const got = want.map(([file, mac, expected]) => {
+      const d = all.get(file)?.find((x) => x.mac === mac);
+      return [file, mac, d ? Object.fromEntries(Object.keys(expected).map((k) => [k, d[k as keyof Device]])) : null];
+    });
+    expect(got).toEqual(want);
+  });
+
   it('gives the IoT Sentinel devices their category', () => {
     const labels = readFileSync(join(corpus, 'fingerprint', 'iot-sentinel', 'LABELS.tsv'), 'utf8')
       .split('\n')
