@@ -2,7 +2,8 @@
  * Layered packet decoding into one reused view, in the manner of gopacket's DecodingLayerParser:
  * the decoder records offsets into the captured buffer and a few numbers; it allocates nothing, so
  * bulk traffic costs a handful of byte reads per packet. Strings are made later, and only for the
- * rare packets something keeps (see `agent/decode/format.ts`).
+ * rare packets something keeps (see `agent/decode/format.ts`). One class on purpose (hence its
+ * length): every layer writes the same view, and the IP path stays a chain of small methods V8 inlines.
  */
 import { LinkType } from '../capture/types.js';
 import { Malformed, NonIp, type MalformedReason, type NonIpKind } from './counters.js';
