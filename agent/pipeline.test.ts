@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -8,7 +8,7 @@ import { DeviceClassifier } from './inventory/classifier.js';
 import { Pipeline } from './pipeline.js';
 import { DeviceQuery } from './store/device-query.js';
 import { Store } from './store/store.js';
-import { loadFrames } from './testing/frames.js';
+import { loadFrames, type CapturedFrame } from './testing/frames.js';
 import { truncateAndCorrupt } from './testing/fuzz.js';
 
 const fixtures = join(import.meta.dirname, '..', 'test-fixtures');
@@ -63,6 +63,61 @@ describe('Pipeline flush triggers', () => {
     expect(await feed({ flushIntervalMs: 1 }, 70_000)).toBeGreaterThan(0);
     expect(await feed({ flushIntervalMs: 3_600_000 }, 70_000)).toBe(0);
   });
+});
+
+describe('The device set does not depend on when flushes happen', () => {
+  /**
+   * The devices (MAC, or IP of a routed device) after feeding `frames`, flushing every `flushEveryFrames`;
+   * with `sent`, each followed by the packets it sent.
+   */
+  function devicesAfter(frames: CapturedFrame[], flushEveryFrames: number, sent = false): string[] {
+    const dir = mkdtempSync(join(tmpdir(), 'auscult-pipeline-timing-'));
+    try {
+      const store = new Store(join(dir, 't.db'));
+      const pipeline = new Pipeline(store, { flushEveryFrames, flushIntervalMs: 0 });
+      for (const f of frames) pipeline.frame(f.bytes, 0, f.bytes.length, f.wireLen, f.tsMicros, f.linkType);
+      pipeline.finish();
+      pipeline.close();
+      const column = sent ? "coalesce(mac, routed_ip) || ' ' || packets_sent" : 'coalesce(mac, routed_ip)';
+      const keys = store.db.prepare(`SELECT ${column} FROM devices ORDER BY 1`).pluck().all() as string[];
+      store.close();
+      return keys;
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  it('a server answering a client not heard yet (capture started mid-conversation) makes no routed device of the client', async () => {
+    // lan-http.pcap from its 12th frame: the web server's "200 OK" to 10.20.0.21, which speaks in the next frame.
+    const frames = (await loadFrames(join(fixtures, 'lan-http.pcap'))).slice(11);
+    const once = devicesAfter(frames, 1e9);
+    expect(once).toContain('00:1b:21:0a:00:21');
+    expect(once).not.toContain('10.20.0.21');
+    // Flushed after every frame, the answer is written before the client ever spoke: still no routed device.
+    expect(devicesAfter(frames, 1)).toEqual(once);
+  });
+
+  it("a router's own address, in its traffic before its ARP, ends on the router whatever the flushes", async () => {
+    // routed.pcap: frames 3-22 make 00:1a:a1:0a:00:01 a router (it sources six Internet addresses); then
+    // one of its replies with the source rewritten to its own LAN address 10.20.0.1, then its ARP
+    // reply for 10.20.0.1 (frame 2). No capture here has a router speak from its own address before
+    // its ARP: the rewritten frame stands in for one (the ndpi corpus capture below has the real case).
+    const all = await loadFrames(join(fixtures, 'routed.pcap'));
+    const own = { ...all[3], bytes: Buffer.from(all[3].bytes) };
+    own.bytes.set([10, 20, 0, 1], 14 + 12);
+    const frames = [...all.slice(2, 22), own, all[1]];
+    const once = devicesAfter(frames, 1e9, true);
+    expect(once).toContain('00:1a:a1:0a:00:01 2'); // its ARP reply and its packet from 10.20.0.1 (what it forwarded is the routed devices')
+    expect(once.some((d) => d.startsWith('10.20.0.1 '))).toBe(false);
+    // Its traffic from 10.20.0.1 went to a routed device at first, folded back into it by the ARP reply.
+    expect(devicesAfter(frames, 1, true)).toEqual(once);
+  });
+
+  const corpusCapture = join(fixtures, '..', '..', 'shared', 'corpus', 'bench', 'ndpi-ethernet-merged.pcap');
+  it.skipIf(!existsSync(corpusCapture))('the same devices from a public capture flushed every 1,000 frames or once (skipped without ../shared)', async () => {
+    const frames = await loadFrames(corpusCapture);
+    expect(devicesAfter(frames, 1000)).toEqual(devicesAfter(frames, 1e9));
+  }, 120_000);
 });
 
 describe('Pipeline on malformed clinical traffic', () => {

@@ -275,6 +275,8 @@ export class Inventory implements FlowListener {
     st.transaction(() => {
       for (const b of bindings.values()) {
         const id = this.macDevice(b.mac, b.firstSeenMs);
+        // A router's own address, bound only after its traffic went to a routed device: fold it back.
+        if (this.routers.has(b.mac) && st.reclaimRoutedAddress(id, b.ip) !== 0) this.ipDeviceIds.delete(b.ip);
         const version = ipVersionOf(b.ip);
         st.upsertAddress(id, b.ip, version, { arp: b.arp, dhcp: b.dhcp, dhcpLeaseSeconds: b.leaseSeconds }, counters(b.firstSeenMs, b.lastSeenMs));
         st.addTraffic(id, counters(b.firstSeenMs, b.lastSeenMs));
@@ -322,9 +324,12 @@ export class Inventory implements FlowListener {
         const serverIp = ipWordsToString(edges.keys, k + 9);
         const pp = edges.keys[k + 4];
         const firstSeenMs = ev[v + 5];
-        // A server that never answered has no MAC here: name it by whoever holds the IP, if anyone.
+        // A side that never sent has no MAC here: a server that never answered, or a client not heard yet
+        // (the capture started mid-conversation). Name it by whoever holds the IP, if anyone, never by a
+        // new routed device: the client's own packets may come in the next flush (the device set must
+        // not depend on when flushes happen).
         st.upsertEdge({
-          clientDeviceId: this.resolve(clientMac, clientIp, firstSeenMs),
+          clientDeviceId: clientMac !== 0 ? this.resolve(clientMac, clientIp, firstSeenMs) : st.deviceHoldingIp(clientIp),
           serverDeviceId: serverMac !== 0 ? this.resolve(serverMac, serverIp, firstSeenMs) : st.deviceHoldingIp(serverIp),
           clientIp, serverIp, transport: transportName(pp >>> 16), port: pp & 0xffff, flows: ev[v],
           packetsSent: ev[v + 1], bytesSent: ev[v + 2], packetsReceived: ev[v + 3], bytesReceived: ev[v + 4],

@@ -6,6 +6,7 @@
 import { hash as oneShotHash } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { UserFacingError } from '../capture/types.js';
+import { deviceMerger } from './merge.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
 
 type Db = Database.Database;
@@ -119,9 +120,11 @@ function migrate(db: Db, path: string): void {
 export class Store {
   readonly db: Db;
   private readonly s: Record<string, Stmt>;
+  private readonly mergeDevice: (from: number, into: number) => void;
 
   constructor(path: string) {
     this.db = openDatabase(path);
+    this.mergeDevice = deviceMerger(this.db);
     const p = (sql: string): Stmt => this.db.prepare(sql);
     this.s = {
       macDevice: p('SELECT id FROM devices WHERE mac = ?'),
@@ -353,6 +356,20 @@ export class Store {
     this.s.subTraffic.run(moved.packetsSent, moved.bytesSent, moved.packetsReceived, moved.bytesReceived, deviceId);
   }
 
+
+  /**
+   * `ip` is the router's own address after all (ARP or DHCP bound it to the router after its traffic
+   * had gone to a routed device of its own): fold that routed device into the router, as if the
+   * binding had been known when the router was detected. Returns the routed device's id, 0 if none.
+   */
+  reclaimRoutedAddress(routerId: number, ip: string): number {
+    const routed = this.s.ipDevice.get(ip) as { id: number } | undefined;
+    if (routed === undefined || routed.id === routerId) return 0;
+    this.mergeDevice(routed.id, routerId);
+    this.changed.delete(routed.id);
+    this.changed.add(routerId);
+    return routed.id;
+  }
 
   /** The device that most recently held `ip`, or 0. */
   deviceHoldingIp(ip: string): number {
