@@ -30,6 +30,8 @@ export class CaptureStreamParser {
   private gzipBroken = false;
   /** Reader-level warnings, reported after the parser's. */
   readonly warnings: string[] = [];
+  /** Set by interrupt(): the reader stopped on request, so a record cut at the end is not damage. */
+  private interrupted = false;
 
   /**
    * @param path        named in errors and in the result
@@ -53,6 +55,12 @@ export class CaptureStreamParser {
 
   get frames(): number {
     return this.parser?.frames ?? 0;
+  }
+
+  /** Whether the bytes so far end between two records (the input may end here without damage). */
+  get atRecordEnd(): boolean {
+    const p = this.parser;
+    return p !== null && (p.stopped || (this.carryLen === 0 && p.skip === 0 && p.atBoundary));
   }
 
   feed(chunk: Buffer): void {
@@ -105,14 +113,26 @@ export class CaptureStreamParser {
     this.warnings.push(`gzip stream is corrupt or cut short (${err.message}); the ${this.frames} frames before it were read`);
   }
 
+  /** Reading stops here on request (Ctrl-C, SIGTERM): the result says interrupted, not truncated. */
+  interrupt(): void {
+    this.interrupted = true;
+    this.warnings.push(`reading stopped early (interrupted) after ${this.frames} frames`);
+  }
+
   finish(): FileReadResult {
     const p = this.parser;
     if (p === null) throw notACapture(this.path, this.compressed, this.carry, this.carryLen);
-    const cut = !p.stopped && (this.carryLen > 0 || p.skip > 0 || !p.atBoundary);
+    const cut = !this.interrupted && !p.stopped && (this.carryLen > 0 || p.skip > 0 || !p.atBoundary);
     if (cut) {
       const missing = p.skip > 0 ? p.skip + 4 : this.carryNeed - this.carryLen;
       this.warnings.unshift(`capture ends in the middle of a record or block (${missing} more bytes expected): the file is truncated; the ${p.frames} complete frames before it were read`);
     }
+    // The first cause wins: a stop on a corrupt record ends the reading before any later cut.
+    let incompleteReason: string | null = null;
+    if (this.interrupted) incompleteReason = `interrupted after ${p.frames} frames: the rest was not read`;
+    else if (p.stopped) incompleteReason = `${p.stopReason ?? 'a corrupt record'}: reading stopped there`;
+    else if (this.gzipBroken) incompleteReason = 'the gzip stream is corrupt or cut short';
+    else if (cut) incompleteReason = 'the file is truncated: it ends in the middle of a record';
     const linkTypes = p.linkTypeCounts();
     for (const [linkType, count] of Object.entries(linkTypes)) {
       if (!DECODED_LINK_TYPES.has(Number(linkType))) this.warnings.push(`${count} frames have link type ${linkType}, which auscult does not decode`);
@@ -126,6 +146,9 @@ export class CaptureStreamParser {
       corruptRecords: p.corruptRecords,
       linkTypes,
       truncated: cut || this.gzipBroken,
+      complete: incompleteReason === null,
+      incompleteReason,
+      interrupted: this.interrupted,
       warnings: [...p.warnings, ...this.warnings],
     };
   }
@@ -156,6 +179,19 @@ export class CaptureStreamParser {
     this.carry.copy(bigger, 0, 0, this.carryLen);
     this.carry = bigger;
   }
+}
+
+/**
+ * The problem with a file whose first bytes are `head`, checked before anything is read: null for a
+ * pcap, pcapng or gzip magic (a gzip file is checked once decompressed), else the error reading it would give.
+ */
+export function captureHeadProblem(path: string, head: Buffer): UserFacingError | null {
+  if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) return null;
+  if (head.length >= MAGIC_LEN) {
+    const magic = u32(head, 0, false);
+    if (isPcapMagic(magic) || magic === PCAPNG_SHB) return null;
+  }
+  return notACapture(path, false, head, Math.min(head.length, MAGIC_LEN));
 }
 
 function notACapture(path: string, compressed: boolean, head: Buffer, len: number): UserFacingError {

@@ -255,7 +255,9 @@ describe('readCaptureFile: large files, progress and abort', () => {
     expect(result.frames).toBeGreaterThan(0);
     expect(result.frames).toBeLessThan(10 * copies);
     expect(result.frames).toBe(sink.frames.length);
-    expect(result.warnings.join()).toContain('aborted');
+    expect(result.warnings.join()).toContain('reading stopped early (interrupted)');
+    // Stopped on request: not complete, and not called truncated (a record may well be cut at the stop).
+    expect(result).toMatchObject({ complete: false, interrupted: true, truncated: false, incompleteReason: expect.stringMatching(/^interrupted after \d+ frames/) });
   });
 });
 

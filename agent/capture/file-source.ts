@@ -17,6 +17,8 @@ export interface FileReadOptions {
   onProgress?: (fileBytesRead: number, fileBytesTotal: number) => void;
   /** Stop early (e.g. SIGINT). */
   signal?: AbortSignal;
+  /** The file as messages name it (default: the path), e.g. "standard input" for /dev/stdin. */
+  name?: string;
 }
 
 export interface FileReadResult extends SourceStats {
@@ -30,6 +32,12 @@ export interface FileReadResult extends SourceStats {
   linkTypes: Record<number, number>;
   /** True when the file ended in the middle of a record/block (truncated capture). */
   truncated: boolean;
+  /** Read to its end: false when truncated, stopped at a corrupt record, or interrupted. */
+  complete: boolean;
+  /** Why it is not complete, one line; null when complete. */
+  incompleteReason: string | null;
+  /** Reading was stopped by the abort signal (Ctrl-C, SIGTERM). */
+  interrupted: boolean;
   /** Human-readable one-line notes about problems met (truncation, bad block, skipped block types...). */
   warnings: string[];
 }
@@ -41,24 +49,41 @@ const READ_CHUNK = 2 * 1024 * 1024;
  * not in the page cache read 10% faster with three than with one (BENCHMARKS.md, sixth round).
  */
 const READS_IN_FLIGHT = 3;
+/** How long the end of a pipe cut mid-record waits for a Ctrl-C that stopped its writer too. */
+const SIGNAL_GRACE_MS = 200;
 /** Output chunk of gunzip (its default, 16 KiB, would cut many more records at chunk boundaries). */
 const GUNZIP_CHUNK = 1024 * 1024;
 
 export async function readCaptureFile(path: string, sink: FrameSink, opts: FileReadOptions = {}): Promise<FileReadResult> {
-  const fh = await openCapture(path);
+  const name = opts.name ?? path;
+  const fh = await openCapture(path, name);
   let fileSize: number;
   let raw: ReturnType<FileHandle['createReadStream']>;
   try {
     const st = await fh.stat();
-    if (st.isDirectory()) throw new UserFacingError(`${path} is a directory, not a capture file (give the path of a .pcap or .pcapng file)`);
-    if (st.isFile() && st.size === 0) throw emptyFile(path);
+    if (st.isDirectory()) throw notAFile(name);
+    if (st.isFile() && st.size === 0) throw emptyFile(name);
     fileSize = st.size;
-    if (st.isFile() && !(await isGzipFile(fh))) return await readPlainFile(fh, path, fileSize, sink, opts);
+    if (st.isFile() && !(await isGzipFile(fh))) return await readPlainFile(fh, name, fileSize, sink, opts);
     raw = fh.createReadStream({ highWaterMark: READ_CHUNK });
   } catch (err) {
     await fh.close();
     throw err;
   }
+  return readCaptureStream(raw, name, fileSize, sink, opts);
+}
+
+/**
+ * Standard input (`auscult read -`): a pipe, or the socket a parent process gave (which cannot be
+ * opened again as /dev/stdin).
+ */
+export function readCaptureStdin(sink: FrameSink, opts: FileReadOptions = {}): Promise<FileReadResult> {
+  return readCaptureStream(process.stdin, opts.name ?? 'standard input', 0, sink, opts);
+}
+
+/** A capture arriving as a stream (FIFO, pipe, gzip file, stdin): parsed chunk by chunk as it comes. */
+async function readCaptureStream(raw: Readable, name: string, fileSize: number, sink: FrameSink, opts: FileReadOptions): Promise<FileReadResult> {
+  const bytesRead = (): number => (raw as Readable & { bytesRead?: number }).bytesRead ?? 0;
   // Abort is polled between chunks rather than destroying the stream: a parse of one chunk is short.
   const signal = opts.signal;
   // A pipe or FIFO may wait for data forever, and a stream cannot be destroyed while a read is blocked
@@ -71,18 +96,18 @@ export async function readCaptureFile(path: string, sink: FrameSink, opts: FileR
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
     const first = await Promise.race([peek(raw), aborted]).catch((err: unknown) => {
-      throw readError(path, err);
+      throw readError(name, err);
     });
-    if (first === null && signal?.aborted) throw new UserFacingError(`reading ${path} was interrupted before any data arrived`);
-    if (first === null) throw emptyFile(path);
+    if (first === null && signal?.aborted) throw new UserFacingError(`reading ${name} was interrupted before any data arrived`);
+    if (first === null) throw emptyFile(name);
     const compressed = first.length >= 2 && first[0] === 0x1f && first[1] === 0x8b;
     const source: Readable = compressed ? pipeline(raw, createGunzip({ chunkSize: GUNZIP_CHUNK }), () => {}) : raw;
-    const reader = new CaptureStreamParser(path, compressed, sink);
+    const reader = new CaptureStreamParser(name, compressed, sink);
     const iterator = source[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
     while (!reader.stopped) {
       // Honoured only once the format is known, so an early abort still returns a well-formed result.
       if (signal?.aborted && reader.detected) {
-        reader.warnings.push(`reading stopped early (aborted) after ${reader.frames} frames`);
+        reader.interrupt();
         break;
       }
       let next: IteratorResult<Buffer> | null;
@@ -90,21 +115,26 @@ export async function readCaptureFile(path: string, sink: FrameSink, opts: FileR
         next = await Promise.race([iterator.next(), aborted]);
       } catch (err) {
         if (signal?.aborted) {
-          reader.warnings.push(`reading stopped early (aborted) after ${reader.frames} frames`);
+          reader.interrupt();
           break;
         }
-        if (!compressed || !isZlibError(err)) throw readError(path, err);
+        if (!compressed || !isZlibError(err)) throw readError(name, err);
         reader.gzipFailed(err as Error);
         break;
       }
       if (next === null || next.done) {
-        if (signal?.aborted) reader.warnings.push(`reading stopped early (aborted) after ${reader.frames} frames`);
+        // The end of a pipe whose writer was stopped by the same Ctrl-C: wait for the signal to arrive
+        // (it is handled on the event loop, maybe after the end of the stream), then say interrupted.
+        if (next !== null && signal !== undefined && !signal.aborted && !reader.atRecordEnd) {
+          await Promise.race([aborted, new Promise((resolve) => setTimeout(resolve, SIGNAL_GRACE_MS))]);
+        }
+        if (signal?.aborted) reader.interrupt();
         break;
       }
       reader.feed(next.value);
-      opts.onProgress?.(raw.bytesRead, fileSize);
+      opts.onProgress?.(bytesRead(), fileSize);
     }
-    opts.onProgress?.(raw.bytesRead, fileSize);
+    opts.onProgress?.(bytesRead(), fileSize);
     return reader.finish();
   } finally {
     signal?.removeEventListener('abort', onAbort);
@@ -142,7 +172,7 @@ export async function readPlainFile(fh: FileHandle, path: string, fileSize: numb
   while (pending.length < READS_IN_FLIGHT) issue();
   while (!reader.stopped) {
     if (opts.signal?.aborted && reader.detected) {
-      reader.warnings.push(`reading stopped early (aborted) after ${reader.frames} frames`);
+      reader.interrupt();
       break;
     }
     const { bytesRead } = await pending.shift()!.catch((err: unknown) => {
@@ -169,11 +199,11 @@ export async function readPlainFile(fh: FileHandle, path: string, fileSize: numb
   return result;
 }
 
-async function openCapture(path: string): Promise<FileHandle> {
+async function openCapture(path: string, name: string): Promise<FileHandle> {
   try {
     return await open(path, 'r');
   } catch (err) {
-    throw readError(path, err);
+    throw readError(name, err);
   }
 }
 
@@ -205,7 +235,8 @@ function peek(stream: Readable): Promise<Buffer | null> {
   });
 }
 
-function readError(path: string, err: unknown): Error {
+/** The error for a capture that cannot be opened or read, with the fix (a UserFacingError unless it is ours). */
+export function readError(path: string, err: unknown): Error {
   const code = (err as NodeJS.ErrnoException | null)?.code;
   switch (code) {
     case 'ENOENT':
@@ -215,14 +246,18 @@ function readError(path: string, err: unknown): Error {
     case 'EPERM':
       return new UserFacingError(`cannot read ${path}: permission denied (check the file permissions, e.g. \`ls -l ${path}\`, or run as a user who can read it)`);
     case 'EISDIR':
-      return new UserFacingError(`${path} is a directory, not a capture file (give the path of a .pcap or .pcapng file)`);
+      return notAFile(path);
     default:
       if (code === undefined || code.startsWith('ERR_')) return err as Error; // not the file's fault
       return new UserFacingError(`cannot read ${path}: ${(err as Error).message}`);
   }
 }
 
-function emptyFile(path: string): UserFacingError {
+export function notAFile(path: string): UserFacingError {
+  return new UserFacingError(`${path} is a directory, not a capture file (give the path of a .pcap or .pcapng file)`);
+}
+
+export function emptyFile(path: string): UserFacingError {
   return new UserFacingError(`${path} is empty (0 bytes): there are no packets to read (was the capture stopped before it wrote anything?)`);
 }
 

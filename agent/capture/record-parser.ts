@@ -28,6 +28,8 @@ export interface CaptureParser {
   skip: number;
   /** True once a corrupt record was met: the reader stops (no resync). */
   readonly stopped: boolean;
+  /** What stopped it, one line (null while not stopped). */
+  readonly stopReason: string | null;
   /** True while the parser is between records: ending the stream here is not a truncation. */
   readonly atBoundary: boolean;
   /** File offset (decompressed) of `buf[0]` for the next `parse` call, so warnings can name an offset. */
@@ -47,6 +49,7 @@ export abstract class ParserBase {
   need = 0;
   skip = 0;
   stopped = false;
+  stopReason: string | null = null;
   frames = 0;
   corruptRecords = 0;
   readonly warnings: string[] = [];
@@ -65,6 +68,7 @@ export abstract class ParserBase {
   protected corrupt(pos: number, message: string): number {
     this.corruptRecords++;
     this.stopped = true;
+    this.stopReason = message;
     this.warn(`${message}; stopped reading (the rest of the file is ignored)`);
     return pos;
   }
