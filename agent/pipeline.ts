@@ -196,6 +196,11 @@ export class Pipeline implements FrameSink {
     this.identify();
   }
 
+  /** Capture time of the last frame decoded, ms (the view keeps it); null before the first. */
+  lastPacketMs(): number | null {
+    return this.counters.frames === 0 ? null : Math.floor(this.view.tsMicros / 1000);
+  }
+
   /** Stop the dissection thread, if any (after finish(); the pipeline is unusable afterwards). */
   close(): void {
     this.dissection.close();

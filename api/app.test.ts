@@ -159,6 +159,18 @@ describe('GET /api/v1/devices', () => {
   });
 
   it('rejects unknown query parameters, naming them', async () => {
+    await expect400('/api/v1/devices?limit=1e2', /^query parameter 'limit' must be an integer in decimal digits, e.g. 42 \(not '1e2'\)$/);
+    await expect400('/api/v1/devices?limit=0x10', /^query parameter 'limit' must be an integer in decimal digits/);
+    await expect400('/api/v1/devices?vendor=GE&vendor=Philips', /^query parameter 'vendor' is given 2 times: give it once$/);
+    await expect400('/api/v1/devices?limit=5&limit=5', /^query parameter 'limit' is given 2 times: give it once$/);
+    for (const bad of ['%00', 'GE%00', '%1b%5b2J', '%c2%9b', '%e2%80%ae', '%7f']) {
+      await expect400(`/api/v1/devices?vendor=${bad}`, /^query parameter 'vendor' contains a control character, which no valid value has$/);
+    }
+    await expect400('/api/v1/devices?category=infusion_pump', /^query parameter 'category' must match pattern/);
+    await expect400(
+      '/api/v1/devices?category=infusion-pumps',
+      /^query parameter 'category' is not a category id: 'infusion-pumps' \(valid: [a-z0-9-, ]*infusion-pump, [a-z0-9-, ]*unknown[a-z0-9-, ]*\)$/,
+    );
     await expect400('/api/v1/devices?vendr=GE', /^unknown query parameter 'vendr' \(accepted: limit, cursor, mac, ip, vendor, category, medical, seen_since\)$/);
     await expect400('/api/v1/devices?limit=5&page=2', /^unknown query parameter 'page'/);
   });
@@ -192,6 +204,10 @@ describe('GET /api/v1/devices/:id', () => {
   });
 
   it('rejects an id that is not a positive integer', async () => {
+    for (const id of ['0x10', '1e2', '0b1', '0o7', '+5', '1.0', '%205']) {
+      await expect400(`/api/v1/devices/${id}`, /^path parameter 'id' must be an integer in decimal digits, e.g. 42 \(not '.+'\)$/);
+      await expect400(`/api/v1/devices/${id}/observations`, /^path parameter 'id' must be an integer in decimal digits/);
+    }
     await expect400('/api/v1/devices/abc', /^path parameter 'id' must be an integer$/);
     await expect400('/api/v1/devices/1.5', /^path parameter 'id' must be an integer$/);
     await expect400('/api/v1/devices/0', /^path parameter 'id' must be >= 1$/);
@@ -249,9 +265,11 @@ describe('GET /health', () => {
       schema_version: SCHEMA_VERSION,
       devices: TOTAL_DEVICES,
       last_ingest: {
-        id: 2, kind: 'live', source: 'eth1', started_at: expect.any(String), finished_at: null, status: 'running',
+        id: 2, kind: 'live', source: 'eth1', started_at: expect.any(String), finished_at: null, status: 'running', reason: null,
         frames: 0, bytes: 0, malformed: 0, unsupported: 0, flows: 0, kernel_drops: null, interface_drops: null,
+        last_packet_at: null, updated_at: expect.any(String),
       },
+      ingests: { running: 1, complete: 1, incomplete: 0, interrupted: 0, failed: 0 },
     });
   });
 

@@ -12,6 +12,7 @@ import type { Logger, LoggerOptions } from 'pino';
 import { errorBody, validationMessage } from './errors.js';
 import devicesRoutes from './routes/devices.js';
 import healthRoutes from './routes/health.js';
+import { strictInput } from './strict-input.js';
 
 export const API_PREFIX = '/api/v1';
 
@@ -24,6 +25,8 @@ export interface BuildAppOptions {
   logger?: ApiLogger;
   /** auscult version, shown in the OpenAPI document. */
   version?: string;
+  /** Category ids a `category` filter accepts besides those stored devices have (default: the built-in library's). */
+  categories?: readonly string[];
 }
 
 export type ApiApp = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>;
@@ -73,13 +76,16 @@ export async function buildApp(opts: BuildAppOptions): Promise<ApiApp> {
     return reply.code(500).send(errorBody(500, 'internal error: see the auscult server log'));
   });
 
+  // Repeated parameters, control characters, integers not in decimal digits: 400 before validation.
+  app.addHook('preValidation', strictInput);
+
   app.setNotFoundHandler((req, reply) => {
     const path = req.url.split('?')[0];
     return reply.code(404).send(errorBody(404, `no route ${req.method} ${path}`));
   });
 
   await app.register(healthRoutes, { db: opts.db });
-  await app.register(devicesRoutes, { prefix: API_PREFIX, db: opts.db });
+  await app.register(devicesRoutes, { prefix: API_PREFIX, db: opts.db, categories: opts.categories });
 
   const openapi = async () => app.swagger();
   app.get(`${API_PREFIX}/openapi.json`, { schema: { hide: true } }, openapi);

@@ -43,7 +43,7 @@ export function buildFixtureDatabase(dir = mkdtempSync(join(tmpdir(), 'auscult-a
   const path = join(dir, 'inventory.db');
   const store = new Store(path);
   store.transaction(() => {
-    const done = store.startIngest({ kind: 'file', source: 'ward-3.pcap' });
+    const done = store.ingests.start({ kind: 'file', source: 'ward-3.pcap' });
     for (let i = 0; i < LAYER2_DEVICES; i++) {
       const first = T0 + i * HOUR;
       const last = first + HOUR / 2;
@@ -73,8 +73,8 @@ export function buildFixtureDatabase(dir = mkdtempSync(join(tmpdir(), 'auscult-a
       clientDeviceId: 2, serverDeviceId: 0, clientIp: ipv4Of(1), serverIp: '192.0.2.99', transport: 'tcp', port: 443,
       flows: 1, ...traffic(T0 + 2 * HOUR, T0 + 2 * HOUR + 1000, 3),
     });
-    store.finishIngest(done, { status: 'complete', frames: 1234, bytes: 567_890, malformed: 1, unsupported: 2, flows: 42 });
-    store.startIngest({ kind: 'live', source: 'eth1' });
+    store.ingests.finish(done, { status: 'complete', frames: 1234, bytes: 567_890, malformed: 1, unsupported: 2, flows: 42 });
+    store.ingests.start({ kind: 'live', source: 'eth1' });
   });
   store.close();
   return path;

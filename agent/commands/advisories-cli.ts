@@ -4,6 +4,12 @@
  */
 import { Option, type Command } from 'commander';
 import { dbPath } from '../config.js';
+import { jsonTextForTerminal, linesForTerminal } from '../output/escape.js';
+import { writeAll } from '../output/write.js';
+
+/** A table or JSON document escaped for a terminal (agent/output/escape.ts), with its final newline. */
+const forPerson = (text: string, format: 'table' | 'json'): string =>
+  (format === 'json' ? jsonTextForTerminal(text) : linesForTerminal(text)) + '\n';
 
 const dbOption = () => new Option('--db <path>', 'SQLite database (default: $AUSCULT_DB or ./auscult.db)');
 const formatOption = () => new Option('--format <format>', 'output format').choices(['table', 'json']).default('table');
@@ -19,7 +25,7 @@ export function addAdvisoryCommands(program: Command): void {
     .action(async (paths: string[], o: { db?: string }) => {
       const { formatImportReport, importAdvisories } = await import('./advisories.js');
       const report = importAdvisories(paths, dbPath(o.db));
-      process.stdout.write(formatImportReport(report) + '\n');
+      await writeAll(process.stdout, linesForTerminal(formatImportReport(report)) + '\n');
       if (report.counts.error > 0) process.exitCode = 1;
     });
 
@@ -30,7 +36,7 @@ export function addAdvisoryCommands(program: Command): void {
     .addOption(formatOption())
     .action(async (o: { db?: string; format: 'table' | 'json' }) => {
       const { formatAdvisoryList, listAdvisories } = await import('./advisories.js');
-      process.stdout.write(formatAdvisoryList(listAdvisories(dbPath(o.db)), o.format) + '\n');
+      await writeAll(process.stdout, forPerson(formatAdvisoryList(listAdvisories(dbPath(o.db)), o.format), o.format));
     });
 
   advisories
@@ -43,6 +49,6 @@ export function addAdvisoryCommands(program: Command): void {
     .action(async (key: string | undefined, o: { db?: string; format: 'table' | 'json'; fingerprints?: string }) => {
       const { formatMatches, loadAliases, matchDevices } = await import('./advisories.js');
       const aliases = loadAliases(o.fingerprints ?? (process.env.AUSCULT_FINGERPRINTS || undefined));
-      process.stdout.write(formatMatches(matchDevices(dbPath(o.db), key, aliases), o.format) + '\n');
+      await writeAll(process.stdout, forPerson(formatMatches(matchDevices(dbPath(o.db), key, aliases), o.format), o.format));
     });
 }

@@ -101,8 +101,20 @@ describe.skipIf(trafficSkip !== undefined)('auscult run: capture and API in one 
       found = ((await (await fetch(`${url}/api/v1/devices`)).json()) as { items: { mac: string | null }[] }).items;
     }
     expect(found.map((d) => d.mac)).toContain(lab.peerMac);
-    const health = (await (await fetch(`${url}/health`)).json()) as { status: string };
-    expect(health.status).toBe('ok');
+    // /health shows the capture's progress as of its last flush: frames, drops, the last packet's time.
+    type Health = { status: string; last_ingest: { kind: string; status: string; frames: number; kernel_drops: number | null; last_packet_at: string | null; updated_at: string } };
+    const health = async (): Promise<Health> => (await (await fetch(`${url}/health`)).json()) as Health;
+    const first = await health();
+    expect(first).toMatchObject({ status: 'ok', last_ingest: { kind: 'live', status: 'running', kernel_drops: 0 } });
+    expect(first.last_ingest.frames).toBeGreaterThan(0);
+    expect(Date.now() - Date.parse(first.last_ingest.last_packet_at!)).toBeLessThan(10_000);
+    let later = first;
+    for (let i = 0; i < 40 && later.last_ingest.frames === first.last_ingest.frames; i++) {
+      await new Promise((r) => setTimeout(r, 250));
+      later = await health();
+    }
+    expect(later.last_ingest.frames).toBeGreaterThan(first.last_ingest.frames);
+    expect(later.last_ingest.updated_at > first.last_ingest.updated_at).toBe(true);
     const sent = Date.now();
     child.kill('SIGTERM');
     const { code, at } = await exited;

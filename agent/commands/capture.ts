@@ -5,8 +5,10 @@
 import { openLiveCapture, type LiveCaptureOptions } from '../capture/live-source.js';
 import type { Logger } from '../log.js';
 import { Pipeline, type PipelineOptions, type PipelineSummary } from '../pipeline.js';
+import type { IngestProgress } from '../store/ingests.js';
 import { Store } from '../store/store.js';
 import { thousands } from '../config.js';
+import { forTerminal } from '../output/escape.js';
 
 export interface CaptureOptions extends LiveCaptureOptions, PipelineOptions {
   db: string;
@@ -40,16 +42,25 @@ export async function captureLive(opts: CaptureOptions): Promise<CaptureSummary>
     store.close();
     throw err;
   }
-  const ingestId = store.startIngest({ kind: 'live', source: opts.interface });
+  const ingestId = store.ingests.start({ kind: 'live', source: opts.interface });
+  // The counters so far, for /health while the capture runs (written with each flush).
+  const progress = (st: ReturnType<typeof capture.stats>): IngestProgress => {
+    const s = pipeline.summary();
+    return {
+      frames: s.frames, bytes: s.wireBytes, malformed: s.malformed, unsupported: s.unsupported, flows: s.flows,
+      kernelDrops: st.kernelDrops, interfaceDrops: st.interfaceDrops, lastPacketMs: pipeline.lastPacketMs(),
+    };
+  };
   opts.log.info({ interface: opts.interface, filter: opts.filter ?? null, db: opts.db, linkType: capture.linkType }, 'capture started (receive only)');
 
   let lastStatsLog = Date.now();
   const flushTimer = setInterval(() => {
     pipeline.flush();
+    const st = capture.stats();
+    store.ingests.progress(ingestId, progress(st));
     const now = Date.now();
     if (now - lastStatsLog >= (opts.statsIntervalMs ?? 60_000)) {
       lastStatsLog = now;
-      const st = capture.stats();
       opts.log.info({ frames: pipeline.counters.frames, ...st }, 'capture statistics');
     }
   }, opts.flushIntervalMs ?? 2_000);
@@ -65,15 +76,9 @@ export async function captureLive(opts: CaptureOptions): Promise<CaptureSummary>
   pipeline.finish();
   pipeline.close();
   const s = pipeline.summary();
-  store.finishIngest(ingestId, {
+  store.ingests.finish(ingestId, {
+    ...progress(st),
     status: 'complete',
-    frames: s.frames,
-    bytes: s.wireBytes,
-    malformed: s.malformed,
-    unsupported: s.unsupported,
-    flows: s.flows,
-    kernelDrops: st.kernelDrops,
-    interfaceDrops: st.interfaceDrops,
     details: { malformed_by_reason: s.malformedByReason, non_ip: s.nonIp, received: st.received },
   });
   const devices = store.deviceCount();
@@ -82,11 +87,12 @@ export async function captureLive(opts: CaptureOptions): Promise<CaptureSummary>
   return { ...s, interface: opts.interface, devices, elapsedMs: Date.now() - started, ...st };
 }
 
-export function formatCaptureSummary(s: CaptureSummary): string {
+/** The end-of-capture summary as lines escaped for a terminal. */
+export function formatCaptureSummary(s: CaptureSummary): string[] {
   const n = thousands;
   return [
     `captured on ${s.interface}: ${n(s.frames)} packets in ${(s.elapsedMs / 1000).toFixed(1)} s`,
     `devices ${n(s.devices)} | flows ${n(s.flows)} | malformed ${n(s.malformed)} | unsupported ${n(s.unsupported)}`,
     `libpcap: received ${n(s.received)} | kernel drops ${n(s.kernelDrops)} | interface drops ${n(s.interfaceDrops)}`,
-  ].join('\n');
+  ].map(forTerminal);
 }

@@ -8,7 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../api/app.js';
 import { DeviceQuery } from '../store/device-query.js';
+import { openDatabase } from '../store/store.js';
 import { pcapBindingMissing, skipReason, toolMissing } from '../testing/tools.js';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -44,7 +46,9 @@ describe('auscult read / devices', () => {
     const r = run(['read', fixture, '--db', db]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/read 1 file\(s\): [\d,]+ packets/);
-    expect(r.stdout).toMatch(/devices \d+ \| flows \d+ \| malformed 0/);
+    expect(r.stdout).toMatch(/^devices: \d+ new, 0 known seen again \| \d+ in the database$/m);
+    expect(r.stdout).toMatch(/^flows \d+ \| malformed 0/m);
+    expect(r.stdout).toMatch(/^rejected by dissectors \(malformed messages, counted and skipped\): none$/m);
     expect(r.stdout).toMatch(/packets\/s/);
     expect(r.stdout).toMatch(/of which packets \d+\.\d\d s \| database writes \d+\.\d\d s \| identification \d+\.\d\d s/);
   });
@@ -53,8 +57,11 @@ describe('auscult read / devices', () => {
     const db = join(work, 'split.db');
     const r = run(['read', fixture, '--db', db, '--json', '--no-progress']);
     expect(r.code, r.stderr).toBe(0);
-    const s = JSON.parse(r.stdout) as { elapsedMs: number; timingsMs: { packets: number; store: number; identification: number }; devices: number };
-    expect(s.devices).toBeGreaterThan(0);
+    const s = JSON.parse(r.stdout) as { elapsedMs: number; timingsMs: { packets: number; store: number; identification: number }; devices: { new: number; total: number }; complete: boolean; files: { complete: boolean; reason: string | null }[] };
+    expect(s.devices.new).toBeGreaterThan(0);
+    expect(s.devices.total).toBe(s.devices.new);
+    expect(s.complete).toBe(true);
+    expect(s.files).toEqual([expect.objectContaining({ complete: true, reason: null })]);
     const { packets, store, identification } = s.timingsMs;
     for (const v of [packets, store, identification]) expect(v).toBeGreaterThanOrEqual(0);
     // Devices were written and identified: both took some time.
@@ -112,14 +119,77 @@ describe('auscult read / devices', () => {
     expect(table.stdout).toMatch(new RegExp(`${json.length} device\\(s\\)`));
   });
 
-  it('merges a second ingest of the same capture into the same devices', () => {
+  it('skips a file already ingested (same size and first MiB, under any name); --force merges it again into the same devices', () => {
     const db = join(work, 'merge.db');
     run(['read', fixture, '--db', db]);
     const once = JSON.parse(run(['devices', '--db', db, '--format', 'json']).stdout) as { id: number; mac: string; packets: number }[];
-    run(['read', fixture, fixture, '--db', db]);
+    const copy = join(work, 'renamed.pcap');
+    writeFileSync(copy, readFileSync(fixture));
+    const again = run(['read', copy, '--db', db]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toMatch(/^read 0 file\(s\), skipped 1 already ingested: 0 packets/);
+    expect(again.stdout).toMatch(/^skipped: .*renamed\.pcap: already ingested completely by ingest 1 \(lan-dhcp\.pcap, .*\); --force reads it again$/m);
+    expect(JSON.parse(run(['devices', '--db', db, '--format', 'json']).stdout)).toEqual(once);
+    const forced = run(['read', '--force', fixture, copy, '--db', db]);
+    expect(forced.stdout).toMatch(new RegExp(`^devices: 0 new, ${once.length} known seen again \\| ${once.length} in the database$`, 'm'));
     const thrice = JSON.parse(run(['devices', '--db', db, '--format', 'json']).stdout) as typeof once;
     expect(thrice.map((d) => [d.id, d.mac])).toEqual(once.map((d) => [d.id, d.mac]));
     for (let i = 0; i < once.length; i++) expect(thrice[i].packets).toBe(once[i].packets * 3);
+  });
+
+  it('reads a capture from standard input with -, never skipped', () => {
+    const db = join(work, 'stdin.db');
+    const read = () => spawnSync(process.execPath, [cli, 'read', '-', '--db', db], { input: readFileSync(fixture), encoding: 'utf8', env: { ...process.env, AUSCULT_LOG_LEVEL: 'warn' } });
+    const first = read();
+    expect(first.status, first.stderr).toBe(0);
+    expect(first.stdout).toMatch(/^read 1 file\(s\): [\d,]+ packets/);
+    const second = read();
+    expect(second.stdout).toMatch(/^devices: 0 new, \d+ known seen again/m);
+  });
+
+  it('checks every path before reading any: one missing among several, nothing read, exit 2', () => {
+    const db = join(work, 'paths.db');
+    const r = run(['read', fixture, join(work, 'missing.pcap'), work, join(root, 'README.md'), '--db', db]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^auscult: 3 of the 4 files cannot be read; none was read:\n/);
+    expect(r.stderr).toMatch(/^ {2}cannot read .*missing\.pcap: no such file \(check the path\)$/m);
+    expect(r.stderr).toMatch(/^ {2}.* is a directory, not a capture file/m);
+    expect(r.stderr).toMatch(/^ {2}.*README\.md is not a pcap or pcapng capture/m);
+    expect(existsSync(db)).toBe(false);
+  });
+
+  it('a record with an impossible length: the file is incomplete with the reason, in --json, the summary and the ingest row', () => {
+    const bad = join(work, 'bad-length.pcap');
+    const record = Buffer.alloc(16 + 64);
+    record.writeUInt32LE(0x7fffffff, 8); // caplen
+    record.writeUInt32LE(0x7fffffff, 12);
+    writeFileSync(bad, Buffer.concat([readFileSync(fixture), record]));
+    const db = join(work, 'bad-length.db');
+    const json = run(['read', bad, '--db', db, '--json']);
+    expect(json.code, json.stderr).toBe(0);
+    const s = JSON.parse(json.stdout) as { complete: boolean; files: { complete: boolean; reason: string; frames: number }[] };
+    expect(s.complete).toBe(false);
+    expect(s.files[0]).toMatchObject({ complete: false, reason: expect.stringMatching(/claims 2147483647 captured bytes .*reading stopped there/) });
+    expect(s.files[0].frames).toBeGreaterThan(0);
+    const text = run(['read', '--force', bad, '--db', db]);
+    expect(text.stdout).toMatch(/^incomplete: .*bad-length\.pcap: record at byte \d+ claims 2147483647 captured bytes/m);
+    expect(text.stdout).toMatch(/^the ingest is incomplete/m);
+    const h = new Database(db, { readonly: true });
+    expect(h.prepare('SELECT status, reason FROM ingests').all()).toEqual([
+      { status: 'incomplete', reason: expect.stringMatching(/claims 2147483647/) },
+      { status: 'incomplete', reason: expect.stringMatching(/claims 2147483647/) },
+    ]);
+    h.close();
+  });
+
+  it('shows what the dissectors rejected in the summary', () => {
+    const r = run(['read', join(root, 'test-fixtures', 'dicom-reject.pcap'), join(root, 'test-fixtures', 'evidence-snmp.pcap'), '--db', join(work, 'rejects.db')]);
+    expect(r.code, r.stderr).toBe(0);
+    const json = run(['read', '--force', '--json', join(root, 'test-fixtures', 'dicom-reject.pcap'), join(root, 'test-fixtures', 'evidence-snmp.pcap'), '--db', join(work, 'rejects.db')]);
+    const rejected = (JSON.parse(json.stdout) as { dissectors: { rejected: Record<string, number> } }).dissectors.rejected;
+    const line = /^rejected by dissectors \(malformed messages, counted and skipped\): (.*)$/m.exec(r.stdout)?.[1];
+    const shown = Object.entries(rejected).filter(([, n]) => n > 0);
+    expect(line).toBe(shown.length ? shown.sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ') : 'none');
   });
 
   it('--worker (dissectors on a worker thread) gives the same devices', () => {
@@ -170,6 +240,16 @@ describe('clear one-line errors with the fix', () => {
     const r = run(['devices', '--db', join(work, 'none.db')]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/no database at .*none\.db: ingest a capture first/);
+  });
+
+  it('capture or run without --interface: a usage error, exit 2', () => {
+    for (const command of ['capture', 'run']) {
+      const r = run([command, '--db', join(work, 'e.db')]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/required option '-i, --interface <name>' not specified/);
+    }
+    expect(run(['read']).code).toBe(2);
+    expect(run(['--help']).code).toBe(0);
   });
 
   const pcapSkip = skipReason('unknown-interface test', pcapBindingMissing());
@@ -245,17 +325,50 @@ describe.skipIf(fifoSkip !== undefined)('stopping and killing leave a consistent
     expect(at - sent).toBeLessThan(2000);
     expect(code).toBe(0);
     expect(r.output()).toMatch(/^interrupted after 1 file/);
+    expect(r.output()).toMatch(/^interrupted: .*sigint\.fifo: interrupted after [\d,]+ frames: the rest was not read/m);
+    expect(r.output()).not.toMatch(/truncat/);
     const h = new Database(r.db, { readonly: true });
-    const ingest = h.prepare('SELECT status, frames FROM ingests').get() as { status: string; frames: number };
+    const ingest = h.prepare('SELECT status, frames, reason FROM ingests').get() as { status: string; frames: number; reason: string };
     expect(ingest.status).toBe('interrupted');
+    expect(ingest.reason).toMatch(/^interrupted after \d+ frames/);
     expect(ingest.frames).toBeGreaterThan(1000);
     expect(h.pragma('integrity_check', { simple: true })).toBe('ok');
     h.close();
   });
 
+  it('Ctrl-C that also stops the writer of the pipe in the middle of a record: interrupted, not truncated', async () => {
+    const r = await readFromFifo('sigint-cut', 1000);
+    await waitFor(() => devicesIn(r.db) > 0, 10_000);
+    // As `tcpdump -w - | auscult read -` on Ctrl-C: the writer dies mid-record, the signal arrives with its end.
+    writeSync(r.fd, readFileSync(fixture).subarray(24, 24 + 30));
+    closeSync(r.fd);
+    r.child.kill('SIGINT');
+    const { code } = await r.exited;
+    expect(code).toBe(0);
+    expect(r.output()).toMatch(/^interrupted after 1 file/);
+    expect(r.output()).not.toMatch(/truncat/);
+    const h = new Database(r.db, { readonly: true });
+    expect(h.prepare('SELECT status FROM ingests').pluck().get()).toBe('interrupted');
+    h.close();
+  });
+
+  function framesRecorded(db: string): number {
+    try {
+      const h = new Database(db, { readonly: true });
+      try {
+        return (h.prepare('SELECT frames FROM ingests').get() as { frames: number } | undefined)?.frames ?? 0;
+      } finally {
+        h.close();
+      }
+    } catch {
+      return 0;
+    }
+  }
+
   it('SIGKILL in the middle of an ingest leaves a database that passes integrity checks', async () => {
     const r = await readFromFifo('sigkill', 1000);
-    await waitFor(() => devicesIn(r.db) > 0, 10_000);
+    // Devices written, and the read's progress (written every second while it runs).
+    await waitFor(() => devicesIn(r.db) > 0 && framesRecorded(r.db) > 0, 10_000);
     r.child.kill('SIGKILL');
     const { signal } = await r.exited;
     closeSync(r.fd);
@@ -266,8 +379,16 @@ describe.skipIf(fifoSkip !== undefined)('stopping and killing leave a consistent
     const devices = [...new DeviceQuery(h).all()];
     expect(devices.length).toBeGreaterThan(0);
     expect(devices.every((d) => d.packets > 0 && d.ips.every((a) => a.first_seen <= a.last_seen))).toBe(true);
-    // The killed run is visible as such: its ingest row never finished.
+    // Its ingest row never finished; readers show it as interrupted (its process is gone).
     expect((h.prepare('SELECT status FROM ingests').get() as { status: string }).status).toBe('running');
     h.close();
+    const ro = openDatabase(r.db, { readonly: true });
+    const app = await buildApp({ db: ro });
+    const health = (await app.inject('/health')).json() as { last_ingest: { status: string; reason: string; frames: number }; ingests: Record<string, number> };
+    await app.close();
+    ro.close();
+    expect(health.last_ingest).toMatchObject({ status: 'interrupted', reason: expect.stringMatching(/ended without finishing it/) });
+    expect(health.last_ingest.frames).toBeGreaterThan(0); // the progress it wrote before it died
+    expect(health.ingests).toMatchObject({ running: 0, interrupted: 1 });
   });
 });

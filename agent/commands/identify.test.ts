@@ -82,7 +82,7 @@ describe('classification in the device object, explain, overrides, reclassify', 
 
   it('replaying the same captures gives the same answer', () => {
     const before = devices().map((d) => [d.id, d.vendor, d.model, d.category, d.medical, d.confidence]);
-    const r = run(['read', '--db', db(), ...fixtures]);
+    const r = run(['read', '--force', '--db', db(), ...fixtures]);
     expect(r.code, r.stderr).toBe(0);
     expect(devices().map((d) => [d.id, d.vendor, d.model, d.category, d.medical, d.confidence])).toEqual(before);
     // And classifying everything again, with and without the previous results, changes nothing either.
@@ -100,6 +100,43 @@ describe('classification in the device object, explain, overrides, reclassify', 
     expect(r.stdout).toMatch(/dicom\.modality = "CT"/);
     expect(r.stdout).toMatch(/evidence \(\d+ observations/);
     expect(run(['explain', '10.99.99.99', '--db', db()]).code).toBe(2);
+  });
+
+  it('explain with an address several devices used lists them and asks for an id', () => {
+    // lan-dhcp.pcap: dnsmasq leases 10.20.0.101 to the workstation, then, after its release, to the monitor.
+    const r = run(['explain', '10.20.0.101', '--db', db()]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    const lines = r.stderr.trim().split('\n');
+    expect(lines[0]).toBe('auscult: 10.20.0.101 matches 2 devices (the address moved between them, or one is only known behind a router): give one id');
+    expect(lines.slice(1)).toEqual([
+      expect.stringMatching(/^ {2}auscult explain \d+ +00:1b:21:0a:00:21 .*ws-nurse-01 +used 10\.20\.0\.101 \S+ \.\. \S+$/),
+      expect.stringMatching(/^ {2}auscult explain \d+ +00:09:fb:0a:00:31 .*used 10\.20\.0\.101 /),
+    ]);
+    const id = /explain (\d+)/.exec(lines[1])![1];
+    expect(run(['explain', id, '--db', db()]).stdout).toMatch(/^device \d+ {2}00:1b:21:0a:00:21/);
+  });
+
+  it('explain after reclassify --fresh: a device with nothing to classify says so, not "not classified yet"', () => {
+    // routed.pcap adds devices known only by their IP address behind a router.
+    expect(run(['read', '--db', db(), join(root, 'test-fixtures', 'routed.pcap')]).code).toBe(0);
+    expect(run(['reclassify', '--fresh', '--db', db()]).code).toBe(0);
+    const bare = (JSON.parse(run(['devices', '--db', db(), '--format', 'json']).stdout) as (Dev & { classification: unknown; services: unknown[]; evidence: object })[])
+      .filter((d) => d.classification === null);
+    expect(bare.length).toBeGreaterThan(0);
+    for (const d of bare) {
+      const r = run(['explain', String(d.id), '--db', db()]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).not.toMatch(/not classified yet/);
+      expect(r.stdout).toMatch(/category unknown: .*such a device gets no stored classification/);
+    }
+  });
+
+  it('--category with an id no library or device has: exit 2, listing the valid ids', () => {
+    const r = run(['devices', '--db', db(), '--category', 'infusion-pumps']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^auscult: --category infusion-pumps is not a category id \(valid: .*\binfusion-pump\b.*\bunknown\b/);
+    expect(run(['devices', '--db', db(), '--vendor', 'GE\x1b[2J']).code).toBe(2);
   });
 
   it('an override from the analyst directory wins, and survives reclassify', () => {

@@ -4,17 +4,18 @@
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { captureLive, formatCaptureSummary } from './capture.js';
-import { formatDevices, listDevices, type DeviceFormat } from './devices.js';
+import { printDevices, type DeviceFormat } from './devices.js';
 import { formatReadSummary, readFiles } from './read.js';
 import { UserFacingError } from '../capture/types.js';
 import { DEFAULT_HOST, DEFAULT_PORT, dbPath, packageRoot } from '../config.js';
 import { parseMac, macToString, ipVersionOf } from '../decode/format.js';
 import { createLogger, type Logger } from '../log.js';
-
+import { forTerminal, hasControls, jsonForTerminal, linesForTerminal } from '../output/escape.js';
+import { OutputClosed, printLines, writeAll } from '../output/write.js';
 import { addAdvisoryCommands } from './advisories-cli.js';
-import { explainDevice, fingerprintsCheck, loadFingerprints, reclassify, userFingerprintsDir } from './identify.js';
+import { explainDevice, fingerprintsCheck, knownCategories, loadFingerprints, reclassify, userFingerprintsDir } from './identify.js';
 
 const VERSION = '0.1.0';
 
@@ -87,7 +88,7 @@ async function serveUntilStopped(db: string, host: string, port: number, log: Lo
   const { startServer } = await import('../../api/server.js');
   const server = await startServer({ dbPath: db, host, port, logger: log });
   log.info({ url: server.url }, 'API listening');
-  process.stderr.write(`auscult API at ${server.url}/api/v1/devices\n  try: curl -s '${server.url}/api/v1/devices?limit=5'\n`);
+  await writeAll(process.stderr, `auscult API at ${server.url}/api/v1/devices\n  try: curl -s '${server.url}/api/v1/devices?limit=5'\n`);
   await new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
   await server.close();
 }
@@ -96,27 +97,30 @@ export function buildCli(): Command {
   const program = new Command('auscult')
     .description('Passive network discovery for hospital networks: listens, never transmits.')
     .version(VERSION)
-    .showHelpAfterError();
+    .showHelpAfterError()
+    // Usage errors (a missing --interface, an unknown flag) throw instead of exiting: main() exits 2.
+    .exitOverride();
 
   program
     .command('read')
     .description('ingest pcap/pcapng capture files (plain or gzip) into the database')
-    .argument('<files...>', 'capture files')
+    .argument('<files...>', 'capture files; - for standard input')
     .addOption(dbOption())
     .option('--json', 'print the summary as JSON on stdout')
+    .option('--force', 'read files already ingested again (their packets are counted twice)')
     .option('--no-progress', 'no progress bar')
     .option('--max-flows <n>', 'flows held in memory at once', int('--max-flows', 1024, 50_000_000))
     .option('--flush-every <packets>', 'write to the database after this many packets', int('--flush-every', 1000, 1e9))
     .addOption(workerOption())
     .addOption(fingerprintsOption())
-    .action(async (files: string[], o: { db?: string; json?: boolean; progress: boolean; maxFlows?: number; flushEvery?: number; worker?: boolean; fingerprints?: string }) => {
+    .action(async (files: string[], o: { db?: string; json?: boolean; force?: boolean; progress: boolean; maxFlows?: number; flushEvery?: number; worker?: boolean; fingerprints?: string }) => {
       const log = createLogger();
       const summary = await readFiles(files, {
         db: dbPath(o.db), log, signal: stopSignal(log), progress: o.progress && process.stderr.isTTY, maxFlows: o.maxFlows,
-        flushEveryFrames: o.flushEvery, dissectInWorker: o.worker === true,
+        flushEveryFrames: o.flushEvery, dissectInWorker: o.worker === true, force: o.force === true,
         library: loadFingerprints(userFingerprintsDir(o.fingerprints), log),
       });
-      process.stdout.write((o.json ? JSON.stringify(summary, null, 2) : formatReadSummary(summary)) + '\n');
+      await (o.json ? writeAll(process.stdout, jsonForTerminal(summary, 2) + '\n') : printLines(formatReadSummary(summary)));
     });
 
   captureOptions(program.command('capture').description('capture live from an interface into the database (Ctrl-C to stop)'))
@@ -124,7 +128,7 @@ export function buildCli(): Command {
     .action(async (o: CaptureFlags) => {
       const log = createLogger();
       const summary = await captureLive(liveOptions(o, log, stopSignal(log)));
-      process.stdout.write(formatCaptureSummary(summary) + '\n');
+      await printLines(formatCaptureSummary(summary));
     });
 
   program
@@ -150,7 +154,7 @@ export function buildCli(): Command {
       const capturing = captureLive(liveOptions(o, log, signal));
       const serving = serveUntilStopped(db, o.host, o.port, log, signal);
       const [summary] = await Promise.all([capturing, serving]);
-      process.stdout.write(formatCaptureSummary(summary) + '\n');
+      await printLines(formatCaptureSummary(summary));
     });
 
   program
@@ -164,7 +168,8 @@ export function buildCli(): Command {
     .option('--category <id>', 'only this category (see README: Categories)')
     .option('--medical', 'only medical devices')
     .option('--no-medical', 'only devices not identified as medical')
-    .action((o: { db?: string; format: DeviceFormat; mac?: string; ip?: string; vendor?: string; category?: string; medical?: boolean }) => {
+    .addOption(fingerprintsOption())
+    .action(async (o: { db?: string; format: DeviceFormat; mac?: string; ip?: string; vendor?: string; category?: string; medical?: boolean; fingerprints?: string }) => {
       let mac: string | undefined;
       if (o.mac !== undefined) {
         const n = parseMac(o.mac);
@@ -172,8 +177,13 @@ export function buildCli(): Command {
         mac = macToString(n);
       }
       if (o.ip !== undefined && ipVersionOf(o.ip) === 0) throw new UserFacingError(`--ip ${o.ip} is not an IP address`);
-      const devices = listDevices(dbPath(o.db), { mac, ip: o.ip?.toLowerCase(), vendor: o.vendor, category: o.category, medical: o.medical });
-      process.stdout.write(formatDevices(devices, o.format) + '\n');
+      if (o.vendor !== undefined && hasControls(o.vendor)) throw new UserFacingError('--vendor contains a control character, which no vendor name has');
+      const db = dbPath(o.db);
+      if (o.category !== undefined) {
+        const known = knownCategories(db, userFingerprintsDir(o.fingerprints));
+        if (!known.includes(o.category)) throw new UserFacingError(`--category ${o.category} is not a category id (valid: ${known.join(', ')})`);
+      }
+      await printDevices(db, { mac, ip: o.ip?.toLowerCase(), vendor: o.vendor, category: o.category, medical: o.medical }, o.format);
     });
 
   program
@@ -191,10 +201,10 @@ export function buildCli(): Command {
       const summary = await readFiles(files, {
         db: o.db, log, signal, progress: false, library: loadFingerprints(undefined, log),
       });
-      process.stderr.write(formatReadSummary(summary) + '\n');
+      await writeAll(process.stderr, formatReadSummary(summary).map((l) => l + '\n'));
       if (!signal.aborted) {
         const { demoAdvisories } = await import('./advisories.js');
-        process.stderr.write(demoAdvisories(o.db) + '\n');
+        await writeAll(process.stderr, linesForTerminal(demoAdvisories(o.db)) + '\n');
       }
       if (!signal.aborted) await serveUntilStopped(o.db, o.host, o.port, log, signal);
     });
@@ -207,11 +217,11 @@ export function buildCli(): Command {
     .addOption(dbOption())
     .addOption(fingerprintsOption())
     .option('--fresh', 'forget previous classifications (no stability against earlier results)')
-    .action((o: { db?: string; fingerprints?: string; fresh?: boolean }) => {
+    .action(async (o: { db?: string; fingerprints?: string; fresh?: boolean }) => {
       const log = createLogger();
       const r = reclassify(dbPath(o.db), userFingerprintsDir(o.fingerprints), o.fresh === true, log);
       const cats = Object.entries(r.byCategory).map(([c, n]) => `${c} ${n}`).join(', ');
-      process.stdout.write(`classified ${r.devices} devices (${r.medical} medical): ${cats}\n`);
+      await printLines([forTerminal(`classified ${r.devices} devices (${r.medical} medical): ${cats}`)]);
     });
 
   program
@@ -219,8 +229,10 @@ export function buildCli(): Command {
     .description('why auscult thinks a device is what it says: fields, confidence, signatures, evidence')
     .argument('<device>', 'device id, MAC or IP address')
     .addOption(dbOption())
-    .action((key: string, o: { db?: string }) => {
-      process.stdout.write(explainDevice(dbPath(o.db), key) + '\n');
+    .addOption(fingerprintsOption())
+    .action(async (key: string, o: { db?: string; fingerprints?: string }) => {
+      const library = () => loadFingerprints(userFingerprintsDir(o.fingerprints), null);
+      await printLines(explainDevice(dbPath(o.db), key, library));
     });
 
   program
@@ -229,11 +241,18 @@ export function buildCli(): Command {
     .command('check')
     .description('validate every signature file and run every example')
     .addOption(fingerprintsOption())
-    .action((o: { fingerprints?: string }) => {
-      process.exitCode = fingerprintsCheck(userFingerprintsDir(o.fingerprints), (l) => process.stdout.write(l + '\n'));
+    .action(async (o: { fingerprints?: string }) => {
+      const lines: string[] = [];
+      process.exitCode = fingerprintsCheck(userFingerprintsDir(o.fingerprints), (l) => lines.push(forTerminal(l)));
+      await printLines(lines);
     });
 
   return program;
+}
+
+/** Exit code 2 for every usage error (what commander would exit 1 for); help and version exit 0. */
+function usageExitCode(err: CommanderError): number {
+  return err.exitCode === 0 ? 0 : 2;
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -241,11 +260,13 @@ export async function main(argv: string[]): Promise<number> {
     await buildCli().parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
-    if (err instanceof UserFacingError) {
-      process.stderr.write(`auscult: ${err.message}\n`);
-      return err.exitCode;
-    }
-    process.stderr.write(`auscult: unexpected error: ${(err as Error).stack ?? String(err)}\n`);
-    return 1;
+    // commander printed its message already.
+    if (err instanceof CommanderError) return usageExitCode(err);
+    // The reader of our output went away (`| head`): nothing to report.
+    if (err instanceof OutputClosed) return 0;
+    // Messages may quote a file name or a value from the wire: escaped, line by line.
+    const text = err instanceof UserFacingError ? err.message : `unexpected error: ${(err as Error).stack ?? String(err)}`;
+    await writeAll(process.stderr, text.split('\n').map((l, i) => `${i === 0 ? 'auscult: ' : ''}${forTerminal(l)}\n`)).catch(() => undefined);
+    return err instanceof UserFacingError ? err.exitCode : 1;
   }
 }

@@ -3,7 +3,7 @@
  * turns a device's evidence into vendor, model, category, OS, firmware, software and medical status,
  * with a confidence and the reasoning behind each field. Pure: no database, no I/O after loading.
  */
-export { loadLibrary, builtinFingerprintsDir, formatLibraryError, STRING_FIELDS } from './library.js';
+export { loadLibrary, loadCategoryIds, builtinFingerprintsDir, formatLibraryError, STRING_FIELDS } from './library.js';
 export type { Library, LibraryError, LoadOptions, CompiledSignature, CategoryInfo, OverrideEntry, StringField } from './library.js';
 export { classify, sharedFactsKey, STABILITY_MARGIN, MEDICAL_IDENTITY_MIN_CONFIDENCE } from './engine.js';
 export type { Classification, FieldResult, SignatureHit, Alternative, PreviousClassification, ClassifyOptions, OverrideInfo } from './engine.js';

@@ -285,6 +285,20 @@ function yamlFiles(dir: string): string[] {
     .sort();
 }
 
+/**
+ * Just the category ids (built-in, then the user directory's), without compiling any signature: what
+ * the CLI and the API accept as a `category` filter.
+ */
+export function loadCategoryIds(options: LoadOptions): string[] {
+  const categories = new Map<string, CategoryInfo>();
+  const errors: LibraryError[] = [];
+  for (const dir of [options.builtinDir, options.userDir]) {
+    const file = dir === undefined ? undefined : join(dir, CATEGORIES_FILE);
+    if (file !== undefined && existsSync(file)) loadCategories(file, readYamlList(file, createHash('sha256'), errors), categories, errors);
+  }
+  return [...categories.keys()];
+}
+
 /** Load the built-in library, then the user directory. Never throws for bad content: see `errors`. */
 export function loadLibrary(options: LoadOptions): Library {
   const errors: LibraryError[] = [];

@@ -52,6 +52,16 @@ export function withoutControls(text: string): string {
  */
 export function jsonForTerminal(value: unknown, space?: number): string {
   const text = JSON.stringify(value, null, space);
+  return text === undefined ? 'null' : jsonTextForTerminal(text);
+}
+
+/** JSON text (from JSON.stringify) made safe to print the same way, for a printer that has only the text. */
+export function jsonTextForTerminal(json: string): string {
   // Outside strings JSON is ASCII, so every match is inside a string, where \uXXXX means the same.
-  return text === undefined ? 'null' : text.replace(JSON_UNSAFE, (c) => `\\u${hex(c, 4)}`);
+  return json.replace(JSON_UNSAFE, (c) => `\\u${hex(c, 4)}`);
+}
+
+/** Text made of lines for a terminal: each line escaped, the line breaks kept. */
+export function linesForTerminal(text: string): string {
+  return text.split('\n').map(forTerminal).join('\n');
 }

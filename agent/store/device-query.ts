@@ -202,6 +202,11 @@ export class DeviceQuery {
       .all(key, key) as number[];
   }
 
+  /** Category ids that classified devices have (a user library may add categories the built-in one lacks). */
+  categories(): string[] {
+    return this.stmt('SELECT DISTINCT category FROM classifications ORDER BY 1').pluck().all() as string[];
+  }
+
   /** The evidence behind a device, newest first. */
   observations(id: number): DeviceObservation[] | null {
     if (this.stmt('SELECT 1 FROM devices WHERE id = ?').get(id) === undefined) return null;

@@ -184,6 +184,19 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 6,
+    description: 'ingests: why a run is incomplete, file fingerprints, the writing process and its progress while it runs',
+    sql: `
+      ALTER TABLE ingests ADD COLUMN reason TEXT;          -- why it is not complete (incomplete, interrupted, failed)
+      ALTER TABLE ingests ADD COLUMN fingerprint TEXT;     -- regular files: size and SHA-256 of the first MiB
+      ALTER TABLE ingests ADD COLUMN owner TEXT;           -- the writing process: boot id, pid namespace, pid, start time
+      ALTER TABLE ingests ADD COLUMN heartbeat_at TEXT;    -- wall clock of its last progress write, ISO 8601
+      ALTER TABLE ingests ADD COLUMN last_packet_at INTEGER; -- capture time of the newest packet read, ms
+      UPDATE ingests SET status = 'incomplete', reason = 'the file is truncated' WHERE status = 'truncated';
+      CREATE INDEX ingests_fingerprint ON ingests (fingerprint) WHERE fingerprint IS NOT NULL;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -6,6 +6,8 @@
 import { hash as oneShotHash } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { UserFacingError } from '../capture/types.js';
+import { IdSet } from './id-set.js';
+import { IngestLog } from './ingests.js';
 import { deviceMerger } from './merge.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
 
@@ -56,23 +58,6 @@ export interface StoredClassification {
   classifiedAt: number;
 }
 
-export interface IngestRecord {
-  kind: 'file' | 'live';
-  source: string;
-}
-
-export interface IngestResult {
-  status: 'complete' | 'truncated' | 'interrupted' | 'failed';
-  frames: number;
-  bytes: number;
-  malformed: number;
-  unsupported: number;
-  flows: number;
-  kernelDrops?: number;
-  interfaceDrops?: number;
-  details?: unknown;
-}
-
 export function openDatabase(path: string, opts: { readonly?: boolean } = {}): Db {
   let db: Db;
   try {
@@ -119,11 +104,16 @@ function migrate(db: Db, path: string): void {
 /** Write access to the inventory. */
 export class Store {
   readonly db: Db;
+  /** Capture runs: start, progress, end, file fingerprints. */
+  readonly ingests: IngestLog;
   private readonly s: Record<string, Stmt>;
   private readonly mergeDevice: (from: number, into: number) => void;
+  /** Devices given traffic by this Store (this process's run), for the summary's "known" devices. */
+  private readonly seen = new IdSet();
 
   constructor(path: string) {
     this.db = openDatabase(path);
+    this.ingests = new IngestLog(this.db);
     this.mergeDevice = deviceMerger(this.db);
     const p = (sql: string): Stmt => this.db.prepare(sql);
     this.s = {
@@ -214,12 +204,7 @@ export class Store {
       classifications: p('SELECT device_id, result FROM classifications'),
       maxDeviceId: p('SELECT max(id) FROM devices').pluck(),
       markEdgeTls: p(`UPDATE edges SET tls = 1 WHERE client_ip = ? AND server_ip = ? AND port = ? AND transport = 'tcp' AND tls = 0`),
-      startIngest: p(`INSERT INTO ingests (kind, source, started_at, status) VALUES (?, ?, ?, 'running')`),
-      finishIngest: p(
-        `UPDATE ingests SET finished_at = @finishedAt, status = @status, frames = @frames, bytes = @bytes,
-           malformed = @malformed, unsupported = @unsupported, flows = @flows, kernel_drops = @kernelDrops,
-           interface_drops = @interfaceDrops, details = @details WHERE id = @id`,
-      ),
+      devicesAbove: p('SELECT count(*) FROM devices WHERE id > ?').pluck(),
     };
   }
 
@@ -293,6 +278,7 @@ export class Store {
   }
 
   addTraffic(deviceId: number, t: TrafficCounters): void {
+    this.seen.add(deviceId);
     this.s.addTraffic.run(t.packetsSent, t.bytesSent, t.packetsReceived, t.bytesReceived, t.firstSeenMs, t.lastSeenMs, deviceId);
   }
 
@@ -400,24 +386,14 @@ export class Store {
     if (row.count === count) this.changed.add(deviceId); // new facts, not a repeat of known ones
   }
 
-  startIngest(r: IngestRecord): number {
-    return Number(this.s.startIngest.run(r.kind, r.source, new Date().toISOString()).lastInsertRowid);
+  /** Devices with an id above `id` (created after a run that started with maxDeviceId() = id). */
+  devicesAbove(id: number): number {
+    return this.s.devicesAbove.get(id) as number;
   }
 
-  finishIngest(id: number, r: IngestResult): void {
-    this.s.finishIngest.run({
-      id,
-      finishedAt: new Date().toISOString(),
-      status: r.status,
-      frames: r.frames,
-      bytes: r.bytes,
-      malformed: r.malformed,
-      unsupported: r.unsupported,
-      flows: r.flows,
-      kernelDrops: r.kernelDrops ?? null,
-      interfaceDrops: r.interfaceDrops ?? null,
-      details: r.details === undefined ? null : JSON.stringify(r.details),
-    });
+  /** Devices up to `maxId` that this Store gave traffic to: the known devices seen again. */
+  seenUpTo(maxId: number): number {
+    return this.seen.countUpTo(maxId);
   }
 
   deviceCount(): number {

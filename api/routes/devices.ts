@@ -9,11 +9,14 @@ import { Type } from 'typebox';
 import { ipVersionOf, macToString, parseMac } from '../../agent/decode/format.js';
 import { Device, DeviceDetail, DeviceObservation } from '../../agent/store/device-json.js';
 import { DeviceQuery, type DeviceFilter } from '../../agent/store/device-query.js';
+import { builtinFingerprintsDir, loadCategoryIds } from '../../agent/identify/index.js';
 import { ApiError, ERROR_RESPONSES } from '../errors.js';
 
 export interface DevicesRoutesOptions {
   /** Read-only database handle. */
   db: Database.Database;
+  /** Category ids accepted besides those of stored devices (default: the built-in library's). */
+  categories?: readonly string[];
 }
 
 export const DEFAULT_PAGE_SIZE = 100;
@@ -114,6 +117,15 @@ export function normaliseIp(text: string): string {
 
 const devicesRoutes: FastifyPluginAsyncTypebox<DevicesRoutesOptions> = async (app, opts) => {
   const query = new DeviceQuery(opts.db);
+  const libraryCategories = opts.categories ?? loadCategoryIds({ builtinDir: builtinFingerprintsDir() });
+
+  /** An unknown category is a typo, not an empty result: 400 listing the ids there are. */
+  const checkCategory = (category: string): void => {
+    const known = new Set([...libraryCategories, ...query.categories(), 'unknown']);
+    if (!known.has(category)) {
+      throw new ApiError(400, `query parameter 'category' is not a category id: '${category}' (valid: ${[...known].sort().join(', ')})`);
+    }
+  };
 
   app.get(
     '/devices',
@@ -141,7 +153,10 @@ const devicesRoutes: FastifyPluginAsyncTypebox<DevicesRoutesOptions> = async (ap
       if (q.mac !== undefined) filter.mac = normaliseMac(q.mac);
       if (q.ip !== undefined) filter.ip = normaliseIp(q.ip);
       if (q.vendor !== undefined) filter.vendor = q.vendor;
-      if (q.category !== undefined) filter.category = q.category;
+      if (q.category !== undefined) {
+        checkCategory(q.category);
+        filter.category = q.category;
+      }
       if (q.medical !== undefined) filter.medical = q.medical;
       if (q.seen_since !== undefined) {
         const ms = Date.parse(q.seen_since);

@@ -4,7 +4,8 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type Database from 'better-sqlite3';
-import { Type, type Static } from 'typebox';
+import { Type } from 'typebox';
+import { ingestOverview } from '../../agent/store/ingests.js';
 import { ErrorResponse } from '../errors.js';
 
 export interface HealthRoutesOptions {
@@ -18,16 +19,22 @@ const Ingest = Type.Object({
   source: Type.String({ description: 'capture file name or interface' }),
   started_at: Type.String({ format: 'date-time', description: 'wall clock' }),
   finished_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], { description: 'null while running' }),
-  status: Type.String({ description: 'running, complete, truncated, interrupted or failed' }),
-  frames: Type.Integer(),
+  status: Type.Union([Type.Literal('running'), Type.Literal('complete'), Type.Literal('incomplete'), Type.Literal('interrupted'), Type.Literal('failed')], {
+    description:
+      'running; complete (read to its end); incomplete (stopped early by damage: truncated file, corrupt record); ' +
+      'interrupted (stopped on request, or its process was killed: a running ingest whose process is gone shows as interrupted); failed',
+  }),
+  reason: Type.Union([Type.String(), Type.Null()], { description: 'why it is not complete; null when complete or running' }),
+  frames: Type.Integer({ description: 'packets read so far (updated at each database write while running)' }),
   bytes: Type.Integer(),
   malformed: Type.Integer(),
   unsupported: Type.Integer(),
   flows: Type.Integer(),
-  kernel_drops: Type.Union([Type.Integer(), Type.Null()], { description: 'live capture only' }),
+  kernel_drops: Type.Union([Type.Integer(), Type.Null()], { description: 'live capture only: packets the kernel dropped so far' }),
   interface_drops: Type.Union([Type.Integer(), Type.Null()], { description: 'live capture only' }),
+  last_packet_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], { description: 'capture time of the newest packet read; null before the first' }),
+  updated_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], { description: 'wall clock of the last progress write' }),
 });
-type Ingest = Static<typeof Ingest>;
 
 const Health = Type.Object(
   {
@@ -35,6 +42,10 @@ const Health = Type.Object(
     schema_version: Type.Integer({ description: 'PRAGMA user_version of the database' }),
     devices: Type.Integer({ description: 'devices in the inventory' }),
     last_ingest: Type.Union([Ingest, Type.Null()], { description: 'the most recent capture run, null before the first' }),
+    ingests: Type.Object(
+      { running: Type.Integer(), complete: Type.Integer(), incomplete: Type.Integer(), interrupted: Type.Integer(), failed: Type.Integer() },
+      { description: 'capture runs by status: any incomplete, interrupted or failed one means the inventory misses traffic' },
+    ),
   },
   { description: 'The API can serve the inventory' },
 );
@@ -59,14 +70,8 @@ const healthRoutes: FastifyPluginAsyncTypebox<HealthRoutesOptions> = async (app,
       try {
         const schemaVersion = db.pragma('user_version', { simple: true }) as number;
         const devices = db.prepare('SELECT count(*) FROM devices').pluck().get() as number;
-        const last = db
-          .prepare(
-            `SELECT id, kind, source, started_at, finished_at, status, frames, bytes, malformed, unsupported, flows,
-                    kernel_drops, interface_drops
-             FROM ingests ORDER BY id DESC LIMIT 1`,
-          )
-          .get() as Ingest | undefined;
-        return { status: 'ok' as const, schema_version: schemaVersion, devices, last_ingest: last ?? null };
+        const ingests = ingestOverview(db);
+        return { status: 'ok' as const, schema_version: schemaVersion, devices, last_ingest: ingests.last, ingests: ingests.counts };
       } catch (err) {
         req.log.error({ err }, 'health check: database query failed');
         return reply.code(503).send({
