@@ -9,6 +9,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type Database from 'better-sqlite3';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type RawServerDefault } from 'fastify';
 import type { Logger, LoggerOptions } from 'pino';
+import { jsonTextForTerminal } from '../agent/output/escape.js';
 import { errorBody, validationMessage } from './errors.js';
 import devicesRoutes from './routes/devices.js';
 import healthRoutes from './routes/health.js';
@@ -78,6 +79,10 @@ export async function buildApp(opts: BuildAppOptions): Promise<ApiApp> {
 
   // Repeated parameters, control characters, integers not in decimal digits: 400 before validation.
   app.addHook('preValidation', strictInput);
+  // Names from the wire in a JSON response: C1 and bidi characters as \u escapes, which JSON reads back
+  // as the same value, so `curl` into a terminal prints nothing a terminal acts on (agent/output/escape.ts).
+  app.addHook('onSend', async (_req, reply, payload) =>
+    typeof payload === 'string' && String(reply.getHeader('content-type')).startsWith('application/json') ? jsonTextForTerminal(payload) : payload);
 
   app.setNotFoundHandler((req, reply) => {
     const path = req.url.split('?')[0];

@@ -7,12 +7,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readCaptureFile } from '../agent/capture/file-source.js';
+import { hasControls } from '../agent/output/escape.js';
 import { Pipeline } from '../agent/pipeline.js';
 import { DeviceQuery } from '../agent/store/device-query.js';
 import { openDatabase, Store } from '../agent/store/store.js';
 import { buildApp } from './app.js';
 
-const CAPTURES = ['test-fixtures/lan-dhcp.pcap', 'test-fixtures/formats/lo-eth.pcap', 'test-fixtures/formats/any-sll2.pcap'];
+// hostile-names.pcap: names with escape sequences, C1 and bidi characters from lldpd and avahi-daemon.
+const CAPTURES = ['test-fixtures/lan-dhcp.pcap', 'test-fixtures/formats/lo-eth.pcap', 'test-fixtures/formats/any-sll2.pcap', 'test-fixtures/hostile-names.pcap'];
 
 async function ingest(capture: string): Promise<string> {
   const path = join(mkdtempSync(join(tmpdir(), 'auscult-api-')), 'inventory.db');
@@ -35,6 +37,8 @@ describe('API over a real ingest', () => {
     const r = await app.inject('/api/v1/devices?limit=1000');
     expect(r.statusCode).toBe(200);
     expect(r.json().items).toStrictEqual(expected);
+    // Exact values, and a body that prints safely: what a terminal acts on is \u-escaped.
+    expect(hasControls(r.body)).toBe(false);
     for (const d of expected) {
       expect((await app.inject(`/api/v1/devices/${d.id}`)).json()).toStrictEqual(query.get(d.id));
       if (d.mac !== null) expect(r.json().items.filter((x: { mac: string }) => x.mac === d.mac)).toHaveLength(1);
