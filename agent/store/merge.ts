@@ -5,8 +5,11 @@
  */
 import type Database from 'better-sqlite3';
 
-/** One statement per table; `@from` and `@into` are device ids. SELECT ... WHERE true: SQLite's upsert-from-select needs a WHERE. */
-const MERGE_SQL = [
+/**
+ * One statement per table; `@from` and `@into` are device ids. SELECT ... WHERE true: SQLite's
+ * upsert-from-select needs a WHERE. A new table that names devices must be added here (merge.test.ts).
+ */
+export const MERGE_SQL: readonly string[] = [
   `UPDATE devices SET
      packets_sent = packets_sent + (SELECT packets_sent FROM devices WHERE id = @from),
      bytes_sent = bytes_sent + (SELECT bytes_sent FROM devices WHERE id = @from),
