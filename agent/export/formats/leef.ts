@@ -19,8 +19,10 @@ import { LINES, type ExportFormat } from './types.js';
 export const LEEF_DELIMITER = '\t';
 const DELIMITER_DECLARED = 'x09';
 
-const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
-const UNSAFE_ALL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+// Built from a string: a regex literal with control characters trips no-control-regex.
+const UNSAFE_CLASS = '[\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029]';
+const UNSAFE = new RegExp(UNSAFE_CLASS);
+const UNSAFE_ALL = new RegExp(UNSAFE_CLASS, 'g');
 
 /** A LEEF attribute value: control characters (TAB, CR, LF included) replaced by spaces. */
 export function leefValue(text: string): string {
@@ -71,10 +73,12 @@ function deviceRecord(d: Device, ctx: ExportContext): string {
     .add('sev', SEVERITY_SCALES[DEVICE_RECORD_SEVERITY].leef)
     .add('src', ip)
     .add('srcMAC', d.mac)
-    // identHostName and identMAC count only beside identSrc (IBM's attribute table).
+    // identHostName and identMAC count only beside identSrc (IBM's attribute table): without an
+    // address the name still goes out, as the custom hostName.
     .add('identSrc', ip)
-    .add('identHostName', primaryHostname(d))
-    .add('identMAC', d.mac)
+    .add('identHostName', ip === null ? null : primaryHostname(d))
+    .add('identMAC', ip === null ? null : d.mac)
+    .add('hostName', primaryHostname(d))
     .add('sensorHostName', ctx.sensor.hostname)
     .add('sensorId', ctx.sensor.id)
     .add('deviceId', d.id)
@@ -107,8 +111,9 @@ function eventRecord(e: AuscultEvent, ctx: ExportContext): string {
     .add('src', s.ip)
     .add('srcMAC', s.mac)
     .add('identSrc', s.ip)
-    .add('identHostName', s.hostname)
-    .add('identMAC', s.mac)
+    .add('identHostName', s.ip === null ? null : s.hostname)
+    .add('identMAC', s.ip === null ? null : s.mac)
+    .add('hostName', s.hostname)
     .add('dst', s.peerIp)
     .add('dstPort', s.port)
     .add('proto', s.transport === null ? null : s.transport.toUpperCase())
