@@ -16,7 +16,7 @@ import type { Device } from '../../store/device-json.js';
 import { PRODUCT, type ExportContext } from '../context.js';
 import { epochMs, hostnameList, ipList, primaryAnyIp, primaryHostname } from '../device-view.js';
 import { eventSubject, type AuscultEvent } from '../event.js';
-import { DEVICE_RECORD_SEVERITY, SEVERITY_SCALES } from '../severity.js';
+import { DEVICE_RECORD_SEVERITY, OCSF_SEVERITY_NAMES, SEVERITY_SCALES } from '../severity.js';
 import { LINES, type ExportFormat } from './types.js';
 
 /** The OCSF version every record declares (metadata.version); the tests check against its definitions. */
@@ -112,6 +112,7 @@ function deviceRecord(d: Device, ctx: ExportContext): string {
   return JSON.stringify({
     ...classification(ACTIVITY.collect),
     severity_id: SEVERITY_SCALES[DEVICE_RECORD_SEVERITY].ocsf,
+    severity: OCSF_SEVERITY_NAMES[SEVERITY_SCALES[DEVICE_RECORD_SEVERITY].ocsf],
     time: epochMs(d.last_seen),
     metadata: metadata(ctx),
     device: ocsfDevice(d),
@@ -133,6 +134,7 @@ function eventRecord(e: AuscultEvent, ctx: ExportContext): string {
   return JSON.stringify({
     ...classification(ACTIVITY.log),
     severity_id: SEVERITY_SCALES[e.severity].ocsf,
+    severity: OCSF_SEVERITY_NAMES[SEVERITY_SCALES[e.severity].ocsf],
     time: epochMs(e.time),
     message: e.summary,
     metadata: metadata(ctx, { uid: e.id, labels: [e.type] }),
