@@ -61,19 +61,22 @@ export function ocsfOsTypeId(name: string): number {
   return 99;
 }
 
-function metadata(ctx: ExportContext, extra: Record<string, unknown> = {}): Record<string, unknown> {
+function metadata(ctx: ExportContext, event?: AuscultEvent): Record<string, unknown> {
   const product = { name: PRODUCT.product, vendor_name: PRODUCT.vendor, version: ctx.productVersion };
   return {
     version: OCSF_VERSION,
     product,
-    ...extra,
+    uid: event?.id,
+    labels: event === undefined ? undefined : [event.type],
     // The sensor that saw the traffic.
     loggers: [{ name: ctx.sensor.hostname, uid: ctx.sensor.id, product }],
   };
 }
 
-function classification(activity: { id: number; name: string }): Record<string, unknown> {
-  return {
+/** The classification attributes, then the rest of the record, in one literal (a spread into a
+ * literal makes V8 build a slow dictionary object, and JSON.stringify of it 5x slower). */
+function record(activity: { id: number; name: string }, severityId: number, timeMs: number, rest: Record<string, unknown>): string {
+  return JSON.stringify({
     activity_id: activity.id,
     activity_name: activity.name,
     category_uid: OCSF_CLASS.categoryUid,
@@ -81,39 +84,42 @@ function classification(activity: { id: number; name: string }): Record<string, 
     class_uid: OCSF_CLASS.uid,
     class_name: OCSF_CLASS.name,
     type_uid: OCSF_CLASS.uid * 100 + activity.id,
-    type_name: `${OCSF_CLASS.name}: ${activity.name}`,
-  };
+    type_name: activity === ACTIVITY.log ? TYPE_NAME_LOG : TYPE_NAME_COLLECT,
+    severity_id: severityId,
+    severity: OCSF_SEVERITY_NAMES[severityId],
+    time: timeMs,
+    message: rest.message,
+    metadata: rest.metadata,
+    device: rest.device,
+    unmapped: rest.unmapped,
+  });
 }
+const TYPE_NAME_LOG = `${OCSF_CLASS.name}: ${ACTIVITY.log.name}`;
+const TYPE_NAME_COLLECT = `${OCSF_CLASS.name}: ${ACTIVITY.collect.name}`;
 
-/** Keys whose value is null or undefined are left out (OCSF: absent, not null). */
-function compact<T extends Record<string, unknown>>(o: T): T {
-  for (const k of Object.keys(o)) if (o[k] === null || o[k] === undefined) delete o[k];
-  return o;
+/** Sets `key` only when `value` is not null (OCSF: an unknown attribute is absent, not null). */
+function put(o: Record<string, unknown>, key: string, value: unknown): void {
+  if (value !== null && value !== undefined) o[key] = value;
 }
 
 /** The OCSF device object of an auscult device. */
 export function ocsfDevice(d: Device): Record<string, unknown> {
-  return compact({
-    ...ocsfDeviceType(d),
-    uid: String(d.id),
-    hostname: primaryHostname(d),
-    ip: primaryAnyIp(d),
-    mac: d.mac,
-    vendor_name: d.vendor ?? d.mac_vendor,
-    model: d.model,
-    os: d.os === null ? null : { name: d.os, type_id: ocsfOsTypeId(d.os) },
-    vlan_uid: d.vlans.length > 0 ? String(d.vlans[0]) : null,
-    first_seen_time: epochMs(d.first_seen),
-    last_seen_time: epochMs(d.last_seen),
-  });
+  const { type_id, type } = ocsfDeviceType(d);
+  const o: Record<string, unknown> = { type_id, type, uid: String(d.id) };
+  put(o, 'hostname', primaryHostname(d));
+  put(o, 'ip', primaryAnyIp(d));
+  put(o, 'mac', d.mac);
+  put(o, 'vendor_name', d.vendor ?? d.mac_vendor);
+  put(o, 'model', d.model);
+  if (d.os !== null) o.os = { name: d.os, type_id: ocsfOsTypeId(d.os) };
+  if (d.vlans.length > 0) o.vlan_uid = String(d.vlans[0]);
+  o.first_seen_time = epochMs(d.first_seen);
+  o.last_seen_time = epochMs(d.last_seen);
+  return o;
 }
 
 function deviceRecord(d: Device, ctx: ExportContext): string {
-  return JSON.stringify({
-    ...classification(ACTIVITY.collect),
-    severity_id: SEVERITY_SCALES[DEVICE_RECORD_SEVERITY].ocsf,
-    severity: OCSF_SEVERITY_NAMES[SEVERITY_SCALES[DEVICE_RECORD_SEVERITY].ocsf],
-    time: epochMs(d.last_seen),
+  return record(ACTIVITY.collect, SEVERITY_SCALES[DEVICE_RECORD_SEVERITY].ocsf, epochMs(d.last_seen), {
     metadata: metadata(ctx),
     device: ocsfDevice(d),
     unmapped: {
@@ -128,16 +134,17 @@ function deviceRecord(d: Device, ctx: ExportContext): string {
 
 function eventRecord(e: AuscultEvent, ctx: ExportContext): string {
   const s = eventSubject(e);
-  const device = e.device_id === null
-    ? { type_id: 99, type: 'Network sensor (auscult)', uid: ctx.sensor.id, hostname: ctx.sensor.hostname }
-    : compact({ type_id: 0, type: 'Unknown', uid: String(e.device_id), hostname: s.hostname, ip: s.ip, mac: s.mac });
-  return JSON.stringify({
-    ...classification(ACTIVITY.log),
-    severity_id: SEVERITY_SCALES[e.severity].ocsf,
-    severity: OCSF_SEVERITY_NAMES[SEVERITY_SCALES[e.severity].ocsf],
-    time: epochMs(e.time),
+  let device: Record<string, unknown>;
+  if (e.device_id === null) device = { type_id: 99, type: 'Network sensor (auscult)', uid: ctx.sensor.id, hostname: ctx.sensor.hostname };
+  else {
+    device = { type_id: 0, type: 'Unknown', uid: String(e.device_id) };
+    put(device, 'hostname', s.hostname);
+    put(device, 'ip', s.ip);
+    put(device, 'mac', s.mac);
+  }
+  return record(ACTIVITY.log, SEVERITY_SCALES[e.severity].ocsf, epochMs(e.time), {
     message: e.summary,
-    metadata: metadata(ctx, { uid: e.id, labels: [e.type] }),
+    metadata: metadata(ctx, e),
     device,
     unmapped: { auscult: { event_type: e.type, seq: e.seq, severity: e.severity, details: e.details } },
   });
