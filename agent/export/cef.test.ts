@@ -67,6 +67,8 @@ describe('devices as CEF', () => {
       if (d.ips.length > 0) expect(x.get('auscultIpAddresses')!.split(' ')).toEqual(ipList(d));
     }
     expect(devices.some((d) => d.medical)).toBe(true);
+    // hostile-names.pcap: names sent by real lldpd and avahi-daemon with ESC sequences, BEL, C1, RLO.
+    expect(devices.some((d) => primaryHostname(d)?.includes('\u001b]0;owned'))).toBe(true);
     expect(devices.some((d) => primaryIp(d, 4) === null && primaryIp(d, 6) !== null)).toBe(true);
   });
 

@@ -2,13 +2,14 @@
  * The export formats, one module each in formats/ (the Vite habit), listed once here.
  */
 import { cef } from './formats/cef.js';
+import { csv } from './formats/csv.js';
 import { ecs } from './formats/ecs.js';
 import { json, ndjson } from './formats/json.js';
 import { leef } from './formats/leef.js';
 import { ocsf } from './formats/ocsf.js';
 import type { ExportFormat } from './formats/types.js';
 
-export const FORMATS = { json, ndjson, cef, leef, ocsf, ecs } as const satisfies Record<string, ExportFormat>;
+export const FORMATS = { json, ndjson, csv, cef, leef, ocsf, ecs } as const satisfies Record<string, ExportFormat>;
 
 export type FormatName = keyof typeof FORMATS;
 export const FORMAT_NAMES = Object.keys(FORMATS) as FormatName[];

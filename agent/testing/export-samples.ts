@@ -10,7 +10,7 @@ import { DEFAULT_SEVERITY, EVENT_TYPES, type AuscultEvent, type EventDetails, ty
 import { primaryAnyIp, primaryHostname } from '../export/device-view.js';
 
 /** Captures whose devices cover: DHCP names, LLDP/CDP and mDNS names, IPv6 only, medical (DICOM), routed. */
-export const SAMPLE_CAPTURES = ['lan-dhcp.pcap', 'evidence-lldp.pcap', 'evidence-mdns.pcap', 'dhcpv6-dnsmasq.pcap', 'dicom-orthanc.pcap', 'routed.pcap'];
+export const SAMPLE_CAPTURES = ['hostile-names.pcap', 'lan-dhcp.pcap', 'evidence-lldp.pcap', 'evidence-mdns.pcap', 'dhcpv6-dnsmasq.pcap', 'dicom-orthanc.pcap', 'routed.pcap'];
 
 /**
  * Host names a device can give itself on the wire (a DHCP option 12, an mDNS or LLDP name is any
