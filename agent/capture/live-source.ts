@@ -88,9 +88,10 @@ const LINK_TYPE_BY_NAME: Record<string, number> = {
 
 const DECODABLE_LINK_TYPES = new Set<number>(Object.values(LinkType));
 
+// CAP_NET_RAW alone: promiscuous mode through the capture socket needs no CAP_NET_ADMIN.
 const FIX_PERMISSION =
-  'run auscult as root, or grant node the capture capabilities: ' +
-  'sudo setcap cap_net_raw,cap_net_admin=eip $(readlink -f $(which node))';
+  'run auscult as root, or with CAP_NET_RAW as its service does (docker/auscult.service, the container image); ' +
+  'for a manual run, setcap cap_net_raw=ep on a copy of node private to auscult, never on the system-wide node (README: Deploying)';
 const FIX_BINDING = 'install libpcap (sudo apt-get install libpcap-dev), then run npm ci again (it builds and patches the pcap binding)';
 
 let binding: PcapBinding | undefined;

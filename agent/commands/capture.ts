@@ -2,6 +2,7 @@
  * `auscult capture --interface IF`: listen on a SPAN/TAP interface until stopped, flushing the
  * inventory every few seconds. Receive only: nothing is ever sent on the interface.
  */
+import { interfaceTxPackets } from '../capture/interface-state.js';
 import { openLiveCapture, type LiveCaptureOptions } from '../capture/live-source.js';
 import type { Logger } from '../log.js';
 import { Pipeline, type PipelineOptions, type PipelineSummary } from '../pipeline.js';
@@ -42,7 +43,9 @@ export async function captureLive(opts: CaptureOptions): Promise<CaptureSummary>
     store.close();
     throw err;
   }
-  const ingestId = store.ingests.start({ kind: 'live', source: opts.interface });
+  // The interface's transmit counter around the run: `auscult doctor` shows it has not moved.
+  const txPacketsStart = interfaceTxPackets(opts.interface) ?? null;
+  const ingestId = store.ingests.start({ kind: 'live', source: opts.interface, details: { tx_packets_start: txPacketsStart } });
   // The counters so far, for /health while the capture runs (written with each flush).
   const progress = (st: ReturnType<typeof capture.stats>): IngestProgress => {
     const s = pipeline.summary();
@@ -79,7 +82,10 @@ export async function captureLive(opts: CaptureOptions): Promise<CaptureSummary>
   store.ingests.finish(ingestId, {
     ...progress(st),
     status: 'complete',
-    details: { malformed_by_reason: s.malformedByReason, non_ip: s.nonIp, received: st.received },
+    details: {
+      malformed_by_reason: s.malformedByReason, non_ip: s.nonIp, received: st.received,
+      tx_packets_start: txPacketsStart, tx_packets_end: interfaceTxPackets(opts.interface) ?? null,
+    },
   });
   const devices = store.deviceCount();
   store.close();

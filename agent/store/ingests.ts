@@ -22,6 +22,8 @@ export interface IngestStart {
   source: string;
   /** Regular files: fileFingerprint() of it. */
   fingerprint?: string | null;
+  /** Known at the start (JSON): a live capture's interface transmit counter. finish() replaces it. */
+  details?: unknown;
 }
 
 /** Counters of the run so far (or at its end). */
@@ -118,8 +120,8 @@ export class IngestLog {
     const p = (sql: string) => db.prepare(sql);
     this.s = {
       start: p(
-        `INSERT INTO ingests (kind, source, started_at, status, fingerprint, owner, heartbeat_at)
-         VALUES (?, ?, ?, 'running', ?, ?, ?)`,
+        `INSERT INTO ingests (kind, source, started_at, status, fingerprint, owner, heartbeat_at, details)
+         VALUES (?, ?, ?, 'running', ?, ?, ?, ?)`,
       ),
       progress: p(
         `UPDATE ingests SET frames = @frames, bytes = @bytes, malformed = @malformed, unsupported = @unsupported,
@@ -140,7 +142,8 @@ export class IngestLog {
 
   start(r: IngestStart): number {
     const now = new Date().toISOString();
-    return Number(this.s.start.run(r.kind, r.source, now, r.fingerprint ?? null, this.owner, now).lastInsertRowid);
+    const details = r.details === undefined ? null : JSON.stringify(r.details);
+    return Number(this.s.start.run(r.kind, r.source, now, r.fingerprint ?? null, this.owner, now, details).lastInsertRowid);
   }
 
   /** The run's counters so far; also its heartbeat. */
