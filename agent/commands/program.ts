@@ -6,12 +6,14 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { captureLive, formatCaptureSummary } from './capture.js';
+import { doctor } from './doctor.js';
 import { printDevices, type DeviceFormat } from './devices.js';
 import { formatReadSummary, readFiles } from './read.js';
 import { UserFacingError } from '../capture/types.js';
+import { applyConfigFile } from '../config/apply.js';
 import { DEFAULT_HOST, DEFAULT_PORT, dbPath, packageRoot } from '../config.js';
 import { parseMac, macToString, ipVersionOf } from '../decode/format.js';
-import { createLogger, type Logger } from '../log.js';
+import { createLogger, errorLines, type Logger } from '../log.js';
 import { forTerminal, hasControls, jsonForTerminal, linesForTerminal } from '../output/escape.js';
 import { OutputClosed, printLines, writeAll } from '../output/write.js';
 import { addAdvisoryCommands } from './advisories-cli.js';
@@ -61,6 +63,7 @@ const captureOptions = (cmd: Command) =>
     .option('--snaplen <bytes>', 'bytes captured per packet', int('--snaplen', 64, 262144), 65535)
     .option('--buffer-size <MiB>', 'kernel capture buffer', int('--buffer-size', 1, 4096), 32)
     .option('--no-promiscuous', 'do not put the interface in promiscuous mode')
+    .option('--max-flows <n>', 'flows held in memory at once', int('--max-flows', 1024, 50_000_000))
     .addOption(workerOption())
     .addOption(fingerprintsOption());
 
@@ -70,6 +73,7 @@ interface CaptureFlags {
   snaplen: number;
   bufferSize: number;
   promiscuous: boolean;
+  maxFlows?: number;
   worker?: boolean;
   fingerprints?: string;
   db?: string;
@@ -78,7 +82,7 @@ interface CaptureFlags {
 function liveOptions(o: CaptureFlags, log: Logger, signal: AbortSignal) {
   return {
     interface: o.interface, filter: o.filter, snapLength: o.snaplen, bufferSizeBytes: o.bufferSize * 1024 * 1024,
-    promiscuous: o.promiscuous, db: dbPath(o.db), log, signal, dissectInWorker: o.worker,
+    promiscuous: o.promiscuous, maxFlows: o.maxFlows, db: dbPath(o.db), log, signal, dissectInWorker: o.worker,
     library: loadFingerprints(userFingerprintsDir(o.fingerprints), log),
   };
 }
@@ -97,8 +101,12 @@ export function buildCli(): Command {
   const program = new Command('auscult')
     .description('Passive network discovery for hospital networks: listens, never transmits.')
     .version(VERSION)
+    .addOption(new Option('-c, --config <file>', 'YAML configuration file (README: Configuration file); flags override it').env('AUSCULT_CONFIG'))
+    .hook('preSubcommand', (cli, sub) => applyConfigFile(cli.opts<{ config?: string }>().config, sub))
     .showHelpAfterError()
-    // Usage errors (a missing --interface, an unknown flag) throw instead of exiting: main() exits 2.
+    // Usage errors (a missing --interface, an unknown flag) throw instead of exiting: main() exits 2,
+    // which a service does not restart; under systemd the message is filed at priority err.
+    .configureOutput({ outputError: (text, write) => write(errorLines(text.trimEnd())) })
     .exitOverride();
 
   program
@@ -212,6 +220,21 @@ export function buildCli(): Command {
   addAdvisoryCommands(program);
 
   program
+    .command('doctor')
+    .description('check the sensor\'s setup (capabilities, the interface, API address, database): one line per check, with the fix')
+    .option('-i, --interface <name>', 'the SPAN/TAP port to check')
+    .addOption(dbOption())
+    .option('--host <address>', 'API address', DEFAULT_HOST)
+    .option('--port <port>', 'API port', int('--port', 0, 65535), DEFAULT_PORT)
+    .option('--buffer-size <MiB>', 'the capture\'s kernel buffer', int('--buffer-size', 1, 4096), 32)
+    .option('--no-promiscuous', 'the capture is not promiscuous')
+    .action(async (o: { interface?: string; db?: string; host: string; port: number; bufferSize: number; promiscuous: boolean }) => {
+      const lines: string[] = [];
+      process.exitCode = doctor({ ...o, db: dbPath(o.db), bufferSizeMiB: o.bufferSize }, (l) => lines.push(forTerminal(l)));
+      await printLines(lines);
+    });
+
+  program
     .command('reclassify')
     .description('classify every device again with the current signature library (after editing fingerprints)')
     .addOption(dbOption())
@@ -266,7 +289,9 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof OutputClosed) return 0;
     // Messages may quote a file name or a value from the wire: escaped, line by line.
     const text = err instanceof UserFacingError ? err.message : `unexpected error: ${(err as Error).stack ?? String(err)}`;
-    await writeAll(process.stderr, text.split('\n').map((l, i) => `${i === 0 ? 'auscult: ' : ''}${forTerminal(l)}\n`)).catch(() => undefined);
+    // Under systemd each line is filed at priority err.
+    const lines = text.split('\n').map((l, i) => `${i === 0 ? 'auscult: ' : ''}${forTerminal(l)}`);
+    await writeAll(process.stderr, errorLines(lines.join('\n'))).catch(() => undefined);
     return err instanceof UserFacingError ? err.exitCode : 1;
   }
 }

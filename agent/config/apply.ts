@@ -1,0 +1,73 @@
+/**
+ * The configuration file as defaults for the command line: each key that stands for a flag fills that
+ * flag's value before the command parses its arguments, so a flag given on the command line wins, then
+ * the environment variable the command reads (AUSCULT_DB...), then the file, then the built-in default.
+ * Commands know nothing of the file: they see their options as if typed.
+ */
+import type { Command } from 'commander';
+import { setDefaultLogLevel } from '../log.js';
+import type { Config } from './schema.js';
+
+export interface FlagBinding {
+  /** Dotted key in the file. */
+  key: string;
+  /** Commander's attribute name of the flag (`--buffer-size` → bufferSize). */
+  option: string;
+  /** An environment variable the command reads for this option; it wins over the file. */
+  env?: string;
+  /** Commands whose flag of that name means something else. */
+  except?: readonly string[];
+}
+
+export const FLAG_BINDINGS: readonly FlagBinding[] = [
+  // `demo` recreates its database: it must never take the real one from the file.
+  { key: 'store.path', option: 'db', env: 'AUSCULT_DB', except: ['demo'] },
+  { key: 'store.flush_every_packets', option: 'flushEvery' },
+  { key: 'fingerprints', option: 'fingerprints', env: 'AUSCULT_FINGERPRINTS' },
+  { key: 'capture.interface', option: 'interface' },
+  { key: 'capture.filter', option: 'filter' },
+  { key: 'capture.snaplen', option: 'snaplen' },
+  { key: 'capture.buffer_size_mib', option: 'bufferSize' },
+  { key: 'capture.promiscuous', option: 'promiscuous' },
+  { key: 'flows.max', option: 'maxFlows' },
+  { key: 'api.host', option: 'host' },
+  { key: 'api.port', option: 'port' },
+];
+
+/** Keys that set something other than a flag. */
+export const OTHER_KEYS = ['log.level'] as const;
+
+/**
+ * Loads `file` (nothing to do without one) and fills the options of `command` and its subcommands.
+ * Called by the program before it hands over to a subcommand; the loader (YAML, TypeBox) is loaded
+ * only when there is a file.
+ */
+export async function applyConfigFile(file: string | undefined, command: Command): Promise<void> {
+  if (file === undefined || file === '') return;
+  const { loadConfigFile } = await import('./load.js');
+  const { config } = loadConfigFile(file);
+  if (config.log?.level !== undefined) setDefaultLogLevel(config.log.level);
+  for (const cmd of [command, ...descendants(command)]) applyTo(cmd, config);
+}
+
+function applyTo(cmd: Command, config: Config): void {
+  const flags = new Set(cmd.options.map((o) => o.attributeName()));
+  for (const b of FLAG_BINDINGS) {
+    const value = valueAt(config, b.key);
+    if (value === undefined || !flags.has(b.option) || b.except?.includes(cmd.name())) continue;
+    if (b.env !== undefined && process.env[b.env]) continue;
+    const source = cmd.getOptionValueSource(b.option);
+    if (source === 'cli' || source === 'env') continue;
+    cmd.setOptionValueWithSource(b.option, value, 'config');
+  }
+}
+
+function descendants(cmd: Command): Command[] {
+  return cmd.commands.flatMap((c) => [c, ...descendants(c)]);
+}
+
+function valueAt(config: Config, key: string): unknown {
+  let v: unknown = config;
+  for (const k of key.split('.')) v = (v as Record<string, unknown> | undefined)?.[k];
+  return v;
+}

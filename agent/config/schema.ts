@@ -1,0 +1,84 @@
+/**
+ * The configuration file (`--config auscult.yaml`, `$AUSCULT_CONFIG`) as one TypeBox schema: it types
+ * the loaded file, validates it (an unknown key or a wrong type is an error naming the key and its
+ * line), and README's configuration table lists the same keys (a test keeps the two equal).
+ *
+ * One section per concern. To add an option: add it to its section here (a new section: a new
+ * `Type.Object` in `ConfigFile`), bind it to its command-line flag in `apply.ts` when it has one, and
+ * document it in README's configuration table. Every section is closed (`additionalProperties: false`)
+ * so a typo is an error, never an option silently ignored.
+ */
+import { Type, type Static, type TSchema } from 'typebox';
+
+const closed = { additionalProperties: false } as const;
+
+/** pino's levels, most to least severe, plus `silent`. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+// An enum rather than a union of literals: TypeBox's error iterator loses the file's other errors
+// after a failed union.
+const oneOf = <T extends string>(values: readonly T[], description: string) => Type.Enum([...values], { description });
+
+/** The SQLite database: the contract between capture, API and readers. */
+export const StoreSection = Type.Object(
+  {
+    path: Type.Optional(Type.String({ minLength: 1, description: 'database file (--db; default ./auscult.db in the working directory)' })),
+    flush_every_packets: Type.Optional(
+      Type.Integer({ minimum: 1000, maximum: 1_000_000_000, description: 'auscult read: write to the database after this many packets (--flush-every)' }),
+    ),
+  },
+  closed,
+);
+
+export const LogSection = Type.Object(
+  { level: Type.Optional(oneOf(LOG_LEVELS, 'least severe level logged ($AUSCULT_LOG_LEVEL wins; default info)')) },
+  closed,
+);
+
+/** Live capture (`capture`, `run`): the SPAN/TAP port and how libpcap reads it. */
+export const CaptureSection = Type.Object(
+  {
+    interface: Type.Optional(Type.String({ minLength: 1, description: 'interface to listen on, the SPAN/TAP port (--interface)' })),
+    filter: Type.Optional(Type.String({ description: 'BPF capture filter, e.g. "not port 22" (--filter)' })),
+    snaplen: Type.Optional(Type.Integer({ minimum: 64, maximum: 262144, description: 'bytes captured per packet (--snaplen; default 65535)' })),
+    buffer_size_mib: Type.Optional(Type.Integer({ minimum: 1, maximum: 4096, description: 'kernel capture buffer in MiB (--buffer-size; default 32)' })),
+    promiscuous: Type.Optional(Type.Boolean({ description: 'see frames addressed to other hosts, as a SPAN port needs (false: --no-promiscuous; default true)' })),
+  },
+  closed,
+);
+
+/** The flow table: its memory bound. */
+export const FlowsSection = Type.Object(
+  { max: Type.Optional(Type.Integer({ minimum: 1024, maximum: 50_000_000, description: 'flows held in memory at once, about 200 bytes each (--max-flows; default 131072)' })) },
+  closed,
+);
+
+/** The HTTP API (`serve`, `run`, `demo`). */
+export const ApiSection = Type.Object(
+  {
+    host: Type.Optional(Type.String({ minLength: 1, description: 'address to listen on: loopback or a management address, never the monitored port (--host; default 127.0.0.1)' })),
+    port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535, description: 'TCP port (--port; default 8080)' })),
+  },
+  closed,
+);
+
+export const ConfigFile = Type.Object(
+  {
+    store: Type.Optional(StoreSection),
+    log: Type.Optional(LogSection),
+    fingerprints: Type.Optional(Type.String({ minLength: 1, description: 'your own signatures and overrides.yaml (--fingerprints)' })),
+    capture: Type.Optional(CaptureSection),
+    flows: Type.Optional(FlowsSection),
+    api: Type.Optional(ApiSection),
+  },
+  { ...closed, title: 'auscult configuration file' },
+);
+
+export type Config = Static<typeof ConfigFile>;
+
+/** Every leaf key as a dotted path with its schema (for messages, the README table check). */
+export function configKeys(schema: TSchema = ConfigFile, prefix = ''): { key: string; schema: TSchema }[] {
+  const props = (schema as { properties?: Record<string, TSchema> }).properties;
+  if (props === undefined) return [{ key: prefix, schema }];
+  return Object.entries(props).flatMap(([k, s]) => configKeys(s, prefix ? `${prefix}.${k}` : k));
+}
