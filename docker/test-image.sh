@@ -47,10 +47,21 @@ if ! podman build --format docker --layers -f docker/Dockerfile -t "$TAG" \
   die "podman build failed"
 fi
 BUILD_SECONDS=$((SECONDS - build_started))
-# The image this one replaces, with the layers only it used (the shared ones stay, as the cache).
+# The image this one replaces, and the build stage's layers of the last run that this one did not
+# reuse: the layers stay as the next run's cache, without piling up run after run.
 if [ -n "$previous" ] && [ "$previous" != "$(podman image inspect --format '{{.Id}}' "$TAG")" ]; then
   podman rmi "$previous" >/dev/null 2>&1 || true
 fi
+layers_state=${AUSCULT_IMAGE_STATE:-/var/cache/auscult-test-image}/layers
+build_layers() { sed -n 's/^--> \(Using cache \)\{0,1\}\([0-9a-f]\{11,64\}\)$/\2/p' "$WORK/build.log" | cut -c1-11; }
+build_layers > "$WORK/layers"
+if [ -f "$layers_state" ]; then
+  # Newest first: a layer can go once the layers built on it are gone.
+  tac "$layers_state" | while read -r id; do
+    grep -qx "$id" "$WORK/layers" || podman rmi "$id" >/dev/null 2>&1 || true
+  done
+fi
+mkdir -p "$(dirname "$layers_state")" && cp "$WORK/layers" "$layers_state"
 IMAGE_BYTES=$(podman image inspect --format '{{.Size}}' "$TAG")
 log "built in ${BUILD_SECONDS} s; image size $((IMAGE_BYTES / 1000000)) MB"
 
