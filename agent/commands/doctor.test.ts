@@ -12,12 +12,11 @@ import { capabilitiesCheck, ownCapabilities } from '../doctor/interface-checks.j
 import { captureBufferCheck, transmitCheck } from '../doctor/store-checks.js';
 import type { LiveIngest } from '../store/ingest-query.js';
 import { createVethLab, netnsUnavailable, sh, type VethLab } from '../testing/netns.js';
+import { pcapBindingMissing, skipReason, toolMissing } from '../testing/tools.js';
 
 const cli = join(import.meta.dirname, '..', '..', 'dist', 'agent', 'cli.js');
-const skip = netnsUnavailable();
-if (skip) console.warn(`auscult doctor namespace tests skipped: ${skip}`);
-const noEthtool = spawnSync('ethtool', ['--version']).status !== 0;
-if (noEthtool) console.warn('doctor VLAN offload test skipped: ethtool is not installed');
+const skip = skipReason('auscult doctor namespace tests', netnsUnavailable(), pcapBindingMissing(), toolMissing('ping'));
+const noEthtool = skip === undefined && skipReason('doctor VLAN offload test', toolMissing('ethtool')) !== undefined;
 
 function doctor(args: string[], prefix: string[] = []) {
   const cmd = prefix.length ? prefix[0] : process.execPath;
@@ -149,8 +148,9 @@ describe.skipIf(skip !== undefined)('auscult doctor on a veth pair', () => {
     expect(doctor(['-i', lab.captureIf, '--db', db]).line('capture buffer')).toMatch(/^ok .*no kernel drops/);
   });
 
-  const nobodyCanRun = process.getuid?.() === 0 && spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'test', '-r', cli]).status === 0;
-  if (!nobodyCanRun) console.warn(`doctor capability test skipped: needs root and ${cli} readable by nobody`);
+  const nobodyCanRun = process.getuid?.() === 0 && toolMissing('setpriv') === undefined &&
+    spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'test', '-r', cli]).status === 0;
+  if (!skip && !nobodyCanRun) console.warn(`doctor capability test skipped: needs root, setpriv (util-linux) and ${cli} readable by nobody`);
   it.skipIf(!nobodyCanRun)('as an unprivileged user: without CAP_NET_RAW it fails; with it alone, capture works', () => {
     const asNobody = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'];
     const none = doctor(['-i', lab.captureIf, '--db', join(work, 'nobody.db')], asNobody);

@@ -13,7 +13,10 @@ export const TEST_TOOLS = {
   sysctl: 'procps',
   ping: 'iputils-ping',
   setpriv: 'util-linux',
+  unshare: 'util-linux',
   mkfifo: 'coreutils',
+  ethtool: 'ethtool',
+  'systemd-analyze': 'systemd',
 } as const;
 export type TestTool = keyof typeof TEST_TOOLS;
 

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { skipReason, toolMissing } from '../testing/tools.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const unitFile = join(root, 'docker', 'auscult.service');
@@ -17,13 +18,13 @@ const unit = readFileSync(unitFile, 'utf8');
 const directive = (name: string) => [...unit.matchAll(new RegExp(`^${name}=(.*)$`, 'gm'))].map((m) => m[1]);
 
 function analyzeUnavailable(): string | undefined {
+  const missing = toolMissing('systemd-analyze');
+  if (missing) return missing;
   const r = spawnSync('systemd-analyze', ['security', '--help'], { encoding: 'utf8' });
-  if (r.error) return 'systemd-analyze is not installed (Debian package systemd)';
   if (!r.stdout.includes('--offline')) return 'this systemd-analyze has no --offline (systemd < 250)';
   return undefined;
 }
-const noAnalyze = analyzeUnavailable();
-if (noAnalyze) console.warn(`unit exposure test skipped: ${noAnalyze}`);
+const noAnalyze = skipReason('unit exposure test', analyzeUnavailable());
 
 describe('the systemd unit', () => {
   it.skipIf(noAnalyze !== undefined)('is rated an exposure of 4.0 or lower by systemd-analyze security --offline', () => {
@@ -69,9 +70,9 @@ describe('the launcher (docker/auscult-launch)', () => {
   });
 
   // Hiding every Node of this machine needs a private mount namespace: root.
-  const asRoot = process.getuid?.() === 0 && spawnSync('unshare', ['-m', 'true']).status === 0;
-  if (!asRoot) console.warn('launcher failure test skipped: needs root and unshare -m');
-  it.skipIf(!asRoot)('without a usable Node: exit 2 and what it tried, at priority err under systemd', () => {
+  const noUnshare = skipReason('launcher failure test', process.getuid?.() === 0 ? undefined : 'needs root (a private mount namespace)',
+    toolMissing('unshare'));
+  it.skipIf(noUnshare !== undefined)('without a usable Node: exit 2 and what it tried, at priority err under systemd', () => {
     const old = fakeNode('node-old', 'v18.19.0');
     const binds = ['/opt/auscult/node/bin/node', '/usr/local/bin/node', '/usr/bin/node']
       .filter((p) => existsSync(p))
