@@ -64,7 +64,7 @@ export function lastCapture(db: Database.Database | undefined, iface: string): L
 
 export function captureBufferCheck(run: LiveIngest | undefined, bufferSizeMiB: number): CheckResult {
   if (run === undefined) return skip('capture buffer', `${bufferSizeMiB} MiB; no live capture on this interface in the database yet`);
-  if (run.kernelDrops === null) return skip('capture buffer', `${bufferSizeMiB} MiB; the capture started ${run.startedAt} reports its drops when it stops`);
+  if (run.kernelDrops === null) return skip('capture buffer', `${bufferSizeMiB} MiB; the capture started ${run.startedAt} has not written its drops yet (it does at each flush)`);
   if (run.kernelDrops === 0) return ok('capture buffer', `${bufferSizeMiB} MiB: no kernel drops in the capture of ${run.startedAt}`);
   const share = run.received ? ` (${((100 * run.kernelDrops) / (run.received + run.kernelDrops)).toFixed(2)} %)` : '';
   return warn('capture buffer', `${thousands(run.kernelDrops)} frames dropped by the kernel${share} in the capture of ${run.startedAt} with ${bufferSizeMiB} MiB`,
