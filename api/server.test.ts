@@ -7,7 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { UserFacingError } from '../agent/capture/types.js';
+import { UserFacingError } from '../agent/errors.js';
 import { buildFixtureDatabase, TOTAL_DEVICES } from './fixture-db.js';
 import { startServer, type RunningServer } from './server.js';
 

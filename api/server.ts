@@ -2,7 +2,7 @@
  * `auscult serve`: open the database read-only, build the app, listen. The database file is the only
  * link to the writer (capture/read), which may be running at the same time (WAL).
  */
-import { UserFacingError } from '../agent/capture/types.js';
+import { UserFacingError } from '../agent/errors.js';
 import { openDatabase } from '../agent/store/store.js';
 import { buildApp, type ApiApp, type ApiLogger } from './app.js';
 

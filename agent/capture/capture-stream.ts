@@ -9,7 +9,8 @@ import type { FileReadResult } from './file-source.js';
 import { isPcapMagic, PcapParser } from './pcap-format.js';
 import { PCAPNG_SHB, PcapngParser } from './pcapng-format.js';
 import { hexPrefix, u32, type CaptureParser } from './record-parser.js';
-import { LinkType, UserFacingError, type FrameSink } from './types.js';
+import { UserFacingError } from '../errors.js';
+import { LinkType, type FrameSink } from './types.js';
 
 /** Initial carry buffer; it grows only for a record larger than this (bounded by MAX_BUFFERED_RECORD). */
 const INITIAL_CARRY = 256 * 1024;

@@ -11,7 +11,7 @@ import { hash } from 'node:crypto';
 import { isatty } from 'node:tty';
 import { captureHeadProblem } from './capture-stream.js';
 import { emptyFile, notAFile, readError } from './file-source.js';
-import { UserFacingError } from './types.js';
+import { UserFacingError } from '../errors.js';
 
 export interface CaptureInput {
   /** As the user gave it (`-` for standard input). */

@@ -10,7 +10,8 @@ import { CaptureStreamParser } from './capture-stream.js';
 import type { FileHandle } from 'node:fs/promises';
 import { readCaptureFile, readPlainFile, type FileReadOptions, type FileReadResult } from './file-source.js';
 import { defaultTsScale, setTsResolution, tsToMicros } from './pcapng-time.js';
-import { UserFacingError, type FrameSink } from './types.js';
+import { UserFacingError } from '../errors.js';
+import type { FrameSink } from './types.js';
 
 const FIXTURES = fileURLToPath(new URL('../../test-fixtures/formats/', import.meta.url));
 const fixture = (name: string): string => join(FIXTURES, name);

@@ -10,7 +10,8 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { CaptureStreamParser } from './capture-stream.js';
-import { UserFacingError, type FrameSink, type SourceStats } from './types.js';
+import { UserFacingError } from '../errors.js';
+import type { FrameSink, SourceStats } from './types.js';
 
 export interface FileReadOptions {
   /** Called at most every ~64 KiB-ish chunk with bytes of the underlying (possibly compressed) file consumed so far and its total size. */

@@ -5,7 +5,7 @@
  * Needs root, `ip netns`, `ping` and the pcap binding; skipped with a printed reason otherwise.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -16,7 +16,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createVethLab, netnsUnavailable, sh, type VethLab } from '../testing/netns.js';
 import { pcapBindingMissing, skipReason, toolMissing } from '../testing/tools.js';
 import { openLiveCapture } from './live-source.js';
-import { LinkType, UserFacingError } from './types.js';
+import { UserFacingError } from '../errors.js';
+import { LinkType } from './types.js';
 
 const PEER_IP = '198.18.77.1';
 /** Nobody answers: the peer keeps broadcasting ARP requests for it. */
@@ -58,8 +59,10 @@ describe.skipIf(skip !== undefined)('openLiveCapture on a veth fed from a networ
 
     // The shutdown test runs live-source in a child process, which needs JavaScript.
     jsDir = mkdtempSync(join(tmpdir(), 'auscult-live-'));
-    for (const name of ['live-source', 'types']) {
-      const source = readFileSync(new URL(`./${name}.ts`, import.meta.url), 'utf8');
+    mkdirSync(join(jsDir, 'capture'));
+    // The module and what it imports, in the same layout (agent/capture/, agent/errors.ts).
+    for (const name of ['capture/live-source', 'capture/types', 'errors']) {
+      const source = readFileSync(new URL(`../${name}.ts`, import.meta.url), 'utf8');
       const out = ts.transpileModule(source, {
         compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: true },
       });
@@ -131,7 +134,7 @@ describe.skipIf(skip !== undefined)('openLiveCapture on a veth fed from a networ
    */
   async function exitDelayAfterSigint(filter: string, limitMs: number): Promise<number> {
     const script = `
-      import { openLiveCapture } from ${JSON.stringify(pathToFileURL(join(jsDir, 'live-source.js')).href)};
+      import { openLiveCapture } from ${JSON.stringify(pathToFileURL(join(jsDir, 'capture', 'live-source.js')).href)};
       const capture = openLiveCapture({ interface: ${JSON.stringify(lab.captureIf)}, filter: ${JSON.stringify(filter)} }, { frame() {} });
       process.on('SIGINT', () => capture.close());
       process.stdout.write('open\\n');`;

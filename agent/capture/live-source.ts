@@ -18,7 +18,8 @@
 import { createRequire } from 'node:module';
 import { endianness } from 'node:os';
 
-import { LinkType, UserFacingError, type FrameSink } from './types.js';
+import { UserFacingError } from '../errors.js';
+import { LinkType, type FrameSink } from './types.js';
 
 export interface LiveCaptureOptions {
   /** Interface to listen on, e.g. "eth1" (the port the switch mirrors traffic to), or "any". */

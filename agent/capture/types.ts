@@ -55,11 +55,3 @@ export interface SourceStats {
   /** Interface drops reported by libpcap (live only). */
   interfaceDrops?: number;
 }
-
-/** A bad input the user can fix; the CLI prints `message` (one line, with the fix) and exits non-zero. */
-export class UserFacingError extends Error {
-  constructor(message: string, readonly exitCode = 2) {
-    super(message);
-    this.name = 'UserFacingError';
-  }
-}

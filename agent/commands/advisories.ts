@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { UserFacingError } from '../capture/types.js';
+import { UserFacingError } from '../errors.js';
 import { packageRoot } from '../config.js';
 import {
   ADVISORY_FORMAT, AdvisoryMatcher, AliasDataError, compareRevisions, extractNetworkIndicators, loadAdvisoryAliases, matchInputOf, parseCsaf,

@@ -7,7 +7,7 @@ import {
   builtinFingerprintsDir, checkLibrary, classify, explain, factsFromDevice, formatLibraryError, loadCategoryIds, loadLibrary,
   type Classification, type Library,
 } from '../identify/index.js';
-import { UserFacingError } from '../capture/types.js';
+import { UserFacingError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { DeviceClassifier } from '../inventory/classifier.js';
 import { DeviceQuery } from '../store/device-query.js';

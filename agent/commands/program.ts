@@ -9,7 +9,7 @@ import { captureLive, formatCaptureSummary } from './capture.js';
 import { doctor } from './doctor.js';
 import { printDevices, type DeviceFormat } from './devices.js';
 import { formatReadSummary, readFiles } from './read.js';
-import { UserFacingError } from '../capture/types.js';
+import { UserFacingError } from '../errors.js';
 import { applyConfigFile } from '../config/apply.js';
 import { DEFAULT_HOST, DEFAULT_PORT, dbPath, packageRoot } from '../config.js';
 import { parseMac, macToString, ipVersionOf } from '../decode/format.js';

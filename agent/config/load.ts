@@ -9,7 +9,7 @@ import { dirname, resolve } from 'node:path';
 import type { TSchema } from 'typebox';
 import { Compile } from 'typebox/compile';
 import { isMap, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
-import { UserFacingError } from '../capture/types.js';
+import { UserFacingError } from '../errors.js';
 import { ConfigFile, type Config } from './schema.js';
 
 export interface LoadedConfig {

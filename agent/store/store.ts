@@ -5,7 +5,7 @@
  */
 import { hash as oneShotHash } from 'node:crypto';
 import Database from 'better-sqlite3';
-import { UserFacingError } from '../capture/types.js';
+import { UserFacingError } from '../errors.js';
 import { IdSet } from './id-set.js';
 import { IngestLog } from './ingests.js';
 import { deviceMerger } from './merge.js';
