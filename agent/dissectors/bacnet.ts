@@ -17,7 +17,7 @@
  */
 import type { PacketView } from '../decode/packet-view.js';
 import { BACNET_VENDORS } from './bacnet-vendors.js';
-import { senderOf } from './dns-common.js';
+import { senderOf } from './sender.js';
 import type { DeviceKey, Observation, PacketDissector } from './types.js';
 
 export const BACNET_PORT = 0xbac0;

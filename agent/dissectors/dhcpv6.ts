@@ -7,6 +7,7 @@
 import { ipToString, isGroupMac, macAt, macToString } from '../decode/format.js';
 import type { PacketView } from '../decode/packet-view.js';
 import { optionText } from './dhcp.js';
+import { senderOf } from './sender.js';
 import type { DeviceKey, Observation, PacketDissector } from './types.js';
 
 export const DHCPV6_MESSAGE_TYPES = [
@@ -206,8 +207,7 @@ export const dhcpv6: PacketDissector = {
     if (m === null) return null;
     const tsMs = Math.floor(v.tsMicros / 1000);
     const relayed = m.peerOff >= 0;
-    const sender: DeviceKey = { ip: ipToString(b, v.srcIpOff, v.ipVersion) };
-    if (v.srcMacOff >= 0) sender.mac = macToString(macAt(b, v.srcMacOff));
+    const sender = senderOf(v);
     const fromServer = m.type === ADVERTISE || m.type === REPLY || m.type === RECONFIGURE;
     if (!fromServer) {
       // A relayed client message: the frame comes from a relay; the client is the peer-address.

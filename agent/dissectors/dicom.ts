@@ -32,6 +32,7 @@ import type {
   DicomAbortFields, DicomAssociateAcFields, DicomAssociateRjFields, DicomAssociateRqFields, DicomFields, DicomPDataFields,
 } from './dicom-fields.js';
 import { FieldsInterner } from './intern.js';
+import { streamReceiver, streamSender } from './sender.js';
 import type { DeviceKey, Observation, StreamContext, StreamDissector, StreamVerdict } from './types.js';
 
 
@@ -396,10 +397,6 @@ function command(cs: Buffer, pc: number, d: Dimse): void {
 const interner = new FieldsInterner();
 const WAIT: StreamVerdict = { done: false };
 
-function deviceOf(mac: string | null, ip: string): DeviceKey {
-  return mac !== null ? { mac, ip } : { ip };
-}
-
 /** The complete A-ASSOCIATE-RQ/AC/RJ at the start of the other direction, if any. */
 function peerStart(peer: Buffer): { pdu: Pdu; assoc: Associate | null } | null {
   if (peer.length < PDU_HEADER) return null;
@@ -474,8 +471,8 @@ export function parseDicomStream(b: Buffer, ctx: StreamContext, final: boolean):
   if (!done) return WAIT;
 
   const observations: Observation[] = [];
-  const src = deviceOf(ctx.srcMac, ctx.srcIp);
-  const dst = deviceOf(ctx.dstMac, ctx.dstIp);
+  const src = streamSender(ctx);
+  const dst = streamReceiver(ctx);
   const emit = (device: DeviceKey, fields: DicomFields) =>
     observations.push({ device, tsMs: ctx.tsMs, source: 'dicom', fields: interner.intern({ ...fields }) });
   if (first.type === A_ASSOCIATE_RQ && own !== null) {

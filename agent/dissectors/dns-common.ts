@@ -4,9 +4,6 @@
  */
 import dnsPacket from 'dns-packet';
 import type { DecodedPacket } from 'dns-packet';
-import { ipToString, macAt, macToString } from '../decode/format.js';
-import type { PacketView } from '../decode/packet-view.js';
-import type { DeviceKey } from './types.js';
 
 export const DNS_HEADER_LEN = 12;
 /** Per-list bound on the names one packet contributes: a real packet carries a handful. */
@@ -41,13 +38,6 @@ export function decodeDns(b: Buffer, p: number, len: number): DecodedPacket | nu
   } catch {
     return null;
   }
-}
-
-/** The packet's sender: MAC when the frame has a link layer, and IP. */
-export function senderOf(v: PacketView): DeviceKey {
-  const device: DeviceKey = { ip: ipToString(v.buf, v.srcIpOff, v.ipVersion) };
-  if (v.srcMacOff >= 0) device.mac = macToString(macAt(v.buf, v.srcMacOff));
-  return device;
 }
 
 /** Push `value` into the list at `obj[key]`, creating it, without duplicates and within MAX_NAMES. */

@@ -5,7 +5,8 @@
  * response is the sender answering for its own name. mDNS is in `mdns.ts`.
  */
 import type { PacketView } from '../decode/packet-view.js';
-import { addUnique, decodeDns, dnsHeaderOk, isResponse, isReverseName, senderOf } from './dns-common.js';
+import { addUnique, decodeDns, dnsHeaderOk, isResponse, isReverseName } from './dns-common.js';
+import { senderOf } from './sender.js';
 import type { Observation, PacketDissector } from './types.js';
 
 /** Fields of a `dns` observation (a query; about its sender, the client). */

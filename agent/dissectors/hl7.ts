@@ -22,7 +22,8 @@
  * `DOE\S\JANE` (DOE^JANE) could pass for an application name.
  */
 import { countDropped, isAsciiToken, isOid } from './allow-list.js';
-import type { DeviceKey, Observation, StreamContext, StreamDissector, StreamVerdict } from './types.js';
+import { streamSender } from './sender.js';
+import type { Observation, StreamContext, StreamDissector, StreamVerdict } from './types.js';
 
 /**
  * Fields of an `hl7` observation about a medical device behind a PCD-01 gateway, when its OBX-18
@@ -334,7 +335,6 @@ function readFrame(b: Buffer, start: number, stop: number, cut: boolean, acc: Ac
   return d !== null ? Frame.Ok : cut ? Frame.Empty : Frame.Bad;
 }
 
-const deviceOf = (ctx: StreamContext): DeviceKey => (ctx.srcMac !== null ? { mac: ctx.srcMac, ip: ctx.srcIp } : { ip: ctx.srcIp });
 
 function finish(acc: Acc, ctx: StreamContext): StreamVerdict {
   endMessage(acc);
@@ -349,7 +349,7 @@ function finish(acc: Acc, ctx: StreamContext): StreamVerdict {
   if (acc.acks.size > 0) fields.ack_codes = [...acc.acks];
   if (acc.euis.size > 0) fields.pcd_device_eui64s = [...acc.euis];
   if (acc.mdc.size > 0) fields.mdc_codes = [...acc.mdc];
-  const obs: Observation = { device: deviceOf(ctx), tsMs: ctx.tsMs, source: 'hl7', fields: { ...fields } };
+  const obs: Observation = { device: streamSender(ctx), tsMs: ctx.tsMs, source: 'hl7', fields: { ...fields } };
   return { done: true, observations: [obs, ...behindGateway(acc, ctx, fields.sending_application)] };
 }
 

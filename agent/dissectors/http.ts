@@ -7,6 +7,7 @@
  * identity fields are decoded (workstation, Windows version), never the user name or responses.
  */
 import { parseNtlmssp, type NtlmFields } from './smb.js';
+import { streamSender } from './sender.js';
 import type { StreamContext, StreamDissector, StreamVerdict } from './types.js';
 import { FieldsInterner } from './intern.js';
 import { HASH, HashMemo, hashInt, hashRange, hashStart } from './hash.js';
@@ -210,7 +211,7 @@ const memo = new HashMemo<Record<string, unknown>>();
  * built (strings, interned object) the first time.
  */
 function done(b: Buffer, p: number, content: number, status: number, f: HttpFields, ctx: StreamContext): StreamVerdict {
-  const device = ctx.srcMac !== null ? { mac: ctx.srcMac, ip: ctx.srcIp } : { ip: ctx.srcIp };
+  const device = streamSender(ctx);
   // NTLM fields (rare, and different on every connection) are not memoised.
   const ntlm = Object.keys(f).length > 1;
   const method = status < 0 ? b.indexOf(SP, p) : -1;

@@ -22,7 +22,7 @@
  */
 import type { PacketView } from '../decode/packet-view.js';
 import { countDropped, isAsciiToken } from './allow-list.js';
-import { senderOf } from './dns-common.js';
+import { senderOf } from './sender.js';
 import type { Observation, PacketDissector } from './types.js';
 
 export const INTELLIVUE_CONNECT_PORT = 24005;

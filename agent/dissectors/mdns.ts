@@ -8,7 +8,8 @@
  */
 import type { Answer } from 'dns-packet';
 import type { PacketView } from '../decode/packet-view.js';
-import { addUnique, decodeDns, dnsHeaderOk, isResponse, isReverseName, senderOf } from './dns-common.js';
+import { addUnique, decodeDns, dnsHeaderOk, isResponse, isReverseName } from './dns-common.js';
+import { senderOf } from './sender.js';
 import type { Observation, PacketDissector } from './types.js';
 
 /**

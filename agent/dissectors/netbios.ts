@@ -6,7 +6,8 @@
  * `<xx>`, then the suffix byte (`WORKGROUP<1e>`).
  */
 import type { PacketView } from '../decode/packet-view.js';
-import { addUnique, senderOf } from './dns-common.js';
+import { addUnique } from './dns-common.js';
+import { senderOf } from './sender.js';
 import type { DeviceKey, Observation, PacketDissector } from './types.js';
 
 /** What a name suffix says its owner is or runs, in Wireshark's words (its `nb_name_type_vals`). */

@@ -16,7 +16,8 @@
  * (control characters, HL7 delimiters, over 64 characters) is dropped whole and counted, not cut.
  */
 import { countDropped, isAsciiToken, isLabel } from './allow-list.js';
-import type { DeviceKey, Observation, StreamContext, StreamDissector, StreamVerdict } from './types.js';
+import { streamSender } from './sender.js';
+import type { Observation, StreamContext, StreamDissector, StreamVerdict } from './types.js';
 
 /** Fields of a `poct1a` observation, about the sender of one direction. */
 export interface Poct1aFields {
@@ -166,7 +167,6 @@ function skipSpace(s: string, p: number): number {
   return p;
 }
 
-const deviceOf = (ctx: StreamContext): DeviceKey => (ctx.srcMac !== null ? { mac: ctx.srcMac, ip: ctx.srcIp } : { ip: ctx.srcIp });
 
 /** What one message start looked like. */
 type Start = { kind: 'message'; name: string; body: number } | { kind: 'more' } | { kind: 'bad' };
@@ -211,7 +211,7 @@ function finish(f: Partial<Poct1aFields>, types: Set<string>, count: number, ctx
     else if (REVIEWER_MESSAGES.has(topic)) role ??= 'observation_reviewer';
   }
   const fields: Poct1aFields = { encrypted: false, ...(role !== undefined ? { role } : {}), message_types: [...types], message_count: count, ...f };
-  const obs: Observation = { device: deviceOf(ctx), tsMs: ctx.tsMs, source: 'poct1a', fields: { ...fields } };
+  const obs: Observation = { device: streamSender(ctx), tsMs: ctx.tsMs, source: 'poct1a', fields: { ...fields } };
   return { done: true, observations: [obs] };
 }
 

@@ -5,6 +5,7 @@
  * computer/domain names and Windows version. User names, passwords and NTLM responses are never read.
  * `parseNtlmssp` is shared with the HTTP dissector (`Authorization: NTLM ...`).
  */
+import { streamSender } from './sender.js';
 import type { Observation, StreamContext, StreamDissector, StreamVerdict } from './types.js';
 
 /** Identity fields of NTLMSSP messages (MS-NLMP 2.2.1), about the message's sender. */
@@ -346,7 +347,7 @@ function finish(f: SmbFields, ctx: StreamContext): StreamVerdict {
   if (!seen(f)) return { done: true, observations: [] };
   const fields: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(f)) if (v !== undefined) fields[k] = v;
-  const device = ctx.srcMac !== null ? { mac: ctx.srcMac, ip: ctx.srcIp } : { ip: ctx.srcIp };
+  const device = streamSender(ctx);
   return { done: true, observations: [{ device, tsMs: ctx.tsMs, source: 'smb', fields } satisfies Observation] };
 }
 

@@ -5,10 +5,11 @@
  * manager and says what it polls. Community strings are passwords: they are skipped unread, never
  * stored; only the fact that one crossed the wire in clear is kept (`community_seen`).
  */
-import { isGroupMac, ipToString, macAt, macToString } from '../decode/format.js';
+import { isGroupMac, ipToString, macAt } from '../decode/format.js';
 import type { PacketView } from '../decode/packet-view.js';
 import { BerTag, berInt, berOid, decodeText, hexOf, newTlv, oidEquals, readTag, readTlv } from './ber.js';
-import type { DeviceKey, Observation, PacketDissector } from './types.js';
+import { receiverOf, senderOf } from './sender.js';
+import type { Observation, PacketDissector } from './types.js';
 
 /** Fields of an `snmp` observation (one per message). */
 export interface SnmpFields {
@@ -83,18 +84,6 @@ const val = newTlv();
 
 function tsMs(v: PacketView): number {
   return Math.floor(v.tsMicros / 1000);
-}
-
-function sender(v: PacketView): DeviceKey {
-  const key: DeviceKey = { ip: ipToString(v.buf, v.srcIpOff, v.ipVersion) };
-  if (v.srcMacOff >= 0) key.mac = macToString(macAt(v.buf, v.srcMacOff));
-  return key;
-}
-
-function receiver(v: PacketView): DeviceKey {
-  const key: DeviceKey = { ip: ipToString(v.buf, v.dstIpOff, v.ipVersion) };
-  if (v.dstMacOff >= 0) key.mac = macToString(macAt(v.buf, v.dstMacOff));
-  return key;
 }
 
 /** A sys scalar value from an agent's varbind (`which` = 1 descr, 2 objectID, 4 contact, 5 name, 6 location). */
@@ -193,7 +182,7 @@ export const snmp: PacketDissector = {
       }
     }
     if (f.sys_name !== undefined) f.hostname = f.sys_name;
-    return [{ device: sender(v), tsMs: tsMs(v), source: 'snmp', fields: { ...f } }];
+    return [{ device: senderOf(v), tsMs: tsMs(v), source: 'snmp', fields: { ...f } }];
   },
 };
 
@@ -215,7 +204,7 @@ function parseV3(v: PacketView, afterVersion: number): Observation[] | null {
   const model = berInt(b, t.off, t.len);
   if (!readTag(b, list.end, msg.end, BerTag.OCTET_STRING, t)) return null;
   const f: SnmpFields = { version: 'v3' };
-  let device = sender(v);
+  let device = senderOf(v);
   // USM security parameters: a SEQUENCE inside the OCTET STRING, engine ID first.
   if (model === USM && readTag(b, t.off, t.end, BerTag.SEQUENCE, vb) && readTag(b, vb.off, vb.end, BerTag.OCTET_STRING, name)) {
     if (name.len > 0 && name.len <= MAX_ENGINE_ID) {
@@ -224,7 +213,7 @@ function parseV3(v: PacketView, afterVersion: number): Observation[] | null {
         f.engine_id = hexOf(b, name.off, name.len, MAX_ENGINE_ID);
       } else if (v.dstMacOff < 0 || !isGroupMac(macAt(b, v.dstMacOff))) {
         f.engine_id = hexOf(b, name.off, name.len, MAX_ENGINE_ID);
-        device = receiver(v);
+        device = receiverOf(v);
       }
     }
   }

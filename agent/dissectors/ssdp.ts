@@ -5,7 +5,7 @@
  * (what it looks for, and its USER-AGENT).
  */
 import type { PacketView } from '../decode/packet-view.js';
-import { senderOf } from './dns-common.js';
+import { senderOf } from './sender.js';
 import type { Observation, PacketDissector } from './types.js';
 
 /** Headers beyond this many bytes are not read: real SSDP messages are a few hundred bytes. */

@@ -4,6 +4,7 @@
  * often the distribution package (`OpenSSH_8.2p1 Ubuntu-4ubuntu0.1`). A server may send other lines
  * before it; those are skipped, within bounds.
  */
+import { streamSender } from './sender.js';
 import type { StreamContext, StreamDissector, StreamVerdict } from './types.js';
 
 /** Fields of an `ssh` observation, about the sender (client or server). */
@@ -63,7 +64,7 @@ function parseSsh(b: Buffer, ctx: StreamContext, final: boolean): StreamVerdict 
     if (isId) {
       const f = identification(b, p, lf > p && b[lf - 1] === CR ? lf - 1 : lf);
       if (f === null) return null;
-      const device = ctx.srcMac !== null ? { mac: ctx.srcMac, ip: ctx.srcIp } : { ip: ctx.srcIp };
+      const device = streamSender(ctx);
       return { done: true, observations: [{ device, tsMs: ctx.tsMs, source: 'ssh', fields: { ...f } }] };
     }
     // A line before the identification: text, bounded.

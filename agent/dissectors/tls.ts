@@ -9,7 +9,8 @@ import {
   HS_CERTIFICATE, HS_CLIENT_HELLO, HS_SERVER_HELLO, handshakeBytes, isTls13, parseClientHello, parseServerHello,
   versionName, type ClientHello,
 } from './tls-hello.js';
-import type { DeviceKey, Observation, StreamContext, StreamDissector, StreamVerdict } from './types.js';
+import { streamSender } from './sender.js';
+import type { Observation, StreamContext, StreamDissector, StreamVerdict } from './types.js';
 import { FieldsInterner } from './intern.js';
 import { HASH, HashMemo, hashInt, hashRange, hashStart } from './hash.js';
 import { certificateFields as readCertificate } from './x509.js';
@@ -91,10 +92,6 @@ export interface TlsServerHelloFields {
   cert_sha256?: string;
 }
 
-function deviceOf(mac: string | null, ip: string): DeviceKey {
-  return mac === null ? { ip } : { mac, ip };
-}
-
 /** An ALPN protocol id as text; hex when it is not printable ASCII. */
 function alpnText(id: Buffer): string {
   for (const c of id) if (c < 0x20 || c > 0x7e) return `0x${id.toString('hex')}`;
@@ -140,7 +137,7 @@ function clientObservation(ch: ClientHello, ctx: StreamContext): Observation {
   const text = ch.serverName ?? '';
   const h1 = HASH[0];
   const h2 = HASH[1];
-  const device = deviceOf(ctx.srcMac, ctx.srcIp);
+  const device = streamSender(ctx);
   const known = clientMemo.get(h1, h2, text);
   if (known !== undefined) return { device, tsMs: ctx.tsMs, source: 'tls', fields: known };
   const f: TlsClientHelloFields = {
@@ -224,7 +221,7 @@ function serverVerdict(hs: Buffer, end: number, final: boolean, ctx: StreamConte
   const text = sni ?? '';
   const h1 = HASH[0];
   const h2 = HASH[1];
-  const device = deviceOf(ctx.srcMac, ctx.srcIp);
+  const device = streamSender(ctx);
   let fields = serverMemo.get(h1, h2, text);
   if (fields === undefined) {
     const cert = der !== null && der !== 'wait' ? certificateFields(der) : null;

@@ -65,7 +65,7 @@ export interface PacketDissector {
   /**
    * Decode the packet; null when it is not this protocol or is malformed. The payload is
    * `view.buf[view.payloadOff .. +view.payloadLen]` for UDP, `view.buf[view.l3Off .. view.end]` for
-   * layer-2 frames. The sender is at `view.srcMacOff` / `view.srcIpOff` (see format.ts helpers).
+   * layer-2 frames. The sender is at `view.srcMacOff` / `view.srcIpOff` (sender.ts makes its device key).
    */
   parse(view: PacketView): Observation[] | null;
 }

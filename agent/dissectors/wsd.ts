@@ -19,7 +19,7 @@
  */
 import type { PacketView } from '../decode/packet-view.js';
 import { countDropped } from './allow-list.js';
-import { senderOf } from './dns-common.js';
+import { senderOf } from './sender.js';
 import type { Observation, PacketDissector } from './types.js';
 import { keepScopes } from './wsd-scopes.js';
 
