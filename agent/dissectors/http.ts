@@ -6,7 +6,7 @@
  * Authorization or any other header value; from NTLM authentication headers only the non-secret
  * identity fields are decoded (workstation, Windows version), never the user name or responses.
  */
-import { parseNtlmssp, type NtlmFields } from './smb.js';
+import { parseNtlmssp, type NtlmFields } from './ntlm.js';
 import { streamSender } from './sender.js';
 import type { StreamContext, StreamDissector, StreamVerdict } from './types.js';
 import { FieldsInterner } from './intern.js';
