@@ -65,11 +65,6 @@ export function isLocallyAdministeredMac(mac: number): boolean {
   return (firstOctet(mac) & 0x02) !== 0;
 }
 
-/** The 24-bit OUI of a MAC number as 6 upper-case hex digits. */
-export function ouiOf(mac: number): string {
-  return Math.floor(mac / 0x1000000).toString(16).padStart(6, '0').toUpperCase();
-}
-
 /**
  * Write the address at `off` (4 or 16 bytes) into `words[at..at+3]` in the mapped form.
  */

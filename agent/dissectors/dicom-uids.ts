@@ -154,11 +154,6 @@ export function dicomUidName(uid: string): string {
   return UID_NAMES.get(uid) ?? uid;
 }
 
-/** Whether the UID is in the table. */
-export function isKnownDicomUid(uid: string): boolean {
-  return UID_NAMES.has(uid);
-}
-
 /** Transfer syntaxes whose data sets are Implicit VR Little Endian (PS3.5 A.1) and Explicit VR Big Endian (A.3). */
 export const IMPLICIT_VR_LITTLE_ENDIAN = '1.2.840.10008.1.2';
 export const EXPLICIT_VR_LITTLE_ENDIAN = '1.2.840.10008.1.2.1';

@@ -1,6 +1,6 @@
 /**
- * Equal facts share one fields object: the inventory serialises a fields object once and counts its
- * repeats cheaply (Inventory.observe), so a client that sends the same User-Agent or the same TLS hello
+ * Equal facts share one fields object: the evidence stage serialises a fields object once and counts
+ * its repeats cheaply (ObservationAggregator), so a client that sends the same User-Agent or the same TLS hello
  * a thousand times costs one serialisation, not a thousand.
  */
 export type Fields = Record<string, unknown>;
