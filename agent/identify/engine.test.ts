@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { candidatesFor, leadingChars, vendorSignatureIds } from './engine.js';
+import { leadingChars } from './candidates.js';
 import { builtinFingerprintsDir, classify, explain, factsFromDevice, factsFromExample, loadLibrary, sharedFactsKey, type Library } from './index.js';
 
 const root = mkdtempSync(join(tmpdir(), 'auscult-engine-'));
@@ -242,7 +242,7 @@ describe('index', () => {
       { id: 'dicom', match: { 'dicom.modality': 'CT', mac_vendor: { exists: true } }, weight: 50, yields: { category: 'medical-device' } },
       { id: 'either', match: { any: [{ 'cdp.platform': 'x' }, { 'lldp.model': 'y' }] }, weight: 50, yields: { model: 'x' } },
     ]);
-    const ids = (f: Record<string, unknown>) => candidatesFor(factsFromExample(f), l).map((s) => s.id);
+    const ids = (f: Record<string, unknown>) => l.candidates.indexed(factsFromExample(f)).map((s) => s.id);
     expect(ids({ 'dhcp.vendor_class': 'MSFT 5.0', mac_vendor: 'Intel' })).toEqual(['dhcp']);
     expect(ids({ 'dicom.modality': 'CT', 'lldp.model': 'y' })).toEqual(['dicom', 'either']);
   });
@@ -321,8 +321,8 @@ describe('vendor-only signatures by first character', () => {
     for (const extra of ['(locally administered)', '', 'ıbm', 'ſiemens', 'K-tech']) names.add(extra);
     let hits = 0;
     for (const name of names) {
-      const all = vendorSignatureIds(library, name, false);
-      expect(vendorSignatureIds(library, name, true), name).toEqual(all);
+      const all = library.candidates.vendorSignatureIds(name, false);
+      expect(library.candidates.vendorSignatureIds(name, true), name).toEqual(all);
       hits += all.length;
     }
     expect(names.size).toBeGreaterThan(20_000);

@@ -23,7 +23,7 @@
  */
 import { evaluateMatch, type MatchedFact } from './conditions.js';
 import type { Facts } from './facts.js';
-import { canonicalVendor, STRING_FIELDS, type CompiledSignature, type Library, type OverrideEntry, type StringField } from './library.js';
+import { canonicalVendor, STRING_FIELDS, type Library, type OverrideEntry, type StringField } from './library.js';
 import type { Criticality } from './schema.js';
 
 export const STABILITY_MARGIN = 10;
@@ -123,234 +123,6 @@ function interpolate(template: string, groups: Record<string, string>): string |
   return trimmed === '' ? null : trimmed;
 }
 
-/** Signatures that may match: those indexed under a path the device has, in library order. */
-export function candidatesFor(facts: Facts, library: Library, index: Library['index'] = library.index): CompiledSignature[] {
-  // A mark per signature and a numeric sort: this runs for every device classified.
-  let marks = candidateMarks.get(library);
-  if (marks === undefined) candidateMarks.set(library, (marks = new Uint8Array(library.signatures.length)));
-  const picked: number[] = [];
-  for (const path of facts.keys()) {
-    const list = index.get(path);
-    if (list === undefined) continue;
-    for (const i of list) {
-      if (marks[i] === 0) {
-        marks[i] = 1;
-        picked.push(i);
-      }
-    }
-  }
-  const sorted = Int32Array.from(picked).sort();
-  const out: CompiledSignature[] = new Array<CompiledSignature>(sorted.length);
-  for (let j = 0; j < sorted.length; j++) {
-    out[j] = library.signatures[sorted[j]];
-    marks[sorted[j]] = 0;
-  }
-  return out;
-}
-const candidateMarks = new WeakMap<Library, Uint8Array>();
-
-/** Paths a match reads. */
-function pathsOf(m: CompiledSignature['match']): Set<string> {
-  const groups = [m.all, ...m.any, ...(m.not ? [m.not] : [])];
-  return new Set(groups.flatMap((g) => g.conditions.map((c) => c.path)));
-}
-
-/**
- * Signatures that read nothing but the MAC's registry vendor (the IEEE-registry ones, a few hundred) give
- * the same answer for every device of that vendor: evaluated once per vendor and library.
- */
-const vendorOnlyBySig = new WeakMap<Library, boolean[]>();
-const vendorHitsByLibrary = new WeakMap<Library, Map<string, { sig: CompiledSignature; m: NonNullable<ReturnType<typeof evaluateMatch>> }[]>>();
-function vendorOnlyFlags(library: Library): boolean[] {
-  let flags = vendorOnlyBySig.get(library);
-  if (flags === undefined) {
-    flags = library.signatures.map((x) => {
-      const paths = pathsOf(x.match);
-      return paths.size === 1 && paths.has('mac_vendor');
-    });
-    vendorOnlyBySig.set(library, flags);
-  }
-  return flags;
-}
-/** The library's path index without the vendor-only signatures (vendorHits evaluates those). */
-const indexWithoutVendorOnly = new WeakMap<Library, Library['index']>();
-function otherSignaturesIndex(library: Library): Library['index'] {
-  let index = indexWithoutVendorOnly.get(library);
-  if (index === undefined) {
-    const flags = vendorOnlyFlags(library);
-    const m = new Map<string, number[]>();
-    for (const [path, list] of library.index) {
-      const kept = list.filter((i) => !flags[i]);
-      if (kept.length) m.set(path, kept);
-    }
-    indexWithoutVendorOnly.set(library, (index = m));
-  }
-  return index;
-}
-
-/**
- * The characters a `^`-anchored pattern can match first, lower case (the pattern is case-insensitive),
- * read from its source: `^Dell (Inc\\.|EMC)$|^Dell$` gives {d}, `^(HP Inc\\.|Hewlett Packard)$` {h}.
- * Null when the source is not that simple (the pattern is then always evaluated).
- */
-export function leadingChars(source: string, anchored = true): Set<string> | null {
-  const out = new Set<string>();
-  for (const branch of topLevelBranches(source)) {
-    let b = branch;
-    if (anchored) {
-      if (!b.startsWith('^')) return null;
-      b = b.slice(1);
-    }
-    let first: Set<string> | null;
-    let rest: string;
-    if (b.startsWith('(')) {
-      const close = groupEnd(b);
-      if (close < 0) return null;
-      let inner = b.slice(1, close);
-      if (inner.startsWith('?:')) inner = inner.slice(2);
-      else if (/^\?<[A-Za-z_$][\w$]*>/.test(inner)) inner = inner.slice(inner.indexOf('>') + 1);
-      else if (inner.startsWith('?')) return null;
-      first = leadingChars(inner, false);
-      rest = b.slice(close + 1);
-    } else if (/^[A-Za-z0-9 ,&'-]/.test(b)) {
-      first = new Set([b[0].toLowerCase()]);
-      rest = b.slice(1);
-    } else if (/^\\[.()[\]{}|*+?^$\\/-]/.test(b)) {
-      first = new Set([b[1]]);
-      rest = b.slice(2);
-    } else {
-      return null;
-    }
-    if (first === null || /^[?*{]/.test(rest)) return null; // an optional first atom: anything may come first
-    for (const c of first) out.add(c);
-  }
-  return out.size > 0 ? out : null;
-}
-
-/**
- * Calls `visit` on each character of a pattern source that is outside escapes and character classes,
- * with the group depth before it; stops at the first for which it returns true (its index, else -1).
- */
-function scanPattern(s: string, visit: (i: number, c: string, depth: number) => boolean): number {
-  let depth = 0;
-  let inClass = false;
-  for (let i = 0; i < s.length; i++) {
-    const c = s[i];
-    if (c === '\\') i++;
-    else if (inClass) inClass = c !== ']';
-    else if (c === '[') inClass = true;
-    else if (visit(i, c, depth)) return i;
-    else if (c === '(') depth++;
-    else if (c === ')') depth--;
-  }
-  return -1;
-}
-
-/** The top-level `|` alternatives of a pattern source. */
-function topLevelBranches(source: string): string[] {
-  const out: string[] = [];
-  let start = 0;
-  scanPattern(source, (i, c, depth) => {
-    if (c === '|' && depth === 0) {
-      out.push(source.slice(start, i));
-      start = i + 1;
-    }
-    return false;
-  });
-  out.push(source.slice(start));
-  return out;
-}
-
-/** Index of the `)` closing the group that opens `s`, or -1. */
-function groupEnd(s: string): number {
-  return scanPattern(s, (_, c, depth) => c === ')' && depth === 1);
-}
-
-/**
- * The vendor-only signatures by the first character of the vendors they can match (`oui_vendor`
- * patterns whose source says it), and those that may match anything (always evaluated).
- */
-interface VendorIndex {
-  byFirst: Map<string, CompiledSignature[]>;
-  always: CompiledSignature[];
-}
-const vendorIndexByLibrary = new WeakMap<Library, VendorIndex>();
-function vendorIndex(library: Library): VendorIndex {
-  let index = vendorIndexByLibrary.get(library);
-  if (index === undefined) {
-    const flags = vendorOnlyFlags(library);
-    index = { byFirst: new Map(), always: [] };
-    for (const sig of library.signatures) {
-      if (!flags[sig.order]) continue;
-      const m = sig.source.match as Record<string, unknown>;
-      const keys = Object.keys(m);
-      const chars = keys.length === 1 && typeof m.oui_vendor === 'string' ? leadingChars(m.oui_vendor) : null;
-      if (chars === null) index.always.push(sig);
-      else for (const c of chars) {
-        let list = index.byFirst.get(c);
-        if (list === undefined) index.byFirst.set(c, (list = []));
-        list.push(sig);
-      }
-    }
-    vendorIndexByLibrary.set(library, index);
-  }
-  return index;
-}
-
-/** The vendor-only signatures that could match these vendor names, in library order. */
-function vendorCandidates(library: Library, vendors: readonly unknown[]): CompiledSignature[] {
-  const index = vendorIndex(library);
-  const picked = new Set<CompiledSignature>(index.always);
-  for (const v of vendors) {
-    // Upper then lower case: what a case-insensitive pattern compares (ı and ſ match I and S).
-    const first = typeof v === 'string' && v.length > 0 ? v[0].toUpperCase().toLowerCase() : '';
-    for (const sig of index.byFirst.get(first) ?? []) picked.add(sig);
-  }
-  return [...picked].sort((a, b) => a.order - b.order);
-}
-
-/** The vendor-only signatures that match these facts' registry vendor, evaluated once per vendor. */
-function vendorHits(library: Library, facts: Facts): { sig: CompiledSignature; m: NonNullable<ReturnType<typeof evaluateMatch>> }[] {
-  const vendors = facts.get('mac_vendor');
-  if (vendors === undefined || vendors.length === 0) return [];
-  let memo = vendorHitsByLibrary.get(library);
-  if (memo === undefined) vendorHitsByLibrary.set(library, (memo = new Map()));
-  const key = JSON.stringify(vendors);
-  let hits = memo.get(key);
-  if (hits === undefined) {
-    hits = [];
-    for (const sig of vendorCandidates(library, vendors)) {
-      const m = evaluateMatch(sig.match, facts);
-      if (m) hits.push({ sig, m });
-    }
-    if (memo.size >= 10_000) memo.clear();
-    memo.set(key, hits);
-  }
-  return hits;
-}
-
-/** Ids of the vendor-only signatures matching a registry vendor name: through the index, or all evaluated. */
-export function vendorSignatureIds(library: Library, vendor: string, viaIndex: boolean): string[] {
-  const facts: Facts = new Map([['mac_vendor', [vendor]]]);
-  const flags = vendorOnlyFlags(library);
-  const sigs = viaIndex ? vendorCandidates(library, [vendor]) : library.signatures.filter((s) => flags[s.order]);
-  return sigs.filter((s) => evaluateMatch(s.match, facts) !== null).map((s) => s.id);
-}
-
-/** Signatures with a condition on the device's own addresses (`mac`, `ip`), per library. */
-const addressReadersByLibrary = new WeakMap<Library, CompiledSignature[]>();
-function addressReaders(library: Library): CompiledSignature[] {
-  let list = addressReadersByLibrary.get(library);
-  if (list === undefined) {
-    list = library.signatures.filter((sig) => {
-      const paths = pathsOf(sig.match);
-      return paths.has('mac') || paths.has('ip');
-    });
-    addressReadersByLibrary.set(library, list);
-  }
-  return list;
-}
-
 /**
  * A key shared by devices whose classification (without a previous one, without overrides) must be
  * equal: their facts other than `mac` and `ip` are equal, and so is the outcome of every signature that
@@ -359,7 +131,7 @@ function addressReaders(library: Library): CompiledSignature[] {
  */
 export function sharedFactsKey(facts: Facts, library: Library): string | null {
   let key = '';
-  for (const sig of addressReaders(library)) {
+  for (const sig of library.candidates.addressReaders()) {
     const m = evaluateMatch(sig.match, facts);
     if (m !== null && m.matched.some((x) => x.path === 'mac' || x.path === 'ip')) return null;
     key += m === null ? '0' : '1';
@@ -372,8 +144,8 @@ export function sharedFactsKey(facts: Facts, library: Library): string | null {
 /** Evaluate the library on facts: fired signatures with their yields, per field. */
 function vote(facts: Facts, library: Library): Map<Field, Map<string, Candidate>> {
   const votes = new Map<Field, Map<string, Candidate>>(FIELDS.map((f) => [f, new Map()]));
-  const fired = [...vendorHits(library, facts)];
-  for (const sig of candidatesFor(facts, library, otherSignaturesIndex(library))) {
+  const fired = [...library.candidates.vendorHits(facts)];
+  for (const sig of library.candidates.others(facts)) {
     const m = evaluateMatch(sig.match, facts);
     if (m) fired.push({ sig, m });
   }

@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { SignatureCandidates } from './candidates.js';
 import { compileMatch, ConditionError, type CompiledMatch } from './conditions.js';
 import { examplePath, isValidPath } from './facts.js';
 import { readYamlList, schemaMessage, valid, type YamlItem } from './files.js';
@@ -82,6 +83,8 @@ export interface Library {
   version: string;
   /** Signature positions by the evidence path they require (see engine). */
   index: ReadonlyMap<string, readonly number[]>;
+  /** Which signatures may match a device, with the tables that answer it (candidates.ts). */
+  candidates: SignatureCandidates;
   overridesByMac: ReadonlyMap<string, OverrideEntry>;
   overridesByIp: ReadonlyMap<string, OverrideEntry>;
 }
@@ -388,5 +391,8 @@ export function loadLibrary(options: LoadOptions): Library {
     if (o.ip !== undefined) overridesByIp.set(o.ip, o);
   }
 
-  return { signatures, categories, vendors, overrides, errors, version: hash.digest('hex').slice(0, 16), index, overridesByMac, overridesByIp };
+  return {
+    signatures, categories, vendors, overrides, errors, version: hash.digest('hex').slice(0, 16), index,
+    candidates: new SignatureCandidates(signatures, index), overridesByMac, overridesByIp,
+  };
 }
