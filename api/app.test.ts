@@ -9,7 +9,7 @@ import { DeviceQuery } from '../agent/store/device-query.js';
 import { SCHEMA_VERSION } from '../agent/store/migrations.js';
 import { openDatabase } from '../agent/store/store.js';
 import { buildApp, type ApiApp } from './app.js';
-import { buildFixtureDatabase, ipv4Of, ipv6Of, LAYER2_DEVICES, macOf, T0, TOTAL_DEVICES, VENDORS } from './fixture-db.js';
+import { buildFixtureDatabase, ipv4Of, ipv6Of, LAYER2_DEVICES, macOf, T0, TOTAL_DEVICES, VENDORS } from './testing/fixture-db.js';
 import { encodeCursor } from './routes/devices.js';
 
 let db: Database.Database;

@@ -7,7 +7,7 @@ import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../agent/store/store.js';
 import { buildApp } from './app.js';
-import { buildFixtureDatabase } from './fixture-db.js';
+import { buildFixtureDatabase } from './testing/fixture-db.js';
 
 async function logLines(level: string, run: (inject: (url: string) => Promise<number>) => Promise<void>): Promise<Record<string, unknown>[]> {
   const lines: Record<string, unknown>[] = [];

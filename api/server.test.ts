@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { UserFacingError } from '../agent/errors.js';
-import { buildFixtureDatabase, TOTAL_DEVICES } from './fixture-db.js';
+import { buildFixtureDatabase, TOTAL_DEVICES } from './testing/fixture-db.js';
 import { startServer, type RunningServer } from './server.js';
 
 const HOST = '127.0.0.1';

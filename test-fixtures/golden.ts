@@ -7,6 +7,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readCaptureFile } from '../agent/capture/file-source.js';
+import { packageRoot } from '../agent/config.js';
 import { Pipeline, type PipelineOptions } from '../agent/pipeline.js';
 import { builtinFingerprintsDir, loadLibrary, type Library } from '../agent/identify/index.js';
 import { DeviceQuery } from '../agent/store/device-query.js';
@@ -19,10 +20,9 @@ export function goldenCaptures(dir = fixtureDir()): string[] {
     .sort();
 }
 
-/** test-fixtures/ whether running from sources (vitest) or from dist/ (update script). */
+/** test-fixtures/, whether running from sources (vitest) or compiled (the update script). */
 export function fixtureDir(): string {
-  const here = import.meta.dirname;
-  return here.includes(`${join('dist', 'test-fixtures')}`) ? join(here, '..', '..', 'test-fixtures') : here;
+  return join(packageRoot(), 'test-fixtures');
 }
 
 export interface GoldenOutput {

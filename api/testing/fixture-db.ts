@@ -5,7 +5,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Store, type TrafficCounters } from '../agent/store/store.js';
+import { Store, type TrafficCounters } from '../../agent/store/store.js';
 
 /** 2024-05-01T08:00:00Z: capture time of the first packet. */
 export const T0 = Date.UTC(2024, 4, 1, 8, 0, 0);
