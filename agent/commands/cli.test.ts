@@ -53,9 +53,11 @@ describe('auscult read / devices', () => {
     expect(r.stdout).toMatch(/of which packets \d+\.\d\d s \| database writes \d+\.\d\d s \| identification \d+\.\d\d s/);
   });
 
-  it('accounts for its time in --json: packets, database writes and identification add up to the elapsed time', () => {
+  it('accounts for its time in --json: database writes and identification are measured parts of the elapsed time', () => {
     const db = join(work, 'split.db');
+    const started = performance.now();
     const r = run(['read', fixture, '--db', db, '--json', '--no-progress']);
+    const wallMs = performance.now() - started;
     expect(r.code, r.stderr).toBe(0);
     const s = JSON.parse(r.stdout) as { elapsedMs: number; timingsMs: { packets: number; store: number; identification: number }; devices: { new: number; total: number }; complete: boolean; files: { complete: boolean; reason: string | null }[] };
     expect(s.devices.new).toBeGreaterThan(0);
@@ -63,11 +65,14 @@ describe('auscult read / devices', () => {
     expect(s.complete).toBe(true);
     expect(s.files).toEqual([expect.objectContaining({ complete: true, reason: null })]);
     const { packets, store, identification } = s.timingsMs;
-    for (const v of [packets, store, identification]) expect(v).toBeGreaterThanOrEqual(0);
-    // Devices were written and identified: both took some time.
+    // Devices were written and identified: both were measured, and each is a part of the whole.
     expect(store).toBeGreaterThan(0);
     expect(identification).toBeGreaterThan(0);
-    expect(packets + store + identification).toBeCloseTo(s.elapsedMs, 3);
+    expect(store + identification).toBeLessThan(s.elapsedMs);
+    // Packets are what remains (reading, decoding, flows, dissectors): a capture of packets takes some.
+    expect(packets).toBeGreaterThan(0);
+    // The process's clock agrees with the test's: its elapsed time fits in the wall time of the run.
+    expect(s.elapsedMs).toBeLessThan(wallMs);
   });
 
   it('agent/tools/warmup.js reads one capture several times in one process, each time into a new database', () => {
