@@ -81,6 +81,8 @@ export class Pipeline implements FrameSink {
   readonly inventory: Inventory;
   readonly flows: FlowTable;
   readonly dissection: Dissection;
+  /** The evidence stage's per-direction marks (Dissection.streamDone): read here to skip decided streams. */
+  private readonly streamDone: Uint8Array;
   readonly classifier: DeviceClassifier | null;
   private readonly classifyEveryFlush: boolean;
   /** Whether dissection runs on a worker thread. */
@@ -101,22 +103,22 @@ export class Pipeline implements FrameSink {
     // Options left undefined (e.g. a flag not given) keep their defaults.
     const o = { ...DEFAULT_PIPELINE_OPTIONS };
     for (const [k, v] of Object.entries(opts)) if (v !== undefined && k in o) (o as Record<string, unknown>)[k] = v;
-    this.inventory = new Inventory(store);
-    const inventory = this.inventory;
     this.flows = new FlowTable(
       { maxFlows: o.maxFlows, idleTimeoutMs: o.flowIdleTimeoutMs },
       {
         flowUpdated: (t, f, ended) => {
-          inventory.flowUpdated(t, f, ended);
+          this.inventory.flowUpdated(t, f, ended);
           if (ended) this.dissection.flowEnded(f);
         },
       },
     );
+    this.inventory = new Inventory(store, this.flows.maxFlows);
     this.classifier = o.library !== null ? new DeviceClassifier(store, o.library) : null;
     this.classifyEveryFlush = o.classifyEveryFlush;
     const entry = o.dissectInWorker ? (o.dissectWorkerEntry ?? workerEntry()) : null;
     this.threaded = entry !== null;
-    this.dissection = entry !== null ? new RemoteDissection(this.flows, entry) : new InlineDissection(this.flows.streamDone);
+    this.dissection = entry !== null ? new RemoteDissection(this.flows, entry) : new InlineDissection(this.flows.maxFlows);
+    this.streamDone = this.dissection.streamDone;
     this.flushEvery = o.flushEveryFrames;
     this.flushIntervalMs = o.flushIntervalMs;
     this.maxPending = o.maxPendingObservations;
@@ -137,7 +139,7 @@ export class Pipeline implements FrameSink {
       if (v.isFragment) c.fragments++;
       const f = this.flows.update(v);
       if (v.l4Proto === IpProto.TCP) {
-        if (v.payloadLen > 0 && this.flows.streamDone[2 * f + this.flows.dir] === 0 && !v.isLaterFragment) {
+        if (v.payloadLen > 0 && this.streamDone[2 * f + this.flows.dir] === 0 && !v.isLaterFragment) {
           this.dissection.tcp(v, f, this.flows.dir);
         }
       } else if (v.l4Proto === IpProto.UDP) {

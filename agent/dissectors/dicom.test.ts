@@ -388,7 +388,7 @@ const MAX_BYTES = 16 * 1024;
 const MAX_SEGMENTS = 32;
 
 /**
- * The captures as the pipeline sees them (agent/flows/streams.ts): each direction probed on its first
+ * The captures as the pipeline sees them (agent/evidence/streams.ts): each direction probed on its first
  * segment, parsed again after every segment with the other direction's bytes as peerData for as long
  * as that one is still collected, finished when the dissector says done, and at its bounds
  * (16 KiB, 32 segments) or the end of the capture with `final`.

@@ -15,7 +15,7 @@ import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from '
 import type { PacketView } from '../decode/packet-view.js';
 import { DissectorSet } from '../dissectors/index.js';
 import type { FlowTable } from '../flows/flow-table.js';
-import { MAX_STREAM_SEGMENTS } from '../flows/streams.js';
+import { MAX_STREAM_SEGMENTS } from './streams.js';
 import type { DrainedEvidence } from './aggregator.js';
 import { type Batch, CONTROL_WORDS, Ctl, HEADER_BYTES, Kind, recordBytes } from './batch.js';
 import type { Dissection } from './stage.js';
@@ -51,6 +51,7 @@ export class RemoteDissection implements Dissection {
   private readonly answers: MessagePort;
   private readonly recycle: MessagePort;
   private readonly doneGen: Int32Array;
+  readonly streamDone: Uint8Array;
   /** Flow slots that have TCP records sent: their end must be told. */
   private readonly sent: Uint8Array;
   /** Tables and probes only: which UDP ports and EtherTypes some dissector wants, which streams. */
@@ -71,11 +72,13 @@ export class RemoteDissection implements Dissection {
   constructor(private readonly flows: FlowTable, entry: URL) {
     const control = new SharedArrayBuffer(CONTROL_WORDS * 4);
     this.ctl = new Int32Array(control);
-    const done = new SharedArrayBuffer(flows.streamDone.length * 4);
+    const directions = flows.maxFlows * 2;
+    this.streamDone = new Uint8Array(directions);
+    const done = new SharedArrayBuffer(directions * 4);
     this.doneGen = new Int32Array(done);
-    this.sent = new Uint8Array(flows.generation.length);
-    this.sentGen = new Int32Array(flows.streamDone.length);
-    this.sentSegments = new Uint8Array(flows.streamDone.length);
+    this.sent = new Uint8Array(flows.maxFlows);
+    this.sentGen = new Int32Array(directions);
+    this.sentSegments = new Uint8Array(directions);
     const b = new MessageChannel();
     const a = new MessageChannel();
     const r = new MessageChannel();
@@ -106,23 +109,24 @@ export class RemoteDissection implements Dissection {
     const slot = 2 * f + dir;
     const gen = this.flows.generation[f];
     if (this.doneGen[slot] === gen) {
-      this.flows.streamDone[slot] = 1; // decided by the worker: stop copying this direction
+      this.streamDone[slot] = 1; // decided by the worker: stop copying this direction
       return;
     }
     if (this.sentGen[slot] !== gen) {
       if (!this.wanted.probeStream(v.buf.subarray(v.payloadOff, v.payloadOff + v.payloadLen))) {
-        this.flows.streamDone[slot] = 1;
+        this.streamDone[slot] = 1;
         return;
       }
       this.sentGen[slot] = gen;
       this.sentSegments[slot] = 0;
     }
-    if (++this.sentSegments[slot] >= MAX_STREAM_SEGMENTS) this.flows.streamDone[slot] = 1; // the last one it reads
+    if (++this.sentSegments[slot] >= MAX_STREAM_SEGMENTS) this.streamDone[slot] = 1; // the last one it reads
     this.sent[f] = 1;
     this.frame(Kind.TCP, v, f, dir, gen);
   }
 
   flowEnded(f: number): void {
+    this.streamDone[2 * f] = this.streamDone[2 * f + 1] = 0;
     if (this.sent[f] === 0) return;
     this.sent[f] = 0;
     this.control(Kind.FLOW_END, f);

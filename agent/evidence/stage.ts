@@ -6,18 +6,23 @@
 import type { PacketView } from '../decode/packet-view.js';
 import { droppedCounts } from '../dissectors/allow-list.js';
 import { DissectorSet } from '../dissectors/index.js';
-import { StreamCollector } from '../flows/streams.js';
+import { StreamCollector } from './streams.js';
 import type { Observation } from '../dissectors/types.js';
 import { ObservationAggregator, type DrainedEvidence } from './aggregator.js';
 
 export interface Dissection {
+  /**
+   * Per TCP direction of each flow slot (2 * flow + dir): 1 once no stream dissector needs more of its
+   * bytes. Owned by the stage (cleared by flowEnded); the pipeline reads it to skip decided streams.
+   */
+  readonly streamDone: Uint8Array;
   /** A UDP datagram (the stage ignores those on ports no dissector registered). */
   udp(v: PacketView): void;
   /** A non-IP frame (LLDP, CDP...). */
   layer2(v: PacketView): void;
   /** A TCP segment with payload on flow slot `f`, direction `dir`, whose stream is not done. */
   tcp(v: PacketView, f: number, dir: number): void;
-  /** Flow slot `f` ended (its stream dissectors get a last call); call only for flows given to tcp(). */
+  /** Flow slot `f` ended (its stream dissectors get a last call, its marks are cleared): call for every flow. */
   flowEnded(f: number): void;
   /** Distinct observations waiting for the next drain (approximate when remote). */
   readonly pending: number;
@@ -97,8 +102,12 @@ export class DissectStage {
 /** The stage on the caller's thread. */
 export class InlineDissection implements Dissection {
   private readonly stage: DissectStage;
+  readonly streamDone: Uint8Array;
 
-  constructor(streamDone: Uint8Array) {
+  /** @param flowSlots the flow table's size (`FlowTable.maxFlows`). */
+  constructor(flowSlots: number) {
+    const streamDone = new Uint8Array(flowSlots * 2);
+    this.streamDone = streamDone;
     this.stage = new DissectStage((slot) => {
       streamDone[slot] = 1;
     });
@@ -118,6 +127,7 @@ export class InlineDissection implements Dissection {
 
   flowEnded(f: number): void {
     this.stage.flowEnded(f);
+    this.streamDone[2 * f] = this.streamDone[2 * f + 1] = 0;
   }
 
   get pending(): number {

@@ -4,6 +4,11 @@
  * keeps the per-packet cost of bulk traffic to a hash, one key compare and a few array writes.
  *
  * Side A of a flow is the endpoint with the lower (address, port); `dir` 0 means A→B.
+ *
+ * The table owns the flows' keys, counters, times and flags, nothing else. Stages that keep state per
+ * flow (the inventory's reported counters, the evidence stage's stream marks) keep their own columns
+ * indexed by the flow slot, and clear them when the listener is told that the flow ended: the slot
+ * then takes another flow.
  */
 import { ipWordsAt, isGroupMac, macAt } from '../decode/format.js';
 import { IpProto, type PacketView } from '../decode/packet-view.js';
@@ -23,7 +28,7 @@ export interface FlowTableOptions {
   idleTimeoutMs: number;
 }
 
-/** Receives flow counters: `ended` is true when the flow leaves the table. */
+/** Receives flow counters: `ended` is true when the flow leaves the table (its slot is free afterwards). */
 export interface FlowListener {
   flowUpdated(table: FlowTable, flow: number, ended: boolean): void;
 }
@@ -45,9 +50,6 @@ export class FlowTable {
   /** First and last packet time of each side, same layout. */
   readonly sideFirstTs: Float64Array;
   readonly sideLastTs: Float64Array;
-  /** Packets and bytes already reported to the listener, same layout. */
-  readonly reportedPackets: Float64Array;
-  readonly reportedBytes: Float64Array;
   /** OR of TCP flags sent by each side, same layout. */
   readonly tcpFlags: Uint8Array;
   /** Source MAC each side used (48-bit number, 0 when the link layer had none), same layout. */
@@ -60,12 +62,8 @@ export class FlowTable {
   readonly synFrom: Int8Array;
   /** First packet went to a group MAC (broadcast/multicast): not a device-to-device conversation. */
   readonly toGroup: Uint8Array;
-  /** Per side (same layout as `packets`): 1 once no stream dissector needs more of its bytes. */
-  readonly streamDone: Uint8Array;
   /** Per flow slot: incremented each time the slot takes a new flow (tells a reused slot's flows apart). */
   readonly generation: Int32Array;
-  /** 1 once the listener has counted this flow. */
-  readonly announced: Uint8Array;
   /** Updated since the last checkpoint. */
   private readonly dirty: Uint8Array;
   private readonly prev: Int32Array;
@@ -104,16 +102,12 @@ export class FlowTable {
     this.bytes = new Float64Array(max * 2);
     this.sideFirstTs = new Float64Array(max * 2);
     this.sideLastTs = new Float64Array(max * 2);
-    this.reportedPackets = new Float64Array(max * 2);
-    this.reportedBytes = new Float64Array(max * 2);
     this.tcpFlags = new Uint8Array(max * 2);
     this.macs = new Float64Array(max * 2);
     this.initiator = new Int8Array(max);
     this.synAckFrom = new Int8Array(max);
     this.synFrom = new Int8Array(max);
     this.toGroup = new Uint8Array(max);
-    this.announced = new Uint8Array(max);
-    this.streamDone = new Uint8Array(max * 2);
     this.generation = new Int32Array(max);
     this.dirty = new Uint8Array(max);
     this.prev = new Int32Array(max);
@@ -271,17 +265,13 @@ export class FlowTable {
     this.lastTs[f] = ts;
     this.packets[2 * f] = this.packets[2 * f + 1] = 0;
     this.bytes[2 * f] = this.bytes[2 * f + 1] = 0;
-    this.reportedPackets[2 * f] = this.reportedPackets[2 * f + 1] = 0;
-    this.reportedBytes[2 * f] = this.reportedBytes[2 * f + 1] = 0;
     this.tcpFlags[2 * f] = this.tcpFlags[2 * f + 1] = 0;
     this.macs[2 * f] = this.macs[2 * f + 1] = 0;
-    this.streamDone[2 * f] = this.streamDone[2 * f + 1] = 0;
     this.generation[f]++;
     this.initiator[f] = dir;
     this.synAckFrom[f] = -1;
     this.synFrom[f] = -1;
     this.toGroup[f] = v.dstMacOff >= 0 && isGroupMac(macAt(v.buf, v.dstMacOff)) ? 1 : 0;
-    this.announced[f] = 0;
     // Append at the LRU tail.
     this.prev[f] = this.tail;
     this.next[f] = -1;

@@ -75,6 +75,14 @@ export class Inventory implements FlowListener {
   private readonly routers = new Set<number>();
   private readonly macIds = new Map<number, number>();
   private readonly ipDeviceIds = new Map<string, number>();
+  /**
+   * Per flow slot of the flow table (side A at 2f, side B at 2f+1): packets and bytes already folded
+   * into the rows. Cleared when the flow ends, before its slot takes another flow.
+   */
+  private readonly reportedPackets: Float64Array;
+  private readonly reportedBytes: Float64Array;
+  /** Per flow slot: EDGE_COUNTED, SERVICE_COUNTED once the flow was counted as an edge's, a service's. */
+  private readonly counted: Uint8Array;
   /** Flows ended since start, for the summary. */
   flowsReported = 0;
 
@@ -83,23 +91,39 @@ export class Inventory implements FlowListener {
     return this.endpoints.size + this.edges.size + this.services.size;
   }
 
-  constructor(private readonly store: Store) {
+  /** @param flowSlots the flow table's size (`FlowTable.maxFlows`): the per-flow columns are indexed by slot. */
+  constructor(private readonly store: Store, flowSlots: number) {
     for (const mac of store.routerMacs()) this.routers.add(parseMac(mac));
+    this.reportedPackets = new Float64Array(flowSlots * 2);
+    this.reportedBytes = new Float64Array(flowSlots * 2);
+    this.counted = new Uint8Array(flowSlots);
   }
 
   /** FlowListener: fold the flow's new packets into endpoint, edge and service rows. */
   flowUpdated(t: FlowTable, f: number, ended: boolean): void {
+    this.report(t, f, ended);
+    if (ended) {
+      // The slot's next flow starts from nothing.
+      this.reportedPackets[2 * f] = this.reportedPackets[2 * f + 1] = 0;
+      this.reportedBytes[2 * f] = this.reportedBytes[2 * f + 1] = 0;
+      this.counted[f] = 0;
+    }
+  }
+
+  private report(t: FlowTable, f: number, ended: boolean): void {
     const a = 2 * f;
     const b = a + 1;
-    const dPa = t.packets[a] - t.reportedPackets[a];
-    const dPb = t.packets[b] - t.reportedPackets[b];
+    const reportedPackets = this.reportedPackets;
+    const reportedBytes = this.reportedBytes;
+    const dPa = t.packets[a] - reportedPackets[a];
+    const dPb = t.packets[b] - reportedPackets[b];
     if (dPa === 0 && dPb === 0) return;
-    const dBa = t.bytes[a] - t.reportedBytes[a];
-    const dBb = t.bytes[b] - t.reportedBytes[b];
-    t.reportedPackets[a] = t.packets[a];
-    t.reportedPackets[b] = t.packets[b];
-    t.reportedBytes[a] = t.bytes[a];
-    t.reportedBytes[b] = t.bytes[b];
+    const dBa = t.bytes[a] - reportedBytes[a];
+    const dBb = t.bytes[b] - reportedBytes[b];
+    reportedPackets[a] = t.packets[a];
+    reportedPackets[b] = t.packets[b];
+    reportedBytes[a] = t.bytes[a];
+    reportedBytes[b] = t.bytes[b];
     if (ended) this.flowsReported++;
 
     const firstMs = Math.floor(t.firstTs[f] / 1000);
@@ -145,12 +169,12 @@ export class Inventory implements FlowListener {
     v[e + 2] += client === 0 ? dBa : dBb;
     v[e + 3] += client === 0 ? dPb : dPa;
     v[e + 4] += client === 0 ? dBb : dBa;
-    if ((t.announced[f] & EDGE_COUNTED) === 0) {
-      t.announced[f] |= EDGE_COUNTED;
+    if ((this.counted[f] & EDGE_COUNTED) === 0) {
+      this.counted[f] |= EDGE_COUNTED;
       v[e] += 1;
     }
-    if ((t.announced[f] & SERVICE_COUNTED) === 0 && serviceAnswered(t, f, server)) {
-      t.announced[f] |= SERVICE_COUNTED;
+    if ((this.counted[f] & SERVICE_COUNTED) === 0 && serviceAnswered(t, f, server)) {
+      this.counted[f] |= SERVICE_COUNTED;
       const sk = this.svcKey;
       sk[0] = k[2];
       sk[1] = k[3];

@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { DecodeStatus, IpProto, PacketView } from '../decode/packet-view.js';
 import type { Observation, StreamDissector } from '../dissectors/types.js';
 import { loadFrames, type CapturedFrame } from '../testing/frames.js';
-import { FlowTable } from './flow-table.js';
+import { FlowTable } from '../flows/flow-table.js';
 import { MAX_OPEN_DIRECTIONS, MAX_STREAM_SEGMENTS, StreamCollector } from './streams.js';
 
 const fixtures = join(import.meta.dirname, '..', '..', 'test-fixtures');
@@ -34,7 +34,8 @@ const headers: StreamDissector = {
 function setup(dissectors: StreamDissector[] = [headers]) {
   const out: Observation[] = [];
   const flows = new FlowTable({ maxFlows: 64, idleTimeoutMs: 60_000 }, { flowUpdated: () => undefined });
-  const streams = new StreamCollector((slot) => { flows.streamDone[slot] = 1; }, dissectors, (o) => out.push(o));
+  const done = new Uint8Array(flows.maxFlows * 2);
+  const streams = new StreamCollector((slot) => { done[slot] = 1; }, dissectors, (o) => out.push(o));
   const v = new PacketView();
   expect(v.decode(request.bytes, 0, request.bytes.length, request.wireLen, request.tsMicros, request.linkType)).toBe(DecodeStatus.OK);
   const base = { off: v.payloadOff, len: v.payloadLen, seq: v.buf.readUInt32BE(v.l4Off + 4) };
@@ -46,7 +47,7 @@ function setup(dissectors: StreamDissector[] = [headers]) {
     v.payloadOff = base.off + from;
     v.payloadLen = to - from;
     const f = flows.update(v);
-    if (flows.streamDone[2 * f + flows.dir] === 0) streams.segment(v, f, flows.dir);
+    if (done[2 * f + flows.dir] === 0) streams.segment(v, f, flows.dir);
   };
   const text = request.bytes.toString('latin1', base.off, base.off + base.len);
   return { out, streams, send, len: base.len, block: text.slice(0, text.indexOf('\r\n\r\n')) };
@@ -99,7 +100,7 @@ describe('StreamCollector', () => {
   it('bounds the directions it collects at once', () => {
     const patient: StreamDissector = { ...headers, name: 'patient', parse: () => ({ done: false }) };
     const flows = new FlowTable({ maxFlows: MAX_OPEN_DIRECTIONS * 2, idleTimeoutMs: 60_000 }, { flowUpdated: () => undefined });
-    const streams = new StreamCollector((slot) => { flows.streamDone[slot] = 1; }, [patient], () => undefined);
+    const streams = new StreamCollector(() => undefined, [patient], () => undefined);
     const v = new PacketView();
     const b = Buffer.from(request.bytes);
     for (let port = 0; port < MAX_OPEN_DIRECTIONS + 10; port++) {
