@@ -187,7 +187,7 @@ export class Pipeline implements FrameSink {
   private collectEvidence(): void {
     const d = this.dissection.drain();
     this.dissectionStats = d.stats;
-    this.inventory.addEvidence(d.rows, d.dhcp, d.tls);
+    this.inventory.addEvidence(d);
   }
 
   /** End of input: end every flow and write everything. */

@@ -224,7 +224,7 @@ function whoHas(f: BacnetFields, b: Buffer, p: number, end: number): boolean {
 const hex = (b: Buffer, p: number, n: number): string => b.toString('hex', p, p + n);
 
 /** Decode one BVLL message; null when not BACnet/IP or malformed; [] when valid but not a service we read. */
-export function parseBacnet(v: PacketView): Observation[] | null {
+export function parseBacnet(v: PacketView): Observation<'bacnet'>[] | null {
   const b = v.buf;
   const p = v.payloadOff;
   const len = v.payloadLen;
@@ -293,9 +293,10 @@ export function parseBacnet(v: PacketView): Observation[] | null {
   return [{ device, tsMs: Math.floor(v.tsMicros / 1000), source: 'bacnet', fields: { ...f } }];
 }
 
-export const bacnet: PacketDissector = {
+export const bacnet: PacketDissector<'bacnet'> = {
   kind: 'packet',
   name: 'bacnet',
+  clinical: { protocol: 'bacnet', shown: ['device_instance', 'vendor_id', 'vendor_name'] },
   udpPorts: [BACNET_PORT],
   parse: parseBacnet,
 };

@@ -7,6 +7,7 @@ import { truncateAndCorrupt } from '../testing/fuzz.js';
 import { loadFrames, type CapturedFrame } from '../testing/frames.js';
 import { cdp, type CdpFields } from './cdp.js';
 import type { Observation } from './types.js';
+import { split } from '../testing/udp-dissectors.js';
 
 const corpus = join(import.meta.dirname, '..', '..', '..', 'shared', 'corpus');
 const fixtures = join(import.meta.dirname, '..', '..', 'test-fixtures');
@@ -14,10 +15,10 @@ const haveCorpus = existsSync(corpus);
 if (!haveCorpus) console.warn(`cdp.test: ${corpus} is absent, corpus tests skipped (only constructed frames are tested)`);
 
 /** Decode a frame and run the dissector when it is an 802.3/LLC frame (as the pipeline routes it). */
-function parseFrame(v: PacketView, f: CapturedFrame, bytes = f.bytes): Observation[] | null | 'skip' {
+function parseFrame(v: PacketView, f: CapturedFrame, bytes = f.bytes): Observation<'cdp'>[] | null | 'skip' {
   const status = v.decode(bytes, 0, bytes.length, f.wireLen, f.tsMicros, f.linkType);
   if (status !== DecodeStatus.OK || v.etherType > 1500) return 'skip';
-  return cdp.parse(v);
+  return split(cdp.parse(v)).out;
 }
 
 async function cdpFrames(path: string): Promise<CapturedFrame[]> {
@@ -98,7 +99,7 @@ describe('CDP on a constructed IP phone frame', () => {
     const f = phoneFrame();
     const bad = Buffer.from(f.bytes);
     bad[22 + 4 + 4] ^= 0x20; // first letter of the device ID: 'S' → 's'
-    const out = parseFrame(new PacketView(), f, bad) as Observation[];
+    const out = parseFrame(new PacketView(), f, bad) as Observation<'cdp'>[];
     expect(out[0].fields).toMatchObject({ checksum_ok: false, hostname: 'sEP001122334455' });
   });
 
@@ -119,7 +120,7 @@ describe('CDP keeps the complete TLVs before a cut or a damaged TLV', () => {
     const damaged = Buffer.from(f.bytes);
     // The Capabilities TLV (after Device ID 19, Addresses 26 and Port ID 11 bytes) claims length 2.
     damaged.writeUInt16BE(2, 26 + 19 + 26 + 11 + 2);
-    const out = parseFrame(new PacketView(), f, damaged) as Observation[];
+    const out = parseFrame(new PacketView(), f, damaged) as Observation<'cdp'>[];
     expect(out[0].fields).toEqual({
       cdp_version: 2, ttl_seconds: 180, checksum_ok: false, hostname: 'SEP001122334455', addresses: ['10.20.30.40'],
       port_id: 'Port 10', truncated: true,
@@ -133,7 +134,7 @@ describe('CDP keeps the complete TLVs before a cut or a damaged TLV', () => {
     expect(frames).toHaveLength(3);
     for (const f of frames) {
       expect(f.bytes.length).toBeLessThan(f.wireLen);
-      const out = parseFrame(v, f) as Observation[];
+      const out = parseFrame(v, f) as Observation<'cdp'>[];
       expect(out[0].device).toEqual({ mac: '00:1a:a1:12:00:03' });
       expect(out[0].fields).toEqual({
         cdp_version: 1, ttl_seconds: 8, checksum_ok: false, hostname: 'ward3-dist-sw2', addresses: ['10.12.0.3'],
@@ -172,7 +173,7 @@ describe.skipIf(!existsSync(evidence))('CDP v1 and v2 from lldpd (test-fixtures/
     const v = new PacketView();
     const seen = new Map<string, CdpFields>();
     for (const f of await cdpFrames(evidence)) {
-      const fields = (parseFrame(v, f) as Observation[])[0].fields as unknown as CdpFields;
+      const fields = (parseFrame(v, f) as Observation<'cdp'>[])[0].fields as unknown as CdpFields;
       expect(fields.checksum_ok).toBe(true);
       seen.set(`${fields.hostname} v${fields.cdp_version}`, fields);
     }
@@ -246,7 +247,7 @@ describe.skipIf(!haveCorpus)('CDP on public captures', () => {
     const v = new PacketView();
     const lastOctetHigh = new Set<boolean>();
     for (const f of frames) {
-      const out = parseFrame(v, f) as Observation[];
+      const out = parseFrame(v, f) as Observation<'cdp'>[];
       expect((v.etherType - 8) % 2).toBe(1);
       lastOctetHigh.add((v.buf[v.l3Off + v.etherType - 1] & 0x80) !== 0);
       expect((out[0].fields as unknown as CdpFields).checksum_ok).toBe(true);
@@ -257,7 +258,7 @@ describe.skipIf(!haveCorpus)('CDP on public captures', () => {
 
   it('reads a 3560 switch: VTP domain, native VLAN, addresses, capabilities, duplex', async () => {
     const frames = await cdpFrames(join(corpus, 'lldp_cdp', 'tcpdump__3560_CDP.pcap'));
-    const out = parseFrame(new PacketView(), frames[0]) as Observation[];
+    const out = parseFrame(new PacketView(), frames[0]) as Observation<'cdp'>[];
     expect(out[0].device).toEqual({ mac: '00:19:06:ea:b8:85' });
     expect(out[0].fields).toMatchObject({
       cdp_version: 2, checksum_ok: true, hostname: 'Switch', platform: 'cisco WS-C3560G-24PS', port_id: 'GigabitEthernet0/5',
@@ -267,7 +268,7 @@ describe.skipIf(!haveCorpus)('CDP on public captures', () => {
 
   it('reads CDP v1 (a 1601 router) and VLAN-tagged CDP', async () => {
     const v1 = await cdpFrames(join(corpus, 'lldp_cdp', 'zeek__cdp-v1.pcap'));
-    expect((parseFrame(new PacketView(), v1[0]) as Observation[])[0].fields).toMatchObject({
+    expect((parseFrame(new PacketView(), v1[0]) as Observation<'cdp'>[])[0].fields).toMatchObject({
       cdp_version: 1, checksum_ok: true, hostname: 'R1', platform: 'cisco 1601', addresses: ['192.168.10.1'], capabilities: ['router'],
     });
     const v = new PacketView();
@@ -276,6 +277,6 @@ describe.skipIf(!haveCorpus)('CDP on public captures', () => {
       return v.vlanCount > 0;
     });
     expect(tagged).toHaveLength(4);
-    expect((parseFrame(v, tagged[0]) as Observation[])[0].fields).toMatchObject({ hostname: 'R1', checksum_ok: true, addresses: ['10.118.10.1'] });
+    expect((parseFrame(v, tagged[0]) as Observation<'cdp'>[])[0].fields).toMatchObject({ hostname: 'R1', checksum_ok: true, addresses: ['10.118.10.1'] });
   });
 });

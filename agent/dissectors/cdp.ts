@@ -91,11 +91,11 @@ function addAddresses(b: Uint8Array, p: number, end: number, out: string[]): voi
   }
 }
 
-export const cdp: PacketDissector = {
+export const cdp: PacketDissector<'cdp'> = {
   kind: 'packet',
   name: 'cdp',
   snap: [[0x00000c, 0x2000]],
-  parse(v: PacketView): Observation[] | null {
+  parse(v: PacketView): Observation<'cdp'>[] | null {
     const b = v.buf;
     const start = v.l3Off;
     // On Ethernet the type field is the 802.3 length and excludes padding; cooked captures have none.

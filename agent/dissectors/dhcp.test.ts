@@ -2,12 +2,12 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PacketView } from '../decode/packet-view.js';
 import type { CapturedFrame } from '../testing/frames.js';
-import { dhcp } from './dhcp.js';
-import { agreement, corpusDir, corpusPresent, fixturesDir, fuzz, runCapture, shapeErrors, type Routed } from '../testing/udp-dissectors.js';
+import { dhcp, type DhcpFields } from './dhcp.js';
+import { agreement, corpusDir, corpusPresent, fixturesDir, fuzz, runCapture, shapeErrors, split, type Routed } from '../testing/udp-dissectors.js';
 
 if (!corpusPresent) console.warn(`dhcp corpus tests skipped: ${corpusDir} not found (../shared sits beside the checkout)`);
 
-const fields = (r: Routed[]) => r.flatMap((x) => x.out ?? []).map((o) => o.fields);
+const fields = (r: Routed<'dhcp'>[]) => r.flatMap((x) => x.out ?? []).map((o) => o.fields);
 
 /** A copy of a real DHCP frame whose END option is replaced by `extra` options (written over padding). */
 function withOptions(f: CapturedFrame, extra: number[]): Buffer {
@@ -57,6 +57,25 @@ describe('dhcp on test-fixtures/lan-dhcp.pcap (dnsmasq, dhclient, udhcpc, dhcpcd
     expect(all).toContainEqual(expect.objectContaining({ message_type: 'RELEASE', client_ip: '10.20.0.101' }));
   });
 
+  it('emits an address binding (for the inventory) for each ACK, none for the other messages', () => {
+    for (const r of routed) {
+      const [o] = r.out ?? [];
+      const f = o.fields;
+      if (f.message_type !== 'ACK') {
+        expect(r.outputs).toEqual([]);
+        continue;
+      }
+      expect(r.outputs).toEqual([{
+        kind: 'address-binding', mac: f.client_mac, ip: f.assigned_ip ?? f.client_ip, protocol: 'dhcp', tsMs: o.tsMs,
+        ...(f.lease_seconds !== undefined ? { leaseSeconds: f.lease_seconds } : {}),
+      }]);
+    }
+    expect(routed.flatMap((r) => r.outputs)).toContainEqual({
+      kind: 'address-binding', mac: '00:09:fb:0a:00:31', ip: '10.20.0.101', protocol: 'dhcp', leaseSeconds: 600,
+      tsMs: expect.any(Number),
+    });
+  });
+
   it('decodes options 77 (text), 81, 93 and 161 patched into a real DISCOVER', () => {
     const frame = routed[0].captured;
     const txt = (s: string) => [...Buffer.from(s)];
@@ -68,7 +87,7 @@ describe('dhcp on test-fixtures/lan-dhcp.pcap (dnsmasq, dhclient, udhcpc, dhcpcd
     ]);
     const v = new PacketView();
     v.decode(b, 0, b.length, frame.wireLen, frame.tsMicros, frame.linkType);
-    expect(dhcp.parse(v)?.[0].fields).toMatchObject({ user_class: 'iPXE', fqdn: 'pc.ward', client_arch: 'x64 UEFI', mud_url: 'https://' });
+    expect(split(dhcp.parse(v)).out?.[0].fields).toMatchObject({ user_class: 'iPXE', fqdn: 'pc.ward', client_arch: 'x64 UEFI', mud_url: 'https://' });
   });
 
   it('never throws on truncated or corrupted packets', () => {
@@ -77,9 +96,9 @@ describe('dhcp on test-fixtures/lan-dhcp.pcap (dnsmasq, dhclient, udhcpc, dhcpcd
 });
 
 describe.skipIf(!corpusPresent)('dhcp against tshark 4.0.17 (identities.tsv)', () => {
-  const cache = new Map<string, Promise<Routed[]>>();
+  const cache = new Map<string, Promise<Routed<'dhcp'>[]>>();
   const run = (file: string) => cache.get(file) ?? cache.set(file, runCapture(join(corpusDir, file), dhcp)).get(file)!;
-  const values = (key: string) => async (file: string) =>
+  const values = (key: keyof DhcpFields) => async (file: string) =>
     new Set(fields(await run(file)).map((f) => f[key]).filter((x): x is string => typeof x === 'string'));
 
   it('dhcp.vendor_class: 31/32, the miss is a server echoing option 60', async () => {

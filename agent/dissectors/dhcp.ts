@@ -2,11 +2,13 @@
  * DHCPv4 (RFC 2131 / RFC 2132). Two jobs: bind addresses to MACs over time (the server's ACK names
  * the client hardware address, the address assigned and the lease), and fingerprint the client from
  * the options it sends (parameter request list order, vendor class, host name...).
- * Every observation is about the client named by chaddr, whoever sent the packet.
+ * Every observation is about the client named by chaddr, whoever sent the packet. An ACK also binds the
+ * assigned address to that client (an AddressBinding for the inventory).
  */
 import { ipToString, macAt, macToString } from '../decode/format.js';
 import type { PacketView } from '../decode/packet-view.js';
-import type { Observation, PacketDissector } from './types.js';
+import { definedFields } from './intern.js';
+import type { PacketDissector, PacketOutput } from './types.js';
 
 /** BOOTP fixed header (236 bytes) plus the magic cookie. */
 const OPTIONS_OFFSET = 240;
@@ -137,13 +139,13 @@ function prl(b: Buffer, v0: number, len: number): string {
   return s;
 }
 
-export const dhcp: PacketDissector = {
+export const dhcp: PacketDissector<'dhcp'> = {
   kind: 'packet',
   name: 'dhcp',
   udpPorts: [67, 68],
   // xid and secs (RFC 2131 section 2) change with every exchange; no observation field comes from them.
   repeatSkip: [4, 10],
-  parse(v: PacketView): Observation[] | null {
+  parse(v: PacketView): PacketOutput<'dhcp'>[] | null {
     const b = v.buf;
     const p = v.payloadOff;
     const len = v.payloadLen;
@@ -210,8 +212,15 @@ export const dhcp: PacketDissector = {
       o = v0 + olen;
     }
     if (fields.message_type === '') return null; // plain BOOTP: no binding semantics we rely on
-    const out: Record<string, unknown> = {};
-    for (const [k, val] of Object.entries(fields)) if (val !== undefined) out[k] = val;
-    return [{ device: { mac: fields.client_mac }, tsMs: Math.floor(v.tsMicros / 1000), source: 'dhcp', fields: out }];
+    const tsMs = Math.floor(v.tsMicros / 1000);
+    const out: PacketOutput<'dhcp'>[] = [{ device: { mac: fields.client_mac }, tsMs, source: 'dhcp', fields: definedFields(fields) }];
+    // The server's ACK gives the client its address (yiaddr), or confirms the one it has (ciaddr: INFORM).
+    const ip = fields.assigned_ip ?? fields.client_ip;
+    if (fields.message_type === 'ACK' && ip !== undefined) {
+      const binding: PacketOutput<'dhcp'> = { kind: 'address-binding', mac: fields.client_mac, ip, protocol: 'dhcp', tsMs };
+      if (fields.lease_seconds !== undefined) binding.leaseSeconds = fields.lease_seconds;
+      out.push(binding);
+    }
+    return out;
   },
 };

@@ -7,7 +7,7 @@ import { corpusDir, corpusPresent, fuzz, runCapture, shapeErrors, type Routed } 
 if (!corpusPresent) console.warn(`dhcpv6 tests skipped: ${corpusDir} not found (../shared sits beside the checkout)`);
 
 describe.skipIf(!corpusPresent)('dhcpv6 on public captures', () => {
-  const cache = new Map<string, Promise<Routed[]>>();
+  const cache = new Map<string, Promise<Routed<'dhcpv6'>[]>>();
   const run = (file: string) => cache.get(file) ?? cache.set(file, runCapture(join(corpusDir, 'dhcp', file), dhcpv6)).get(file)!;
   const obs = async (file: string) => (await run(file)).flatMap((r) => r.out ?? []);
 

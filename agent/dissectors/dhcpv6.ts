@@ -7,6 +7,7 @@
 import { ipToString, isGroupMac, macAt, macToString } from '../decode/format.js';
 import type { PacketView } from '../decode/packet-view.js';
 import { optionText } from './dhcp.js';
+import { definedFields } from './intern.js';
 import { senderOf } from './sender.js';
 import type { DeviceKey, Observation, PacketDissector } from './types.js';
 
@@ -188,17 +189,11 @@ function parseMessage(b: Buffer, p: number, end: number, depth: number, peerOff:
   return out;
 }
 
-function clean(f: Dhcpv6Fields): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [k, val] of Object.entries(f)) if (val !== undefined) out[k] = val;
-  return out;
-}
-
-export const dhcpv6: PacketDissector = {
+export const dhcpv6: PacketDissector<'dhcpv6'> = {
   kind: 'packet',
   name: 'dhcpv6',
   udpPorts: [546, 547],
-  parse(v: PacketView): Observation[] | null {
+  parse(v: PacketView): Observation<'dhcpv6'>[] | null {
     const b = v.buf;
     const p = v.payloadOff;
     const len = v.payloadLen;
@@ -212,18 +207,18 @@ export const dhcpv6: PacketDissector = {
     if (!fromServer) {
       // A relayed client message: the frame comes from a relay; the client is the peer-address.
       const device = relayed ? { ip: ipToString(b, m.peerOff, 6) } : sender;
-      return [{ device, tsMs, source: 'dhcpv6', fields: clean(m.client) }];
+      return [{ device, tsMs, source: 'dhcpv6', fields: definedFields(m.client) }];
     }
-    const out: Observation[] = [];
+    const out: Observation<'dhcpv6'>[] = [];
     // RELAY-REPL frames come from the server too, so the sender is the server either way.
-    if (m.server) out.push({ device: sender, tsMs, source: 'dhcpv6', fields: clean(m.server) });
+    if (m.server) out.push({ device: sender, tsMs, source: 'dhcpv6', fields: definedFields(m.server) });
     // The client this answer is for: the relay's peer, or the frame's unicast destination.
     let client: DeviceKey | null = null;
     if (relayed) client = { ip: ipToString(b, m.peerOff, 6) };
     else if (v.dstMacOff >= 0 && !isGroupMac(macAt(b, v.dstMacOff))) {
       client = { mac: macToString(macAt(b, v.dstMacOff)), ip: ipToString(b, v.dstIpOff, v.ipVersion) };
     }
-    if (client !== null && m.client.duid !== undefined) out.push({ device: client, tsMs, source: 'dhcpv6', fields: clean(m.client) });
+    if (client !== null && m.client.duid !== undefined) out.push({ device: client, tsMs, source: 'dhcpv6', fields: definedFields(m.client) });
     return out;
   },
 };

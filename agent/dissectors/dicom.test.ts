@@ -7,21 +7,23 @@ import { loadFrames } from '../testing/frames.js';
 import { truncateAndCorrupt } from '../testing/fuzz.js';
 import { tcpDirections, type TcpDirection } from '../testing/tcp-streams.js';
 import { dicom, parseDicomStream } from './dicom.js';
+import type { DicomFields } from './dicom-fields.js';
 import type { Observation, StreamContext, StreamVerdict } from './types.js';
 
-type Parse = (data: Buffer, ctx: StreamContext, final?: boolean) => StreamVerdict;
+type Parse = (data: Buffer, ctx: StreamContext, final?: boolean) => StreamVerdict<'dicom'>;
 const parse = dicom.parse as Parse;
 const EMPTY: Buffer = Buffer.alloc(0);
 const ctx = (peerData: Buffer = EMPTY): StreamContext => ({
   tsMs: 7, srcMac: '00:1b:21:00:00:01', srcIp: '10.0.0.1', srcPort: 40000, dstMac: '00:1d:4a:00:00:02', dstIp: '10.0.0.2', dstPort: 104, peerData,
 });
-const observations = (v: StreamVerdict): Observation[] => (v !== null && v.done ? v.observations : []);
-const byPdu = (obs: Observation[], pdu: string) => obs.filter((o) => o.fields.pdu === pdu).map((o) => o.fields);
+const observations = (v: StreamVerdict<'dicom'>): Observation<'dicom'>[] => (v !== null && v.done ? v.observations : []);
+const byPdu = <P extends DicomFields['pdu']>(obs: Observation<'dicom'>[], pdu: P) =>
+  obs.filter((o) => o.fields.pdu === pdu).map((o) => o.fields) as Extract<DicomFields, { pdu: P }>[];
 
 /** Patient and study data planted in the fixtures and in the built data sets: none may come out. */
 const PLANTED = ['DOE^JANE', 'DOE', 'MRN-4711-PLANTED', '19450317', 'PLANTED', 'Planted', 'ACC-99317', '2.25.', '20240506',
   'REFDOC', 'nurse.jane', 'hunter2'];
-function expectNoPatientData(obs: Observation[]): void {
+function expectNoPatientData(obs: Observation<'dicom'>[]): void {
   const json = JSON.stringify(obs);
   for (const p of PLANTED) expect(json, p).not.toContain(p);
 }
@@ -393,12 +395,12 @@ const MAX_SEGMENTS = 32;
  * as that one is still collected, finished when the dissector says done, and at its bounds
  * (16 KiB, 32 segments) or the end of the capture with `final`.
  */
-async function throughPipeline(path: string): Promise<Observation[]> {
+async function throughPipeline(path: string): Promise<Observation<'dicom'>[]> {
   const frames = await loadFrames(path);
   const v = new PacketView();
   interface Dir { ctx: Omit<StreamContext, 'peerData' | 'tsMs'>; data: Buffer; next: number; segments: number; open: boolean; key: string; peerKey: string }
   const dirs = new Map<string, Dir>();
-  const out: Observation[] = [];
+  const out: Observation<'dicom'>[] = [];
   const offer = (d: Dir, tsMs: number, final: boolean) => {
     const peer = dirs.get(d.peerKey);
     const verdict = parse(d.data, { ...d.ctx, tsMs, peerData: peer?.open ? peer.data : EMPTY }, final);
@@ -442,8 +444,9 @@ const PIXELMED = { implementation_class_uid: '1.3.6.1.4.1.5962.99.2', implementa
 const MAC = { ct: '44:4b:5d:1e:40:20', pacs: '00:1d:4a:1e:40:10', orth: '00:25:90:1e:40:11', ws: '00:1b:21:1e:40:50' };
 /** Distinct fields of the observations about one device (by MAC) from one kind of PDU (both directions
  * may report an end's association: equal facts, which the inventory keeps once). */
-const on = (obs: Observation[], mac: string, pdu: string) =>
-  [...new Map(obs.filter((o) => o.device.mac === mac && o.fields.pdu === pdu).map((o) => [JSON.stringify(o.fields), o.fields])).values()];
+const on = <P extends DicomFields['pdu']>(obs: Observation<'dicom'>[], mac: string, pdu: P) =>
+  [...new Map(obs.filter((o) => o.device.mac === mac && o.fields.pdu === pdu).map((o) => [JSON.stringify(o.fields), o.fields])).values()] as
+    Extract<DicomFields, { pdu: P }>[];
 
 describe.skipIf(!have)('dicom on real implementations (test-fixtures/dicom-*.pcap)', () => {
   it('dicom-echo.pcap: dcmtk echoscu -> storescp, both ends and the C-ECHO', async () => {

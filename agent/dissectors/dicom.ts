@@ -395,7 +395,7 @@ function command(cs: Buffer, pc: number, d: Dimse): void {
 }
 
 const interner = new FieldsInterner();
-const WAIT: StreamVerdict = { done: false };
+const WAIT: StreamVerdict<'dicom'> = { done: false };
 
 /** The complete A-ASSOCIATE-RQ/AC/RJ at the start of the other direction, if any. */
 function peerStart(peer: Buffer): { pdu: Pdu; assoc: Associate | null } | null {
@@ -412,7 +412,7 @@ function peerStart(peer: Buffer): { pdu: Pdu; assoc: Associate | null } | null {
 }
 
 /** The parser without the dissector's safety net (tests use it to see exceptions, not nulls). */
-export function parseDicomStream(b: Buffer, ctx: StreamContext, final: boolean): StreamVerdict {
+export function parseDicomStream(b: Buffer, ctx: StreamContext, final: boolean): StreamVerdict<'dicom'> {
   const split = splitPdus(b);
   if (split === null) return null;
   const { list } = split;
@@ -470,7 +470,7 @@ export function parseDicomStream(b: Buffer, ctx: StreamContext, final: boolean):
   const done = final || answered || ended || storeEnough || split.malformed || d.malformed || first.type === A_ABORT;
   if (!done) return WAIT;
 
-  const observations: Observation[] = [];
+  const observations: Observation<'dicom'>[] = [];
   const src = streamSender(ctx);
   const dst = streamReceiver(ctx);
   const emit = (device: DeviceKey, fields: DicomFields) =>
@@ -500,9 +500,20 @@ export function parseDicomStream(b: Buffer, ctx: StreamContext, final: boolean):
   return { done: true, observations };
 }
 
-export const dicom: StreamDissector = {
+export const dicom: StreamDissector<'dicom'> = {
   kind: 'stream',
   name: 'dicom',
+  clinical: {
+    protocol: 'dicom',
+    shown: [
+      'ae_title', 'calling_ae_title', 'called_ae_title', 'implementation_class_uid', 'implementation_version_name',
+      'abstract_syntax_names', 'rejected_abstract_syntaxes', 'dimse_commands', 'sop_class_names', 'modality', 'manufacturer',
+      'manufacturer_model_name', 'device_serial_number', 'software_versions', 'station_name', 'institution_name',
+      'institutional_department_name', 'reject_result', 'reject_source', 'reject_reason',
+    ],
+    // IANA `dicom-tls` (PS3.15 Annex B): DICOM over TLS.
+    tlsPort: 2762,
+  },
   probe(d: Buffer): boolean {
     const type = d[0];
     if (type < A_ASSOCIATE_RQ || type > A_ABORT) return false;
@@ -515,7 +526,7 @@ export const dicom: StreamDissector = {
     if (type === P_DATA_TF && d.length >= 12) return d.readUInt32BE(6) >= 2 && (d[10] & 1) === 1 && d[11] <= 3;
     return true;
   },
-  parse(data: Buffer, ctx: StreamContext, final = false): StreamVerdict {
+  parse(data: Buffer, ctx: StreamContext, final = false): StreamVerdict<'dicom'> {
     try {
       return parseDicomStream(data, ctx, final);
     } catch {

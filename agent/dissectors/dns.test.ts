@@ -5,6 +5,7 @@ import { dns, llmnr } from './dns.js';
 import {
   corpusCaptures, corpusDir, corpusPresent, fixturesDir, fuzz, runCapture, shapeErrors, type Routed,
 } from '../testing/udp-dissectors.js';
+import type { PacketDissector } from './types.js';
 
 if (!corpusPresent) console.warn(`dns/llmnr corpus tests skipped: ${corpusDir} not found (../shared sits beside the checkout)`);
 
@@ -53,8 +54,8 @@ describe.skipIf(!existsSync(evidenceLlmnr))('llmnr on test-fixtures/evidence-llm
 });
 
 describe.skipIf(!corpusPresent)('dns and llmnr on public captures', () => {
-  const sweep = async (d: typeof dns) => {
-    const all: Routed[] = [];
+  const sweep = async <S extends 'dns' | 'llmnr'>(d: PacketDissector<S>) => {
+    const all: Routed<S>[] = [];
     for (const file of corpusCaptures()) all.push(...(await runCapture(join(corpusDir, file), d)));
     return all;
   };

@@ -27,14 +27,14 @@ export interface LlmnrFields {
   alt_hostnames?: string[];
 }
 
-export const dns: PacketDissector = {
+export const dns: PacketDissector<'dns'> = {
   kind: 'packet',
   name: 'dns',
   udpPorts: [53],
   // The message id (RFC 1035 4.1.1) differs on every query; the facts kept are the names asked.
   repeatSkip: [0, 2],
   repeatAnyPort: true,
-  parse(v: PacketView): Observation[] | null {
+  parse(v: PacketView): Observation<'dns'>[] | null {
     const b = v.buf;
     const p = v.payloadOff;
     if (!dnsHeaderOk(b, p, v.payloadLen, -1)) return null;
@@ -45,17 +45,17 @@ export const dns: PacketDissector = {
     const f: Partial<DnsFields> = {};
     for (const q of msg.questions ?? []) if (q.name !== '.') addUnique(f, 'queried_names', q.name.toLowerCase());
     if (f.queried_names === undefined) return [];
-    return [{ device: senderOf(v), tsMs: Math.floor(v.tsMicros / 1000), source: 'dns', fields: f }];
+    return [{ device: senderOf(v), tsMs: Math.floor(v.tsMicros / 1000), source: 'dns', fields: { queried_names: f.queried_names } }];
   },
 };
 
-export const llmnr: PacketDissector = {
+export const llmnr: PacketDissector<'llmnr'> = {
   kind: 'packet',
   name: 'llmnr',
   udpPorts: [5355],
   repeatSkip: [0, 2],
   repeatAnyPort: true,
-  parse(v: PacketView): Observation[] | null {
+  parse(v: PacketView): Observation<'llmnr'>[] | null {
     const b = v.buf;
     const p = v.payloadOff;
     if (!dnsHeaderOk(b, p, v.payloadLen, -1)) return null;

@@ -336,7 +336,7 @@ function readFrame(b: Buffer, start: number, stop: number, cut: boolean, acc: Ac
 }
 
 
-function finish(acc: Acc, ctx: StreamContext): StreamVerdict {
+function finish(acc: Acc, ctx: StreamContext): StreamVerdict<'hl7'> {
   endMessage(acc);
   if (acc.messages === 0) return null;
   const fields: Hl7Fields = {
@@ -349,7 +349,7 @@ function finish(acc: Acc, ctx: StreamContext): StreamVerdict {
   if (acc.acks.size > 0) fields.ack_codes = [...acc.acks];
   if (acc.euis.size > 0) fields.pcd_device_eui64s = [...acc.euis];
   if (acc.mdc.size > 0) fields.mdc_codes = [...acc.mdc];
-  const obs: Observation = { device: streamSender(ctx), tsMs: ctx.tsMs, source: 'hl7', fields: { ...fields } };
+  const obs: Observation<'hl7'> = { device: streamSender(ctx), tsMs: ctx.tsMs, source: 'hl7', fields: { ...fields } };
   return { done: true, observations: [obs, ...behindGateway(acc, ctx, fields.sending_application)] };
 }
 
@@ -361,8 +361,8 @@ export function macOfEui64(eui: string): string | null {
 }
 
 /** One observation per device behind the gateway whose EUI-64 names its MAC. */
-function behindGateway(acc: Acc, ctx: StreamContext, gatewayApplication: string | undefined): Observation[] {
-  const out: Observation[] = [];
+function behindGateway(acc: Acc, ctx: StreamContext, gatewayApplication: string | undefined): Observation<'hl7'>[] {
+  const out: Observation<'hl7'>[] = [];
   for (const [eui, codes] of acc.mdcByEui) {
     const mac = macOfEui64(eui);
     if (mac === null) continue;
@@ -388,7 +388,7 @@ function startsLikeFrame(b: Buffer, p: number): boolean {
 }
 
 /** `final`: no more bytes will come; a cut last message is then read as far as it goes. */
-function parseHl7(data: Buffer, ctx: StreamContext, final: boolean): StreamVerdict {
+function parseHl7(data: Buffer, ctx: StreamContext, final: boolean): StreamVerdict<'hl7'> {
   const b = data.length > MAX_BYTES ? data.subarray(0, MAX_BYTES) : data;
   const last = final || data.length >= MAX_BYTES;
   const acc: Acc = { f: {}, types: new Set(), acks: new Set(), euis: new Set(), mdc: new Set(), mdcByEui: new Map(), messages: 0, withMsa: 0, inMessage: false, msa: false };
@@ -414,14 +414,21 @@ function parseHl7(data: Buffer, ctx: StreamContext, final: boolean): StreamVerdi
   return { done: false };
 }
 
-export const hl7: StreamDissector = {
+export const hl7: StreamDissector<'hl7'> = {
   kind: 'stream',
   name: 'hl7',
+  clinical: {
+    protocol: 'hl7',
+    shown: [
+      'sending_application', 'sending_facility', 'receiving_application', 'receiving_facility', 'message_types', 'version',
+      'ack_codes', 'pcd_device_eui64s', 'mdc_codes',
+    ],
+  },
   probe(d: Buffer): boolean {
     return d.length > 0 && startsLikeFrame(d, 0);
   },
   /** `final`: no more bytes will come (connection closed, bounds reached): report what was read. */
-  parse(data: Buffer, ctx: StreamContext, final = false): StreamVerdict {
+  parse(data: Buffer, ctx: StreamContext, final = false): StreamVerdict<'hl7'> {
     return parseHl7(data, ctx, final);
   },
 };

@@ -9,17 +9,17 @@ const fixtures = join(import.meta.dirname, '..', '..', 'test-fixtures');
 const corpus = join(import.meta.dirname, '..', '..', '..', 'shared', 'corpus');
 if (!existsSync(corpus)) console.warn(`http.test: ${corpus} absent, corpus agreement tests skipped`);
 
-type Parse = (data: Buffer, ctx: StreamContext, final?: boolean) => StreamVerdict;
+type Parse = (data: Buffer, ctx: StreamContext, final?: boolean) => StreamVerdict<'http'>;
 const parse = http.parse as Parse;
 const ctxOf = (d: TcpDirection): StreamContext => ({ ...d, peerData: Buffer.alloc(0) });
 const key = (d: TcpDirection) => `${d.srcIp}|${d.srcPort}|${d.dstIp}|${d.dstPort}`;
 
 /** What the pipeline does: probe the first segment, then parse what has been reassembled. */
-function run(d: TcpDirection): StreamVerdict {
+function run(d: TcpDirection): StreamVerdict<'http'> {
   if (!http.probe(d.data.subarray(0, 1448))) return null;
   return parse(d.data.subarray(0, 16384), ctxOf(d));
 }
-const fieldsOf = (v: StreamVerdict) => (v !== null && v.done ? v.observations.map((o) => o.fields) : v);
+const fieldsOf = (v: StreamVerdict<'http'>) => (v !== null && v.done ? v.observations.map((o) => o.fields) : v);
 
 /** End of the first header block (after the empty line), or -1. */
 function headerEnd(b: Buffer): number {

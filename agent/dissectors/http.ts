@@ -9,7 +9,7 @@
 import { parseNtlmssp, type NtlmFields } from './ntlm.js';
 import { streamSender } from './sender.js';
 import type { StreamContext, StreamDissector, StreamVerdict } from './types.js';
-import { FieldsInterner } from './intern.js';
+import { definedFields, FieldsInterner } from './intern.js';
 import { HASH, HashMemo, hashInt, hashRange, hashStart } from './hash.js';
 
 /** Fields of an `http` observation, about the sender of the message (client or server). */
@@ -142,7 +142,7 @@ function startLine(b: Buffer, p: number): { response: boolean; content: number; 
  * Parse the first message (a response's first non-1xx one) of the direction. `final`: no more bytes
  * will come, so an unfinished header block is reported as far as it goes.
  */
-function parseHttp(b: Buffer, ctx: StreamContext, final: boolean): StreamVerdict {
+function parseHttp(b: Buffer, ctx: StreamContext, final: boolean): StreamVerdict<'http'> {
   let p = 0;
   for (let interim = 0; interim <= MAX_INTERIM; interim++) {
     const start = startLine(b, p);
@@ -202,7 +202,7 @@ function parseHttp(b: Buffer, ctx: StreamContext, final: boolean): StreamVerdict
 const interner = new FieldsInterner();
 
 /** Fields by message content (see done()). */
-const memo = new HashMemo<Record<string, unknown>>();
+const memo = new HashMemo<HttpFields>();
 
 /**
  * The observation of the message whose start line begins at `p` and whose content ends at `content`
@@ -210,7 +210,7 @@ const memo = new HashMemo<Record<string, unknown>>();
  * same head again and again: the fields are found by a hash of the bytes they are made of, and only
  * built (strings, interned object) the first time.
  */
-function done(b: Buffer, p: number, content: number, status: number, f: HttpFields, ctx: StreamContext): StreamVerdict {
+function done(b: Buffer, p: number, content: number, status: number, f: HttpFields, ctx: StreamContext): StreamVerdict<'http'> {
   const device = streamSender(ctx);
   // NTLM fields (rare, and different on every connection) are not memoised.
   const ntlm = Object.keys(f).length > 1;
@@ -242,14 +242,12 @@ function done(b: Buffer, p: number, content: number, status: number, f: HttpFiel
     const v = VALUES[2 * h];
     if (v >= 0) f[KEPT[h]] = b.toString('utf8', v, VALUES[2 * h + 1]);
   }
-  const own: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(f)) if (v !== undefined) own[k] = v;
-  const fields = interner.intern(own);
+  const fields = interner.intern(definedFields(f));
   if (!ntlm) memo.set(h1, h2, fields);
   return { done: true, observations: [{ device, tsMs: ctx.tsMs, source: 'http', fields }] };
 }
 
-export const http: StreamDissector = {
+export const http: StreamDissector<'http'> = {
   kind: 'stream',
   name: 'http',
   probe(d: Buffer): boolean {
@@ -262,7 +260,7 @@ export const http: StreamDissector = {
     return n === d.length && n <= MAX_METHOD; // a method still arriving
   },
   /** `final`: no more bytes will come (connection closed, bounds reached): report what was read. */
-  parse(data: Buffer, ctx: StreamContext, final = false): StreamVerdict {
+  parse(data: Buffer, ctx: StreamContext, final = false): StreamVerdict<'http'> {
     return parseHttp(data, ctx, final);
   },
 };

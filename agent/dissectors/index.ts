@@ -24,7 +24,7 @@ import { smb } from './smb.js';
 import { snmp } from './snmp.js';
 import { ssh } from './ssh.js';
 import { tls } from './tls.js';
-import type { Observation, PacketDissector, StreamDissector } from './types.js';
+import { isInventoryOutput, type ClinicalView, type Observation, type PacketDissector, type PacketOutput, type Source, type StreamDissector } from './types.js';
 import { HASH, hashRange } from './hash.js';
 
 export const PACKET_DISSECTORS: readonly PacketDissector[] = [
@@ -33,6 +33,18 @@ export const PACKET_DISSECTORS: readonly PacketDissector[] = [
 /** Offered in this order; each probe looks at a byte or two. */
 export const STREAM_DISSECTORS: readonly StreamDissector[] = [tls, http, ssh, smb, dicom, hl7, poct1a];
 
+/** The clinical protocols' views (store/clinical.ts builds the device's clinical block from them), by source. */
+export const CLINICAL_VIEWS: ReadonlyMap<Source, ClinicalView> = new Map(
+  [...PACKET_DISSECTORS, ...STREAM_DISSECTORS].flatMap((d) => (d.clinical ? [[d.name, d.clinical as ClinicalView] as const] : [])),
+);
+
+/** Observations in a packet dissector's output (the rest are typed outputs). */
+function observationCount(out: readonly PacketOutput[]): number {
+  let n = 0;
+  for (const o of out) if (!isInventoryOutput(o)) n++;
+  return n;
+}
+
 /** Entries of each dissector's repeat cache; cleared whole when full (discovery is a small working set). */
 const REPEAT_CACHE_SIZE = 2048;
 
@@ -40,8 +52,10 @@ interface Repeat {
   /** Second hash and length: confirm the first hash's hit. */
   check: number;
   length: number;
-  observations: Observation[];
-  /** Free for the consumer of the observations (the aggregator keeps their rows here). */
+  outputs: PacketOutput[];
+  /** Observations among the outputs. */
+  observations: number;
+  /** Free for the consumer of the outputs (the aggregator keeps their rows here). */
   memo: unknown;
 }
 
@@ -124,14 +138,14 @@ export class DissectorSet {
   }
 
   /** Run the dissector registered on a UDP packet's ports, if any. */
-  inspectUdp(v: PacketView): Observation[] | null {
+  inspectUdp(v: PacketView): PacketOutput[] | null {
     if (v.payloadLen === 0 || v.isLaterFragment) return null;
     const slot = this.udp[v.dstPort] || this.udp[v.srcPort];
     return slot === 0 ? null : this.run(slot - 1, v);
   }
 
   /** Run the dissector registered for a non-IP frame (by EtherType, or SNAP protocol id for 802.3 frames). */
-  inspectFrame(v: PacketView): Observation[] | null {
+  inspectFrame(v: PacketView): PacketOutput[] | null {
     const d = this.frameDissector(v);
     return d === undefined ? null : this.run(d, v);
   }
@@ -159,7 +173,7 @@ export class DissectorSet {
   /** The repeat-cache entry of the list the last inspectUdp/inspectFrame call returned (null: none). */
   entry: { memo: unknown } | null = null;
 
-  private run(index: number, v: PacketView): Observation[] | null {
+  private run(index: number, v: PacketView): PacketOutput[] | null {
     const from = v.ipVersion === 0 ? v.l3Off : v.payloadOff;
     const to = v.ipVersion === 0 ? v.end : v.payloadOff + v.payloadLen;
     // Two independent 32-bit hashes over sender and bytes: a false hit needs both to collide.
@@ -195,25 +209,25 @@ export class DissectorSet {
     const repeats = this.repeats[index];
     const hit = repeats.get(h1);
     if (hit !== undefined && hit.check === h2 && hit.length === to - from) {
-      this.producedBy[index] += hit.observations.length;
+      this.producedBy[index] += hit.observations;
       this.repeat = true;
       this.entry = hit;
-      return hit.observations;
+      return hit.outputs;
     }
     this.repeat = false;
     this.entry = null;
     const out = this.parse(index, v);
     if (out !== null) {
       if (repeats.size >= REPEAT_CACHE_SIZE) repeats.clear();
-      const entry: Repeat = { check: h2, length: to - from, observations: out, memo: null };
+      const entry: Repeat = { check: h2, length: to - from, outputs: out, observations: observationCount(out), memo: null };
       repeats.set(h1, entry);
       this.entry = entry;
     }
     return out;
   }
 
-  private parse(index: number, v: PacketView): Observation[] | null {
-    let out: Observation[] | null = null;
+  private parse(index: number, v: PacketView): PacketOutput[] | null {
+    let out: PacketOutput[] | null = null;
     try {
       out = this.packet[index].parse(v);
     } catch {
@@ -221,7 +235,7 @@ export class DissectorSet {
       out = null;
     }
     if (out === null) this.rejectedBy[index]++;
-    else this.producedBy[index] += out.length;
+    else this.producedBy[index] += observationCount(out);
     return out;
   }
 }

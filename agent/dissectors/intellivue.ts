@@ -240,11 +240,18 @@ export function parseConnectIndication(b: Buffer, p: number, len: number): Intel
   return f;
 }
 
-export const intellivue: PacketDissector = {
+export const intellivue: PacketDissector<'intellivue'> = {
   kind: 'packet',
   name: 'intellivue',
+  clinical: {
+    protocol: 'intellivue',
+    shown: [
+      'manufacturer', 'model', 'system_type', 'system_id', 'serial_number', 'software_revision', 'firmware_revision',
+      'protocol_support',
+    ],
+  },
   udpPorts: [INTELLIVUE_CONNECT_PORT],
-  parse(v: PacketView): Observation[] | null {
+  parse(v: PacketView): Observation<'intellivue'>[] | null {
     const f = parseConnectIndication(v.buf, v.payloadOff, v.payloadLen);
     if (f === null) return null;
     return [{ device: senderOf(v), tsMs: Math.floor(v.tsMicros / 1000), source: 'intellivue', fields: { ...f } }];

@@ -7,6 +7,7 @@ import { truncateAndCorrupt } from '../testing/fuzz.js';
 import { loadFrames, type CapturedFrame } from '../testing/frames.js';
 import { lldp, type LldpFields } from './lldp.js';
 import type { Observation } from './types.js';
+import { split } from '../testing/udp-dissectors.js';
 
 const corpus = join(import.meta.dirname, '..', '..', '..', 'shared', 'corpus');
 const fixtures = join(import.meta.dirname, '..', '..', 'test-fixtures');
@@ -14,10 +15,10 @@ const haveCorpus = existsSync(corpus);
 if (!haveCorpus) console.warn(`lldp.test: ${corpus} is absent, corpus tests skipped (only synthetic frames are tested)`);
 
 /** Decode a frame and run the dissector when the frame is LLDP (as the pipeline routes it). */
-function parseFrame(v: PacketView, f: CapturedFrame, bytes = f.bytes): Observation[] | null | 'skip' {
+function parseFrame(v: PacketView, f: CapturedFrame, bytes = f.bytes): Observation<'lldp'>[] | null | 'skip' {
   const status = v.decode(bytes, 0, bytes.length, f.wireLen, f.tsMicros, f.linkType);
   if (status !== DecodeStatus.OK || v.etherType !== 0x88cc) return 'skip';
-  return lldp.parse(v);
+  return split(lldp.parse(v)).out;
 }
 
 async function lldpFrames(path: string): Promise<CapturedFrame[]> {
@@ -113,18 +114,18 @@ describe('LLDP keeps the complete TLVs before the snap length cut', () => {
     const f = medEndpointFrame();
     // Cut inside the System Description TLV: Chassis, Port, TTL and System Name are kept.
     const inside = f.bytes.subarray(0, 14 + 9 + 9 + 4 + 13 + 10);
-    const out = parseFrame(v, { ...f }, inside) as Observation[];
+    const out = parseFrame(v, { ...f }, inside) as Observation<'lldp'>[];
     expect(out[0].fields).toEqual({
       chassis_id: '00:11:22:33:44:00', chassis_id_subtype: 'mac', chassis_mac: '00:11:22:33:44:00', port_id: '00:11:22:33:44:55',
       port_id_subtype: 'mac', ttl_seconds: 120, hostname: 'pump-icu-07', truncated: true,
     } satisfies LldpFields);
     // Cut right after the System Name TLV, by the snap length (wire length larger).
     const boundary = f.bytes.subarray(0, 14 + 9 + 9 + 4 + 13);
-    expect((parseFrame(v, f, boundary) as Observation[])[0].fields).toMatchObject({ hostname: 'pump-icu-07', truncated: true });
+    expect((parseFrame(v, f, boundary) as Observation<'lldp'>[])[0].fields).toMatchObject({ hostname: 'pump-icu-07', truncated: true });
     // Mandatory TLVs cut: nothing to keep.
     expect(parseFrame(v, f, f.bytes.subarray(0, 14 + 9 + 9 + 3))).toBeNull();
     // The whole frame: not truncated.
-    expect((parseFrame(v, f) as Observation[])[0].fields.truncated).toBeUndefined();
+    expect((parseFrame(v, f) as Observation<'lldp'>[])[0].fields.truncated).toBeUndefined();
   });
 
   const cut = join(fixtures, 'l2-lldp-cut.pcap');
@@ -132,7 +133,7 @@ describe('LLDP keeps the complete TLVs before the snap length cut', () => {
     const v = new PacketView();
     const byHost = new Map<string, LldpFields[]>();
     for (const f of await lldpFrames(cut)) {
-      const fields = (parseFrame(v, f) as Observation[])[0].fields as unknown as LldpFields;
+      const fields = (parseFrame(v, f) as Observation<'lldp'>[])[0].fields as unknown as LldpFields;
       const key = `${fields.chassis_id} ttl ${fields.ttl_seconds}`;
       byHost.set(key, [...(byHost.get(key) ?? []), fields]);
     }
@@ -188,7 +189,7 @@ describe.skipIf(!existsSync(evidence))('LLDP from lldpd (test-fixtures/evidence-
     const v = new PacketView();
     const byHost = new Map<string, LldpFields>();
     for (const f of await lldpFrames(evidence)) {
-      for (const o of parseFrame(v, f) as Observation[]) {
+      for (const o of parseFrame(v, f) as Observation<'lldp'>[]) {
         const fields = o.fields as unknown as LldpFields;
         if (fields.hostname !== undefined) byHost.set(fields.hostname, fields);
       }
@@ -205,7 +206,7 @@ describe.skipIf(!existsSync(evidence))('LLDP from lldpd (test-fixtures/evidence-
 
   it('reads the shutdown LLDPDU (TTL 0) each daemon sends when it stops', async () => {
     const v = new PacketView();
-    const shutdowns = (await lldpFrames(evidence)).map((f) => (parseFrame(v, f) as Observation[])[0]).filter((o) => o.fields.ttl_seconds === 0);
+    const shutdowns = (await lldpFrames(evidence)).map((f) => (parseFrame(v, f) as Observation<'lldp'>[])[0]).filter((o) => o.fields.ttl_seconds === 0);
     expect(shutdowns.map((o) => o.device.mac).sort()).toEqual(['00:09:fb:1e:00:31', '00:1a:a1:1e:00:02', '64:16:7f:1e:00:41']);
   });
 });
@@ -257,7 +258,7 @@ describe.skipIf(!haveCorpus)('LLDP on public captures', () => {
   it('reads a Cisco switch: alias port ID, capabilities, port VLAN; the sender is the port MAC', async () => {
     const v = new PacketView();
     const frames = await lldpFrames(join(corpus, 'lldp_cdp', 'tcpdump__LLDP_and_CDP.pcap'));
-    const out = parseFrame(v, frames[0]) as Observation[];
+    const out = parseFrame(v, frames[0]) as Observation<'lldp'>[];
     expect(out[0].device).toEqual({ mac: '00:19:2f:a7:b2:8d' });
     expect(out[0].fields).toMatchObject({
       chassis_mac: '00:19:2f:a7:b2:8d', port_id: 'Uplink to S1', port_id_subtype: 'interface-alias',
@@ -268,7 +269,7 @@ describe.skipIf(!haveCorpus)('LLDP on public captures', () => {
 
   it('reads management addresses (IPv4 and IPv6) and the RFC 8520 MUD URL', async () => {
     const frames = await lldpFrames(join(corpus, 'lldp_cdp', 'tcpdump__lldp_mudurl.pcap'));
-    const out = parseFrame(new PacketView(), frames[0]) as Observation[];
+    const out = parseFrame(new PacketView(), frames[0]) as Observation<'lldp'>[];
     expect(out[0].fields).toMatchObject({
       management_addresses: ['62.12.173.114', '2001:8a8:1006:4:223:54ff:fec2:5702'],
       mud_url: 'https://imright.mud.example.com/.well-known/mud/v1/vomitv2.0',
@@ -278,7 +279,7 @@ describe.skipIf(!haveCorpus)('LLDP on public captures', () => {
 
   it('falls back to the chassis MAC when the source MAC is all zeros', async () => {
     const frames = await lldpFrames(join(corpus, 'lldp_cdp', 'tcpdump__lldp-app-priority.pcap'));
-    const out = parseFrame(new PacketView(), frames[0]) as Observation[];
+    const out = parseFrame(new PacketView(), frames[0]) as Observation<'lldp'>[];
     expect(out[0].device).toEqual({ mac: '00:00:00:02:00:02' });
     expect(out[0].fields).toMatchObject({ port_id: 'leaf0b-eth10', port_id_subtype: 'interface-name', hostname: 'leaf0b' });
   });

@@ -134,11 +134,11 @@ function renderId(b: Uint8Array, off: number, len: number, macSubtype: boolean, 
   return binary ? hexOf(b, off, len, MAX_TEXT, ':') : textOrHex(b, off, len);
 }
 
-export const lldp: PacketDissector = {
+export const lldp: PacketDissector<'lldp'> = {
   kind: 'packet',
   name: 'lldp',
   etherTypes: [0x88cc],
-  parse(v: PacketView): Observation[] | null {
+  parse(v: PacketView): Observation<'lldp'>[] | null {
     const b = v.buf;
     const end = v.end;
     let o = v.l3Off;

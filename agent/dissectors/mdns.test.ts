@@ -54,7 +54,7 @@ describe.skipIf(!existsSync(evidence))('mdns on test-fixtures/evidence-mdns.pcap
 });
 
 describe.skipIf(!corpusPresent)('mdns on public captures', () => {
-  const cache = new Map<string, Promise<Routed[]>>();
+  const cache = new Map<string, Promise<Routed<'mdns'>[]>>();
   const run = (file: string) => cache.get(file) ?? cache.set(file, runCapture(join(corpusDir, file), mdns)).get(file)!;
   const obs = async (file: string) => (await run(file)).flatMap((r) => r.out ?? []);
 
@@ -96,7 +96,7 @@ describe.skipIf(!corpusPresent)('mdns on public captures', () => {
     const ours = async (file: string) => {
       const names = new Set<string>();
       for (const o of await obs(file)) {
-        const f = o.fields as Record<string, string | string[] | undefined>;
+        const f = o.fields;
         for (const h of [f.hostname, ...(f.alt_hostnames ?? [])]) if (typeof h === 'string') names.add(`${h}.local`);
         for (const t of [...(f.service_types ?? []), ...(f.queried_service_types ?? [])]) names.add(`${t}.local`);
         // trim: EdimaxCam instance labels start with a blank (0x20) that identities.tsv trimmed.

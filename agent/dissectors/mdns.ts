@@ -121,11 +121,11 @@ function ownRecord(l: Lists, f: MdnsFields, a: Answer): void {
   }
 }
 
-export const mdns: PacketDissector = {
+export const mdns: PacketDissector<'mdns'> = {
   kind: 'packet',
   name: 'mdns',
   udpPorts: [5353],
-  parse(v: PacketView): Observation[] | null {
+  parse(v: PacketView): Observation<'mdns'>[] | null {
     const b = v.buf;
     const p = v.payloadOff;
     if (!dnsHeaderOk(b, p, v.payloadLen, -1)) return null;

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PacketView } from '../decode/packet-view.js';
 import { browser, nbNameType, nbns } from './netbios.js';
+import type { PacketDissector } from './types.js';
 import { agreement, corpusDir, corpusPresent, fixturesDir, fuzz, parseFrame, runCapture, shapeErrors, type Routed } from '../testing/udp-dissectors.js';
 
 const evidence = join(fixturesDir, 'evidence-netbios.pcap');
@@ -54,14 +55,14 @@ describe.skipIf(!existsSync(evidence))('nbns and browser on test-fixtures/eviden
 
 describe.skipIf(!corpusPresent)('nbns and browser on public captures', () => {
   const cache = new Map<string, Promise<Routed[]>>();
-  const run = (file: string, d = nbns) => {
+  const run = <S extends 'nbns' | 'browser'>(file: string, d: PacketDissector<S>): Promise<Routed<S>[]> => {
     const key = `${d.name}:${file}`;
-    return cache.get(key) ?? cache.set(key, runCapture(join(corpusDir, file), d)).get(key)!;
+    return (cache.get(key) ?? cache.set(key, runCapture(join(corpusDir, file), d)).get(key)!) as Promise<Routed<S>[]>;
   };
-  const obs = async (file: string, d = nbns) => (await run(file, d)).flatMap((r) => r.out ?? []);
+  const obs = async <S extends 'nbns' | 'browser'>(file: string, d: PacketDissector<S>) => (await run(file, d)).flatMap((r) => r.out ?? []);
 
   it('registrations: the machine name, its workgroup, what the suffixes say', async () => {
-    const o = await obs('netbios/markofu__honeynet_suspicious-time.pcap');
+    const o = await obs('netbios/markofu__honeynet_suspicious-time.pcap', nbns);
     expect(shapeErrors(nbns, o)).toEqual([]);
     const f = o.map((x) => x.fields);
     expect(f).toContainEqual({ message_type: 'registration', node_type: 'B', names: ['8FD12EDD2DC1462<20>'], roles: ['Server service'], hostname: '8FD12EDD2DC1462' });
@@ -71,7 +72,7 @@ describe.skipIf(!corpusPresent)('nbns and browser on public captures', () => {
   });
 
   it('a node status response lists the name table and the reported MAC', async () => {
-    const r = (await run('netbios/ndpi__netbios.pcap')).find((x) => x.frame === 55);
+    const r = (await run('netbios/ndpi__netbios.pcap', nbns)).find((x) => x.frame === 55);
     expect(r?.out).toEqual([{
       device: { ip: '10.0.4.24', mac: '00:1c:c4:10:79:0f' },
       tsMs: r?.out?.[0].tsMs,
@@ -85,7 +86,7 @@ describe.skipIf(!corpusPresent)('nbns and browser on public captures', () => {
   });
 
   it('queries say what the sender looks for; an answer naming another address is about that address', async () => {
-    const routed = await run('netbios/ndpi__netbios.pcap');
+    const routed = await run('netbios/ndpi__netbios.pcap', nbns);
     expect(routed.find((x) => x.frame === 68)?.out?.[0].fields).toEqual({ message_type: 'query', queried_names: ['GUNNAR<00>'] });
     const answer = routed.find((x) => x.frame === 69)!;
     expect(answer.out?.[0]).toMatchObject({ device: { ip: '10.0.4.24', mac: '00:1c:c4:10:79:0f' }, fields: { hostname: 'GUNNAR' } });
@@ -98,7 +99,7 @@ describe.skipIf(!corpusPresent)('nbns and browser on public captures', () => {
   });
 
   it('nbns.name: tshark names are ours except messenger <03> names, dropped on purpose', async () => {
-    const names = async (file: string) => new Set((await obs(file)).flatMap((o) =>
+    const names = async (file: string) => new Set((await obs(file, nbns)).flatMap((o) =>
       [o.fields.names, o.fields.group_names, o.fields.queried_names].flat().filter((x): x is string => typeof x === 'string')));
     const r = await agreement('nbns.name', names, (s) => s.replace(/ \([^)]*\)$/, ''));
     console.info(`nbns.name ${r.matched.length}/${r.total}`);
@@ -132,8 +133,8 @@ describe.skipIf(!corpusPresent)('nbns and browser on public captures', () => {
   });
 
   it('never throws on truncated or corrupted packets', async () => {
-    const names = (await run('netbios/ndpi__netbios.pcap')).filter((r) => [54, 55, 68, 69].includes(r.frame));
-    const regs = (await run('netbios/markofu__honeynet_suspicious-time.pcap')).slice(0, 6);
+    const names = (await run('netbios/ndpi__netbios.pcap', nbns)).filter((r) => [54, 55, 68, 69].includes(r.frame));
+    const regs = (await run('netbios/markofu__honeynet_suspicious-time.pcap', nbns)).slice(0, 6);
     expect(fuzz(nbns, [...names, ...regs].map((r) => r.captured))).toBeGreaterThan(3000);
     const ann = (await run('mixed/ndpi__1kxun.pcap', browser)).slice(0, 3);
     expect(fuzz(browser, ann.map((r) => r.captured))).toBeGreaterThan(3000);

@@ -152,11 +152,11 @@ function ipAt(b: Buffer, o: number): string {
   return `${b[o]}.${b[o + 1]}.${b[o + 2]}.${b[o + 3]}`;
 }
 
-export const nbns: PacketDissector = {
+export const nbns: PacketDissector<'nbns'> = {
   kind: 'packet',
   name: 'nbns',
   udpPorts: [137],
-  parse(v: PacketView): Observation[] | null {
+  parse(v: PacketView): Observation<'nbns'>[] | null {
     const b = v.buf;
     const p = v.payloadOff;
     const end = p + v.payloadLen;
@@ -267,11 +267,11 @@ function cString(b: Buffer, o: number, max: number): string {
   return b.toString('latin1', o, e).replace(/[\x00-\x1f\x7f]/g, '').trim();
 }
 
-export const browser: PacketDissector = {
+export const browser: PacketDissector<'browser'> = {
   kind: 'packet',
   name: 'browser',
   udpPorts: [138],
-  parse(v: PacketView): Observation[] | null {
+  parse(v: PacketView): Observation<'browser'>[] | null {
     const b = v.buf;
     const p = v.payloadOff;
     const end = p + v.payloadLen;

@@ -13,11 +13,11 @@ import { tcpDirections, type TcpDirection } from '../testing/tcp-streams.js';
 import { poct1a } from './poct1a.js';
 import type { Observation, StreamContext, StreamVerdict } from './types.js';
 
-type Parse = (data: Buffer, ctx: StreamContext, final?: boolean) => StreamVerdict;
+type Parse = (data: Buffer, ctx: StreamContext, final?: boolean) => StreamVerdict<'poct1a'>;
 const parse = poct1a.parse as Parse;
 const ctx: StreamContext = { tsMs: 9, srcMac: '00:1b:21:41:00:31', srcIp: '10.41.0.31', srcPort: 36158, dstMac: null, dstIp: '10.41.0.10', dstPort: 4001, peerData: Buffer.alloc(0) };
 const ctxOf = (d: TcpDirection): StreamContext => ({ ...d, peerData: Buffer.alloc(0) });
-const fieldsOf = (v: StreamVerdict) => (v !== null && v.done ? v.observations.map((o) => o.fields) : v);
+const fieldsOf = (v: StreamVerdict<'poct1a'>) => (v !== null && v.done ? v.observations.map((o) => o.fields) : v);
 
 const messages = join(import.meta.dirname, '..', '..', 'test-fixtures', 'poct1a-messages');
 const message = (name: string, controlId = 1, ack = '') =>
@@ -25,7 +25,7 @@ const message = (name: string, controlId = 1, ack = '') =>
 
 /** Patient data planted in obs.r01.xml: none may reach an observation. */
 const PLANTED = ['MRN-4711-PLANTED', 'DOE', 'JANE', '1945-03-17', '19450317', '987654', '876543', 'PLANTED', 'ROE', 'RICHARD', 'pO2', 'pCO2', 'mmHg', 'bed 7'];
-function expectNoPatientData(obs: Observation[]): void {
+function expectNoPatientData(obs: Observation<'poct1a'>[]): void {
   const json = JSON.stringify(obs);
   for (const p of PLANTED) expect(json, p).not.toContain(p);
 }
@@ -68,7 +68,7 @@ describe('poct1a device hello (HEL.R01)', () => {
 
 describe('poct1a allow-list: each DEV value in its field\'s shape', () => {
   const hel = (dev: string, version = 'POCT1') =>
-    fieldsOf(parse(Buffer.from(`<HEL.R01><HDR><HDR.version_id V="${version}"/></HDR><DEV>${dev}</DEV></HEL.R01>`), ctx, true)) as Record<string, unknown>[];
+    fieldsOf(parse(Buffer.from(`<HEL.R01><HDR><HDR.version_id V="${version}"/></HDR><DEV>${dev}</DEV></HEL.R01>`), ctx, true)) as unknown as Record<string, unknown>[];
 
   it('keeps identifiers as printable ASCII and names as labels, 64 characters at most', () => {
     expect(hel('<DEV.device_id V="00:06:66:00:22:A1"/><DEV.model_id V="ABL90 FLEX"/><DEV.manufacturer_name V="Radiometer Medical ApS"/>'
@@ -109,7 +109,7 @@ describe('poct1a stream handling and malformed input', () => {
     const whole = message('hel.r01');
     const cut = Buffer.from(whole).subarray(0, whole.indexOf('<DEV.sw_version') + 20);
     expect(parse(cut, ctx)).toEqual({ done: false });
-    const f = fieldsOf(parse(cut, ctx, true)) as Record<string, unknown>[];
+    const f = fieldsOf(parse(cut, ctx, true)) as unknown as Record<string, unknown>[];
     expect(f[0]).toMatchObject({ message_types: ['HEL.R01'], message_count: 1, serial_id: 'BG300-000417' });
     expect(f[0].sw_version).toBeUndefined();
     expect(parse(Buffer.from('<?xml version="1.0"?>'), ctx, true)).toBeNull();
@@ -150,7 +150,7 @@ if (!existsSync(pcap)) console.warn(`poct1a.test: ${pcap} absent, the fixture te
 describe.skipIf(!existsSync(pcap))('poct1a on poct1a-hello.pcap (spec-built messages over a real TCP connection, port 4001)', () => {
   it('reads the device and the data manager, and no patient data', async () => {
     const dirs = await tcpDirections(pcap);
-    const obs: Observation[] = [];
+    const obs: Observation<'poct1a'>[] = [];
     for (const d of dirs) {
       if (!poct1a.probe(d.data.subarray(0, 536))) continue;
       const v = parse(d.data.subarray(0, 16384), ctxOf(d), true);

@@ -202,7 +202,7 @@ function messageStart(s: string, p: number): Start {
   return { kind: 'bad' };
 }
 
-function finish(f: Partial<Poct1aFields>, types: Set<string>, count: number, ctx: StreamContext): StreamVerdict {
+function finish(f: Partial<Poct1aFields>, types: Set<string>, count: number, ctx: StreamContext): StreamVerdict<'poct1a'> {
   if (count === 0) return null;
   let role: Poct1aFields['role'];
   for (const t of types) {
@@ -211,12 +211,12 @@ function finish(f: Partial<Poct1aFields>, types: Set<string>, count: number, ctx
     else if (REVIEWER_MESSAGES.has(topic)) role ??= 'observation_reviewer';
   }
   const fields: Poct1aFields = { encrypted: false, ...(role !== undefined ? { role } : {}), message_types: [...types], message_count: count, ...f };
-  const obs: Observation = { device: streamSender(ctx), tsMs: ctx.tsMs, source: 'poct1a', fields: { ...fields } };
+  const obs: Observation<'poct1a'> = { device: streamSender(ctx), tsMs: ctx.tsMs, source: 'poct1a', fields: { ...fields } };
   return { done: true, observations: [obs] };
 }
 
 /** `final`: no more bytes will come; a cut last message then counts by its name. */
-function parsePoct1a(data: Buffer, ctx: StreamContext, final: boolean): StreamVerdict {
+function parsePoct1a(data: Buffer, ctx: StreamContext, final: boolean): StreamVerdict<'poct1a'> {
   const last = final || data.length >= MAX_BYTES;
   // UTF-8 (the declared encoding in practice); UTF-16 documents fail the checks below.
   const s = data.toString('utf8', 0, Math.min(data.length, MAX_BYTES));
@@ -256,9 +256,13 @@ function parsePoct1a(data: Buffer, ctx: StreamContext, final: boolean): StreamVe
 
 const XML_DECL = Buffer.from('<?xml', 'latin1');
 
-export const poct1a: StreamDissector = {
+export const poct1a: StreamDissector<'poct1a'> = {
   kind: 'stream',
   name: 'poct1a',
+  clinical: {
+    protocol: 'poct1a',
+    shown: ['message_types', 'device_id', 'vendor_id', 'model_id', 'serial_id', 'manufacturer_name', 'hw_version', 'sw_version', 'device_name'],
+  },
   /** `<?xml` or a message root like `<HEL.R01` near the start (after whitespace or a BOM). */
   probe(d: Buffer): boolean {
     let p = 0;
@@ -277,7 +281,7 @@ export const poct1a: StreamDissector = {
     return true;
   },
   /** `final`: no more bytes will come (connection closed, bounds reached): report what was read. */
-  parse(data: Buffer, ctx: StreamContext, final = false): StreamVerdict {
+  parse(data: Buffer, ctx: StreamContext, final = false): StreamVerdict<'poct1a'> {
     return parsePoct1a(data, ctx, final);
   },
 };

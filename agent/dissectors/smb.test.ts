@@ -2,19 +2,19 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tcpDirections, type TcpDirection } from '../testing/tcp-streams.js';
-import { smb } from './smb.js';
+import { smb, type SmbFields } from './smb.js';
 import type { StreamContext, StreamVerdict } from './types.js';
 
 const corpus = join(import.meta.dirname, '..', '..', '..', 'shared', 'corpus');
 if (!existsSync(corpus)) console.warn(`smb.test: ${corpus} absent, the tests on real SMB captures are skipped`);
 
-type Parse = (data: Buffer, ctx: StreamContext, final?: boolean) => StreamVerdict;
+type Parse = (data: Buffer, ctx: StreamContext, final?: boolean) => StreamVerdict<'smb'>;
 const parse = smb.parse as Parse;
 const ctxOf = (d: TcpDirection): StreamContext => ({ ...d, peerData: Buffer.alloc(0) });
 const keyOf = (d: TcpDirection) => `${d.srcIp}|${d.srcPort}|${d.dstIp}|${d.dstPort}`;
 
 /** What the pipeline does, plus a final call for directions the capture ends in the middle of. */
-function run(d: TcpDirection): Record<string, unknown> | undefined {
+function run(d: TcpDirection): SmbFields | undefined {
   if (!smb.probe(d.data.subarray(0, 1448))) return undefined;
   let v = parse(d.data.subarray(0, 16384), ctxOf(d));
   if (v !== null && !v.done) v = parse(d.data.subarray(0, 16384), ctxOf(d), true);
@@ -93,7 +93,7 @@ describe.skipIf(!existsSync(corpus))('smb against the public corpus', () => {
     for (const [key, expected] of TSHARK_NTLM) {
       const fields = run(byKey.zeek.get(key)!);
       expect(fields, key).toMatchObject(expected);
-      for (const k of ['hostname', 'nb_domain', 'dns_hostname', 'dns_domain', 'dns_tree', 'auth_domain', 'os_version']) {
+      for (const k of ['hostname', 'nb_domain', 'dns_hostname', 'dns_domain', 'dns_tree', 'auth_domain', 'os_version'] as const) {
         if (!(k in expected) && k !== 'hostname') expect(fields?.[k], `${key} ${k}`).toBeUndefined();
       }
     }

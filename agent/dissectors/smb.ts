@@ -5,9 +5,10 @@
  * computer/domain names and Windows version. User names, passwords and NTLM responses are never read
  * (ntlm.ts decodes the NTLMSSP messages, for HTTP too).
  */
+import { definedFields } from './intern.js';
 import { cleanName, ntlmInBlob, type NtlmFields } from './ntlm.js';
 import { streamSender } from './sender.js';
-import type { Observation, StreamContext, StreamDissector, StreamVerdict } from './types.js';
+import type { StreamContext, StreamDissector, StreamVerdict } from './types.js';
 
 /** Fields of an `smb` observation. */
 export interface SmbFields extends NtlmFields {
@@ -198,15 +199,12 @@ function netbiosName(b: Buffer, p: number, end: number): [string, number] | unde
 /** Whether the direction has shown itself to be SMB (or a NetBIOS session carrying it). */
 const seen = (f: SmbFields) => f.smb_version !== undefined || f.hostname !== undefined;
 
-function finish(f: SmbFields, ctx: StreamContext): StreamVerdict {
+function finish(f: SmbFields, ctx: StreamContext): StreamVerdict<'smb'> {
   if (!seen(f)) return { done: true, observations: [] };
-  const fields: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(f)) if (v !== undefined) fields[k] = v;
-  const device = streamSender(ctx);
-  return { done: true, observations: [{ device, tsMs: ctx.tsMs, source: 'smb', fields } satisfies Observation] };
+  return { done: true, observations: [{ device: streamSender(ctx), tsMs: ctx.tsMs, source: 'smb', fields: definedFields(f) }] };
 }
 
-export const smb: StreamDissector = {
+export const smb: StreamDissector<'smb'> = {
   kind: 'stream',
   name: 'smb',
   probe(d: Buffer): boolean {
@@ -219,7 +217,7 @@ export const smb: StreamDissector = {
     return t === 0x82 && (d.length < 2 || d[1] === 0); // POSITIVE SESSION RESPONSE
   },
   /** `final`: no more bytes will come (connection closed, bounds reached): report what was read. */
-  parse(data: Buffer, ctx: StreamContext, final = false): StreamVerdict {
+  parse(data: Buffer, ctx: StreamContext, final = false): StreamVerdict<'smb'> {
     const f: SmbFields = {};
     let o = 0;
     let n = 0;

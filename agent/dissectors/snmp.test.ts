@@ -7,6 +7,7 @@ import { loadFrames, type CapturedFrame } from '../testing/frames.js';
 import { newTlv, readTag, readTlv } from './ber.js';
 import { snmp, type SnmpFields } from './snmp.js';
 import type { Observation } from './types.js';
+import { split } from '../testing/udp-dissectors.js';
 
 const corpus = join(import.meta.dirname, '..', '..', '..', 'shared', 'corpus');
 const fixtures = join(import.meta.dirname, '..', '..', 'test-fixtures');
@@ -14,11 +15,11 @@ const haveCorpus = existsSync(corpus);
 if (!haveCorpus) console.warn(`snmp.test: ${corpus} is absent, corpus tests skipped (only constructed messages are tested)`);
 
 /** Decode a frame and run the dissector when it is UDP to or from 161/162 (as the pipeline routes it). */
-function parseFrame(v: PacketView, f: CapturedFrame, bytes = f.bytes): Observation[] | null | 'skip' {
+function parseFrame(v: PacketView, f: CapturedFrame, bytes = f.bytes): Observation<'snmp'>[] | null | 'skip' {
   const status = v.decode(bytes, 0, bytes.length, f.wireLen, f.tsMicros, f.linkType);
   if (status !== DecodeStatus.OK || v.l4Proto !== IpProto.UDP || v.payloadLen === 0) return 'skip';
   if (![161, 162].includes(v.srcPort) && ![161, 162].includes(v.dstPort)) return 'skip';
-  return snmp.parse(v);
+  return split(snmp.parse(v)).out;
 }
 
 async function snmpFrames(path: string): Promise<CapturedFrame[]> {
@@ -90,7 +91,7 @@ function agentResponse(): CapturedFrame {
   ))), 161, 40000);
 }
 
-const fieldsOf = (out: ReturnType<typeof parseFrame>) => (out as Observation[])[0].fields as unknown as SnmpFields;
+const fieldsOf = (out: ReturnType<typeof parseFrame>) => (out as Observation<'snmp'>[])[0].fields as unknown as SnmpFields;
 
 describe('SNMP on constructed messages', () => {
   it('reads the sys scalars of a v2c response; the community is nowhere in the observation', () => {
@@ -144,11 +145,11 @@ describe('SNMP on constructed messages', () => {
       oct(seq(oct(engineId), int(1), int(2), oct('opsuser'), oct(''), oct(''))), seq(oct(engineId), oct(''), pdu(0xa0, varbinds([`${SYS}.5.0`, nul()]))));
     const v = new PacketView();
     // A get (reportable): the engine ID is the receiver's, the agent on port 161.
-    const get = parseFrame(v, udpFrame(v3(0x04, engine), 40000, 161)) as Observation[];
+    const get = parseFrame(v, udpFrame(v3(0x04, engine), 40000, 161)) as Observation<'snmp'>[];
     expect(get).toEqual([{ device: { ip: '10.0.0.9', mac: '00:aa:bb:cc:dd:ee' }, tsMs: 1_700_000_000_000, source: 'snmp', fields: { version: 'v3', engine_id: '80001f8880a9498e5e3a2c3043' } }]);
     expect(JSON.stringify(get)).not.toContain('opsuser');
     // A response (not reportable): the sender's.
-    expect((parseFrame(v, udpFrame(v3(0x00, engine), 161, 40000)) as Observation[])[0].device).toEqual({ ip: '10.0.0.5', mac: '00:11:22:33:44:55' });
+    expect((parseFrame(v, udpFrame(v3(0x00, engine), 161, 40000)) as Observation<'snmp'>[])[0].device).toEqual({ ip: '10.0.0.5', mac: '00:11:22:33:44:55' });
     // Discovery (empty engine ID): only that the sender speaks v3.
     expect(parseFrame(v, udpFrame(v3(0x04, Buffer.alloc(0)), 40000, 161))).toEqual([{ device: { ip: '10.0.0.5', mac: '00:11:22:33:44:55' }, tsMs: 1_700_000_000_000, source: 'snmp', fields: { version: 'v3' } }]);
   });
@@ -212,8 +213,8 @@ const evidence = join(fixtures, 'evidence-snmp.pcap');
 describe.skipIf(!existsSync(evidence))('SNMP from net-snmp (test-fixtures/evidence-snmp.pcap)', () => {
   it('reads the agent\'s sys scalars and traps, marks the manager, keeps neither community', async () => {
     const v = new PacketView();
-    const obs: Observation[] = [];
-    for (const f of await snmpFrames(evidence)) obs.push(...((parseFrame(v, f) as Observation[] | null) ?? []));
+    const obs: Observation<'snmp'>[] = [];
+    for (const f of await snmpFrames(evidence)) obs.push(...((parseFrame(v, f) as Observation<'snmp'>[] | null) ?? []));
     expect(obs.map((o) => [o.device.ip, o.fields.role, o.fields.pdu_type])).toEqual([
       ['10.30.0.50', 'manager', 'get'], ['10.30.0.20', 'agent', 'response'], ['10.30.0.50', 'manager', 'get'],
       ['10.30.0.20', 'agent', 'response'], ['10.30.0.20', 'agent', 'snmpv2-trap'], ['10.30.0.20', 'agent', 'trap'],
@@ -283,9 +284,9 @@ function identities(field: string): Map<string, Map<string, number>> {
 }
 
 /** Observations of every SNMP datagram of a capture. */
-async function observe(file: string): Promise<Observation[]> {
+async function observe(file: string): Promise<Observation<'snmp'>[]> {
   const v = new PacketView();
-  const all: Observation[] = [];
+  const all: Observation<'snmp'>[] = [];
   for (const f of await loadFrames(join(corpus, file))) {
     const out = parseFrame(v, f);
     if (out !== 'skip') {

@@ -102,11 +102,11 @@ function takeSystemValue(b: Buffer, which: number, f: SnmpFields): void {
   else if (which === 6) f.sys_location ??= text;
 }
 
-export const snmp: PacketDissector = {
+export const snmp: PacketDissector<'snmp'> = {
   kind: 'packet',
   name: 'snmp',
   udpPorts: [161, 162],
-  parse(v: PacketView): Observation[] | null {
+  parse(v: PacketView): Observation<'snmp'>[] | null {
     const b = v.buf;
     const start = v.payloadOff;
     const end = start + v.payloadLen;
@@ -192,7 +192,7 @@ export const snmp: PacketDissector = {
  * reportable flag is set) and the sender of the others (response, trap, report), RFC 3414 3.1.1;
  * the flag is readable even when the PDU is encrypted.
  */
-function parseV3(v: PacketView, afterVersion: number): Observation[] | null {
+function parseV3(v: PacketView, afterVersion: number): Observation<'snmp'>[] | null {
   const b = v.buf;
   // msgGlobalData: msgID, msgMaxSize, msgFlags (1 octet), msgSecurityModel.
   if (!readTag(b, afterVersion, msg.end, BerTag.SEQUENCE, list)) return null;

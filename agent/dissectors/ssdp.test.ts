@@ -7,7 +7,7 @@ import { agreement, corpusDir, corpusPresent, fuzz, parseFrame, runCapture, shap
 if (!corpusPresent) console.warn(`ssdp tests skipped: ${corpusDir} not found (../shared sits beside the checkout)`);
 
 describe.skipIf(!corpusPresent)('ssdp on public captures', () => {
-  const cache = new Map<string, Promise<Routed[]>>();
+  const cache = new Map<string, Promise<Routed<'ssdp'>[]>>();
   const run = (file: string) => cache.get(file) ?? cache.set(file, runCapture(join(corpusDir, file), ssdp)).get(file)!;
   const obs = async (file: string) => (await run(file)).flatMap((r) => r.out ?? []);
 

@@ -57,11 +57,11 @@ function kindOf(b: Buffer, p: number, len: number): SsdpFields['message_type'] |
   return null;
 }
 
-export const ssdp: PacketDissector = {
+export const ssdp: PacketDissector<'ssdp'> = {
   kind: 'packet',
   name: 'ssdp',
   udpPorts: [1900],
-  parse(v: PacketView): Observation[] | null {
+  parse(v: PacketView): Observation<'ssdp'>[] | null {
     const b = v.buf;
     const p = v.payloadOff;
     const kind = kindOf(b, p, v.payloadLen);

@@ -8,11 +8,11 @@ import type { StreamContext, StreamVerdict } from './types.js';
 const corpus = join(import.meta.dirname, '..', '..', '..', 'shared', 'corpus');
 if (!existsSync(corpus)) console.warn(`ssh.test: ${corpus} absent, the tests on real SSH captures are skipped`);
 
-type Parse = (data: Buffer, ctx: StreamContext, final?: boolean) => StreamVerdict;
+type Parse = (data: Buffer, ctx: StreamContext, final?: boolean) => StreamVerdict<'ssh'>;
 const parse = ssh.parse as Parse;
 const ctxOf = (d: TcpDirection): StreamContext => ({ ...d, peerData: Buffer.alloc(0) });
 const ctx: StreamContext = { tsMs: 5, srcMac: null, srcIp: '10.0.0.1', srcPort: 22, dstMac: null, dstIp: '10.0.0.2', dstPort: 40000, peerData: Buffer.alloc(0) };
-const fieldsOf = (v: StreamVerdict) => (v !== null && v.done ? v.observations.map((o) => o.fields) : v);
+const fieldsOf = (v: StreamVerdict<'ssh'>) => (v !== null && v.done ? v.observations.map((o) => o.fields) : v);
 
 /** What the pipeline does: probe the first segment, then parse what has been reassembled. */
 function banners(dirs: TcpDirection[]): Map<string, { banner: string; port22: boolean }> {

@@ -51,7 +51,7 @@ function identification(b: Buffer, p: number, end: number): SshFields | null {
 }
 
 /** `final`: no more bytes will come; an unfinished identification line is then not reported. */
-function parseSsh(b: Buffer, ctx: StreamContext, final: boolean): StreamVerdict {
+function parseSsh(b: Buffer, ctx: StreamContext, final: boolean): StreamVerdict<'ssh'> {
   let p = 0;
   for (let lines = 0; lines <= MAX_PRE_LINES; lines++) {
     const lf = b.indexOf(LF, p);
@@ -75,7 +75,7 @@ function parseSsh(b: Buffer, ctx: StreamContext, final: boolean): StreamVerdict 
   return null;
 }
 
-export const ssh: StreamDissector = {
+export const ssh: StreamDissector<'ssh'> = {
   kind: 'stream',
   name: 'ssh',
   probe(d: Buffer): boolean {
@@ -84,7 +84,7 @@ export const ssh: StreamDissector = {
     const c = d[0];
     return c >= 0x20 && c < 0x7f && d.indexOf(LF_SSH_DASH) >= 0;
   },
-  parse(data: Buffer, ctx: StreamContext, final = false): StreamVerdict {
+  parse(data: Buffer, ctx: StreamContext, final = false): StreamVerdict<'ssh'> {
     return parseSsh(data, ctx, final);
   },
 };

@@ -30,7 +30,7 @@ async function dissect(rel: string): Promise<{ dir: TcpDirection; fields: Fields
   for (const d of dirs) {
     if (!tls.probe(d.data)) continue;
     const v = tls.parse(d.data, ctxOf(d, byKey.get(key(d.dstIp, d.dstPort, d.srcIp, d.srcPort))?.data));
-    if (v?.done) for (const o of v.observations) out.push({ dir: d, fields: o.fields });
+    if (v?.done) for (const o of v.observations) out.push({ dir: d, fields: { ...o.fields } });
   }
   return out;
 }

@@ -172,7 +172,11 @@ describe.skipIf(!existsSync(evidence))('tls on test-fixtures/evidence-tls.pcap',
       expect(v?.done, `${d.srcPort}->${d.dstPort}`).toBe(true);
       const o = v && v.done ? v.observations[0] : undefined;
       expect(o?.device).toEqual({ mac: d.srcMac, ip: d.srcIp });
-      seen.push(o?.fields ?? {});
+      seen.push({ ...o?.fields });
+      // Either hello marks the conversation as TLS, for the inventory's edge between the two ends.
+      expect(v && v.done ? v.outputs : undefined).toEqual([{
+        kind: 'conversation-mark', protocol: 'tls', srcIp: d.srcIp, srcPort: d.srcPort, dstIp: d.dstIp, dstPort: d.dstPort, tsMs: ctx.tsMs,
+      }]);
     }
     const clients = seen.filter((f) => f.message === 'client_hello');
     const servers = seen.filter((f) => f.message === 'server_hello');

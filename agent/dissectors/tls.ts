@@ -1,7 +1,8 @@
 /**
  * TLS over TCP, on any port: the ClientHello tells what software a client runs (JA3/JA4, SNI, ALPN),
  * the ServerHello what a server runs (JA3S/JA4S), and the server's Certificate (in clear up to TLS 1.2)
- * who it claims to be. A direction whose first bytes are not a TLS handshake record is not ours.
+ * who it claims to be. A direction whose first bytes are not a TLS handshake record is not ours. Either
+ * hello also marks the conversation as TLS (a ConversationMark: the edge's `tls` flag).
  */
 import { hash as oneShotHash } from 'node:crypto';
 import { clientFingerprints, isGrease, serverFingerprints, withoutGrease } from './tls-fingerprints.js';
@@ -10,7 +11,7 @@ import {
   versionName, type ClientHello,
 } from './tls-hello.js';
 import { streamSender } from './sender.js';
-import type { Observation, StreamContext, StreamDissector, StreamVerdict } from './types.js';
+import type { ConversationMark, Observation, StreamContext, StreamDissector, StreamVerdict } from './types.js';
 import { FieldsInterner } from './intern.js';
 import { HASH, HashMemo, hashInt, hashRange, hashStart } from './hash.js';
 import { certificateFields as readCertificate } from './x509.js';
@@ -118,10 +119,10 @@ function hashList(list: readonly number[] | null): void {
  * JA3/JA4 strings and interning them costs more than parsing the hello. Keyed by the hashes of
  * everything the fields are made of, and the SNI.
  */
-const clientMemo = new HashMemo<Record<string, unknown>>();
-const serverMemo = new HashMemo<Record<string, unknown>>();
+const clientMemo = new HashMemo<TlsClientHelloFields>();
+const serverMemo = new HashMemo<TlsServerHelloFields>();
 
-function clientObservation(ch: ClientHello, ctx: StreamContext): Observation {
+function clientObservation(ch: ClientHello, ctx: StreamContext): Observation<'tls'> {
   hashStart(ch.legacyVersion);
   hashList(ch.cipherSuites);
   hashList(ch.extensions);
@@ -192,7 +193,7 @@ function certificateFields(der: Buffer): Partial<TlsServerHelloFields> | null {
 }
 
 /** ServerHello ends at `end` in the handshake bytes; up to TLS 1.2 wait for the leaf certificate too. */
-function serverVerdict(hs: Buffer, end: number, final: boolean, ctx: StreamContext): StreamVerdict {
+function serverVerdict(hs: Buffer, end: number, final: boolean, ctx: StreamContext): StreamVerdict<'tls'> {
   const sh = parseServerHello(hs, 4, end);
   if (!sh) return null;
   const version = sh.selectedVersion ?? sh.legacyVersion;
@@ -239,15 +240,23 @@ function serverVerdict(hs: Buffer, end: number, final: boolean, ctx: StreamConte
     fields = interner.intern({ ...f });
     serverMemo.set(h1, h2, fields, text);
   }
-  return { done: true, observations: [{ device, tsMs: ctx.tsMs, source: 'tls', fields }] };
+  return { done: true, observations: [{ device, tsMs: ctx.tsMs, source: 'tls', fields }], outputs: [tlsConversation(ctx)] };
+}
+
+/** The conversation carried TLS: its edge is marked (either hello recognises it). */
+function tlsConversation(ctx: StreamContext): ConversationMark {
+  return {
+    kind: 'conversation-mark', protocol: 'tls', srcIp: ctx.srcIp, srcPort: ctx.srcPort, dstIp: ctx.dstIp, dstPort: ctx.dstPort,
+    tsMs: ctx.tsMs,
+  };
 }
 
 /** Repeated hellos of one stack share their fields object (see intern.ts). */
 const interner = new FieldsInterner();
 
-const WAIT: StreamVerdict = Object.freeze({ done: false });
+const WAIT: StreamVerdict<'tls'> = Object.freeze({ done: false });
 
-export const tls: StreamDissector = {
+export const tls: StreamDissector<'tls'> = {
   kind: 'stream',
   name: 'tls',
   probe(data: Buffer): boolean {
@@ -255,7 +264,7 @@ export const tls: StreamDissector = {
     return (data[0] === 22 || data[0] === 21) && (data.length < 2 || data[1] === 3) && (data.length < 3 || data[2] <= 4);
   },
   /** `closing`: no more bytes will come (flow ended, bounds reached): finish with what there is. */
-  parse(data: Buffer, ctx: StreamContext, closing = false): StreamVerdict {
+  parse(data: Buffer, ctx: StreamContext, closing = false): StreamVerdict<'tls'> {
     // Usual wait: a hello still arriving inside its first record; answer it without allocating.
     if (!closing && data.length >= 9 && data.length < TLS_WINDOW_BYTES && data[0] === 22 && (data[5] === HS_CLIENT_HELLO || data[5] === HS_SERVER_HELLO)) {
       const helloEnd = 9 + data.readUIntBE(6, 3);
@@ -273,6 +282,6 @@ export const tls: StreamDissector = {
     if (end > hs.length) return final ? null : WAIT;
     if (type === HS_SERVER_HELLO) return serverVerdict(hs, end, final, ctx);
     const ch = parseClientHello(hs, 4, end);
-    return ch ? { done: true, observations: [clientObservation(ch, ctx)] } : null;
+    return ch ? { done: true, observations: [clientObservation(ch, ctx)], outputs: [tlsConversation(ctx)] } : null;
   },
 };

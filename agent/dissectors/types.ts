@@ -10,12 +10,87 @@
  *   of each direction of each TCP connection (in sequence order, retransmissions trimmed, bounded) and
  *   offers them to every stream dissector whose `probe` accepts them, on any port.
  *
- * Conventions for Observation.fields (snake_case, each documented where the dissector declares them):
- * - `hostname`: a name the device gives itself (DHCP option 12, mDNS host, NetBIOS name, LLDP system
- *   name, SNMP sysName...). The inventory lists these as the device's host names.
- * - Secrets are never put in fields (SNMP communities, passwords, cookies, Authorization headers).
+ * What a dissector emits:
+ * - Observations: facts about one device from one protocol. `fields` is typed per source
+ *   (FieldsBySource), each field documented where the dissector declares it. Later stages store and
+ *   show them without knowing their names, but for the conventions of ConventionFields.
+ * - Typed outputs (InventoryOutput): what the inventory needs beyond facts, said by the dissector that
+ *   learns it, so that no later stage digs it out of a protocol's fields: an address binding (DHCP ACK:
+ *   this IP is this MAC's, for this lease), a conversation mark (this TCP conversation carried TLS).
+ *
+ * Secrets are never put in fields (SNMP communities, passwords, cookies, Authorization headers).
  */
 import type { PacketView } from '../decode/packet-view.js';
+import type { BacnetFields } from './bacnet.js';
+import type { CdpFields } from './cdp.js';
+import type { DhcpFields } from './dhcp.js';
+import type { Dhcpv6Fields } from './dhcpv6.js';
+import type { DicomFields } from './dicom-fields.js';
+import type { DnsFields, LlmnrFields } from './dns.js';
+import type { Hl7BehindGatewayFields, Hl7Fields } from './hl7.js';
+import type { HttpFields } from './http.js';
+import type { IntellivueFields } from './intellivue.js';
+import type { LldpFields } from './lldp.js';
+import type { MdnsFields } from './mdns.js';
+import type { BrowserFields, NbnsFields } from './netbios.js';
+import type { Poct1aFields } from './poct1a.js';
+import type { SmbFields } from './smb.js';
+import type { SnmpFields } from './snmp.js';
+import type { SsdpFields } from './ssdp.js';
+import type { SshFields } from './ssh.js';
+import type { TlsClientHelloFields, TlsServerHelloFields } from './tls.js';
+import type { WsdFields } from './wsd.js';
+
+/** The fields of each source's observations: `Observation<'dhcp'>` has DhcpFields. */
+export interface FieldsBySource {
+  dhcp: DhcpFields;
+  dhcpv6: Dhcpv6Fields;
+  dns: DnsFields;
+  llmnr: LlmnrFields;
+  mdns: MdnsFields;
+  nbns: NbnsFields;
+  browser: BrowserFields;
+  ssdp: SsdpFields;
+  snmp: SnmpFields;
+  lldp: LldpFields;
+  cdp: CdpFields;
+  wsd: WsdFields;
+  intellivue: IntellivueFields;
+  bacnet: BacnetFields;
+  http: HttpFields;
+  tls: TlsClientHelloFields | TlsServerHelloFields;
+  ssh: SshFields;
+  smb: SmbFields;
+  dicom: DicomFields;
+  hl7: Hl7Fields | Hl7BehindGatewayFields;
+  poct1a: Poct1aFields;
+}
+
+/** A dissector's name, which is also the `source` of its observations. */
+export type Source = keyof FieldsBySource;
+
+/**
+ * Fields with one meaning in every protocol that has them: the only field names later stages read
+ * (store/device-query.ts: host names; store/clinical.ts: roles, clear text or encrypted).
+ */
+export interface ConventionFields {
+  /** A name the device gives itself (DHCP option 12, mDNS host, NetBIOS name, LLDP system name, SNMP
+   * sysName...): the inventory lists these as the device's host names. */
+  hostname?: string;
+  /** Clinical protocols: the device's role in the exchange (scu/scp, sender/acknowledger, device...). */
+  role?: string;
+  /** Clinical protocols: seen inside TLS (true) or read in clear text (false). */
+  encrypted?: boolean;
+}
+
+/** Convention fields a fields interface declares with another type. */
+type Broken<F> = F extends unknown
+  ? { [K in keyof ConventionFields & keyof F]: F[K] extends ConventionFields[K] ? never : K }[keyof ConventionFields & keyof F]
+  : never;
+/** Every source's fields keep the conventions: a compile error here names the source that does not. */
+type ConventionsBroken = { [S in Source]: [Broken<FieldsBySource[S]>] extends [never] ? never : S }[Source];
+type Assert<T extends true> = T;
+export type _ConventionsKept = Assert<[ConventionsBroken] extends [never] ? true : ConventionsBroken>;
 
 /** Which device an observation is about. MAC when the fact names one, else IP. */
 export interface DeviceKey {
@@ -25,23 +100,100 @@ export interface DeviceKey {
   ip?: string;
 }
 
-/** One piece of evidence about one device: every fact the inventory holds traces back to these. */
-export interface Observation {
+interface ObservationOf<S extends Source> {
   /** The device the fact is about (not necessarily the packet's sender). */
   device: DeviceKey;
   /** Capture time of the packet it came from, milliseconds since the epoch. */
   tsMs: number;
   /** Dissector that produced it (`dhcp`, `mdns`, `tls`...). */
-  source: string;
+  source: S;
   /** Protocol facts, snake_case keys documented in the dissector's field interface. Values: string,
    * number, boolean, or arrays of those. */
-  fields: Record<string, unknown>;
+  fields: FieldsBySource[S];
 }
 
-export interface PacketDissector {
+/**
+ * One piece of evidence about one device: every fact the inventory holds traces back to these.
+ * `Observation` is any source's (narrow it by `source`); `Observation<'dhcp'>` a DHCP one.
+ */
+export type Observation<S extends Source = Source> = S extends Source ? ObservationOf<S> : never;
+
+/**
+ * Protocols whose dissector binds addresses to MACs (ARP's bindings are the inventory's own). Each is a
+ * source of the device object's `ips[].sources`, stored in its own device_ips column (store.ts).
+ */
+export type BindingProtocol = 'dhcp';
+
+/**
+ * An IP address a protocol assigned to, or announced for, a MAC: the inventory lists it among the
+ * device's addresses with `protocol` as its source, and traffic from that IP belongs to that MAC.
+ */
+export interface AddressBinding {
+  kind: 'address-binding';
+  /** The device the address belongs to, `aa:bb:cc:dd:ee:ff`. */
+  mac: string;
+  /** The address, text form. */
+  ip: string;
+  /** Which protocol bound it (the address's source in the device object). */
+  protocol: BindingProtocol;
+  /** How long the binding holds, in seconds, when the protocol says (a DHCP lease). */
+  leaseSeconds?: number;
+  /** Capture time of the packet that bound it, ms since the epoch. */
+  tsMs: number;
+}
+
+/** What a conversation mark says a TCP conversation carried. */
+export type ConversationProtocol = 'tls';
+
+/**
+ * A TCP conversation recognised as carrying a protocol: the inventory marks the edge between its two
+ * ends (the device object's `peers[].tls`). The ends are as the dissector saw them: either may be the
+ * server (the inventory knows which).
+ */
+export interface ConversationMark {
+  kind: 'conversation-mark';
+  protocol: ConversationProtocol;
+  srcIp: string;
+  srcPort: number;
+  dstIp: string;
+  dstPort: number;
+  /** Capture time of the bytes recognised, ms since the epoch. */
+  tsMs: number;
+}
+
+/** What the inventory needs beyond facts: the typed outputs dissectors emit besides observations. */
+export type InventoryOutput = AddressBinding | ConversationMark;
+
+/** What a packet dissector returns for one packet: its observations and typed outputs, in any order. */
+export type PacketOutput<S extends Source = Source> = Observation<S> | InventoryOutput;
+
+/** Whether a packet dissector's output is a typed output rather than an observation. */
+export function isInventoryOutput(o: PacketOutput): o is InventoryOutput {
+  return 'kind' in o;
+}
+
+/**
+ * How a clinical protocol's observations appear in the device's `clinical` block (store/clinical.ts):
+ * declared by the dissector, so that the store repeats no protocol's field names.
+ */
+export interface ClinicalView<S extends Source = Source> {
+  /** Protocol name in the block (`sdc` for IEEE 11073 SDC discovery over WS-Discovery). */
+  protocol: string;
+  /** Fields shown under `clinical.facts.<protocol>`, in this order: identity, never patient data. */
+  shown: readonly FieldName<S>[];
+  /** Whether an observation is clinical at all (WS-Discovery of PCs and printers is not); default yes. */
+  applies?(fields: FieldsBySource[S]): boolean;
+  /** IANA port of the protocol over TLS: conversations on it count as encrypted (DICOM: 2762). */
+  tlsPort?: number;
+}
+
+/** The field names of a source's fields (of any of its field interfaces when it has several). */
+export type FieldName<S extends Source> = FieldsBySource[S] extends infer F ? (F extends unknown ? keyof F & string : never) : never;
+
+export interface PacketDissector<S extends Source = Source> {
   readonly kind: 'packet';
   /** Short protocol name, also `Observation.source`. */
-  readonly name: string;
+  readonly name: S;
   /** UDP ports (source or destination) whose every packet this dissector inspects. */
   readonly udpPorts?: readonly number[];
   /** EtherTypes of non-IP frames this dissector inspects (LLDP 0x88cc). */
@@ -53,21 +205,24 @@ export interface PacketDissector {
   readonly snap?: readonly (readonly [oui: number, pid: number])[];
   /**
    * Payload bytes [start, end) that change on every message without changing its facts (a transaction
-   * id): left out when recognising a repeat of a recent packet, whose observations are then reused.
-   * Only for protocols whose observations do not contain those bytes.
+   * id): left out when recognising a repeat of a recent packet, whose outputs are then reused.
+   * Only for protocols whose outputs do not contain those bytes.
    */
   readonly repeatSkip?: readonly [number, number];
   /**
    * The sender's UDP source port is no part of the facts (a client's random query port): a repeat from
-   * another source port reuses the observations too.
+   * another source port reuses the outputs too.
    */
   readonly repeatAnyPort?: boolean;
+  /** Clinical protocols: how their observations show in the clinical block. */
+  readonly clinical?: ClinicalView<S>;
   /**
-   * Decode the packet; null when it is not this protocol or is malformed. The payload is
-   * `view.buf[view.payloadOff .. +view.payloadLen]` for UDP, `view.buf[view.l3Off .. view.end]` for
-   * layer-2 frames. The sender is at `view.srcMacOff` / `view.srcIpOff` (sender.ts makes its device key).
+   * Decode the packet: observations and typed outputs, null when it is not this protocol or is
+   * malformed. The payload is `view.buf[view.payloadOff .. +view.payloadLen]` for UDP,
+   * `view.buf[view.l3Off .. view.end]` for layer-2 frames. The sender is at `view.srcMacOff` /
+   * `view.srcIpOff` (sender.ts makes its device key).
    */
-  parse(view: PacketView): Observation[] | null;
+  parse(view: PacketView): PacketOutput<S>[] | null;
 }
 
 /** The two ends of one direction of a TCP connection. */
@@ -93,17 +248,22 @@ export interface StreamContext extends StreamEnds {
   peerData: Buffer;
 }
 
-export type StreamVerdict =
-  /** Finished: these observations (possibly none) and nothing more is needed from this direction. */
-  | { done: true; observations: Observation[] }
+export type StreamVerdict<S extends Source = Source> =
+  /**
+   * Finished: these observations (possibly none), typed outputs if any, and nothing more is needed
+   * from this direction.
+   */
+  | { done: true; observations: Observation<S>[]; outputs?: InventoryOutput[] }
   /** Looks like mine but incomplete: call again when more bytes have arrived. */
   | { done: false }
   /** Not mine, or malformed: stop offering this direction to this dissector. */
   | null;
 
-export interface StreamDissector {
+export interface StreamDissector<S extends Source = Source> {
   readonly kind: 'stream';
-  readonly name: string;
+  readonly name: S;
+  /** Clinical protocols: how their observations show in the clinical block. */
+  readonly clinical?: ClinicalView<S>;
   /** Cheap check on the first bytes of a direction (at least 1 byte, maybe fewer than a header). */
   probe(data: Buffer): boolean;
   /**
@@ -111,7 +271,7 @@ export interface StreamDissector {
    * `final` is true on the last call for this direction (the flow ended or the bounds were reached):
    * report what was read rather than wait.
    */
-  parse(data: Buffer, ctx: StreamContext, final?: boolean): StreamVerdict;
+  parse(data: Buffer, ctx: StreamContext, final?: boolean): StreamVerdict<S>;
 }
 
 export type Dissector = PacketDissector | StreamDissector;

@@ -7,8 +7,8 @@ import { parseWsd, wsd } from './wsd.js';
 
 /** Planted in wsd-sdc.pcap: a patient scope, a vendor scope with a URL-encoded name and birth date, a mangled patient scope. */
 const PLANTED = ['DOE', 'JANE', 'MRN-4711', '19450317', 'sdc.ctxt.pat', 'sdc.ctxt.wfl', 'patient', '%5E', 'acme', 'bedside', 'ctxtpat'];
-const out = (r: Routed[]): Observation[] => r.flatMap((x) => x.out ?? []);
-const fields = (r: Routed[]) => out(r).map((o) => o.fields);
+const out = (r: Routed<'wsd'>[]): Observation<'wsd'>[] => r.flatMap((x) => x.out ?? []);
+const fields = (r: Routed<'wsd'>[]) => out(r).map((o) => o.fields);
 
 const WSD09 = 'http://docs.oasis-open.org/ws-dd/ns/discovery/2009/01';
 const WSA10 = 'http://www.w3.org/2005/08/addressing';

@@ -402,11 +402,20 @@ function looksLikeXml(b: Buffer, p: number, len: number): boolean {
   return i < end && b[i] === 0x3c;
 }
 
-export const wsd: PacketDissector = {
+export const wsd: PacketDissector<'wsd'> = {
   kind: 'packet',
   name: 'wsd',
+  clinical: {
+    protocol: 'sdc',
+    shown: [
+      'types', 'endpoint_reference', 'xaddrs', 'location_facility', 'location_building', 'location_floor',
+      'location_point_of_care', 'location_room', 'location_bed',
+    ],
+    // WS-Discovery of PCs and printers is not clinical: only messages with SDC types or scopes are.
+    applies: (f) => f.sdc === true,
+  },
   udpPorts: [3702],
-  parse(v: PacketView): Observation[] | null {
+  parse(v: PacketView): Observation<'wsd'>[] | null {
     const b = v.buf;
     const p = v.payloadOff;
     if (v.payloadLen < 40 || !looksLikeXml(b, p, v.payloadLen)) return null;

@@ -1,28 +1,44 @@
 /**
- * Evidence between two flushes, deduplicated: one row per (fields, source, device) with a count and
- * first/last times. DHCP ACKs also yield address bindings (the assigned address belongs to the client
- * MAC). What `drain()` returns is plain data, so it can cross from the dissection thread to the main one.
+ * Evidence between two flushes: observations deduplicated, one row per (fields, source, device) with a
+ * count and first/last times; and the dissectors' typed outputs (address bindings, conversation marks)
+ * as rows the inventory takes. Nothing here knows a protocol: it counts, dedupes and hands over. What
+ * `drain()` returns is plain data, so it can cross from the dissection thread to the main one.
  */
 import { isGroupMac, parseMac } from '../decode/format.js';
-import type { Observation } from '../dissectors/types.js';
+import {
+  isInventoryOutput, type BindingProtocol, type ConversationProtocol, type InventoryOutput, type Observation, type PacketOutput,
+  type Source,
+} from '../dissectors/types.js';
 
 /** One distinct observation since the last drain. `mac` is 0 when the observation names none. */
 export interface ObservationRow {
   mac: number;
   ip: string | null;
-  source: string;
+  source: Source;
   fieldsJson: string;
   firstSeenMs: number;
   lastSeenMs: number;
   count: number;
 }
 
-/** A DHCP ACK: the server gave `ip` to `mac`. */
-export interface DhcpBinding {
+/** An address binding (dissectors/types.ts AddressBinding) at one sighting, its MAC as a number. */
+export interface BindingRow {
   mac: number;
   ip: string;
-  tsMs: number;
+  protocol: BindingProtocol;
   leaseSeconds?: number;
+  tsMs: number;
+}
+
+/**
+ * A conversation mark in one orientation: `a` talked to `b` on `b`'s port `port`. Both orientations
+ * of each mark are handed over: the inventory's edge has the one it decided (which side is the server).
+ */
+export interface ConversationRow {
+  protocol: ConversationProtocol;
+  a: string;
+  b: string;
+  port: number;
 }
 
 /** Dissector counters (cumulative since start). */
@@ -35,28 +51,23 @@ export interface DissectionStats {
   streams: { directions: number; undecided: number; declined: number; overflow: number };
 }
 
-/** A TCP conversation that carried TLS: `a` talked to `b` on `b`'s port `port` (one orientation of it). */
-export interface TlsConversation {
-  a: string;
-  b: string;
-  port: number;
-}
-
-/** Everything the evidence stage aggregated since the last drain. */
-export interface DrainedEvidence {
-  rows: ObservationRow[];
-  dhcp: DhcpBinding[];
-  /** Conversations recognised as TLS, in both orientations (the inventory finds which side is the server). */
-  tls: TlsConversation[];
+/** Everything the evidence stage aggregated since the last drain: what the inventory takes at a flush. */
+export interface EvidenceBatch {
+  observations: ObservationRow[];
+  bindings: BindingRow[];
+  conversations: ConversationRow[];
   stats: DissectionStats;
 }
+
+/** Distinct conversation marks kept between two drains (a flood of handshakes cannot grow memory). */
+const MAX_CONVERSATIONS = 100_000;
 
 /**
  * JSON of an observation's fields. Dissectors build fields in a fixed order, so equal facts give equal
  * text without sorting; repeated packets share one fields object, so the text is made once.
  */
-const fieldsJsonCache = new WeakMap<Record<string, unknown>, string>();
-function fieldsJson(fields: Record<string, unknown>): string {
+const fieldsJsonCache = new WeakMap<object, string>();
+function fieldsJson(fields: object): string {
   let json = fieldsJsonCache.get(fields);
   if (json === undefined) {
     json = JSON.stringify(fields);
@@ -87,8 +98,8 @@ function seen(row: ObservationRow, tsMs: number): void {
 interface ListRows {
   generation: number;
   rows: (ObservationRow | null)[];
-  /** The list holds DHCP observations (their bindings are recorded at every sighting). */
-  dhcp: boolean;
+  /** The list's typed outputs (recorded again at every sighting), null when it has none. */
+  outputs: InventoryOutput[] | null;
 }
 
 interface LastRow {
@@ -101,66 +112,73 @@ interface LastRow {
 export class ObservationAggregator {
   /** fields JSON → source|MAC|IP → row. */
   private rows = new Map<string, Map<string, ObservationRow>>();
-  private dhcp: DhcpBinding[] = [];
+  private bindings: BindingRow[] = [];
+  /** Conversation marks since the last drain, `protocol|a|b|port` (deduplicated: a client reconnects often). */
+  private conversations = new Set<string>();
   /** The row each fields object last went to, valid until the next drain (generation). */
-  private readonly lastRow = new WeakMap<Record<string, unknown>, LastRow>();
+  private readonly lastRow = new WeakMap<object, LastRow>();
   private generation = 0;
   /** Distinct observations waiting for the next drain (the pipeline flushes early when many wait). */
   pending = 0;
 
-  /** The rows a list of observations went to (see observeList), valid until the next drain. */
-  private readonly listRows = new WeakMap<readonly Observation[], ListRows>();
+  /** The rows a list of outputs went to (see observeList), valid until the next drain. */
+  private readonly listRows = new WeakMap<readonly PacketOutput[], ListRows>();
 
   observe(obs: Observation): void {
     this.count(obs, obs.tsMs);
   }
 
   /**
-   * Observations of one packet at time `tsMs` (which wins over theirs). A packet dissector returns the
-   * same list again for a repeated packet (DissectorSet.repeat): its rows are then just counted. `slot`:
-   * where to keep the rows of this list (its repeat-cache entry), else they are kept in a WeakMap.
+   * A packet dissector's outputs for one packet at time `tsMs` (which wins over theirs). A packet
+   * dissector returns the same list again for a repeated packet (DissectorSet.repeat): its rows are then
+   * just counted, its typed outputs recorded again. `slot`: where to keep the rows of this list (its
+   * repeat-cache entry), else they are kept in a WeakMap.
    */
-  observeList(list: readonly Observation[], tsMs: number, slot: { memo: unknown } | null = null): void {
+  observeList(list: readonly PacketOutput[], tsMs: number, slot: { memo: unknown } | null = null): void {
     const known = slot !== null ? (slot.memo as ListRows | null) ?? undefined : this.listRows.get(list);
     if (known !== undefined && known.generation === this.generation) {
       for (const row of known.rows) if (row !== null) seen(row, tsMs);
-      if (known.dhcp) for (const o of list) this.binding(o, tsMs);
+      if (known.outputs !== null) for (const o of known.outputs) this.output(o, tsMs);
       return;
     }
     const rows: (ObservationRow | null)[] = [];
-    let dhcp = false;
+    let outputs: InventoryOutput[] | null = null;
     for (const o of list) {
-      rows.push(this.count(o, tsMs));
-      if (o.source === 'dhcp') dhcp = true;
+      if (isInventoryOutput(o)) {
+        (outputs ??= []).push(o);
+        this.output(o, tsMs);
+      } else {
+        rows.push(this.count(o, tsMs));
+      }
     }
-    const entry: ListRows = { generation: this.generation, rows, dhcp };
+    const entry: ListRows = { generation: this.generation, rows, outputs };
     if (slot !== null) slot.memo = entry;
     else this.listRows.set(list, entry);
+  }
+
+  /** A typed output seen at `tsMs`: an address binding to hand over, a conversation to mark. */
+  output(o: InventoryOutput, tsMs: number = o.tsMs): void {
+    if (o.kind === 'address-binding') {
+      const mac = macNumber(o.mac);
+      if (Number.isNaN(mac) || mac === 0) return;
+      const row: BindingRow = { mac, ip: o.ip, protocol: o.protocol, tsMs };
+      if (o.leaseSeconds !== undefined) row.leaseSeconds = o.leaseSeconds;
+      this.bindings.push(row);
+    } else if (this.conversations.size < MAX_CONVERSATIONS) {
+      this.conversations.add(`${o.protocol}|${o.srcIp}|${o.dstIp}|${o.dstPort}`);
+      this.conversations.add(`${o.protocol}|${o.dstIp}|${o.srcIp}|${o.srcPort}`);
+    }
   }
 
   /** Count one observation; returns its row (null when it names no device). */
   private count(obs: Observation, tsMs: number): ObservationRow | null {
     const last = this.lastRow.get(obs.fields);
-    let row: ObservationRow | null;
     if (last !== undefined && last.generation === this.generation && last.mac === obs.device.mac && last.ip === obs.device.ip) {
       // A repeated fact (same fields and device objects): just count it.
-      row = last.row;
-      seen(row, tsMs);
-    } else {
-      row = this.add(obs, tsMs);
+      seen(last.row, tsMs);
+      return last.row;
     }
-    if (obs.source === 'dhcp') this.binding(obs, tsMs);
-    return row;
-  }
-
-  /** A DHCP ACK binds the assigned address to the client MAC. */
-  private binding(obs: Observation, tsMs: number): void {
-    if (obs.source !== 'dhcp' || obs.fields.message_type !== 'ACK') return;
-    const mac = parseMac(String(obs.fields.client_mac));
-    const ip = (obs.fields.assigned_ip ?? obs.fields.client_ip) as string | undefined;
-    if (!Number.isNaN(mac) && mac !== 0 && ip) {
-      this.dhcp.push({ mac, ip, tsMs, leaseSeconds: obs.fields.lease_seconds as number | undefined });
-    }
+    return this.add(obs, tsMs);
   }
 
   private add(obs: Observation, tsMs: number): ObservationRow | null {
@@ -188,15 +206,21 @@ export class ObservationAggregator {
     return row;
   }
 
-  /** Everything since the last drain; starts a new generation. */
-  drain(): { rows: ObservationRow[]; dhcp: DhcpBinding[] } {
-    const rows: ObservationRow[] = [];
-    for (const byDevice of this.rows.values()) for (const r of byDevice.values()) rows.push(r);
-    const dhcp = this.dhcp;
+  /** Everything since the last drain (without the dissector counters); starts a new generation. */
+  drain(): Omit<EvidenceBatch, 'stats'> {
+    const observations: ObservationRow[] = [];
+    for (const byDevice of this.rows.values()) for (const r of byDevice.values()) observations.push(r);
+    const conversations: ConversationRow[] = [];
+    for (const k of this.conversations) {
+      const [protocol, a, b, port] = k.split('|');
+      conversations.push({ protocol: protocol as ConversationProtocol, a, b, port: Number(port) });
+    }
+    const bindings = this.bindings;
     this.rows = new Map();
-    this.dhcp = [];
+    this.bindings = [];
+    this.conversations = new Set();
     this.pending = 0;
     this.generation++;
-    return { rows, dhcp };
+    return { observations, bindings, conversations };
   }
 }

@@ -16,7 +16,7 @@ import type { PacketView } from '../decode/packet-view.js';
 import { DissectorSet } from '../dissectors/index.js';
 import type { FlowTable } from '../flows/flow-table.js';
 import { MAX_STREAM_SEGMENTS } from './streams.js';
-import type { DrainedEvidence } from './aggregator.js';
+import type { EvidenceBatch } from './aggregator.js';
 import { type Batch, CONTROL_WORDS, Ctl, HEADER_BYTES, Kind, recordBytes } from './batch.js';
 import type { Dissection } from './stage.js';
 
@@ -136,7 +136,7 @@ export class RemoteDissection implements Dissection {
     return this.ctl[Ctl.PENDING];
   }
 
-  drain(): DrainedEvidence {
+  drain(): EvidenceBatch {
     const seq = ++this.seq;
     this.control(Kind.FLUSH, seq);
     this.send();
@@ -145,7 +145,7 @@ export class RemoteDissection implements Dissection {
     // The answer was posted before FLUSHED was stored, so it is already queued on the port.
     const m = receiveMessageOnPort(this.answers);
     if (m === undefined) throw new Error('dissection worker: flush answer missing');
-    return m.message as DrainedEvidence;
+    return m.message as EvidenceBatch;
   }
 
   close(): void {

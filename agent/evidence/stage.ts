@@ -1,14 +1,16 @@
 /**
- * The evidence stage: packet and stream dissectors plus the aggregation of what they observe. The
- * pipeline feeds it the frames some dissector may want; it runs either on the pipeline's own thread
- * (InlineDissection) or on a worker thread (RemoteDissection in remote.ts) with the same interface.
+ * The evidence stage: stream reassembly, the packet and stream dissectors, and the aggregation of what
+ * they emit (observations and typed outputs) into one EvidenceBatch per flush. The pipeline feeds it the
+ * frames some dissector may want; it runs either on the pipeline's own thread (InlineDissection) or on
+ * a worker thread (RemoteDissection in remote.ts) with the same interface. It knows no protocol: the
+ * dissectors say what they found, in the types of dissectors/types.ts.
  */
 import type { PacketView } from '../decode/packet-view.js';
 import { droppedCounts } from '../dissectors/allow-list.js';
 import { DissectorSet } from '../dissectors/index.js';
 import { StreamCollector } from './streams.js';
-import type { Observation } from '../dissectors/types.js';
-import { ObservationAggregator, type DrainedEvidence } from './aggregator.js';
+import type { InventoryOutput, Observation } from '../dissectors/types.js';
+import { ObservationAggregator, type EvidenceBatch } from './aggregator.js';
 
 export interface Dissection {
   /**
@@ -27,7 +29,7 @@ export interface Dissection {
   /** Distinct observations waiting for the next drain (approximate when remote). */
   readonly pending: number;
   /** Everything observed since the last drain, up to the last frame given. */
-  drain(): DrainedEvidence;
+  drain(): EvidenceBatch;
   /** Release threads and buffers. */
   close(): void;
 }
@@ -40,8 +42,6 @@ export class DissectStage {
   readonly dissectors = new DissectorSet();
   readonly streams: StreamCollector;
   readonly aggregator = new ObservationAggregator();
-  /** TLS conversations since the last drain, `a|b|port` (deduplicated: a client reconnects often). */
-  private tls = new Set<string>();
   /** The thread's allow-list drop counts when this stage started: it reports its own. */
   private readonly droppedBefore = droppedCounts();
 
@@ -53,11 +53,7 @@ export class DissectStage {
         this.dissectors.countStream(obs);
         this.aggregator.observe(obs);
       },
-      (dissector, ctx) => {
-        if (dissector !== 'tls' || this.tls.size >= 100_000) return;
-        this.tls.add(`${ctx.srcIp}|${ctx.dstIp}|${ctx.dstPort}`);
-        this.tls.add(`${ctx.dstIp}|${ctx.srcIp}|${ctx.srcPort}`);
-      },
+      (output: InventoryOutput) => this.aggregator.output(output),
     );
   }
 
@@ -79,13 +75,7 @@ export class DissectStage {
     this.streams.release(f);
   }
 
-  drain(): DrainedEvidence {
-    const { rows, dhcp } = this.aggregator.drain();
-    const tls = [...this.tls].map((k) => {
-      const [a, b, port] = k.split('|');
-      return { a, b, port: Number(port) };
-    });
-    this.tls = new Set();
+  drain(): EvidenceBatch {
     const rejected = { ...this.dissectors.rejected };
     this.dissectors.stream.forEach((d, i) => (rejected[d.name] = this.streams.rejectedBy[i]));
     const dropped: Record<string, number> = {};
@@ -93,7 +83,7 @@ export class DissectStage {
       if (n > (this.droppedBefore[name] ?? 0)) dropped[name] = n - (this.droppedBefore[name] ?? 0);
     }
     return {
-      rows, dhcp, tls,
+      ...this.aggregator.drain(),
       stats: { produced: { ...this.dissectors.produced }, rejected, dropped, streams: { ...this.streams.stats } },
     };
   }
@@ -134,7 +124,7 @@ export class InlineDissection implements Dissection {
     return this.stage.aggregator.pending;
   }
 
-  drain(): DrainedEvidence {
+  drain(): EvidenceBatch {
     return this.stage.drain();
   }
 

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DecodeStatus, IpProto, PacketView } from '../decode/packet-view.js';
-import type { Observation, StreamDissector } from '../dissectors/types.js';
+import type { DeviceKey, StreamContext, StreamDissector } from '../dissectors/types.js';
 import { loadFrames, type CapturedFrame } from '../testing/frames.js';
 import { FlowTable } from '../flows/flow-table.js';
 import { MAX_OPEN_DIRECTIONS, MAX_STREAM_SEGMENTS, StreamCollector } from './streams.js';
@@ -19,23 +19,32 @@ beforeAll(async () => {
   })!;
 });
 
-/** Records the whole header block once it is complete (a miniature HTTP dissector). */
-const headers: StreamDissector = {
+/** An observation of the test's own source, which no real dissector has: the header block it read. */
+interface HeadersObservation {
+  device: DeviceKey;
+  tsMs: number;
+  source: 'headers';
+  fields: { block: string };
+}
+
+/** Records the whole header block once it is complete (a miniature HTTP dissector, of a test source). */
+const headers = {
   kind: 'stream',
   name: 'headers',
-  probe: (data) => data.toString('latin1', 0, Math.min(4, data.length)) === 'GET '.slice(0, Math.min(4, data.length)),
-  parse(data, ctx) {
+  probe: (data: Buffer) => data.toString('latin1', 0, Math.min(4, data.length)) === 'GET '.slice(0, Math.min(4, data.length)),
+  parse(data: Buffer, ctx: StreamContext) {
     const end = data.indexOf('\r\n\r\n');
     if (end < 0) return { done: false };
-    return { done: true, observations: [{ device: { ip: ctx.srcIp }, tsMs: ctx.tsMs, source: 'headers', fields: { block: data.toString('latin1', 0, end) } }] };
+    const o: HeadersObservation = { device: { ip: ctx.srcIp }, tsMs: ctx.tsMs, source: 'headers', fields: { block: data.toString('latin1', 0, end) } };
+    return { done: true, observations: [o] };
   },
-};
+} as unknown as StreamDissector;
 
 function setup(dissectors: StreamDissector[] = [headers]) {
-  const out: Observation[] = [];
+  const out: HeadersObservation[] = [];
   const flows = new FlowTable({ maxFlows: 64, idleTimeoutMs: 60_000 }, { flowUpdated: () => undefined });
   const done = new Uint8Array(flows.maxFlows * 2);
-  const streams = new StreamCollector((slot) => { done[slot] = 1; }, dissectors, (o) => out.push(o));
+  const streams = new StreamCollector((slot) => { done[slot] = 1; }, dissectors, (o) => out.push(o as unknown as HeadersObservation));
   const v = new PacketView();
   expect(v.decode(request.bytes, 0, request.bytes.length, request.wireLen, request.tsMicros, request.linkType)).toBe(DecodeStatus.OK);
   const base = { off: v.payloadOff, len: v.payloadLen, seq: v.buf.readUInt32BE(v.l4Off + 4) };
@@ -84,21 +93,21 @@ describe('StreamCollector', () => {
   });
 
   it('stops looking at a direction no dissector wants', () => {
-    const never: StreamDissector = { ...headers, name: 'never', probe: () => false };
+    const never: StreamDissector = { ...headers, name: 'never' as StreamDissector['name'], probe: () => false };
     const s = setup([never]);
     s.send(0, s.len);
     expect(s.streams.stats.directions).toBe(0);
   });
 
   it('gives up after its bounds when a dissector keeps waiting', () => {
-    const patient: StreamDissector = { ...headers, name: 'patient', parse: () => ({ done: false }) };
+    const patient: StreamDissector = { ...headers, name: 'patient' as StreamDissector['name'], parse: () => ({ done: false }) };
     const s = setup([patient]);
     for (let i = 0; i < MAX_STREAM_SEGMENTS + 5; i++) s.send(0, 1 + (i % 5));
     expect(s.streams.stats.undecided).toBe(1);
   });
 
   it('bounds the directions it collects at once', () => {
-    const patient: StreamDissector = { ...headers, name: 'patient', parse: () => ({ done: false }) };
+    const patient: StreamDissector = { ...headers, name: 'patient' as StreamDissector['name'], parse: () => ({ done: false }) };
     const flows = new FlowTable({ maxFlows: MAX_OPEN_DIRECTIONS * 2, idleTimeoutMs: 60_000 }, { flowUpdated: () => undefined });
     const streams = new StreamCollector(() => undefined, [patient], () => undefined);
     const v = new PacketView();
@@ -116,7 +125,7 @@ describe('StreamCollector', () => {
   });
 
   it('survives a dissector that throws', () => {
-    const broken: StreamDissector = { ...headers, name: 'broken', parse: () => { throw new Error('bug'); } };
+    const broken: StreamDissector = { ...headers, name: 'broken' as StreamDissector['name'], parse: () => { throw new Error('bug'); } };
     const s = setup([broken, headers]);
     s.send(0, s.len);
     expect(s.out.map((o) => o.fields.block)).toEqual([s.block]);

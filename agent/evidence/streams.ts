@@ -9,7 +9,7 @@
  */
 import { ipToString, macAt, macToString } from '../decode/format.js';
 import type { PacketView } from '../decode/packet-view.js';
-import type { Observation, StreamContext, StreamDissector, StreamEnds } from '../dissectors/types.js';
+import type { InventoryOutput, Observation, StreamContext, StreamDissector, StreamEnds } from '../dissectors/types.js';
 
 /** Bytes of one direction kept at most: enough for HTTP headers, a ClientHello, certificates, NTLMSSP. */
 export const MAX_STREAM_BYTES = 16 * 1024;
@@ -54,8 +54,8 @@ export class StreamCollector {
     private readonly markDone: (slot: number) => void,
     private readonly dissectors: readonly StreamDissector[],
     private readonly emit: (o: Observation) => void,
-    /** Told when a dissector has finished a direction (it recognised its protocol there). */
-    private readonly recognised?: (dissector: string, ctx: StreamContext) => void,
+    /** Receives the typed outputs of a finished direction (a conversation mark...). */
+    private readonly emitOutput: (o: InventoryOutput) => void = () => undefined,
   ) {
     this.rejectedBy = dissectors.map(() => 0);
   }
@@ -193,7 +193,7 @@ export class StreamCollector {
         continue;
       }
       for (const o of verdict.observations) this.emit(o);
-      this.recognised?.(this.dissectors[i].name, ctx);
+      if (verdict.outputs !== undefined) for (const o of verdict.outputs) this.emitOutput(o);
       return i;
     }
     return waiting ? WAITING : ALL_DECLINED;

@@ -1,5 +1,7 @@
 /**
- * Turns flow counters, ARP, DHCP and other layer-2 frames into devices.
+ * Turns flow counters, ARP and other layer-2 frames, and the evidence stage's batches (observations,
+ * address bindings, conversation marks) into devices. It knows no protocol's fields: what it needs from
+ * a dissector comes as a typed output (dissectors/types.ts).
  *
  * Between flushes everything is aggregated in memory by (MAC, IP) endpoint; at flush each endpoint is
  * resolved to a device and written in one transaction. Resolution rules:
@@ -16,8 +18,8 @@ import {
   macToString, parseMac,
 } from '../decode/format.js';
 import { type FlowListener, type FlowTable } from '../flows/flow-table.js';
-import type { DhcpBinding, ObservationRow, TlsConversation } from '../evidence/aggregator.js';
-import type { Store, TrafficCounters } from '../store/store.js';
+import type { BindingRow, ConversationRow, EvidenceBatch, ObservationRow } from '../evidence/aggregator.js';
+import type { AddressEvidence, Store, TrafficCounters } from '../store/store.js';
 import { macVendor } from './oui.js';
 import { serverSide, serviceAnswered, transportName } from './roles.js';
 import { KeyedCounters } from '../flows/keyed-counters.js';
@@ -25,12 +27,12 @@ import { KeyedCounters } from '../flows/keyed-counters.js';
 /** More distinct IPv4 addresses (or IPv6 /64 prefixes) than this, unbound by ARP/DHCP, make a MAC a router. */
 export const ROUTER_ADDRESS_THRESHOLD = 3;
 
+/** An address bound to a MAC since the last flush: by ARP (the inventory's own) or a dissector's binding. */
 interface Binding {
   mac: number;
   ip: string;
-  arp: boolean;
-  dhcp: boolean;
-  leaseSeconds?: number;
+  /** Which protocols bound it, and the lease: what the store records with the address. */
+  evidence: AddressEvidence;
   firstSeenMs: number;
   lastSeenMs: number;
 }
@@ -67,8 +69,8 @@ export class Inventory implements FlowListener {
   private bindings = new Map<string, Binding>();
   /** Evidence rows handed over since the last flush (see ObservationAggregator). */
   private observations: ObservationRow[] = [];
-  /** TCP conversations recognised as TLS since the last flush: their edges are marked. */
-  private tls: TlsConversation[] = [];
+  /** TCP conversations marked by a dissector since the last flush (TLS): their edges are marked. */
+  private conversations: ConversationRow[] = [];
   private readonly epKey = new Int32Array(EP_KEY);
   private readonly edgeKey = new Int32Array(EDGE_KEY);
   private readonly svcKey = new Int32Array(SVC_KEY);
@@ -229,29 +231,27 @@ export class Inventory implements FlowListener {
     const senderMac = macAt(b, o + 8);
     const senderIpNum = b.readUInt32BE(o + 14);
     if (senderMac === 0 || isGroupMac(senderMac) || senderIpNum === 0) return; // ARP probes use 0.0.0.0
-    this.bind(senderMac, ipToString(b, o + 14, 4), 'arp', ms);
+    this.bind(senderMac, ipToString(b, o + 14, 4), 'arp', ms, undefined);
   }
 
-  /** Evidence aggregated by the evidence stage: written at the next flush; DHCP ACKs bind addresses. */
-  addEvidence(rows: readonly ObservationRow[], dhcp: readonly DhcpBinding[], tls: readonly TlsConversation[] = []): void {
-    for (const t of tls) this.tls.push(t);
-    for (const r of rows) this.observations.push(r);
-    for (const d of dhcp) this.bind(d.mac, d.ip, 'dhcp', d.tsMs, d.leaseSeconds);
+  /** One evidence batch of the evidence stage: written at the next flush; its bindings bind addresses. */
+  addEvidence(batch: Pick<EvidenceBatch, 'observations' | 'bindings' | 'conversations'>): void {
+    for (const c of batch.conversations) this.conversations.push(c);
+    for (const r of batch.observations) this.observations.push(r);
+    for (const b of batch.bindings) this.bind(b.mac, b.ip, b.protocol, b.tsMs, b.leaseSeconds);
   }
 
-  private bind(mac: number, ip: string, how: 'arp' | 'dhcp', ms: number, leaseSeconds?: number): void {
+  private bind(mac: number, ip: string, protocol: BindingRow['protocol'] | 'arp', tsMs: number, leaseSeconds: number | undefined): void {
     const key = `${mac}|${ip}`;
     let bnd = this.bindings.get(key);
     if (!bnd) {
-      bnd = { mac, ip, arp: false, dhcp: false, firstSeenMs: ms, lastSeenMs: ms };
+      // Every binding's evidence has the same shape (the store reads it once per address written).
+      bnd = { mac, ip, evidence: { arp: false, dhcp: false, leaseSeconds: undefined }, firstSeenMs: tsMs, lastSeenMs: tsMs };
       this.bindings.set(key, bnd);
     }
-    widen(bnd, ms, ms);
-    if (how === 'arp') bnd.arp = true;
-    else {
-      bnd.dhcp = true;
-      if (leaseSeconds !== undefined) bnd.leaseSeconds = leaseSeconds;
-    }
+    widen(bnd, tsMs, tsMs);
+    bnd.evidence[protocol] = true;
+    if (leaseSeconds !== undefined) bnd.evidence.leaseSeconds = leaseSeconds;
   }
 
   private macDevice(mac: number, tsMs: number): number {
@@ -290,11 +290,11 @@ export class Inventory implements FlowListener {
     const { endpoints: eps, edges, services: svcs } = this;
     const bindings = this.bindings;
     const observations = this.observations;
-    const tls = this.tls;
-    if (eps.size + bindings.size + svcs.size + edges.size + observations.length + tls.length === 0) return;
+    const conversations = this.conversations;
+    if (eps.size + bindings.size + svcs.size + edges.size + observations.length + conversations.length === 0) return;
     this.bindings = new Map();
     this.observations = [];
-    this.tls = [];
+    this.conversations = [];
     const st = this.store;
     st.transaction(() => {
       for (const b of bindings.values()) {
@@ -302,7 +302,7 @@ export class Inventory implements FlowListener {
         // A router's own address, bound only after its traffic went to a routed device: fold it back.
         if (this.routers.has(b.mac) && st.reclaimRoutedAddress(id, b.ip) !== 0) this.ipDeviceIds.delete(b.ip);
         const version = ipVersionOf(b.ip);
-        st.upsertAddress(id, b.ip, version, { arp: b.arp, dhcp: b.dhcp, dhcpLeaseSeconds: b.leaseSeconds }, counters(b.firstSeenMs, b.lastSeenMs));
+        st.upsertAddress(id, b.ip, version, b.evidence, counters(b.firstSeenMs, b.lastSeenMs));
         st.addTraffic(id, counters(b.firstSeenMs, b.lastSeenMs));
       }
       const gainedAddresses = new Set<number>();
@@ -360,8 +360,8 @@ export class Inventory implements FlowListener {
           firstSeenMs, lastSeenMs: ev[v + 6],
         });
       }
-      // After the edges: a conversation's edge is written by the same flush that reports its TLS.
-      for (const t of tls) st.markEdgeTls(t.a, t.b, t.port);
+      // After the edges: a conversation's edge is written by the same flush that reports its mark.
+      for (const c of conversations) st.markConversation(c.protocol, c.a, c.b, c.port);
     });
     eps.clear();
     edges.clear();

@@ -2,50 +2,12 @@
  * The `clinical` block of the device object: what clinical protocols revealed about the device, from
  * its observations (never patient data: the dissectors drop it before anything is stored). One entry
  * per protocol with the roles seen and whether it was clear text, then per protocol the identity
- * fields a clinical engineer asks for first.
+ * fields a clinical engineer asks for first. Which sources are clinical, under which protocol name and
+ * with which fields shown, each clinical dissector declares (its `clinical` view, dissectors/types.ts);
+ * beyond those, only the convention fields `role` and `encrypted` are read here.
  */
-/** Per source: the fields shown in the block (all documented in the dissector's Fields interface). */
-const SHOWN: Record<string, { protocol: string; fields: readonly string[] }> = {
-  dicom: {
-    protocol: 'dicom',
-    fields: [
-      'ae_title', 'calling_ae_title', 'called_ae_title', 'implementation_class_uid', 'implementation_version_name',
-      'abstract_syntax_names', 'rejected_abstract_syntaxes', 'dimse_commands', 'sop_class_names', 'modality', 'manufacturer',
-      'manufacturer_model_name', 'device_serial_number', 'software_versions', 'station_name', 'institution_name',
-      'institutional_department_name', 'reject_result', 'reject_source', 'reject_reason',
-    ],
-  },
-  hl7: {
-    protocol: 'hl7',
-    fields: [
-      'sending_application', 'sending_facility', 'receiving_application', 'receiving_facility', 'message_types', 'version',
-      'ack_codes', 'pcd_device_eui64s', 'mdc_codes',
-    ],
-  },
-  poct1a: {
-    protocol: 'poct1a',
-    fields: ['message_types', 'device_id', 'vendor_id', 'model_id', 'serial_id', 'manufacturer_name', 'hw_version', 'sw_version', 'device_name'],
-  },
-  wsd: {
-    protocol: 'sdc',
-    fields: [
-      'types', 'endpoint_reference', 'xaddrs', 'location_facility', 'location_building', 'location_floor',
-      'location_point_of_care', 'location_room', 'location_bed',
-    ],
-  },
-  intellivue: {
-    protocol: 'intellivue',
-    fields: [
-      'manufacturer', 'model', 'system_type', 'system_id', 'serial_number', 'software_revision', 'firmware_revision',
-      'protocol_support',
-    ],
-  },
-  bacnet: { protocol: 'bacnet', fields: ['device_instance', 'vendor_id', 'vendor_name'] },
-};
-
-/** IANA `dicom-tls`: DICOM over TLS (PS3.15 Annex B). */
-export const DICOM_TLS_PORT = 2762;
-
+import { CLINICAL_VIEWS } from '../dissectors/index.js';
+import type { ClinicalView, ConventionFields, FieldsBySource, Source } from '../dissectors/types.js';
 /** One protocol of the block (the API schema is `ClinicalSchema` in device-json.ts). */
 export interface ClinicalProtocol {
   protocol: string;
@@ -70,44 +32,60 @@ interface Row {
   last_seen: string;
 }
 
-/** Fold a device's observations (any order) into its clinical block; `dicomTls`: its encrypted DICOM conversations. */
-export function clinicalBlock(rows: readonly Row[], dicomTls: { first_seen: string; last_seen: string } | null): Clinical {
+/** The clinical protocols spoken over TLS on a port of their own: source, protocol name and port. */
+export const CLINICAL_TLS_PORTS: readonly { source: Source; protocol: string; port: number }[] = [...CLINICAL_VIEWS].flatMap(
+  ([source, view]) => (view.tlsPort !== undefined ? [{ source, protocol: view.protocol, port: view.tlsPort }] : []),
+);
+
+/** A time range of encrypted conversations of one clinical protocol. */
+export interface EncryptedRange {
+  first_seen: string;
+  last_seen: string;
+}
+
+/**
+ * Fold a device's observations (any order) into its clinical block; `encrypted`: by protocol name, the
+ * device's conversations of that protocol inside TLS (see CLINICAL_TLS_PORTS).
+ */
+export function clinicalBlock(rows: readonly Row[], encrypted: ReadonlyMap<string, EncryptedRange>): Clinical {
   const protocols = new Map<string, ClinicalProtocol>();
   const facts: Record<string, Record<string, unknown[]>> = {};
   const seen = new Set<string>();
   for (const r of rows) {
-    const shown = SHOWN[r.source];
-    if (shown === undefined) continue;
-    if (r.source === 'wsd' && r.fields.sdc !== true) continue; // WS-Discovery of PCs and printers is not clinical
-    let p = protocols.get(shown.protocol);
+    const view = CLINICAL_VIEWS.get(r.source as Source) as ClinicalView<Source> | undefined;
+    if (view === undefined) continue;
+    // As stored by the dissector that declared the view: its own fields.
+    const fields = r.fields as FieldsBySource[Source] & ConventionFields;
+    if (view.applies !== undefined && !view.applies(fields)) continue;
+    let p = protocols.get(view.protocol);
     if (!p) {
-      p = { protocol: shown.protocol, roles: [], cleartext: false, encrypted: false, first_seen: r.first_seen, last_seen: r.last_seen };
-      protocols.set(shown.protocol, p);
+      p = { protocol: view.protocol, roles: [], cleartext: false, encrypted: false, first_seen: r.first_seen, last_seen: r.last_seen };
+      protocols.set(view.protocol, p);
     }
-    if (r.fields.encrypted === true) p.encrypted = true;
+    if (fields.encrypted === true) p.encrypted = true;
     else p.cleartext = true;
-    const role = r.fields.role;
+    const role = fields.role;
     if (typeof role === 'string' && !p.roles.includes(role)) p.roles.push(role);
     if (p.first_seen === null || r.first_seen < p.first_seen) p.first_seen = r.first_seen;
     if (p.last_seen === null || r.last_seen > p.last_seen) p.last_seen = r.last_seen;
-    const out = (facts[shown.protocol] ??= {});
-    for (const k of shown.fields) {
+    const out = (facts[view.protocol] ??= {});
+    for (const k of view.shown) {
       const v = r.fields[k];
       if (v === undefined || v === null || v === '') continue;
-      const key = `${shown.protocol}.${k}.${JSON.stringify(v)}`;
+      const key = `${view.protocol}.${k}.${JSON.stringify(v)}`;
       if (seen.has(key)) continue;
       seen.add(key);
       (out[k] ??= []).push(v);
     }
   }
-  if (dicomTls !== null) {
-    const p = protocols.get('dicom');
+  for (const [protocol, range] of encrypted) {
+    const p = protocols.get(protocol);
     if (p) {
       p.encrypted = true;
-      if (dicomTls.first_seen < (p.first_seen ?? dicomTls.first_seen)) p.first_seen = dicomTls.first_seen;
-      if (dicomTls.last_seen > (p.last_seen ?? dicomTls.last_seen)) p.last_seen = dicomTls.last_seen;
+      if (range.first_seen < (p.first_seen ?? range.first_seen)) p.first_seen = range.first_seen;
+      if (range.last_seen > (p.last_seen ?? range.last_seen)) p.last_seen = range.last_seen;
     } else {
-      protocols.set('dicom', { protocol: 'dicom', roles: [], cleartext: false, encrypted: true, first_seen: dicomTls.first_seen, last_seen: dicomTls.last_seen });
+      protocols.set(protocol, { protocol, roles: [], cleartext: false, encrypted: true, first_seen: range.first_seen, last_seen: range.last_seen });
     }
   }
   if (protocols.size === 0) return null;

@@ -5,7 +5,7 @@
 import type Database from 'better-sqlite3';
 import type { Classification } from '../identify/index.js';
 import type { Device, DeviceDetail, DeviceObservation, Peer } from './device-json.js';
-import { clinicalBlock, DICOM_TLS_PORT } from './clinical.js';
+import { CLINICAL_TLS_PORTS, clinicalBlock, type EncryptedRange } from './clinical.js';
 
 export interface DeviceFilter {
   /** Exact MAC (any case/separator already normalised to aa:bb:cc:dd:ee:ff). */
@@ -273,16 +273,20 @@ export class DeviceQuery {
   /** Host names and per-protocol facts, folded from the observations (and the clinical block). */
   private evidence(id: number): Pick<Device, 'hostnames' | 'evidence' | 'clinical'> {
     const { hostnames, evidence, clinicalRows } = foldObservations(this.observationRows(id), true);
-    return { hostnames, evidence, clinical: clinicalBlock(clinicalRows, this.dicomTls(id, 'dicom' in evidence)) };
+    const encrypted = new Map<string, EncryptedRange>();
+    for (const { source, protocol, port } of CLINICAL_TLS_PORTS) {
+      const range = this.encryptedConversations(id, source, port, source in evidence);
+      if (range !== null) encrypted.set(protocol, range);
+    }
+    return { hostnames, evidence, clinical: clinicalBlock(clinicalRows, encrypted) };
   }
 
-
   /**
-   * First and last encrypted DICOM conversation of the device, as client or server: on the IANA
-   * dicom-tls port, or TLS on any port with a peer it (and which) also spoke DICOM in clear with
-   * elsewhere (known DICOM peers).
+   * First and last encrypted conversation of a clinical protocol (`source`) of the device, as client
+   * or server: on the protocol's own TLS port (DICOM: dicom-tls), or TLS on any port with a peer that
+   * it (and which) also spoke the protocol in clear with elsewhere (known peers).
    */
-  private dicomTls(id: number, speaksDicom: boolean): { first_seen: string; last_seen: string } | null {
+  private encryptedConversations(id: number, source: string, port: number, speaksIt: boolean): EncryptedRange | null {
     const r = this
       .stmt(
         `SELECT min(f) AS f, max(l) AS l FROM (
@@ -292,9 +296,9 @@ export class DeviceQuery {
            SELECT first_seen, last_seen, client_device_id, port, tls FROM edges
              WHERE server_device_id = @id AND transport = 'tcp')
          WHERE port = @port
-            OR (@speaksDicom = 1 AND tls = 1 AND EXISTS (SELECT 1 FROM observations o WHERE o.device_id = peer AND o.source = 'dicom'))`,
+            OR (@speaksIt = 1 AND tls = 1 AND EXISTS (SELECT 1 FROM observations o WHERE o.device_id = peer AND o.source = @source))`,
       )
-      .get({ id, port: DICOM_TLS_PORT, speaksDicom: speaksDicom ? 1 : 0 }) as { f: number | null; l: number | null };
+      .get({ id, port, speaksIt: speaksIt ? 1 : 0, source }) as { f: number | null; l: number | null };
     return r.f === null || r.l === null ? null : { first_seen: iso(r.f), last_seen: iso(r.l) };
   }
 

@@ -9,6 +9,7 @@ import { UserFacingError } from '../errors.js';
 import { IdSet } from './id-set.js';
 import { IngestLog } from './ingests.js';
 import { deviceMerger } from './merge.js';
+import type { BindingProtocol, ConversationProtocol } from '../dissectors/types.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
 
 type Db = Database.Database;
@@ -23,13 +24,14 @@ export interface TrafficCounters {
   lastSeenMs: number;
 }
 
-/** How an address became known for a device. */
-export interface AddressEvidence {
-  arp?: boolean;
-  dhcp?: boolean;
-  traffic?: boolean;
-  dhcpLeaseSeconds?: number;
-}
+/** How an address can become known for a device: ARP, a dissector's binding, or traffic it sourced. */
+export type AddressSource = 'arp' | BindingProtocol | 'traffic';
+
+/** How an address became known for a device (each source true when it bound the address), and the lease. */
+export type AddressEvidence = { [S in AddressSource]?: boolean } & {
+  /** How long the last binding holds, seconds (a DHCP lease). */
+  leaseSeconds?: number;
+};
 
 export interface EdgeDelta extends TrafficCounters {
   clientDeviceId: number;
@@ -110,6 +112,8 @@ export class Store {
   private readonly mergeDevice: (from: number, into: number) => void;
   /** Devices given traffic by this Store (this process's run), for the summary's "known" devices. */
   private readonly seen = new IdSet();
+  /** The statement marking an edge, per conversation protocol (its column in `edges`). */
+  private readonly conversationMarks: Record<ConversationProtocol, Stmt>;
 
   constructor(path: string) {
     this.db = openDatabase(path);
@@ -203,9 +207,10 @@ export class Store {
       classification: p('SELECT result FROM classifications WHERE device_id = ?'),
       classifications: p('SELECT device_id, result FROM classifications'),
       maxDeviceId: p('SELECT max(id) FROM devices').pluck(),
-      markEdgeTls: p(`UPDATE edges SET tls = 1 WHERE client_ip = ? AND server_ip = ? AND port = ? AND transport = 'tcp' AND tls = 0`),
+      markTls: p(`UPDATE edges SET tls = 1 WHERE client_ip = ? AND server_ip = ? AND port = ? AND transport = 'tcp' AND tls = 0`),
       devicesAbove: p('SELECT count(*) FROM devices WHERE id > ?').pluck(),
     };
+    this.conversationMarks = { tls: this.s.markTls };
   }
 
   /** Devices whose evidence changed (new device, observation or service) since the last takeChanged(). */
@@ -226,9 +231,12 @@ export class Store {
     );
   }
 
-  /** The TCP conversation from `clientIp` to `serverIp`:`port` carried TLS (no-op for the other orientation). */
-  markEdgeTls(clientIp: string, serverIp: string, port: number): void {
-    this.s.markEdgeTls.run(clientIp, serverIp, port);
+  /**
+   * The TCP conversation from `clientIp` to `serverIp`:`port` carried `protocol` (a ConversationMark):
+   * its edge says so (no-op for the other orientation, or an edge not written yet).
+   */
+  markConversation(protocol: ConversationProtocol, clientIp: string, serverIp: string, port: number): void {
+    this.conversationMarks[protocol].run(clientIp, serverIp, port);
   }
 
   /** The highest device id (about the number of devices: ids are never reused), 0 when none. */
@@ -286,7 +294,7 @@ export class Store {
   upsertAddress(deviceId: number, ip: string, version: number, ev: AddressEvidence, t: TrafficCounters): void {
     // Positional parameters: binding named ones looks each name up on the object (a flush binds thousands).
     this.s.upsertIp.run(
-      deviceId, ip, version, ev.arp ? 1 : 0, ev.dhcp ? 1 : 0, ev.traffic ? 1 : 0, ev.dhcpLeaseSeconds ?? null,
+      deviceId, ip, version, ev.arp ? 1 : 0, ev.dhcp ? 1 : 0, ev.traffic ? 1 : 0, ev.leaseSeconds ?? null,
       t.firstSeenMs, t.lastSeenMs, t.packetsSent, t.bytesSent, t.packetsReceived, t.bytesReceived,
     );
   }

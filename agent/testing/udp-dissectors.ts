@@ -7,18 +7,33 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { IpProto, PacketView } from '../decode/packet-view.js';
 import { loadFrames, type CapturedFrame } from './frames.js';
-import type { Observation, PacketDissector } from '../dissectors/types.js';
+import { isInventoryOutput, type InventoryOutput, type Observation, type PacketDissector, type PacketOutput, type Source } from '../dissectors/types.js';
 
 /** The public corpus beside the checkout (`../shared/corpus`); absent in some CI setups. */
 export const corpusDir = join(import.meta.dirname, '..', '..', '..', 'shared', 'corpus');
 export const fixturesDir = join(import.meta.dirname, '..', '..', 'test-fixtures');
 export const corpusPresent = existsSync(join(corpusDir, 'identities.tsv'));
 
-export interface Routed {
+export interface Routed<S extends Source = Source> {
   /** 1-based frame number in the capture (as tshark numbers them). */
   frame: number;
   captured: CapturedFrame;
-  out: Observation[] | null;
+  /** The observations the dissector made of the packet; null: not its protocol, or malformed. */
+  out: Observation<S>[] | null;
+  /** Its typed outputs (address bindings...). */
+  outputs: InventoryOutput[];
+}
+
+/** A packet dissector's result split into its observations and its typed outputs. */
+export function split<S extends Source>(result: PacketOutput<S>[] | null): { out: Observation<S>[] | null; outputs: InventoryOutput[] } {
+  if (result === null) return { out: null, outputs: [] };
+  const outputs: InventoryOutput[] = [];
+  const out: Observation<S>[] = [];
+  for (const o of result) {
+    if (isInventoryOutput(o)) outputs.push(o);
+    else out.push(o);
+  }
+  return { out, outputs };
 }
 
 const view = new PacketView();
@@ -30,11 +45,11 @@ function routedTo(d: PacketDissector, v: PacketView): boolean {
 }
 
 /** Every packet of `path` the registry would hand to `d`, with what `d` made of it. */
-export async function runCapture(path: string, d: PacketDissector): Promise<Routed[]> {
-  const out: Routed[] = [];
+export async function runCapture<S extends Source>(path: string, d: PacketDissector<S>): Promise<Routed<S>[]> {
+  const out: Routed<S>[] = [];
   (await loadFrames(path)).forEach((f, i) => {
     view.decode(f.bytes, 0, f.bytes.length, f.wireLen, f.tsMicros, f.linkType);
-    if (routedTo(d, view)) out.push({ frame: i + 1, captured: f, out: d.parse(view) });
+    if (routedTo(d, view)) out.push({ frame: i + 1, captured: f, ...split(d.parse(view)) });
   });
   return out;
 }
@@ -99,9 +114,9 @@ export function withPayload(f: CapturedFrame, payload: Buffer): CapturedFrame {
 }
 
 /** Parse one captured frame with `d` (null when the registry would not route it there). */
-export function parseFrame(d: PacketDissector, f: CapturedFrame): Observation[] | null {
+export function parseFrame<S extends Source>(d: PacketDissector<S>, f: CapturedFrame): Observation<S>[] | null {
   view.decode(f.bytes, 0, f.bytes.length, f.wireLen, f.tsMicros, f.linkType);
-  return routedTo(d, view) ? d.parse(view) : null;
+  return routedTo(d, view) ? split(d.parse(view)).out : null;
 }
 
 /** tshark's values of `field` in identities.tsv: file → value → frames carrying it. */
