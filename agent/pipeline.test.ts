@@ -6,7 +6,6 @@ import { readCaptureFile } from './capture/file-source.js';
 import { builtinFingerprintsDir, classify, factsFromDevice, loadLibrary } from './identify/index.js';
 import { DeviceClassifier } from './inventory/classifier.js';
 import { Pipeline } from './pipeline.js';
-import { DeviceQuery } from './store/device-query.js';
 import { Store } from './store/store.js';
 import { loadFrames, type CapturedFrame } from './testing/frames.js';
 import { truncateAndCorrupt } from './testing/fuzz.js';
@@ -21,8 +20,7 @@ describe('Pipeline', () => {
       const pipeline = new Pipeline(store, { maxPendingObservations: 2 });
       await readCaptureFile(join(fixtures, 'evidence-mdns.pcap'), pipeline);
       // No finish(): whatever is in the database was written by the early flushes.
-      const stored = store.db.prepare('SELECT count(*) AS n FROM observations').get() as { n: number };
-      expect(stored.n).toBeGreaterThan(0);
+      expect(store.reader.observationCount()).toBeGreaterThan(0);
       expect(pipeline.dissection.pending).toBeLessThan(2);
       store.close();
     } finally {
@@ -46,7 +44,7 @@ describe('Pipeline flush triggers', () => {
         }
       }
       // Whatever the database holds was written by a flush during the feed.
-      const devices = store.deviceCount();
+      const devices = store.reader.deviceCount();
       store.close();
       return devices;
     } finally {
@@ -78,8 +76,7 @@ describe('The device set does not depend on when flushes happen', () => {
       for (const f of frames) pipeline.frame(f.bytes, 0, f.bytes.length, f.wireLen, f.tsMicros, f.linkType);
       pipeline.finish();
       pipeline.close();
-      const column = sent ? "coalesce(mac, routed_ip) || ' ' || packets_sent" : 'coalesce(mac, routed_ip)';
-      const keys = store.db.prepare(`SELECT ${column} FROM devices ORDER BY 1`).pluck().all() as string[];
+      const keys = store.reader.deviceKeys().map((d) => (sent ? `${d.key} ${d.packetsSent}` : d.key)).sort();
       store.close();
       return keys;
     } finally {
@@ -153,26 +150,25 @@ describe('Identification of a whole capture', () => {
       const pipeline = new Pipeline(store, { library });
       for (const f of readdirSync(fixtures).filter((n) => n.endsWith('.pcap')).sort()) await readCaptureFile(join(fixtures, f), pipeline);
       pipeline.finish();
-      const ids = store.db.prepare('SELECT id FROM devices ORDER BY id').pluck().all() as number[];
+      const reader = store.reader;
+      const ids = reader.deviceIds();
       expect(ids.length).toBeGreaterThan(30);
-      const query = new DeviceQuery(store.db);
-      const many = query.factsMany([...ids, 1_000_000]);
+      const many = reader.deviceFactsMany([...ids, 1_000_000]);
       expect([...many.keys()]).toEqual(ids);
-      for (const id of ids) expect(many.get(id)).toEqual(query.facts(id));
-      const stored = store.classificationJsons();
-      for (const id of ids) expect(stored.get(id) ?? null).toBe(store.classificationJson(id));
+      for (const id of ids) expect(many.get(id)).toEqual(reader.deviceFacts(id));
+      const stored = reader.classificationJsons();
+      for (const id of ids) expect(stored.get(id) ?? null).toBe(reader.classificationJson(id));
       // Every device classified again in one run, read in bulk and one by one: the same results.
       const results = (bulkFrom: number): unknown[] => {
         new DeviceClassifier(store, library, bulkFrom).run(ids, true);
-        return (store.db.prepare('SELECT device_id, result FROM classifications ORDER BY device_id').all() as { device_id: number; result: string }[])
-          .map((r) => ({ id: r.device_id, result: JSON.parse(r.result) as unknown }));
+        return [...reader.classificationJsons()].sort(([a], [b]) => a - b).map(([id, json]) => ({ id, result: JSON.parse(json) as unknown }));
       };
       const bulk = results(1);
       expect(bulk.length).toBeGreaterThan(20);
       expect(results(Number.POSITIVE_INFINITY)).toEqual(bulk);
       // Alike devices share one classification (sharedFactsKey): each is what the engine gives it alone.
       for (const { id, result } of bulk as { id: number; result: unknown }[]) {
-        expect(result).toEqual(JSON.parse(JSON.stringify(classify(factsFromDevice(query.facts(id)!), library, null))));
+        expect(result).toEqual(JSON.parse(JSON.stringify(classify(factsFromDevice(reader.deviceFacts(id)!), library, null))));
       }
       store.close();
     } finally {

@@ -1,29 +1,25 @@
 /**
  * The API through `inject()` (no socket) on a real database written by the Store. Every response object
- * must equal what DeviceQuery returns, since the CLI's `devices --format json` prints those.
+ * must equal what the StoreReader returns, since the CLI's `devices --format json` prints those.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type Database from 'better-sqlite3';
 import { Device } from '../agent/store/device-json.js';
-import { DeviceQuery } from '../agent/store/device-query.js';
 import { SCHEMA_VERSION } from '../agent/store/migrations.js';
-import { openDatabase } from '../agent/store/store.js';
+import { StoreReader } from '../agent/store/reader.js';
 import { buildApp, type ApiApp } from './app.js';
 import { buildFixtureDatabase, ipv4Of, ipv6Of, LAYER2_DEVICES, macOf, T0, TOTAL_DEVICES, VENDORS } from './testing/fixture-db.js';
 import { encodeCursor } from './routes/devices.js';
 
-let db: Database.Database;
+let reader: StoreReader;
 let app: ApiApp;
-let query: DeviceQuery;
 
 beforeAll(async () => {
-  db = openDatabase(buildFixtureDatabase(), { readonly: true });
-  app = await buildApp({ db, version: '9.9.9-test' });
-  query = new DeviceQuery(db);
+  reader = StoreReader.open(buildFixtureDatabase());
+  app = await buildApp({ reader, version: '9.9.9-test' });
 });
 afterAll(async () => {
   await app.close();
-  db.close();
+  reader.close();
 });
 
 interface ListBody { items: Device[]; next_cursor: string | null; limit: number }
@@ -46,12 +42,12 @@ async function expect400(url: string, message: RegExp): Promise<void> {
 const ids = (b: ListBody): number[] => b.items.map((d) => d.id);
 
 describe('GET /api/v1/devices', () => {
-  it('lists devices in id order, exactly as DeviceQuery gives them', async () => {
+  it('lists devices in id order, exactly as the StoreReader gives them', async () => {
     const b = await list('');
     expect(b.limit).toBe(100);
     expect(b.next_cursor).toBeNull();
     expect(b.items).toHaveLength(TOTAL_DEVICES);
-    expect(b.items).toStrictEqual(query.list({}).items);
+    expect(b.items).toStrictEqual(reader.listDevices({}).items);
     expect(b.items[0]).toMatchObject({ id: 1, mac: macOf(0), mac_vendor: 'GE Healthcare', kind: 'layer2', vlans: [100] });
     expect(b.items[TOTAL_DEVICES - 1]).toMatchObject({ mac: null, kind: 'routed', ips: [{ ip: '203.0.113.4' }] });
   });
@@ -88,7 +84,7 @@ describe('GET /api/v1/devices', () => {
     for (const form of [mac, mac.toUpperCase(), mac.replace(/:/g, '-').toUpperCase(), bare, `${bare.slice(0, 4)}.${bare.slice(4, 8)}.${bare.slice(8)}`]) {
       const b = await list(`?mac=${encodeURIComponent(form)}`);
       expect(ids(b), form).toEqual([6]);
-      expect(b.items).toStrictEqual(query.list({ mac }).items);
+      expect(b.items).toStrictEqual(reader.listDevices({ mac }).items);
     }
     expect((await list('?mac=00:00:5e:00:53:01')).items).toEqual([]);
   });
@@ -117,7 +113,7 @@ describe('GET /api/v1/devices', () => {
     const since = new Date(T0 + 10 * 3_600_000).toISOString();
     expect(ids(await list(`?seen_since=${since}`))[0]).toBe(11);
     expect(ids(await list('?seen_since=2024-05-01T19:30:00%2B01:00'))[0]).toBe(11); // 18:30Z, offset form
-    expect((await list(`?seen_since=${since}`)).items).toStrictEqual(query.list({ seenSinceMs: T0 + 10 * 3_600_000 }).items);
+    expect((await list(`?seen_since=${since}`)).items).toStrictEqual(reader.listDevices({ seenSinceMs: T0 + 10 * 3_600_000 }).items);
     expect((await list('?seen_since=2030-01-01T00:00:00Z')).items).toEqual([]);
   });
 
@@ -177,10 +173,10 @@ describe('GET /api/v1/devices', () => {
 });
 
 describe('GET /api/v1/devices/:id', () => {
-  it('returns the device with its peers, as DeviceQuery does', async () => {
+  it('returns the device with its peers, as the StoreReader does', async () => {
     const r = await get('/api/v1/devices/2');
     expect(r.status).toBe(200);
-    expect(r.body).toStrictEqual(query.get(2));
+    expect(r.body).toStrictEqual(reader.deviceDetail(2));
     expect(r.body).toMatchObject({
       id: 2,
       services: [{ transport: 'tcp', port: 2575 }, { transport: 'udp', port: 161 }],
@@ -193,8 +189,8 @@ describe('GET /api/v1/devices/:id', () => {
     expect(server.body).toMatchObject({ peers: [{ role: 'server', peer_device_id: 2, local_ip: ipv4Of(0), packets_sent: 80 }] });
   });
 
-  it('returns every device exactly as DeviceQuery does', async () => {
-    for (let id = 1; id <= TOTAL_DEVICES; id++) expect((await get(`/api/v1/devices/${id}`)).body).toStrictEqual(query.get(id));
+  it('returns every device exactly as the StoreReader does', async () => {
+    for (let id = 1; id <= TOTAL_DEVICES; id++) expect((await get(`/api/v1/devices/${id}`)).body).toStrictEqual(reader.deviceDetail(id));
   });
 
   it('answers 404 for an unknown id', async () => {
@@ -244,7 +240,7 @@ describe('routing', () => {
 
   it('ignores a trailing slash', async () => {
     expect((await get('/api/v1/devices/?limit=1')).status).toBe(200);
-    expect((await get('/api/v1/devices/1/')).body).toStrictEqual(query.get(1));
+    expect((await get('/api/v1/devices/1/')).body).toStrictEqual(reader.deviceDetail(1));
   });
 
   it('has no route that writes', async () => {
@@ -274,8 +270,8 @@ describe('GET /health', () => {
   });
 
   it('answers 503 when the database cannot be queried, and devices 500 without internals', async () => {
-    const broken = openDatabase(buildFixtureDatabase(), { readonly: true });
-    const brokenApp = await buildApp({ db: broken });
+    const broken = StoreReader.open(buildFixtureDatabase());
+    const brokenApp = await buildApp({ reader: broken });
     broken.close();
     const h = await brokenApp.inject('/health');
     expect(h.statusCode).toBe(503);
@@ -329,16 +325,14 @@ describe('OpenAPI document', () => {
 });
 
 describe('read-only access', () => {
-  it('refuses a writable handle', async () => {
+  it('refuses a reader on the writer\'s connection', async () => {
     const { Store } = await import('../agent/store/store.js');
     const store = new Store(`${buildFixtureDatabase()}-w`);
-    await expect(buildApp({ db: store.db })).rejects.toThrow(/read-only database handle/);
+    await expect(buildApp({ reader: store.reader })).rejects.toThrow(/read-only connection/);
     store.close();
   });
 
-  it('cannot write through the handle it is given', () => {
-    expect(db.readonly).toBe(true);
-    expect(() => db.prepare('DELETE FROM devices').run()).toThrow(/readonly/i);
-    expect(() => db.exec('CREATE TABLE x (a)')).toThrow(/readonly/i);
+  it('is given a reader on a read-only connection', () => {
+    expect(reader.readonly).toBe(true);
   });
 });

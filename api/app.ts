@@ -1,17 +1,18 @@
 /**
  * The API as a Fastify instance, built by a factory so tests drive it with `inject()` and no socket.
  * Schema-first: the TypeBox schemas of each route validate requests, serialise responses and make the
- * OpenAPI document. Read-only by construction: it is given a read-only handle and has no write routes.
+ * OpenAPI document. Read-only by construction: it is given a StoreReader on a read-only connection and
+ * has no write routes; its plugins read through that reader and never see a database handle.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type Database from 'better-sqlite3';
 import Fastify, {
   LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type RawServerDefault,
 } from 'fastify';
 import type { Logger, LoggerOptions } from 'pino';
 import { jsonTextForTerminal } from '../agent/output/escape.js';
+import type { StoreReader } from '../agent/store/reader.js';
 import { errorBody, validationMessage } from './errors.js';
 import devicesRoutes from './routes/devices.js';
 import healthRoutes from './routes/health.js';
@@ -23,8 +24,8 @@ export const API_PREFIX = '/api/v1';
 export type ApiLogger = boolean | LoggerOptions | Logger;
 
 export interface BuildAppOptions {
-  /** Read-only database handle (openDatabase(path, { readonly: true })). */
-  db: Database.Database;
+  /** The inventory, read-only (StoreReader.open(path)). */
+  reader: StoreReader;
   logger?: ApiLogger;
   /** auscult version, shown in the OpenAPI document. */
   version?: string;
@@ -57,7 +58,7 @@ function isLoggerInstance(l: ApiLogger | undefined): l is Logger {
 
 export async function buildApp(opts: BuildAppOptions): Promise<ApiApp> {
   // A programmer error, not a user one: the server must never be able to change the inventory.
-  if (!opts.db.readonly) throw new Error('buildApp needs a read-only database handle: openDatabase(path, { readonly: true })');
+  if (!opts.reader.readonly) throw new Error('buildApp needs a reader on a read-only connection: StoreReader.open(path)');
 
   const app = Fastify({
     ...(isLoggerInstance(opts.logger) ? { loggerInstance: opts.logger } : { logger: opts.logger ?? false }),
@@ -104,8 +105,8 @@ export async function buildApp(opts: BuildAppOptions): Promise<ApiApp> {
     return reply.code(404).send(errorBody(404, `no route ${req.method} ${path}`));
   });
 
-  await app.register(healthRoutes, { db: opts.db });
-  await app.register(devicesRoutes, { prefix: API_PREFIX, db: opts.db, categories: opts.categories });
+  await app.register(healthRoutes, { reader: opts.reader });
+  await app.register(devicesRoutes, { prefix: API_PREFIX, reader: opts.reader, categories: opts.categories });
 
   const openapi = async () => app.swagger();
   app.get(`${API_PREFIX}/openapi.json`, { schema: { hide: true } }, openapi);

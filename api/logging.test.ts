@@ -5,20 +5,20 @@
  */
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { openDatabase } from '../agent/store/store.js';
+import { StoreReader } from '../agent/store/reader.js';
 import { buildApp } from './app.js';
 import { buildFixtureDatabase } from './testing/fixture-db.js';
 
 async function logLines(level: string, run: (inject: (url: string) => Promise<number>) => Promise<void>): Promise<Record<string, unknown>[]> {
   const lines: Record<string, unknown>[] = [];
   const logger = pino({ level }, { write: (s: string) => void lines.push(JSON.parse(s) as Record<string, unknown>) });
-  const db = openDatabase(buildFixtureDatabase(), { readonly: true });
-  const app = await buildApp({ db, logger });
+  const reader = StoreReader.open(buildFixtureDatabase());
+  const app = await buildApp({ reader, logger });
   try {
     await run(async (url) => (await app.inject(url)).statusCode);
   } finally {
     await app.close();
-    db.close();
+    reader.close();
   }
   return lines;
 }
@@ -51,9 +51,9 @@ describe('API request logging', () => {
   it('still logs a failure at error level', async () => {
     const lines: Record<string, unknown>[] = [];
     const logger = pino({ level: 'info' }, { write: (s: string) => void lines.push(JSON.parse(s) as Record<string, unknown>) });
-    const db = openDatabase(buildFixtureDatabase(), { readonly: true });
-    const app = await buildApp({ db, logger });
-    db.close();
+    const reader = StoreReader.open(buildFixtureDatabase());
+    const app = await buildApp({ reader, logger });
+    reader.close();
     expect((await app.inject('/health')).statusCode).toBe(503);
     await app.close();
     expect(lines.map((l) => [l.level, l.msg])).toEqual([[50, 'health check: database query failed']]);

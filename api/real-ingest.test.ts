@@ -9,8 +9,8 @@ import { describe, expect, it } from 'vitest';
 import { readCaptureFile } from '../agent/capture/file-source.js';
 import { hasControls } from '../agent/output/escape.js';
 import { Pipeline } from '../agent/pipeline.js';
-import { DeviceQuery } from '../agent/store/device-query.js';
-import { openDatabase, Store } from '../agent/store/store.js';
+import { StoreReader } from '../agent/store/reader.js';
+import { Store } from '../agent/store/store.js';
 import { buildApp } from './app.js';
 
 // hostile-names.pcap: names with escape sequences, C1 and bidi characters from lldpd and avahi-daemon.
@@ -27,11 +27,10 @@ async function ingest(capture: string): Promise<string> {
 }
 
 describe('API over a real ingest', () => {
-  it.each(CAPTURES.filter((c) => existsSync(c)))('%s: list and detail equal DeviceQuery', async (capture) => {
-    const db = openDatabase(await ingest(capture), { readonly: true });
-    const app = await buildApp({ db });
-    const query = new DeviceQuery(db);
-    const expected = [...query.all()];
+  it.each(CAPTURES.filter((c) => existsSync(c)))('%s: list and detail equal the StoreReader\'s', async (capture) => {
+    const reader = StoreReader.open(await ingest(capture));
+    const app = await buildApp({ reader });
+    const expected = [...reader.allDevices()];
     expect(expected.length).toBeGreaterThan(0);
 
     const r = await app.inject('/api/v1/devices?limit=1000');
@@ -40,11 +39,11 @@ describe('API over a real ingest', () => {
     // Exact values, and a body that prints safely: what a terminal acts on is \u-escaped.
     expect(hasControls(r.body)).toBe(false);
     for (const d of expected) {
-      expect((await app.inject(`/api/v1/devices/${d.id}`)).json()).toStrictEqual(query.get(d.id));
+      expect((await app.inject(`/api/v1/devices/${d.id}`)).json()).toStrictEqual(reader.deviceDetail(d.id));
       if (d.mac !== null) expect(r.json().items.filter((x: { mac: string }) => x.mac === d.mac)).toHaveLength(1);
     }
     await app.close();
-    db.close();
+    reader.close();
   });
 });
 
@@ -53,20 +52,21 @@ describe('API beside a running writer', () => {
     const path = join(mkdtempSync(join(tmpdir(), 'auscult-api-')), 'inventory.db');
     const store = new Store(path);
     store.macDeviceId('00:1b:21:00:00:01', 'GE Healthcare', false, Date.UTC(2024, 4, 1));
-    const db = openDatabase(path, { readonly: true });
-    const app = await buildApp({ db });
+    const reader = StoreReader.open(path);
+    const app = await buildApp({ reader });
     expect((await app.inject('/health')).json()).toMatchObject({ devices: 1 });
 
-    // A read transaction in progress on the API side must not stop the writer.
-    const reading = db.prepare('SELECT id FROM devices').iterate();
-    reading.next();
-    store.macDeviceId('00:1b:21:00:00:02', 'GE Healthcare', false, Date.UTC(2024, 4, 1));
-    reading.return?.();
+    // A read transaction in progress on the API side must not stop the writer, nor see its write.
+    reader.snapshot(() => {
+      expect(reader.deviceCount()).toBe(1);
+      store.macDeviceId('00:1b:21:00:00:02', 'GE Healthcare', false, Date.UTC(2024, 4, 1));
+      expect(reader.deviceCount()).toBe(1);
+    });
 
     const list = (await app.inject('/api/v1/devices')).json();
     expect(list.items.map((d: { mac: string }) => d.mac)).toEqual(['00:1b:21:00:00:01', '00:1b:21:00:00:02']);
     await app.close();
-    db.close();
+    reader.close();
     store.close();
   });
 });

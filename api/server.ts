@@ -3,7 +3,7 @@
  * link to the writer (capture/read), which may be running at the same time (WAL).
  */
 import { UserFacingError } from '../agent/errors.js';
-import { openDatabase } from '../agent/store/store.js';
+import { StoreReader } from '../agent/store/reader.js';
 import { buildApp, type ApiApp, type ApiLogger } from './app.js';
 
 export interface StartServerOptions {
@@ -24,15 +24,15 @@ export interface RunningServer {
 }
 
 export async function startServer(opts: StartServerOptions): Promise<RunningServer> {
-  const db = openDatabase(opts.dbPath, { readonly: true });
+  const reader = StoreReader.open(opts.dbPath);
   let app: ApiApp | undefined;
   let url: string;
   try {
-    app = await buildApp({ db, logger: opts.logger, version: opts.version });
+    app = await buildApp({ reader, logger: opts.logger, version: opts.version });
     url = await app.listen({ host: opts.host, port: opts.port });
   } catch (err) {
     await app?.close();
-    db.close();
+    reader.close();
     throw listenError(err, opts.host, opts.port);
   }
   const running = app;
@@ -41,7 +41,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     app: running,
     url,
     close() {
-      closing ??= running.close().finally(() => db.close());
+      closing ??= running.close().finally(() => reader.close());
       return closing;
     },
   };

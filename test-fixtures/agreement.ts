@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readCaptureFile } from '../agent/capture/file-source.js';
 import { Pipeline } from '../agent/pipeline.js';
-import { openDatabase, Store } from '../agent/store/store.js';
+import { StoreReader } from '../agent/store/reader.js';
+import { Store } from '../agent/store/store.js';
 
 
 /** Where each tshark field's values are found among our observations: source and field names. */
@@ -73,10 +74,12 @@ export async function observationsOf(path: string): Promise<[string, Record<stri
     await readCaptureFile(path, pipeline);
     pipeline.finish();
     store.close();
-    const db = openDatabase(dbPath, { readonly: true });
-    const rows = db.prepare('SELECT source, fields FROM observations').all() as { source: string; fields: string }[];
-    db.close();
-    return rows.map((r) => [r.source, JSON.parse(r.fields) as Record<string, unknown>]);
+    const reader = StoreReader.open(dbPath);
+    try {
+      return [...reader.allDevices()].flatMap((d) => (reader.observations(d.id) ?? []).map((o): [string, Record<string, unknown>] => [o.source, o.fields]));
+    } finally {
+      reader.close();
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

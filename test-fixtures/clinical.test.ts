@@ -11,7 +11,6 @@ import { describe, expect, it } from 'vitest';
 import { readCaptureFile } from '../agent/capture/file-source.js';
 import { Pipeline } from '../agent/pipeline.js';
 import type { DeviceDetail } from '../agent/store/device-json.js';
-import { DeviceQuery } from '../agent/store/device-query.js';
 import { Store } from '../agent/store/store.js';
 
 async function devicesOf(...captures: string[]): Promise<DeviceDetail[]> {
@@ -21,8 +20,8 @@ async function devicesOf(...captures: string[]): Promise<DeviceDetail[]> {
     const pipeline = new Pipeline(store);
     for (const c of captures) await readCaptureFile(join(import.meta.dirname, c), pipeline);
     pipeline.finish();
-    const q = new DeviceQuery(store.db);
-    const out = [...q.all()].map((d) => q.get(d.id)!);
+    const reader = store.reader;
+    const out = [...reader.allDevices()].map((d) => reader.deviceDetail(d.id)!);
     store.close();
     return out;
   } finally {

@@ -10,8 +10,8 @@ import { readCaptureFile } from '../agent/capture/file-source.js';
 import { packageRoot } from '../agent/config.js';
 import { Pipeline, type PipelineOptions } from '../agent/pipeline.js';
 import { builtinFingerprintsDir, loadLibrary, type Library } from '../agent/identify/index.js';
-import { DeviceQuery } from '../agent/store/device-query.js';
-import { openDatabase, Store } from '../agent/store/store.js';
+import { StoreReader } from '../agent/store/reader.js';
+import { Store } from '../agent/store/store.js';
 
 /** The captures with golden files: top-level `*.pcap`, `*.pcapng` (and gzip) in test-fixtures/. */
 export function goldenCaptures(dir = fixtureDir()): string[] {
@@ -52,10 +52,9 @@ export async function goldenFor(capturePath: string, opts: PipelineOptions = {})
     }
     const s = pipeline.summary();
     store.close();
-    const db = openDatabase(dbPath, { readonly: true });
-    const q = new DeviceQuery(db);
-    const devices = [...q.all()].map((d) => q.get(d.id));
-    db.close();
+    const reader = StoreReader.open(dbPath);
+    const devices = [...reader.allDevices()].map((d) => reader.deviceDetail(d.id));
+    reader.close();
     return {
       summary: {
         frames: s.frames, ip_frames: s.ipFrames, fragments: s.fragments, malformed: s.malformedByReason,

@@ -15,7 +15,6 @@ import { readCaptureFile } from '../agent/capture/file-source.js';
 import { builtinFingerprintsDir, loadLibrary, type Classification, type Library } from '../agent/identify/index.js';
 import { Pipeline } from '../agent/pipeline.js';
 import type { Device } from '../agent/store/device-json.js';
-import { DeviceQuery } from '../agent/store/device-query.js';
 import { Store } from '../agent/store/store.js';
 import { corpusDir } from './agreement.js';
 
@@ -60,7 +59,7 @@ async function devicesOf(path: string, library: Library, work: string): Promise<
     await readCaptureFile(path, pipeline);
     pipeline.finish();
     pipeline.close();
-    return [...new DeviceQuery(store.db).all()];
+    return [...store.reader.allDevices()];
   } finally {
     store.close();
   }

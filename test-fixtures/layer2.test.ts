@@ -12,7 +12,6 @@ import { readCaptureFile } from '../agent/capture/file-source.js';
 import { builtinFingerprintsDir, loadLibrary, type Library } from '../agent/identify/index.js';
 import { Pipeline, type PipelineSummary } from '../agent/pipeline.js';
 import type { Device } from '../agent/store/device-json.js';
-import { DeviceQuery } from '../agent/store/device-query.js';
 import { Store } from '../agent/store/store.js';
 import { fixtureDir, goldenCaptures } from './golden.js';
 
@@ -34,8 +33,8 @@ async function ingest(name: string): Promise<{ s: PipelineSummary; devices: Devi
     await readCaptureFile(join(dir, name), pipeline);
     pipeline.finish();
     pipeline.close();
-    const q = new DeviceQuery(store.db);
-    return { s: pipeline.summary(), devices: [...q.all()].map((d) => q.get(d.id)!) };
+    const reader = store.reader;
+    return { s: pipeline.summary(), devices: [...reader.allDevices()].map((d) => reader.deviceDetail(d.id)!) };
   } finally {
     store.close();
   }

@@ -17,7 +17,8 @@ import { packageRoot } from '../agent/config.js';
 import { readCaptureFile } from '../agent/capture/file-source.js';
 import { builtinFingerprintsDir, loadLibrary } from '../agent/identify/index.js';
 import { Pipeline } from '../agent/pipeline.js';
-import { openDatabase, Store } from '../agent/store/store.js';
+import { StoreReader } from '../agent/store/reader.js';
+import { Store } from '../agent/store/store.js';
 
 const PLANTED = ['DOE^JANE', 'MRN-4711-PLANTED', '19450317', 'ROE^RICHARD-PLANTED', '987654', 'PLANTED-OBX5-TEXT',
   // wsd-sdc.pcap: the name in a vendor scope, URL-encoded, and the scope itself.
@@ -57,7 +58,7 @@ describe('patient data never lands on disk', () => {
       expect(files.length).toBeGreaterThan(1);
       for (const f of files) expect(containsAny(readFileSync(f)), f).toEqual([]);
       // The clinical facts did arrive: the test is not passing on an empty database.
-      const sources = store.db.prepare('SELECT DISTINCT source FROM observations ORDER BY source').pluck().all() as string[];
+      const sources = [...store.reader.allDevices()].flatMap((d) => Object.keys(d.evidence));
       for (const s of ['hl7', 'poct1a']) expect(sources).toContain(s);
       // What the allow-lists dropped is counted (by dissector, never the values): the vendor and patient
       // scopes, the escaped MSH fields, the escaped Institution Name.
@@ -66,8 +67,8 @@ describe('patient data never lands on disk', () => {
       expect(containsAny(JSON.stringify(pipeline.summary()))).toEqual([]);
       store.close();
 
-      const db = openDatabase(dbPath, { readonly: true });
-      const app = await buildApp({ db });
+      const reader = StoreReader.open(dbPath);
+      const app = await buildApp({ reader });
       try {
         const bodies: string[] = [];
         let url: string | null = '/api/v1/devices?limit=1000';
@@ -89,7 +90,7 @@ describe('patient data never lands on disk', () => {
         for (const b of bodies) expect(containsAny(b)).toEqual([]);
       } finally {
         await app.close();
-        db.close();
+        reader.close();
       }
     } finally {
       rmSync(work, { recursive: true, force: true });

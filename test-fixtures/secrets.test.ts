@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readCaptureFile } from '../agent/capture/file-source.js';
 import { Pipeline } from '../agent/pipeline.js';
-import { DeviceQuery } from '../agent/store/device-query.js';
-import { openDatabase, Store } from '../agent/store/store.js';
+import { StoreReader } from '../agent/store/reader.js';
+import { Store } from '../agent/store/store.js';
 
 /** Ingest a capture; return the bytes of every database file (read while the writer is open, so the
  * WAL still holds the transactions) and the devices with their observations as the API shows them. */
@@ -25,10 +25,9 @@ async function ingest(capture: string): Promise<{ files: Map<string, Buffer>; sh
     pipeline.finish();
     const files = new Map([dbPath, `${dbPath}-wal`, `${dbPath}-shm`].filter(existsSync).map((f) => [f, readFileSync(f)]));
     store.close();
-    const db = openDatabase(dbPath, { readonly: true });
-    const q = new DeviceQuery(db);
-    const shown = JSON.stringify([...q.all()].map((d) => [q.get(d.id), q.observations(d.id)]));
-    db.close();
+    const reader = StoreReader.open(dbPath);
+    const shown = JSON.stringify([...reader.allDevices()].map((d) => [reader.deviceDetail(d.id), reader.observations(d.id)]));
+    reader.close();
     return { files, shown };
   } finally {
     rmSync(dir, { recursive: true, force: true });

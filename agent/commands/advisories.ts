@@ -12,8 +12,7 @@ import {
   type AdvisoryAliases, type AdvisoryMatch,
 } from '../risk/advisories.js';
 import { AdvisoryStore, type AdvisorySummary } from '../store/advisories.js';
-import { openDatabase } from '../store/store.js';
-import { DeviceQuery } from '../store/device-query.js';
+import { StoreReader } from '../store/reader.js';
 import type { Device } from '../store/device-json.js';
 
 /** The CISA ICS medical advisories bundled for the demo (fingerprints/advisories/icsma/README.md). */
@@ -170,17 +169,16 @@ export interface DeviceMatches {
 
 /** Advisories that concern each device (or the devices `key` names: id, MAC or IP), devices without any left out. */
 export function matchDevices(db: string, key: string | undefined, aliases: AdvisoryAliases): DeviceMatches[] {
-  const handle = openDatabase(db, { readonly: true });
+  const reader = StoreReader.open(db);
   const store = AdvisoryStore.open(db, { readonly: true });
   try {
     const matcher = new AdvisoryMatcher(store.advisories(), aliases);
-    const q = new DeviceQuery(handle);
     let devices: Iterable<Device>;
-    if (key === undefined) devices = q.all();
+    if (key === undefined) devices = reader.allDevices();
     else {
-      const ids = q.find(key);
+      const ids = reader.findDevices(key);
       if (ids.length === 0) throw new UserFacingError(`no device matches ${key} (give a device id, a MAC or an IP address)`);
-      devices = ids.map((id) => q.device(id)).filter((d): d is Device => d !== null);
+      devices = ids.map((id) => reader.device(id)).filter((d): d is Device => d !== null);
     }
     const out: DeviceMatches[] = [];
     for (const d of devices) {
@@ -192,7 +190,7 @@ export function matchDevices(db: string, key: string | undefined, aliases: Advis
     return out;
   } finally {
     store.close();
-    handle.close();
+    reader.close();
   }
 }
 

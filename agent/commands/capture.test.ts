@@ -7,9 +7,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DeviceQuery } from '../store/device-query.js';
+import { StoreReader } from '../store/reader.js';
 import { createVethLab, netnsUnavailable, type VethLab } from '../testing/netns.js';
 import { pcapBindingMissing, skipReason, toolMissing } from '../testing/tools.js';
 
@@ -55,16 +54,17 @@ describe.skipIf(trafficSkip !== undefined)('auscult capture on a veth pair', () 
       expect(lab.txPackets()).toBe(txBefore);
       expect(out).toMatch(new RegExp(`captured on ${lab.captureIf}: [\\d,]+ packets`));
       expect(out).toMatch(/libpcap: received [\d,]+ \| kernel drops 0 \| interface drops \d+/);
-      const h = new Database(db, { readonly: true });
-      const devices = [...new DeviceQuery(h).all()];
-      const ingest = h.prepare('SELECT kind, source, status, frames, kernel_drops, details FROM ingests').get() as { details: string };
-      h.close();
+      const reader = StoreReader.open(db);
+      const devices = [...reader.allDevices()];
+      const [ingest] = reader.ingests();
+      const run = reader.lastLiveIngest(lab.captureIf);
+      reader.close();
       const peer = devices.find((d) => d.mac === lab.peerMac);
       expect(peer?.mac_vendor).toMatch(/Philips/);
       expect(peer?.ips.map((a) => a.ip)).toContain(lab.peerIp);
       expect(ingest).toMatchObject({ kind: 'live', source: lab.captureIf, status: 'complete', kernel_drops: 0 });
       // The run records the interface's transmit counter around it, for `auscult doctor`.
-      expect(JSON.parse(ingest.details)).toMatchObject({ tx_packets_start: txBefore, tx_packets_end: txBefore });
+      expect(run).toMatchObject({ txPacketsStart: txBefore, txPacketsEnd: txBefore });
     });
   }
 });

@@ -87,7 +87,7 @@ export async function captureLive(opts: CaptureOptions): Promise<CaptureSummary>
       tx_packets_start: txPacketsStart, tx_packets_end: interfaceTxPackets(opts.interface) ?? null,
     },
   });
-  const devices = store.deviceCount();
+  const devices = store.reader.deviceCount();
   store.close();
   opts.log.info({ frames: s.frames, ...st }, 'capture stopped, database flushed');
   return { ...s, interface: opts.interface, devices, elapsedMs: Date.now() - started, ...st };

@@ -6,11 +6,10 @@ import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../api/app.js';
-import { DeviceQuery } from '../store/device-query.js';
-import { openDatabase } from '../store/store.js';
+import { StoreReader } from '../store/reader.js';
+import { Store } from '../store/store.js';
 import { pcapBindingMissing, skipReason, toolMissing } from '../testing/tools.js';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -101,9 +100,9 @@ describe('auscult read / devices', () => {
       }
       expect(d.first_seen).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     }
-    const handle = new Database(db, { readonly: true });
-    expect(devices).toEqual([...new DeviceQuery(handle).all()]);
-    handle.close();
+    const reader = StoreReader.open(db);
+    expect(devices).toEqual([...reader.allDevices()]);
+    reader.close();
     // The dnsmasq host (HP OUI 3c:52:82) is bound to 10.20.0.10 by its own ARP packets.
     const server = devices.find((d) => d.mac === '3c:52:82:0a:00:10') as { ips: { ip: string; sources: string[] }[]; mac_vendor: string };
     expect(server.mac_vendor).toMatch(/Hewlett/i);
@@ -179,12 +178,12 @@ describe('auscult read / devices', () => {
     const text = run(['read', '--force', bad, '--db', db]);
     expect(text.stdout).toMatch(/^incomplete: .*bad-length\.pcap: record at byte \d+ claims 2147483647 captured bytes/m);
     expect(text.stdout).toMatch(/^the ingest is incomplete/m);
-    const h = new Database(db, { readonly: true });
-    expect(h.prepare('SELECT status, reason FROM ingests').all()).toEqual([
+    const reader = StoreReader.open(db);
+    expect(reader.ingests().map((i) => ({ status: i.status, reason: i.reason }))).toEqual([
       { status: 'incomplete', reason: expect.stringMatching(/claims 2147483647/) },
       { status: 'incomplete', reason: expect.stringMatching(/claims 2147483647/) },
     ]);
-    h.close();
+    reader.close();
   });
 
   it('shows what the dissectors rejected in the summary', () => {
@@ -307,11 +306,11 @@ describe.skipIf(fifoSkip !== undefined)('stopping and killing leave a consistent
 
   function devicesIn(db: string): number {
     try {
-      const h = new Database(db, { readonly: true });
+      const reader = StoreReader.open(db);
       try {
-        return (h.prepare('SELECT count(*) AS n FROM devices').get() as { n: number }).n;
+        return reader.deviceCount();
       } finally {
-        h.close();
+        reader.close();
       }
     } catch {
       return 0;
@@ -332,13 +331,13 @@ describe.skipIf(fifoSkip !== undefined)('stopping and killing leave a consistent
     expect(r.output()).toMatch(/^interrupted after 1 file/);
     expect(r.output()).toMatch(/^interrupted: .*sigint\.fifo: interrupted after [\d,]+ frames: the rest was not read/m);
     expect(r.output()).not.toMatch(/truncat/);
-    const h = new Database(r.db, { readonly: true });
-    const ingest = h.prepare('SELECT status, frames, reason FROM ingests').get() as { status: string; frames: number; reason: string };
+    const reader = StoreReader.open(r.db);
+    const [ingest] = reader.ingests();
     expect(ingest.status).toBe('interrupted');
     expect(ingest.reason).toMatch(/^interrupted after \d+ frames/);
     expect(ingest.frames).toBeGreaterThan(1000);
-    expect(h.pragma('integrity_check', { simple: true })).toBe('ok');
-    h.close();
+    expect(reader.integrityProblems()).toEqual([]);
+    reader.close();
   });
 
   it('Ctrl-C that also stops the writer of the pipe in the middle of a record: interrupted, not truncated', async () => {
@@ -352,18 +351,18 @@ describe.skipIf(fifoSkip !== undefined)('stopping and killing leave a consistent
     expect(code).toBe(0);
     expect(r.output()).toMatch(/^interrupted after 1 file/);
     expect(r.output()).not.toMatch(/truncat/);
-    const h = new Database(r.db, { readonly: true });
-    expect(h.prepare('SELECT status FROM ingests').pluck().get()).toBe('interrupted');
-    h.close();
+    const reader = StoreReader.open(r.db);
+    expect(reader.ingests()[0].status).toBe('interrupted');
+    reader.close();
   });
 
   function framesRecorded(db: string): number {
     try {
-      const h = new Database(db, { readonly: true });
+      const reader = StoreReader.open(db);
       try {
-        return (h.prepare('SELECT frames FROM ingests').get() as { frames: number } | undefined)?.frames ?? 0;
+        return reader.ingests()[0]?.frames ?? 0;
       } finally {
-        h.close();
+        reader.close();
       }
     } catch {
       return 0;
@@ -378,17 +377,18 @@ describe.skipIf(fifoSkip !== undefined)('stopping and killing leave a consistent
     const { signal } = await r.exited;
     closeSync(r.fd);
     expect(signal).toBe('SIGKILL');
-    const h = new Database(r.db);
-    expect(h.pragma('integrity_check', { simple: true })).toBe('ok');
-    expect(h.pragma('foreign_key_check')).toEqual([]);
-    const devices = [...new DeviceQuery(h).all()];
+    // Opened as the next writer would (it recovers the WAL the killed process left).
+    const store = new Store(r.db);
+    const reader = store.reader;
+    expect(reader.integrityProblems()).toEqual([]);
+    const devices = [...reader.allDevices()];
     expect(devices.length).toBeGreaterThan(0);
     expect(devices.every((d) => d.packets > 0 && d.ips.every((a) => a.first_seen <= a.last_seen))).toBe(true);
     // Its ingest row never finished; readers show it as interrupted (its process is gone).
-    expect((h.prepare('SELECT status FROM ingests').get() as { status: string }).status).toBe('running');
-    h.close();
-    const ro = openDatabase(r.db, { readonly: true });
-    const app = await buildApp({ db: ro });
+    expect(reader.ingests()[0].finished_at).toBeNull();
+    store.close();
+    const ro = StoreReader.open(r.db);
+    const app = await buildApp({ reader: ro });
     const health = (await app.inject('/health')).json() as { last_ingest: { status: string; reason: string; frames: number }; ingests: Record<string, number> };
     await app.close();
     ro.close();

@@ -3,8 +3,8 @@
  * JSON and CSV stream one device at a time (thousands of devices through a pipe in flat memory); the
  * table needs every row first for its column widths.
  */
-import { openDatabase } from '../store/store.js';
-import { DeviceQuery, type DeviceFilter } from '../store/device-query.js';
+import type { DeviceFilter } from '../store/device-query.js';
+import { StoreReader } from '../store/reader.js';
 import type { Device } from '../store/device-json.js';
 import { thousands } from '../config.js';
 import { csvLines, type CsvValue } from '../output/csv.js';
@@ -17,12 +17,12 @@ export type DeviceListFilter = Omit<DeviceFilter, 'afterId' | 'limit'>;
 
 /** Print the devices matching `filter` to `out` in `format`; resolves once all of it was written. */
 export async function printDevices(db: string, filter: DeviceListFilter, format: DeviceFormat, out: Writable = process.stdout): Promise<void> {
-  const handle = openDatabase(db, { readonly: true });
+  const reader = StoreReader.open(db);
   try {
-    const devices = new DeviceQuery(handle).all(filter);
+    const devices = reader.allDevices(filter);
     await writeAll(out, formatDevices(devices, format));
   } finally {
-    handle.close();
+    reader.close();
   }
 }
 

@@ -37,12 +37,12 @@ export function runDoctor(o: DoctorOptions): CheckResult[] {
       if (st !== undefined) {
         results.push(capturePermissionCheck(iface), promiscuousCheck(iface, st, o.promiscuous), addressCheck(iface), ipv6Check(iface, st), vlanOffloadCheck(iface));
       }
-      const run = lastCapture(opened.db, iface);
+      const run = lastCapture(opened.reader, iface);
       results.push(transmitCheck(iface, run, interfaceTxPackets(iface)), captureBufferCheck(run, o.bufferSizeMiB));
     }
     results.push(apiExposureCheck(o.host, o.port, o.interface), databaseWritableCheck(o.db), diskSpaceCheck(o.db), opened.result);
   } finally {
-    opened.db?.close();
+    opened.reader?.close();
   }
   return results;
 }

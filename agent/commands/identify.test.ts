@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../api/app.js';
-import { openDatabase } from '../store/store.js';
+import { StoreReader } from '../store/reader.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const cli = join(root, 'dist', 'agent', 'cli.js');
@@ -178,8 +178,8 @@ describe('classification in the device object, explain, overrides, reclassify', 
   });
 
   it('the API filters by category, medical and vendor, and rejects a malformed filter', async () => {
-    const handle = openDatabase(db(), { readonly: true });
-    const app = await buildApp({ db: handle });
+    const reader = StoreReader.open(db());
+    const app = await buildApp({ reader });
     try {
       const get = async (q: string) => (await app.inject({ url: `/api/v1/devices?${q}` })).json() as { items: Dev[] };
       expect((await get('category=infusion-pump')).items.map((d) => d.mac)).toEqual([GATEWAY_MAC]);
@@ -191,7 +191,7 @@ describe('classification in the device object, explain, overrides, reclassify', 
       expect(bad.json().message).toMatch(/category/);
     } finally {
       await app.close();
-      handle.close();
+      reader.close();
     }
   });
 });

@@ -10,8 +10,8 @@ import {
 import { UserFacingError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { DeviceClassifier } from '../inventory/classifier.js';
-import { DeviceQuery } from '../store/device-query.js';
-import { openDatabase, Store } from '../store/store.js';
+import { StoreReader } from '../store/reader.js';
+import { Store } from '../store/store.js';
 import { forTerminal, jsonForTerminal } from '../output/escape.js';
 
 /** The analyst's signature directory: --fingerprints, else $AUSCULT_FINGERPRINTS, else none. */
@@ -40,11 +40,11 @@ export function knownCategories(db: string, userDir: string | undefined): string
   const ids = new Set(loadCategoryIds({ builtinDir: builtinFingerprintsDir(), userDir }));
   ids.add('unknown');
   if (existsSync(db)) {
-    const handle = openDatabase(db, { readonly: true });
+    const reader = StoreReader.open(db);
     try {
-      for (const c of new DeviceQuery(handle).categories()) ids.add(c);
+      for (const c of reader.categories()) ids.add(c);
     } finally {
-      handle.close();
+      reader.close();
     }
   }
   return [...ids].sort();
@@ -67,12 +67,7 @@ export function reclassify(db: string, userDir: string | undefined, fresh: boole
   const store = new Store(db);
   try {
     const devices = new DeviceClassifier(store, library).runAll(fresh);
-    const byCategory: Record<string, number> = {};
-    for (const r of store.db.prepare('SELECT category, count(*) AS n FROM classifications GROUP BY category ORDER BY n DESC, category').all() as { category: string; n: number }[]) {
-      byCategory[r.category] = r.n;
-    }
-    const medical = (store.db.prepare('SELECT count(*) AS n FROM classifications WHERE medical = 1').get() as { n: number }).n;
-    return { devices, byCategory, medical };
+    return { devices, ...store.reader.classificationSummary() };
   } finally {
     store.close();
   }
@@ -86,10 +81,9 @@ export function reclassify(db: string, userDir: string | undefined, fresh: boole
  */
 export function explainDevice(db: string, key: string, library: () => Library): string[] {
   if (!existsSync(db)) throw new UserFacingError(`database ${db} not found`);
-  const handle = openDatabase(db, { readonly: true });
+  const q = StoreReader.open(db);
   try {
-    const q = new DeviceQuery(handle);
-    const ids = q.find(key);
+    const ids = q.findDevices(key);
     if (ids.length === 0) throw new UserFacingError(`no device matches ${key} (give a device id, a MAC or an IP address)`);
     if (ids.length > 1) throw new UserFacingError(ambiguous(q, key, ids));
     const id = ids[0];
@@ -107,12 +101,12 @@ export function explainDevice(db: string, key: string, library: () => Library): 
     }
     return lines.map(forTerminal);
   } finally {
-    handle.close();
+    q.close();
   }
 }
 
 /** The devices a key matches, one line each, and what to type instead. */
-function ambiguous(q: DeviceQuery, key: string, ids: readonly number[]): string {
+function ambiguous(q: StoreReader, key: string, ids: readonly number[]): string {
   const lines = [`${key} matches ${ids.length} devices (the address moved between them, or one is only known behind a router): give one id`];
   for (const id of ids) {
     const d = q.device(id);
@@ -129,8 +123,8 @@ function ambiguous(q: DeviceQuery, key: string, ids: readonly number[]): string 
  * Why a device has no stored classification: one whose addresses and traffic are all auscult knows,
  * and whose MAC vendor no signature names, gets none (it would say "unknown" and nothing else).
  */
-function unclassified(q: DeviceQuery, id: number, library: () => Library): string {
-  const facts = q.facts(id);
+function unclassified(q: StoreReader, id: number, library: () => Library): string {
+  const facts = q.deviceFacts(id);
   if (facts?.bare) {
     const c = classify(factsFromDevice(facts), library(), null);
     if (c.category.value === 'unknown' && c.vendor.value === null && !c.medical) {

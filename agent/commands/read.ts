@@ -69,7 +69,7 @@ export async function readFiles(paths: string[], opts: ReadOptions): Promise<Rea
   const pipeline = new Pipeline(store, { classifyEveryFlush: false, ...opts });
   const started = process.hrtime.bigint();
   const files: FileSummary[] = [];
-  const devicesBefore = store.maxDeviceId();
+  const devicesBefore = store.reader.maxDeviceId();
   let interrupted = false;
   try {
     const totalBytes = inputs.reduce((n, i) => n + i.size, 0);
@@ -113,7 +113,7 @@ export async function readFiles(paths: string[], opts: ReadOptions): Promise<Rea
     return {
       ...s,
       files,
-      devices: { new: store.devicesAbove(devicesBefore), known: store.seenUpTo(devicesBefore), total: store.deviceCount() },
+      devices: { new: store.devicesAbove(devicesBefore), known: store.seenUpTo(devicesBefore), total: store.reader.deviceCount() },
       complete: notRead.length === 0 && files.every((f) => f.complete || f.outcome === 'skipped'),
       notRead,
       elapsedMs,

@@ -5,11 +5,10 @@
  */
 import { accessSync, constants, existsSync, statfsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import type Database from 'better-sqlite3';
 import { thousands } from '../config.js';
-import { lastLiveIngest, schemaVersion, type LiveIngest } from '../store/ingest-query.js';
+import type { LiveIngest } from '../store/ingest-query.js';
 import { SCHEMA_VERSION } from '../store/migrations.js';
-import { openDatabase } from '../store/store.js';
+import { StoreReader } from '../store/reader.js';
 import { fail, ok, skip, warn, type CheckResult } from './types.js';
 
 const GIB = 1024 ** 3;
@@ -44,22 +43,22 @@ export function diskSpaceCheck(path: string): CheckResult {
 }
 
 /** Opens the database read-only when it exists; the checks that need it are skipped otherwise. */
-export function openForChecks(path: string): { db?: Database.Database; result: CheckResult } {
+export function openForChecks(path: string): { reader?: StoreReader; result: CheckResult } {
   if (!existsSync(path)) return { result: skip('schema', `no database at ${path} yet: the first capture creates it`) };
   try {
-    const db = openDatabase(path, { readonly: true });
-    const version = schemaVersion(db);
+    const reader = StoreReader.open(path);
+    const version = reader.schemaVersion();
     if (version < SCHEMA_VERSION) {
-      return { db, result: ok('schema', `version ${version}: migrated forward to ${SCHEMA_VERSION} when a capture next opens it (back it up first)`) };
+      return { reader, result: ok('schema', `version ${version}: migrated forward to ${SCHEMA_VERSION} when a capture next opens it (back it up first)`) };
     }
-    return { db, result: ok('schema', `version ${version}, as this auscult expects`) };
+    return { reader, result: ok('schema', `version ${version}, as this auscult expects`) };
   } catch (err) {
     return { result: fail('schema', (err as Error).message.split(': ')[0], 'upgrade auscult, or point store.path at a database this version made') };
   }
 }
 
-export function lastCapture(db: Database.Database | undefined, iface: string): LiveIngest | undefined {
-  return db === undefined ? undefined : lastLiveIngest(db, iface);
+export function lastCapture(reader: StoreReader | undefined, iface: string): LiveIngest | undefined {
+  return reader?.lastLiveIngest(iface);
 }
 
 export function captureBufferCheck(run: LiveIngest | undefined, bufferSizeMiB: number): CheckResult {

@@ -4,11 +4,12 @@
  * observation does not flip a field (see engine.ts: stability).
  */
 import { classify, factsFromDevice, sharedFactsKey, type Classification, type Library } from '../identify/index.js';
-import { DeviceQuery } from '../store/device-query.js';
+import type { StoreReader } from '../store/reader.js';
 import type { Store } from '../store/store.js';
 
 export class DeviceClassifier {
-  private readonly query: DeviceQuery;
+  /** The writer's reader: what the last flush wrote. */
+  private readonly reader: StoreReader;
 
   /** Devices classified with another version of the library: classified again at the first run. */
   private stale: number[];
@@ -19,11 +20,8 @@ export class DeviceClassifier {
    *   per device (a scan reads every device's rows: not worth it for a few of many).
    */
   constructor(private readonly store: Store, readonly library: Library, private readonly bulkFrom = 256) {
-    this.query = new DeviceQuery(store.db);
-    this.stale = store.db
-      .prepare('SELECT device_id FROM classifications WHERE library_version != ? ORDER BY device_id')
-      .pluck()
-      .all(library.version) as number[];
+    this.reader = store.reader;
+    this.stale = this.reader.classifiedWithOtherLibrary(library.version);
   }
 
   /**
@@ -41,13 +39,13 @@ export class DeviceClassifier {
     const shareable = this.library.overrides.length === 0;
     this.store.transaction(() => {
       // A whole capture's devices are read in a few table scans; a flush's handful one by one.
-      const bulk = ids.length >= this.bulkFrom && ids.length * 4 >= this.store.maxDeviceId();
-      const many = bulk ? this.query.factsMany(ids) : null;
-      const stored = bulk ? this.store.classificationJsons() : null;
+      const bulk = ids.length >= this.bulkFrom && ids.length * 4 >= this.reader.maxDeviceId();
+      const many = bulk ? this.reader.deviceFactsMany(ids) : null;
+      const stored = bulk ? this.reader.classificationJsons() : null;
       for (const id of ids) {
-        const device = many !== null ? (many.get(id) ?? null) : this.query.facts(id);
+        const device = many !== null ? (many.get(id) ?? null) : this.reader.deviceFacts(id);
         if (device === null) continue;
-        const storedJson = stored !== null ? (stored.get(id) ?? null) : this.store.classificationJson(id);
+        const storedJson = stored !== null ? (stored.get(id) ?? null) : this.reader.classificationJson(id);
         const previous = storedJson === null || fresh ? null : (JSON.parse(storedJson) as Classification);
         let c: Classification | null;
         let json: string | null = null;
@@ -98,7 +96,6 @@ export class DeviceClassifier {
   runAll(fresh: boolean): number {
     this.stale = [];
     this.store.takeChanged();
-    const ids = this.store.db.prepare('SELECT id FROM devices ORDER BY id').pluck().all() as number[];
-    return this.run(ids, fresh);
+    return this.run(this.reader.deviceIds(), fresh);
   }
 }

@@ -6,7 +6,7 @@
 import type Database from 'better-sqlite3';
 import type { Advisory } from '../risk/csaf.js';
 import type { NetworkIndicator } from '../risk/advisory-ioc.js';
-import { openDatabase } from './store.js';
+import { openDatabase } from './database.js';
 
 /** What is stored of a revision, to decide whether another file replaces it. */
 export interface StoredRevision {

@@ -1,11 +1,12 @@
 /**
- * Read side of the inventory: device lists with filters and keyset pagination, one device with its
- * peers. Used by the CLI and the API, on a read-only connection (WAL: never blocks the writer).
+ * The device read model: device lists with filters and keyset pagination, one device with its peers,
+ * its observations. What the API and the CLI show (through StoreReader, reader.ts).
  */
-import type Database from 'better-sqlite3';
 import type { Classification } from '../identify/index.js';
 import type { Device, DeviceDetail, DeviceObservation, Peer } from './device-json.js';
 import { CLINICAL_TLS_PORTS, clinicalBlock, type EncryptedRange } from './clinical.js';
+import { foldObservations, iso, type ObservationRow } from './evidence-fold.js';
+import type { Statements } from './statements.js';
 
 export interface DeviceFilter {
   /** Exact MAC (any case/separator already normalised to aa:bb:cc:dd:ee:ff). */
@@ -42,19 +43,6 @@ interface DeviceRow {
   classification: string | null;
 }
 
-const iso = (ms: number): string => new Date(ms).toISOString();
-
-/** Distinct values kept per evidence field. */
-const EVIDENCE_VALUES = 20;
-
-interface ObservationRow {
-  source: string;
-  fields: string;
-  first_seen: number;
-  last_seen: number;
-  count: number;
-}
-
 /** The identification fields of the device object, from the stored classification. */
 function identity(json: string | null): Pick<Device, 'vendor' | 'model' | 'category' | 'criticality' | 'os' | 'firmware' | 'confidence' | 'medical' | 'classification'> {
   if (json === null) {
@@ -67,73 +55,11 @@ function identity(json: string | null): Pick<Device, 'vendor' | 'model' | 'categ
   };
 }
 
-/** What `DeviceQuery.facts()` returns: the identification engine's view of a stored device. */
-export type DeviceFactsRow = Pick<Device, 'mac' | 'mac_vendor' | 'hostnames' | 'evidence'> & {
-  ips: { ip: string }[];
-  services: { transport: string; port: number }[];
-  bare: boolean;
-};
-
-type ClinicalRows = Parameters<typeof clinicalBlock>[0][number][];
-
-/** Host names and per-protocol facts folded from observation rows (newest first); the clinical rows when asked. */
-function foldObservations(rows: readonly ObservationRow[], withClinical: boolean): Pick<Device, 'hostnames' | 'evidence'> & { clinicalRows: ClinicalRows } {
-  const hostnames = new Map<string, Device['hostnames'][number]>();
-  const evidence: Device['evidence'] = {};
-  // Values seen per source and field, as 's' + a string or the JSON of anything else (never starts with s).
-  const seen = new Map<string, Map<string, Set<string>>>();
-  const clinicalRows: ClinicalRows = [];
-  for (const o of rows) {
-    const fields = JSON.parse(o.fields) as Record<string, unknown>;
-    if (withClinical) clinicalRows.push({ source: o.source, fields, first_seen: iso(o.first_seen), last_seen: iso(o.last_seen) });
-    const facts = (evidence[o.source] ??= {});
-    let bySource = seen.get(o.source);
-    if (bySource === undefined) seen.set(o.source, (bySource = new Map()));
-    for (const k in fields) {
-      const value = fields[k];
-      let set = bySource.get(k);
-      if (set === undefined) bySource.set(k, (set = new Set()));
-      if (set.size >= EVIDENCE_VALUES) continue;
-      const text = typeof value === 'string' ? `s${value}` : JSON.stringify(value);
-      if (set.has(text)) continue;
-      set.add(text);
-      (facts[k] ??= []).push(value);
-    }
-    if (typeof fields.hostname === 'string' && fields.hostname !== '') {
-      const hk = `${fields.hostname}|${o.source}`;
-      const h = hostnames.get(hk);
-      if (!h) hostnames.set(hk, { name: fields.hostname, source: o.source, first_seen: iso(o.first_seen), last_seen: iso(o.last_seen) });
-      else if (iso(o.first_seen) < h.first_seen) h.first_seen = iso(o.first_seen);
-    }
-  }
-  const list = [...hostnames.values()].sort((a, b) => (a.first_seen < b.first_seen ? -1 : a.first_seen > b.first_seen ? 1 : a.name < b.name ? -1 : 1));
-  return { hostnames: list, evidence, clinicalRows };
-}
-
-function factsRow(
-  row: { mac: string | null; mac_vendor: string | null },
-  ips: { ip: string }[],
-  services: { transport: string; port: number }[],
-  observations: readonly ObservationRow[],
-): DeviceFactsRow {
-  const { hostnames, evidence } = foldObservations(observations, false);
-  const bare = services.length === 0 && Object.keys(evidence).length === 0;
-  return { mac: row.mac, mac_vendor: row.mac_vendor, ips, services, hostnames, evidence, bare };
-}
-
 export class DeviceQuery {
-  /** Prepared statements by SQL text: compiling one costs more than running it. */
-  private readonly statements = new Map<string, Database.Statement>();
+  constructor(private readonly statements: Statements) {}
 
-  constructor(private readonly db: Database.Database) {}
-
-  private stmt(sql: string): Database.Statement {
-    let st = this.statements.get(sql);
-    if (st === undefined) {
-      st = this.db.prepare(sql);
-      this.statements.set(sql, st);
-    }
-    return st;
+  private stmt(sql: string) {
+    return this.statements.get(sql);
   }
 
   list(f: DeviceFilter): { items: Device[]; nextAfterId: number | null } {
@@ -222,63 +148,15 @@ export class DeviceQuery {
       .all(id) as ObservationRow[];
   }
 
-  /**
-   * What the identification engine reads about a device (agent/identify DeviceFacts), without the rest
-   * of the device object; `bare`: nothing beyond its MAC, vendor and addresses (no evidence, no service).
-   */
-  facts(id: number): DeviceFactsRow | null {
-    const row = this.stmt('SELECT mac, routed_ip, mac_vendor FROM devices WHERE id = ?').get(id) as
-      { mac: string | null; routed_ip: string | null; mac_vendor: string | null } | undefined;
-    if (row === undefined) return null;
-    const ips = this.stmt('SELECT ip FROM device_ips WHERE device_id = ? ORDER BY first_seen, ip').all(id) as { ip: string }[];
-    const services = this.stmt('SELECT transport, port FROM services WHERE device_id = ? ORDER BY transport, port').all(id) as { transport: string; port: number }[];
-    return factsRow(row, ips, services, this.observationRows(id));
-  }
-
-  /**
-   * `facts()` of many devices at once (absent ids are left out): four scans of the tables instead of four
-   * lookups per device, for the identification of a whole capture (whose rows fit in memory: it holds them).
-   */
-  factsMany(ids: readonly number[]): Map<number, DeviceFactsRow> {
-    const wanted = new Set(ids);
-    const group = <T extends { device_id: number }>(sql: string): Map<number, T[]> => {
-      const by = new Map<number, T[]>();
-      for (const r of this.stmt(sql).all() as T[]) {
-        if (!wanted.has(r.device_id)) continue;
-        let list = by.get(r.device_id);
-        if (list === undefined) by.set(r.device_id, (list = []));
-        list.push(r);
-      }
-      return by;
-    };
-    const ips = group<{ device_id: number; ip: string }>('SELECT device_id, ip FROM device_ips ORDER BY device_id, first_seen, ip');
-    const services = group<{ device_id: number; transport: string; port: number }>(
-      'SELECT device_id, transport, port FROM services ORDER BY device_id, transport, port',
-    );
-    const observations = group<ObservationRow & { device_id: number }>(
-      'SELECT device_id, source, fields, first_seen, last_seen, count FROM observations ORDER BY device_id, last_seen DESC, source, fields',
-    );
-    const out = new Map<number, DeviceFactsRow>();
-    const devices = this.stmt('SELECT id, mac, routed_ip, mac_vendor FROM devices ORDER BY id').all() as
-      { id: number; mac: string | null; routed_ip: string | null; mac_vendor: string | null }[];
-    for (const d of devices) {
-      if (!wanted.has(d.id)) continue;
-      const addresses = (ips.get(d.id) ?? []).map((r) => ({ ip: r.ip }));
-      const ports = (services.get(d.id) ?? []).map((r) => ({ transport: r.transport, port: r.port }));
-      out.set(d.id, factsRow(d, addresses, ports, observations.get(d.id) ?? []));
-    }
-    return out;
-  }
-
   /** Host names and per-protocol facts, folded from the observations (and the clinical block). */
   private evidence(id: number): Pick<Device, 'hostnames' | 'evidence' | 'clinical'> {
-    const { hostnames, evidence, clinicalRows } = foldObservations(this.observationRows(id), true);
+    const { hostnames, evidence, parsed } = foldObservations(this.observationRows(id), true);
     const encrypted = new Map<string, EncryptedRange>();
     for (const { source, protocol, port } of CLINICAL_TLS_PORTS) {
       const range = this.encryptedConversations(id, source, port, source in evidence);
       if (range !== null) encrypted.set(protocol, range);
     }
-    return { hostnames, evidence, clinical: clinicalBlock(clinicalRows, encrypted) };
+    return { hostnames, evidence, clinical: clinicalBlock(parsed, encrypted) };
   }
 
   /**

@@ -1,5 +1,5 @@
 /**
- * Read side of the capture runs (`ingests`) and of the schema version, for `auscult doctor`: what the
+ * Read side of the live capture runs (`ingests`), for `auscult doctor` through StoreReader: what the
  * last live capture on an interface recorded (drops, the interface's transmit counter).
  */
 import type Database from 'better-sqlite3';
@@ -48,8 +48,4 @@ export function lastLiveIngest(db: Database.Database, iface: string): LiveIngest
     kernelDrops: row.kernel_drops, received: num(details.received),
     txPacketsStart: num(details.tx_packets_start), txPacketsEnd: num(details.tx_packets_end),
   };
-}
-
-export function schemaVersion(db: Database.Database): number {
-  return db.pragma('user_version', { simple: true }) as number;
 }

@@ -208,11 +208,22 @@ function shown(r: StoredIngest, nowMs: number): IngestRow {
   };
 }
 
+/** The ingest columns this database has (a read-only reader does not migrate an old one). */
+function columnsOf(db: Db): string {
+  const hasOwner = (db.pragma('table_info(ingests)') as { name: string }[]).some((c) => c.name === 'owner');
+  return hasOwner ? INGEST_COLUMNS : INGEST_COLUMNS_OLD;
+}
+
+/** Reader side: every ingest as readers show it, oldest first. */
+export function ingestRows(db: Db): IngestRow[] {
+  const now = Date.now();
+  return (db.prepare(`SELECT ${columnsOf(db)} FROM ingests ORDER BY id`).all() as StoredIngest[]).map((r) => shown(r, now));
+}
+
 /** Reader side: the most recent ingest, and how many ingests ended each way. */
 export function ingestOverview(db: Db): { last: IngestRow | null; counts: Record<IngestStatus, number> } {
   const now = Date.now();
-  const hasOwner = (db.pragma('table_info(ingests)') as { name: string }[]).some((c) => c.name === 'owner');
-  const columns = hasOwner ? INGEST_COLUMNS : INGEST_COLUMNS_OLD;
+  const columns = columnsOf(db);
   const counts: Record<IngestStatus, number> = { running: 0, complete: 0, incomplete: 0, interrupted: 0, failed: 0 };
   // Only rows not finished need a look each; the rest are counted by SQL.
   for (const r of db.prepare(`SELECT status, count(*) AS n FROM ingests WHERE status != 'running' GROUP BY status`).all() as { status: string; n: number }[]) {

@@ -1,16 +1,17 @@
 /**
- * The only module that writes SQL. better-sqlite3 in WAL mode: readers (API, CLI) never block the
- * writer; writes come in batches, one transaction per flush, so a killed process leaves the database
- * as of its last completed flush.
+ * The inventory's writer (SQL lives in agent/store/ only). better-sqlite3 in WAL mode: readers (API,
+ * CLI) never block the writer; writes come in batches, one transaction per flush, so a killed process
+ * leaves the database as of its last completed flush. What it reads beyond its own upserts goes
+ * through `reader` (StoreReader), the same read-only interface every other reader has.
  */
 import { hash as oneShotHash } from 'node:crypto';
-import Database from 'better-sqlite3';
-import { UserFacingError } from '../errors.js';
+import type Database from 'better-sqlite3';
 import { IdSet } from './id-set.js';
 import { IngestLog } from './ingests.js';
 import { deviceMerger } from './merge.js';
 import type { BindingProtocol, ConversationProtocol } from '../dissectors/types.js';
-import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
+import { openDatabase } from './database.js';
+import { StoreReader } from './reader.js';
 
 type Db = Database.Database;
 type Stmt = Database.Statement;
@@ -60,58 +61,17 @@ export interface StoredClassification {
   classifiedAt: number;
 }
 
-export function openDatabase(path: string, opts: { readonly?: boolean } = {}): Db {
-  let db: Db;
-  try {
-    db = new Database(path, { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false });
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    if (opts.readonly && /unable to open|does not exist/i.test(e.message)) {
-      throw new UserFacingError(`no database at ${path}: ingest a capture first (auscult read FILE --db ${path})`);
-    }
-    throw new UserFacingError(`cannot open database ${path}: ${e.message} (check the path and its permissions)`);
-  }
-  if (!opts.readonly) {
-    db.pragma('journal_mode = WAL');
-    // NORMAL in WAL mode is crash-consistent: a kill loses at most the last transaction, never corrupts.
-    db.pragma('synchronous = NORMAL');
-    db.pragma('foreign_keys = ON');
-    migrate(db, path);
-  } else {
-    const version = db.pragma('user_version', { simple: true }) as number;
-    if (version > SCHEMA_VERSION) throw newerSchema(path, version);
-  }
-  db.pragma('busy_timeout = 5000');
-  return db;
-}
-
-function newerSchema(path: string, version: number): UserFacingError {
-  return new UserFacingError(
-    `database ${path} has schema version ${version}, newer than this auscult knows (${SCHEMA_VERSION}): upgrade auscult`,
-  );
-}
-
-function migrate(db: Db, path: string): void {
-  const current = db.pragma('user_version', { simple: true }) as number;
-  if (current > SCHEMA_VERSION) throw newerSchema(path, current);
-  for (const m of MIGRATIONS) {
-    if (m.version <= current) continue;
-    db.transaction(() => {
-      db.exec(m.sql);
-      db.pragma(`user_version = ${m.version}`);
-    })();
-  }
-}
-
 /** Write access to the inventory. */
 export class Store {
-  readonly db: Db;
+  private readonly db: Db;
   /** Capture runs: start, progress, end, file fingerprints. */
   readonly ingests: IngestLog;
   private readonly s: Record<string, Stmt>;
   private readonly mergeDevice: (from: number, into: number) => void;
   /** Devices given traffic by this Store (this process's run), for the summary's "known" devices. */
   private readonly seen = new IdSet();
+  /** Reads on the writer's connection (identification reads what the last flush wrote). */
+  readonly reader: StoreReader;
   /** The statement marking an edge, per conversation protocol (its column in `edges`). */
   private readonly conversationMarks: Record<ConversationProtocol, Stmt>;
 
@@ -119,6 +79,7 @@ export class Store {
     this.db = openDatabase(path);
     this.ingests = new IngestLog(this.db);
     this.mergeDevice = deviceMerger(this.db);
+    this.reader = new StoreReader(this.db);
     const p = (sql: string): Stmt => this.db.prepare(sql);
     this.s = {
       macDevice: p('SELECT id FROM devices WHERE mac = ?'),
@@ -204,9 +165,6 @@ export class Store {
            firmware = excluded.firmware, medical = excluded.medical, confidence = excluded.confidence,
            result = excluded.result, library_version = excluded.library_version, classified_at = excluded.classified_at`,
       ),
-      classification: p('SELECT result FROM classifications WHERE device_id = ?'),
-      classifications: p('SELECT device_id, result FROM classifications'),
-      maxDeviceId: p('SELECT max(id) FROM devices').pluck(),
       markTls: p(`UPDATE edges SET tls = 1 WHERE client_ip = ? AND server_ip = ? AND port = ? AND transport = 'tcp' AND tls = 0`),
       devicesAbove: p('SELECT count(*) FROM devices WHERE id > ?').pluck(),
     };
@@ -237,24 +195,6 @@ export class Store {
    */
   markConversation(protocol: ConversationProtocol, clientIp: string, serverIp: string, port: number): void {
     this.conversationMarks[protocol].run(clientIp, serverIp, port);
-  }
-
-  /** The highest device id (about the number of devices: ids are never reused), 0 when none. */
-  maxDeviceId(): number {
-    return (this.s.maxDeviceId.get() as number | null) ?? 0;
-  }
-
-  /** Every stored classification result (JSON) by device id. */
-  classificationJsons(): Map<number, string> {
-    const out = new Map<number, string>();
-    for (const r of this.s.classifications.iterate() as IterableIterator<{ device_id: number; result: string }>) out.set(r.device_id, r.result);
-    return out;
-  }
-
-  /** The last stored classification result (JSON), if any. */
-  classificationJson(deviceId: number): string | null {
-    const row = this.s.classification.get(deviceId) as { result: string } | undefined;
-    return row?.result ?? null;
   }
 
   /** Run `fn` in one transaction (nested calls join the outer one). */
@@ -402,10 +342,6 @@ export class Store {
   /** Devices up to `maxId` that this Store gave traffic to: the known devices seen again. */
   seenUpTo(maxId: number): number {
     return this.seen.countUpTo(maxId);
-  }
-
-  deviceCount(): number {
-    return (this.db.prepare('SELECT count(*) AS n FROM devices').get() as { n: number }).n;
   }
 
   close(): void {

@@ -1,20 +1,20 @@
 /**
  * Device inventory routes: the list (filters, keyset pagination) and one device with its peers.
- * Response objects are exactly those of DeviceQuery, the same the CLI prints with `--format json`.
+ * Response objects are exactly those of the StoreReader, the same the CLI prints with `--format json`.
  */
 import { isIP, SocketAddress } from 'node:net';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type Database from 'better-sqlite3';
 import { Type } from 'typebox';
 import { ipVersionOf, macToString, parseMac } from '../../agent/decode/format.js';
 import { Device, DeviceDetail, DeviceObservation } from '../../agent/store/device-json.js';
-import { DeviceQuery, type DeviceFilter } from '../../agent/store/device-query.js';
+import type { DeviceFilter } from '../../agent/store/device-query.js';
+import type { StoreReader } from '../../agent/store/reader.js';
 import { builtinFingerprintsDir, loadCategoryIds } from '../../agent/identify/index.js';
 import { ApiError, ERROR_RESPONSES } from '../errors.js';
 
 export interface DevicesRoutesOptions {
-  /** Read-only database handle. */
-  db: Database.Database;
+  /** The inventory, read-only. */
+  reader: StoreReader;
   /** Category ids accepted besides those of stored devices (default: the built-in library's). */
   categories?: readonly string[];
 }
@@ -116,12 +116,12 @@ export function normaliseIp(text: string): string {
 }
 
 const devicesRoutes: FastifyPluginAsyncTypebox<DevicesRoutesOptions> = async (app, opts) => {
-  const query = new DeviceQuery(opts.db);
+  const { reader } = opts;
   const libraryCategories = opts.categories ?? loadCategoryIds({ builtinDir: builtinFingerprintsDir() });
 
   /** An unknown category is a typo, not an empty result: 400 listing the ids there are. */
   const checkCategory = (category: string): void => {
-    const known = new Set([...libraryCategories, ...query.categories(), 'unknown']);
+    const known = new Set([...libraryCategories, ...reader.categories(), 'unknown']);
     if (!known.has(category)) {
       throw new ApiError(400, `query parameter 'category' is not a category id: '${category}' (valid: ${[...known].sort().join(', ')})`);
     }
@@ -164,7 +164,7 @@ const devicesRoutes: FastifyPluginAsyncTypebox<DevicesRoutesOptions> = async (ap
         if (Number.isNaN(ms)) throw new ApiError(400, `query parameter 'seen_since' is not a usable time: '${q.seen_since}'`);
         filter.seenSinceMs = ms;
       }
-      const { items, nextAfterId } = query.list(filter);
+      const { items, nextAfterId } = reader.listDevices(filter);
       return { items, next_cursor: nextAfterId === null ? null : encodeCursor(nextAfterId), limit };
     },
   );
@@ -181,7 +181,7 @@ const devicesRoutes: FastifyPluginAsyncTypebox<DevicesRoutesOptions> = async (ap
       },
     },
     async (req) => {
-      const device = query.get(req.params.id);
+      const device = reader.deviceDetail(req.params.id);
       if (device === null) throw new ApiError(404, `no device with id ${req.params.id}`);
       return device;
     },
@@ -200,7 +200,7 @@ const devicesRoutes: FastifyPluginAsyncTypebox<DevicesRoutesOptions> = async (ap
       },
     },
     async (req) => {
-      const items = query.observations(req.params.id);
+      const items = reader.observations(req.params.id);
       if (items === null) throw new ApiError(404, `no device with id ${req.params.id}`);
       return { items };
     },

@@ -3,14 +3,13 @@
  * monitoring probe learns that the API can actually serve the inventory.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type Database from 'better-sqlite3';
 import { Type } from 'typebox';
-import { ingestOverview } from '../../agent/store/ingests.js';
+import type { StoreReader } from '../../agent/store/reader.js';
 import { ErrorResponse } from '../errors.js';
 
 export interface HealthRoutesOptions {
-  /** Read-only database handle. */
-  db: Database.Database;
+  /** The inventory, read-only. */
+  reader: StoreReader;
 }
 
 const Ingest = Type.Object({
@@ -55,7 +54,7 @@ const HealthError = Type.Intersect([Type.Object({ status: Type.Literal('error') 
 });
 
 const healthRoutes: FastifyPluginAsyncTypebox<HealthRoutesOptions> = async (app, opts) => {
-  const { db } = opts;
+  const { reader } = opts;
 
   app.get(
     '/health',
@@ -68,10 +67,8 @@ const healthRoutes: FastifyPluginAsyncTypebox<HealthRoutesOptions> = async (app,
     },
     async (req, reply) => {
       try {
-        const schemaVersion = db.pragma('user_version', { simple: true }) as number;
-        const devices = db.prepare('SELECT count(*) FROM devices').pluck().get() as number;
-        const ingests = ingestOverview(db);
-        return { status: 'ok' as const, schema_version: schemaVersion, devices, last_ingest: ingests.last, ingests: ingests.counts };
+        const h = reader.health();
+        return { status: 'ok' as const, schema_version: h.schemaVersion, devices: h.devices, last_ingest: h.lastIngest, ingests: h.ingests };
       } catch (err) {
         req.log.error({ err }, 'health check: database query failed');
         return reply.code(503).send({

@@ -1,0 +1,69 @@
+/**
+ * A device's stored observations folded into what both read models show: its host names (every
+ * observation's convention field `hostname`) and `evidence.<source>.<field>` (the distinct values,
+ * newest first, bounded). The device object (device-query.ts) and the identification facts
+ * (facts-query.ts) fold the same rows the same way.
+ */
+import type { ConventionFields } from '../dissectors/types.js';
+import type { Device } from './device-json.js';
+
+/** An `observations` row as read. */
+export interface ObservationRow {
+  source: string;
+  /** JSON of the fields, as the dissector wrote them. */
+  fields: string;
+  first_seen: number;
+  last_seen: number;
+  count: number;
+}
+
+/** An observation with its fields parsed and its times as ISO text (the clinical block reads these). */
+export interface ParsedObservation {
+  source: string;
+  fields: Record<string, unknown>;
+  first_seen: string;
+  last_seen: string;
+}
+
+/** Distinct values kept per evidence field. */
+const EVIDENCE_VALUES = 20;
+
+export const iso = (ms: number): string => new Date(ms).toISOString();
+
+/** Host names and per-protocol facts folded from observation rows (newest first); the parsed rows when asked. */
+export function foldObservations(
+  rows: readonly ObservationRow[],
+  keepParsed: boolean,
+): Pick<Device, 'hostnames' | 'evidence'> & { parsed: ParsedObservation[] } {
+  const hostnames = new Map<string, Device['hostnames'][number]>();
+  const evidence: Device['evidence'] = {};
+  // Values seen per source and field, as 's' + a string or the JSON of anything else (never starts with s).
+  const seen = new Map<string, Map<string, Set<string>>>();
+  const parsed: ParsedObservation[] = [];
+  for (const o of rows) {
+    const fields = JSON.parse(o.fields) as Record<string, unknown>;
+    if (keepParsed) parsed.push({ source: o.source, fields, first_seen: iso(o.first_seen), last_seen: iso(o.last_seen) });
+    const facts = (evidence[o.source] ??= {});
+    let bySource = seen.get(o.source);
+    if (bySource === undefined) seen.set(o.source, (bySource = new Map()));
+    for (const k in fields) {
+      const value = fields[k];
+      let set = bySource.get(k);
+      if (set === undefined) bySource.set(k, (set = new Set()));
+      if (set.size >= EVIDENCE_VALUES) continue;
+      const text = typeof value === 'string' ? `s${value}` : JSON.stringify(value);
+      if (set.has(text)) continue;
+      set.add(text);
+      (facts[k] ??= []).push(value);
+    }
+    const { hostname } = fields as ConventionFields;
+    if (typeof hostname === 'string' && hostname !== '') {
+      const hk = `${hostname}|${o.source}`;
+      const h = hostnames.get(hk);
+      if (!h) hostnames.set(hk, { name: hostname, source: o.source, first_seen: iso(o.first_seen), last_seen: iso(o.last_seen) });
+      else if (iso(o.first_seen) < h.first_seen) h.first_seen = iso(o.first_seen);
+    }
+  }
+  const list = [...hostnames.values()].sort((a, b) => (a.first_seen < b.first_seen ? -1 : a.first_seen > b.first_seen ? 1 : a.name < b.name ? -1 : 1));
+  return { hostnames: list, evidence, parsed };
+}

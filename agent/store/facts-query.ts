@@ -1,0 +1,108 @@
+/**
+ * What identification reads of the stored inventory: each device's facts (agent/identify DeviceFacts)
+ * and its stored classification. Read one device at a time during a capture's flushes, or a whole
+ * capture's devices in a few table scans at the end of a file read.
+ */
+import type { Device } from './device-json.js';
+import { foldObservations, type ObservationRow } from './evidence-fold.js';
+import type { Statements } from './statements.js';
+
+/** The identification engine's view of a stored device. */
+export type DeviceFactsRow = Pick<Device, 'mac' | 'mac_vendor' | 'hostnames' | 'evidence'> & {
+  ips: { ip: string }[];
+  services: { transport: string; port: number }[];
+  /** Nothing beyond its MAC, vendor and addresses: no evidence, no service. */
+  bare: boolean;
+};
+
+function factsRow(
+  row: { mac: string | null; mac_vendor: string | null },
+  ips: { ip: string }[],
+  services: { transport: string; port: number }[],
+  observations: readonly ObservationRow[],
+): DeviceFactsRow {
+  const { hostnames, evidence } = foldObservations(observations, false);
+  const bare = services.length === 0 && Object.keys(evidence).length === 0;
+  return { mac: row.mac, mac_vendor: row.mac_vendor, ips, services, hostnames, evidence, bare };
+}
+
+export class FactsQuery {
+  constructor(private readonly stmt: Statements) {}
+
+  /** What the identification engine reads about a device, without the rest of the device object. */
+  facts(id: number): DeviceFactsRow | null {
+    const row = this.stmt.get('SELECT mac, routed_ip, mac_vendor FROM devices WHERE id = ?').get(id) as
+      { mac: string | null; routed_ip: string | null; mac_vendor: string | null } | undefined;
+    if (row === undefined) return null;
+    const ips = this.stmt.get('SELECT ip FROM device_ips WHERE device_id = ? ORDER BY first_seen, ip').all(id) as { ip: string }[];
+    const services = this.stmt.get('SELECT transport, port FROM services WHERE device_id = ? ORDER BY transport, port').all(id) as { transport: string; port: number }[];
+    const observations = this.stmt
+      .get('SELECT source, fields, first_seen, last_seen, count FROM observations WHERE device_id = ? ORDER BY last_seen DESC, source, fields')
+      .all(id) as ObservationRow[];
+    return factsRow(row, ips, services, observations);
+  }
+
+  /**
+   * `facts()` of many devices at once (absent ids are left out): four scans of the tables instead of four
+   * lookups per device, for the identification of a whole capture (whose rows fit in memory: it holds them).
+   */
+  factsMany(ids: readonly number[]): Map<number, DeviceFactsRow> {
+    const wanted = new Set(ids);
+    const group = <T extends { device_id: number }>(sql: string): Map<number, T[]> => {
+      const by = new Map<number, T[]>();
+      for (const r of this.stmt.get(sql).all() as T[]) {
+        if (!wanted.has(r.device_id)) continue;
+        let list = by.get(r.device_id);
+        if (list === undefined) by.set(r.device_id, (list = []));
+        list.push(r);
+      }
+      return by;
+    };
+    const ips = group<{ device_id: number; ip: string }>('SELECT device_id, ip FROM device_ips ORDER BY device_id, first_seen, ip');
+    const services = group<{ device_id: number; transport: string; port: number }>(
+      'SELECT device_id, transport, port FROM services ORDER BY device_id, transport, port',
+    );
+    const observations = group<ObservationRow & { device_id: number }>(
+      'SELECT device_id, source, fields, first_seen, last_seen, count FROM observations ORDER BY device_id, last_seen DESC, source, fields',
+    );
+    const out = new Map<number, DeviceFactsRow>();
+    const devices = this.stmt.get('SELECT id, mac, routed_ip, mac_vendor FROM devices ORDER BY id').all() as
+      { id: number; mac: string | null; routed_ip: string | null; mac_vendor: string | null }[];
+    for (const d of devices) {
+      if (!wanted.has(d.id)) continue;
+      const addresses = (ips.get(d.id) ?? []).map((r) => ({ ip: r.ip }));
+      const ports = (services.get(d.id) ?? []).map((r) => ({ transport: r.transport, port: r.port }));
+      out.set(d.id, factsRow(d, addresses, ports, observations.get(d.id) ?? []));
+    }
+    return out;
+  }
+
+  /** Every device id, in order. */
+  deviceIds(): number[] {
+    return this.stmt.get('SELECT id FROM devices ORDER BY id').pluck().all() as number[];
+  }
+
+  /** The highest device id (about the number of devices: ids are never reused), 0 when none. */
+  maxDeviceId(): number {
+    return (this.stmt.get('SELECT max(id) FROM devices').pluck().get() as number | null) ?? 0;
+  }
+
+  /** Devices whose stored classification was made with another library version, in id order. */
+  classifiedWithOtherLibrary(libraryVersion: string): number[] {
+    return this.stmt.get('SELECT device_id FROM classifications WHERE library_version != ? ORDER BY device_id').pluck().all(libraryVersion) as number[];
+  }
+
+  /** The last stored classification result (JSON) of a device, if any. */
+  classificationJson(deviceId: number): string | null {
+    const row = this.stmt.get('SELECT result FROM classifications WHERE device_id = ?').get(deviceId) as { result: string } | undefined;
+    return row?.result ?? null;
+  }
+
+  /** Every stored classification result (JSON) by device id. */
+  classificationJsons(): Map<number, string> {
+    const out = new Map<number, string>();
+    const rows = this.stmt.get('SELECT device_id, result FROM classifications').iterate() as IterableIterator<{ device_id: number; result: string }>;
+    for (const r of rows) out.set(r.device_id, r.result);
+    return out;
+  }
+}

@@ -1,0 +1,80 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type Database from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
+import { UserFacingError } from '../errors.js';
+import { SCHEMA_VERSION } from './migrations.js';
+import { StoreReader } from './reader.js';
+import { Store } from './store.js';
+
+const work = mkdtempSync(join(tmpdir(), 'auscult-reader-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+const T0 = Date.UTC(2024, 4, 1);
+
+describe('StoreReader', () => {
+  it('opens a read-only connection, whose database refuses every write', () => {
+    const path = join(work, 'ro.db');
+    new Store(path).close();
+    const reader = StoreReader.open(path);
+    expect(reader.readonly).toBe(true);
+    // Nothing it exposes writes; the connection under it could not either.
+    const db = (reader as unknown as { db: Database.Database }).db;
+    expect(() => db.prepare('DELETE FROM devices').run()).toThrow(/readonly/i);
+    expect(() => db.exec('CREATE TABLE x (a)')).toThrow(/readonly/i);
+    reader.close();
+    expect(() => StoreReader.open(join(work, 'missing.db'))).toThrow(UserFacingError);
+  });
+
+  it('reports health and capture runs', () => {
+    const store = new Store(join(work, 'health.db'));
+    const reader = store.reader;
+    expect(reader.readonly).toBe(false); // the writer's own: not for the API
+    const none = { running: 0, complete: 0, incomplete: 0, interrupted: 0, failed: 0 };
+    expect(reader.health()).toEqual({ schemaVersion: SCHEMA_VERSION, devices: 0, lastIngest: null, ingests: none });
+    const id = store.ingests.start({ kind: 'file', source: 'ward.pcap' });
+    store.ingests.finish(id, { status: 'complete', frames: 10, bytes: 1000, malformed: 1, unsupported: 0, flows: 2 });
+    store.macDeviceId('00:1b:21:00:00:01', 'Intel Corporate', false, T0);
+    const h = reader.health();
+    expect(h).toMatchObject({
+      devices: 1, ingests: { ...none, complete: 1 },
+      lastIngest: { id, kind: 'file', source: 'ward.pcap', status: 'complete', reason: null, frames: 10, kernel_drops: null },
+    });
+    expect(reader.ingests()).toEqual([h.lastIngest]);
+    expect(reader.integrityProblems()).toEqual([]);
+    store.close();
+  });
+
+  it('reads one committed state in a snapshot, while the writer goes on', () => {
+    const path = join(work, 'snapshot.db');
+    const store = new Store(path);
+    store.macDeviceId('00:1b:21:00:00:01', null, false, T0);
+    const reader = StoreReader.open(path);
+    reader.snapshot(() => {
+      expect(reader.deviceCount()).toBe(1);
+      store.macDeviceId('00:1b:21:00:00:02', null, false, T0); // not blocked by the open read
+      expect(reader.deviceCount()).toBe(1);
+      expect(reader.deviceIds()).toEqual([1]);
+    });
+    expect(reader.deviceCount()).toBe(2);
+    reader.close();
+    store.close();
+  });
+
+  it('summarises the stored classifications', () => {
+    const store = new Store(join(work, 'classified.db'));
+    const classify = (deviceId: number, category: string, medical: boolean) => store.upsertClassification({
+      deviceId, vendor: null, model: null, category, criticality: null, os: null, firmware: null, medical, confidence: 50,
+      result: '{}', libraryVersion: 'v1', classifiedAt: T0,
+    });
+    for (let i = 1; i <= 3; i++) store.macDeviceId(`00:1b:21:00:00:0${i}`, null, false, T0);
+    classify(1, 'infusion-pump', true);
+    classify(2, 'printer', false);
+    classify(3, 'infusion-pump', true);
+    expect(store.reader.classificationSummary()).toEqual({ byCategory: { 'infusion-pump': 2, printer: 1 }, medical: 2 });
+    expect(store.reader.classifiedWithOtherLibrary('v2')).toEqual([1, 2, 3]);
+    expect(store.reader.classifiedWithOtherLibrary('v1')).toEqual([]);
+    store.close();
+  });
+});

@@ -1,0 +1,189 @@
+/**
+ * Read-only access to the inventory: everything the API routes, the CLI and identification read, and
+ * nothing that writes. `StoreReader.open(path)` opens its own read-only connection (the API, `auscult
+ * devices`, `explain`: WAL, so it never blocks a capture writing the same file); the writer's Store
+ * has one over its own connection (`store.reader`: identification reads what the flush just wrote).
+ */
+import type Database from 'better-sqlite3';
+import type { Device, DeviceDetail, DeviceObservation } from './device-json.js';
+import { DeviceQuery, type DeviceFilter } from './device-query.js';
+import { FactsQuery, type DeviceFactsRow } from './facts-query.js';
+import { lastLiveIngest, type LiveIngest } from './ingest-query.js';
+import { ingestOverview, ingestRows, type IngestRow, type IngestStatus } from './ingests.js';
+import { Statements } from './statements.js';
+import { openDatabase } from './database.js';
+
+/** What `/health` reports of the database. */
+export interface StoreHealth {
+  /** PRAGMA user_version: the migrations applied. */
+  schemaVersion: number;
+  devices: number;
+  /** The most recent capture run, null before the first. */
+  lastIngest: IngestRow | null;
+  /** Capture runs by status as readers show them (a running one whose writer is gone is interrupted). */
+  ingests: Record<IngestStatus, number>;
+}
+
+export class StoreReader {
+  private readonly stmt: Statements;
+  private readonly query: DeviceQuery;
+  private readonly facts: FactsQuery;
+
+  /** A read-only connection of its own to the database at `path` (UserFacingError when there is none). */
+  static open(path: string): StoreReader {
+    return new StoreReader(openDatabase(path, { readonly: true }), true);
+  }
+
+  /**
+   * Over an open connection (the Store passes its own). `owned`: close() closes the connection; the
+   * Store's reader leaves it to the Store.
+   */
+  constructor(private readonly db: Database.Database, private readonly owned = false) {
+    this.stmt = new Statements(db);
+    this.query = new DeviceQuery(this.stmt);
+    this.facts = new FactsQuery(this.stmt);
+  }
+
+  /** Whether the connection itself refuses writes (one opened by StoreReader.open). */
+  get readonly(): boolean {
+    return this.db.readonly;
+  }
+
+  /** Run `read` in one read transaction: every read in it sees the same committed state. */
+  snapshot<T>(read: () => T): T {
+    return this.db.transaction(read)();
+  }
+
+  // The device read model (API, CLI).
+
+  /** One page of devices in id order, filtered (keyset pagination: `afterId`). */
+  listDevices(f: DeviceFilter): { items: Device[]; nextAfterId: number | null } {
+    return this.query.list(f);
+  }
+
+  /** Every device matching the filter, in id order, a page at a time. */
+  allDevices(f: Omit<DeviceFilter, 'afterId' | 'limit'> = {}): Generator<Device> {
+    return this.query.all(f);
+  }
+
+  /** One device without its peers. */
+  device(id: number): Device | null {
+    return this.query.device(id);
+  }
+
+  /** One device with its peers. */
+  deviceDetail(id: number): DeviceDetail | null {
+    return this.query.get(id);
+  }
+
+  /** Device ids matching a device id, a MAC or an IP address the device used. */
+  findDevices(key: string): number[] {
+    return this.query.find(key);
+  }
+
+  /** Category ids that classified devices have (a user library may add categories the built-in one lacks). */
+  categories(): string[] {
+    return this.query.categories();
+  }
+
+  /** The evidence behind a device, newest first; null when there is no such device. */
+  observations(id: number): DeviceObservation[] | null {
+    return this.query.observations(id);
+  }
+
+  // Identification.
+
+  deviceFacts(id: number): DeviceFactsRow | null {
+    return this.facts.facts(id);
+  }
+
+  /** deviceFacts of many devices in a few table scans (a whole capture's devices). */
+  deviceFactsMany(ids: readonly number[]): Map<number, DeviceFactsRow> {
+    return this.facts.factsMany(ids);
+  }
+
+  deviceIds(): number[] {
+    return this.facts.deviceIds();
+  }
+
+  /** The highest device id (about the number of devices: ids are never reused), 0 when none. */
+  maxDeviceId(): number {
+    return this.facts.maxDeviceId();
+  }
+
+  /** Devices classified with another version of the signature library. */
+  classifiedWithOtherLibrary(libraryVersion: string): number[] {
+    return this.facts.classifiedWithOtherLibrary(libraryVersion);
+  }
+
+  classificationJson(deviceId: number): string | null {
+    return this.facts.classificationJson(deviceId);
+  }
+
+  classificationJsons(): Map<number, string> {
+    return this.facts.classificationJsons();
+  }
+
+  /** Classified devices by category (most first), and how many are medical. */
+  classificationSummary(): { byCategory: Record<string, number>; medical: number } {
+    const byCategory: Record<string, number> = {};
+    const rows = this.stmt.get('SELECT category, count(*) AS n FROM classifications GROUP BY category ORDER BY n DESC, category').all() as
+      { category: string; n: number }[];
+    for (const r of rows) byCategory[r.category] = r.n;
+    const medical = this.stmt.get('SELECT count(*) FROM classifications WHERE medical = 1').pluck().get() as number;
+    return { byCategory, medical };
+  }
+
+  // The database and its capture runs.
+
+  /** Each device in id order by what identifies it: its MAC, or the IP of a routed device; and the packets it sent. */
+  deviceKeys(): { key: string; packetsSent: number }[] {
+    return this.stmt.get('SELECT coalesce(mac, routed_ip) AS key, packets_sent AS packetsSent FROM devices ORDER BY id').all() as
+      { key: string; packetsSent: number }[];
+  }
+
+  deviceCount(): number {
+    return this.stmt.get('SELECT count(*) FROM devices').pluck().get() as number;
+  }
+
+  /** Distinct observations stored (each counted once however often it was seen). */
+  observationCount(): number {
+    return this.stmt.get('SELECT count(*) FROM observations').pluck().get() as number;
+  }
+
+  /** Every capture run, oldest first, as readers show it (a running one whose writer is gone is interrupted). */
+  ingests(): IngestRow[] {
+    return ingestRows(this.db);
+  }
+
+  /** The most recent live capture on `iface` (its drops, the interface's transmit counter around it), if any. */
+  lastLiveIngest(iface: string): LiveIngest | undefined {
+    return lastLiveIngest(this.db, iface);
+  }
+
+  /** PRAGMA user_version: the migrations applied to this database. */
+  schemaVersion(): number {
+    return this.db.pragma('user_version', { simple: true }) as number;
+  }
+
+  /** Schema version, devices, the last capture run and runs by status; throws when the database cannot be read. */
+  health(): StoreHealth {
+    const { last, counts } = ingestOverview(this.db);
+    return { schemaVersion: this.schemaVersion(), devices: this.deviceCount(), lastIngest: last, ingests: counts };
+  }
+
+  /** SQLite's integrity and foreign-key checks: the problems found, none when the file is sound. */
+  integrityProblems(): string[] {
+    const integrity = this.db.pragma('integrity_check', { simple: true }) as string;
+    const foreignKeys = this.db.pragma('foreign_key_check') as { table: string; rowid: number; parent: string }[];
+    return [
+      ...(integrity === 'ok' ? [] : [integrity]),
+      ...foreignKeys.map((f) => `${f.table} row ${f.rowid}: no ${f.parent} row`),
+    ];
+  }
+
+  /** Close the connection when it is the reader's own (StoreReader.open). */
+  close(): void {
+    if (this.owned && this.db.open) this.db.close();
+  }
+}
