@@ -30,7 +30,7 @@ describe('golden coverage of the dissectors', () => {
     expect(orphans).toEqual([]);
   });
 
-  it('matches the coverage table in test-fixtures/README.md (`node dist/test-fixtures/coverage.js` prints it)', () => {
+  it('matches the coverage table in test-fixtures/README.md (`npm run fixtures:coverage` prints it)', () => {
     const readme = readFileSync(join(dir, 'README.md'), 'utf8');
     const rows = dissectorCoverage(dir);
     expect(rows.filter((r) => r.module === null).map((r) => r.name), 'dissectors whose module was not found').toEqual([]);

@@ -2,7 +2,7 @@
  * Golden coverage: for each registered dissector, the golden files that hold its evidence, the captures
  * and recording scripts behind them, and the signatures that read its fields. coverage.test.ts fails on
  * a dissector no golden file covers and keeps the table in test-fixtures/README.md equal to these facts;
- * `node dist/test-fixtures/coverage.js` prints that table.
+ * `npm run fixtures:coverage` prints that table.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
