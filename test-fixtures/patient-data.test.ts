@@ -19,28 +19,16 @@ import { builtinFingerprintsDir, loadLibrary } from '../agent/identify/index.js'
 import { Pipeline } from '../agent/pipeline.js';
 import { StoreReader } from '../agent/store/reader.js';
 import { Store } from '../agent/store/store.js';
+import { PLANTED, plantedIn } from '../agent/testing/planted.js';
 
-const PLANTED = ['DOE^JANE', 'MRN-4711-PLANTED', '19450317', 'ROE^RICHARD-PLANTED', '987654', 'PLANTED-OBX5-TEXT',
-  // wsd-sdc.pcap: the name in a vendor scope, URL-encoded, and the scope itself.
-  'DOE%5EJANE', 'bedside-context',
-  // hl7-escaped.pcap: the name HL7-escaped in MSH-3/4 (and PID), as \S\ and as \X..\ hex.
-  'DOE\\S\\JANE', '444F455E4A414E45',
-  // dicom-escaped.pcap: the ideographic name (JIS X 0208 between ISO 2022 escapes).
-  '\x1b$B;3ED\x1b(B'];
 const dir = import.meta.dirname;
 const captures = readdirSync(dir).filter((f) => /^(dicom|hl7|poct1a|wsd|intellivue|bacnet)-.*\.pcap$/.test(f)).sort().map((f) => join(dir, f));
 
-/** The planted values found in `bytes`, as sent or as JSON writes them (`\\`, `\u001b`: stored fields are JSON). */
-function containsAny(bytes: Buffer | string): string[] {
-  const text = typeof bytes === 'string' ? bytes : bytes.toString('latin1');
-  return PLANTED.filter((p) => text.includes(p) || text.includes(JSON.stringify(p).slice(1, -1)));
-}
-
 describe('patient data never lands on disk', () => {
   it('the fixtures really carry planted patient data (the test would prove nothing otherwise)', () => {
-    const carrying = captures.filter((c) => containsAny(readFileSync(c)).length > 0);
+    const carrying = captures.filter((c) => plantedIn(readFileSync(c)).length > 0);
     expect(carrying.length).toBeGreaterThanOrEqual(6);
-    const all = new Set(carrying.flatMap((c) => containsAny(readFileSync(c))));
+    const all = new Set(carrying.flatMap((c) => plantedIn(readFileSync(c))));
     for (const p of PLANTED) expect(all.has(p), p).toBe(true);
   });
 
@@ -56,7 +44,7 @@ describe('patient data never lands on disk', () => {
       // Inspect the files while the writer is open, so the WAL still holds the transactions.
       const files = [dbPath, `${dbPath}-wal`, `${dbPath}-shm`].filter(existsSync);
       expect(files.length).toBeGreaterThan(1);
-      for (const f of files) expect(containsAny(readFileSync(f)), f).toEqual([]);
+      for (const f of files) expect(plantedIn(readFileSync(f)), f).toEqual([]);
       // The clinical facts did arrive: the test is not passing on an empty database.
       const sources = [...store.reader.allDevices()].flatMap((d) => Object.keys(d.evidence));
       for (const s of ['hl7', 'poct1a']) expect(sources).toContain(s);
@@ -64,7 +52,7 @@ describe('patient data never lands on disk', () => {
       // scopes, the escaped MSH fields, the escaped Institution Name.
       const { dropped } = pipeline.summary().dissectors;
       for (const d of ['wsd', 'hl7', 'dicom']) expect(dropped[d], d).toBeGreaterThan(0);
-      expect(containsAny(JSON.stringify(pipeline.summary()))).toEqual([]);
+      expect(plantedIn(JSON.stringify(pipeline.summary()))).toEqual([]);
       store.close();
 
       const reader = StoreReader.open(dbPath);
@@ -87,7 +75,7 @@ describe('patient data never lands on disk', () => {
           url = page.next_cursor === null ? null : `/api/v1/devices?limit=1000&cursor=${page.next_cursor}`;
         }
         expect(bodies.join('\n')).toContain('"hl7"');
-        for (const b of bodies) expect(containsAny(b)).toEqual([]);
+        for (const b of bodies) expect(plantedIn(b)).toEqual([]);
       } finally {
         await app.close();
         reader.close();
@@ -105,7 +93,7 @@ describe('patient data never lands on disk', () => {
         encoding: 'utf8', env: { ...process.env, AUSCULT_LOG_LEVEL: 'trace' },
       });
       expect(r.status, r.stderr).toBe(0);
-      expect(containsAny(r.stdout + r.stderr)).toEqual([]);
+      expect(plantedIn(r.stdout + r.stderr)).toEqual([]);
     } finally {
       rmSync(work, { recursive: true, force: true });
     }

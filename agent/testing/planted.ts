@@ -1,0 +1,25 @@
+/**
+ * Test support: the patient data planted in the clinical fixtures (HL7 PID/NK1/PV1/OBX-5, DICOM patient
+ * tags, POCT1-A PT/OBS, SDC patient context scopes, IntelliVue patient fields), and the same names in the
+ * forms that slip past a filter looking for them. The planted-data test and the fuzzer both prove these
+ * absent from every file and output.
+ */
+export const PLANTED: readonly string[] = ['DOE^JANE', 'MRN-4711-PLANTED', '19450317', 'ROE^RICHARD-PLANTED', '987654', 'PLANTED-OBX5-TEXT',
+  // wsd-sdc.pcap: the name in a vendor scope, URL-encoded, and the scope itself.
+  'DOE%5EJANE', 'bedside-context',
+  // hl7-escaped.pcap: the name HL7-escaped in MSH-3/4 (and PID), as \S\ and as \X..\ hex.
+  'DOE\\S\\JANE', '444F455E4A414E45',
+  // dicom-escaped.pcap: the ideographic name (JIS X 0208 between ISO 2022 escapes).
+  '\x1b$B;3ED\x1b(B'];
+
+/** Each planted value with the form JSON gives it (`\\`, `\u001b`: stored fields and API bodies are JSON). */
+const FORMS: readonly (readonly [string, string])[] = PLANTED.map((p) => [p, JSON.stringify(p).slice(1, -1)]);
+
+/**
+ * The planted values found in `bytes`, as sent or as JSON writes them. `letters`: only the values that
+ * are not all digits (a birth date, an id), for text in which numbers are counters (a fuzzer's outputs).
+ */
+export function plantedIn(bytes: Buffer | string, opts: { letters?: boolean } = {}): string[] {
+  const text = typeof bytes === 'string' ? bytes : bytes.toString('latin1');
+  return FORMS.filter(([sent, json]) => (!opts.letters || !/^\d+$/.test(sent)) && (text.includes(sent) || text.includes(json))).map(([sent]) => sent);
+}
