@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'dist-fixtures/**', 'node_modules/**', 'coverage/**'] },
+  { ignores: ['dist/**', 'dist-fixtures/**', 'dist-fuzz/**', 'node_modules/**', 'coverage/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
