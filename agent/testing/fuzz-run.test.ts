@@ -12,6 +12,8 @@ import { packageRoot } from '../config.js';
 import { PACKET_DISSECTORS, STREAM_DISSECTORS } from '../dissectors/index.js';
 import type { StreamVerdict } from '../dissectors/types.js';
 import { builtinFingerprintsDir, loadLibrary, type Library } from '../identify/index.js';
+import { DeviceClassifier } from '../inventory/classifier.js';
+import type { Store } from '../store/store.js';
 import { executeRun, installTripwire } from './fuzz-run.js';
 
 const fixture = (name: string) => readFileSync(join(packageRoot(), 'test-fixtures', name));
@@ -50,6 +52,23 @@ describe('a fuzzing run', () => {
       for (;;);
     }, () => executeRun(fixture('evidence-lldp.pcap'), { library, workDir, timeoutMs: 1_000 }));
     expect(r.findings.map((f) => [f.kind, f.where])).toEqual([['hang', 'ingest']]);
+  });
+
+  it('reports a hang in the middle of a database read as a hang only (the interrupted writer is abandoned)', async () => {
+    const run = DeviceClassifier.prototype.run;
+    // Identification reads the devices it classifies in a few table scans: stuck in one, the writer
+    // cannot checkpoint on close ("database table is locked").
+    DeviceClassifier.prototype.run = function (this: DeviceClassifier) {
+      const { db } = (this as unknown as { store: Store }).store;
+      for (const _ of db.prepare('SELECT id FROM devices').iterate()) for (;;);
+      return 0;
+    };
+    try {
+      const r = await executeRun(fixture('hl7-adt.pcap'), { library, workDir, timeoutMs: 1_000 });
+      expect(r.findings.map((f) => [f.kind, f.where])).toEqual([['hang', 'ingest']]);
+    } finally {
+      DeviceClassifier.prototype.run = run;
+    }
   });
 
   it('reports an exception a dissector throws, which the registry swallows', async () => {

@@ -158,7 +158,7 @@ export async function executeRun(capture: Buffer, o: RunOptions): Promise<RunRes
       for (const f of files.filter(existsSync)) checkText(findings, f.slice(o.workDir.length + 1), readFileSync(f));
       if (ingested) checkConsistency(findings, store);
     } finally {
-      store.close();
+      closeAfter(store, ingested);
     }
     if (!ingested) return result;
     // After close: a checkpointed database file, as readers see it.
@@ -181,6 +181,20 @@ export async function executeRun(capture: Buffer, o: RunOptions): Promise<RunRes
     files.forEach((f) => rmSync(f, { force: true }));
   }
   return result;
+}
+
+/** Close the writer; after an interrupted ingest (a statement or transaction left open) as far as it goes. */
+function closeAfter(store: Store, ingested: boolean): void {
+  try {
+    store.close();
+  } catch (err) {
+    if (ingested) throw err;
+    try {
+      store.db.close();
+    } catch {
+      // still busy with the interrupted statement: the handle is abandoned with the run's files
+    }
+  }
 }
 
 function checkText(findings: Finding[], where: string, text: Buffer | string, opts: { letters?: boolean } = {}): void {
