@@ -7,13 +7,15 @@
  * for it, what it produced, rejected and dropped, and the exceptions it threw.
  *
  * Beyond the per-stage watchdog of fuzz-run.ts, a watchdog thread kills the process (after saving the
- * input) when the main thread stops making progress at all, wherever it is stuck.
+ * input) when the main thread stops making progress at all, wherever it is stuck. At the end, the last
+ * run's input goes through the built executable too (fuzz-cli.ts), when `npm run build` has made it.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { builtinFingerprintsDir, loadLibrary } from '../identify/index.js';
+import { builtCli, checkThroughCli } from './fuzz-cli.js';
 import { buildRound, loadCorpus, type Corpus, type RoundTally } from './fuzz-round.js';
 import { captureFile } from './fuzz-packet.js';
 import { executeRun, installTripwire, type Finding, type FindingKind } from './fuzz-run.js';
@@ -73,6 +75,8 @@ export interface CampaignReport {
   ops: Record<string, number>;
   /** API requests and CLI outputs searched. */
   outputs: number;
+  /** The last run's input through the built `auscult` executable (fuzz-cli.ts): checked, or not built. */
+  executable: 'checked' | 'not built';
   /** The slowest run (ingest and checks), ms, and its number: super-linear work shows here before it hangs. */
   slowestRunMs: number;
   slowestRun: number;
@@ -90,13 +94,14 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignReport> {
   const report: CampaignReport = {
     seed: o.seed, runs: 0, rounds: 0, packets: 0, mutations: 0, elapsedMs: 0,
     counts: { crash: 0, hang: 0, leak: 0, inconsistent: 0 }, findings: [], malformedByReason: {}, dissectors: {},
-    streams: { directions: 0, undecided: 0, declined: 0, overflow: 0 }, ops: {}, outputs: 0, slowestRunMs: 0, slowestRun: -1,
+    streams: { directions: 0, undecided: 0, declined: 0, overflow: 0 }, ops: {}, outputs: 0, executable: 'not built', slowestRunMs: 0, slowestRun: -1,
     corpus: { fixtures: corpus.fixtures.length, frames: corpus.frames },
   };
   const tripwire = installTripwire();
   const watchdog = new Watchdog(2 * o.timeoutMs + 30_000, join(workDir, 'current-input'), o.failuresDir, o.seed);
   try {
     await baseline(corpus, library, workDir, o.timeoutMs, report);
+    let last: { run: number; file: { bytes: Buffer; ext: string } } | null = null;
     for (let run = 0; report.packets < o.packets; run++) {
       const rng = new Rng(o.seed, run);
       const tally: RoundTally = { mutated: 0, byOp: {}, byProto: {} };
@@ -105,6 +110,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignReport> {
       for (let r = 0; r < o.roundsPerRun; r++) frames.push(...buildRound(rng, corpus, r, { mutationRate: rate, framingShare: 0.08 }, tally));
       frames = frames.slice(0, o.packets - report.packets);
       const file = captureFile(frames);
+      last = { run, file };
       watchdog.start(run, file.bytes, file.ext);
       const runStarted = performance.now();
       const res = await executeRun(file.bytes, {
@@ -137,6 +143,13 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignReport> {
       if (res.findings.length > 0) save(o, report, run, file, res.findings);
       report.elapsedMs = performance.now() - started;
       o.onRun?.(report);
+    }
+    const cli = builtCli();
+    if (cli !== null && last !== null) {
+      const r = checkThroughCli(cli, last.file.bytes, workDir, o.timeoutMs);
+      report.executable = 'checked';
+      report.outputs += r.outputs;
+      if (r.findings.length > 0) save(o, report, last.run, last.file, r.findings);
     }
   } finally {
     watchdog.close();
@@ -239,7 +252,7 @@ export function formatReport(r: CampaignReport): string {
   const n = (x: number) => String(Math.round(x)).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
   const lines = [
     `seed ${r.seed}: ${n(r.packets)} packets in ${n(r.runs)} runs (${n(r.mutations)} mutations) in ${(r.elapsedMs / 1000).toFixed(1)} s; corpus ${r.corpus.fixtures} captures, ${n(r.corpus.frames)} frames`,
-    `crashes ${r.counts.crash} | hangs ${r.counts.hang} | leaks ${r.counts.leak} | inconsistent databases ${r.counts.inconsistent} | outputs searched ${n(r.outputs)} | slowest run ${n(r.slowestRunMs)} ms (run ${r.slowestRun})`,
+    `crashes ${r.counts.crash} | hangs ${r.counts.hang} | leaks ${r.counts.leak} | inconsistent databases ${r.counts.inconsistent} | outputs searched ${n(r.outputs)} (the built executable: ${r.executable}) | slowest run ${n(r.slowestRunMs)} ms (run ${r.slowestRun})`,
     `malformed: ${Object.entries(r.malformedByReason).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${n(v)}`).join(', ') || 'none'}`,
     `streams: ${n(r.streams.directions)} directions, ${n(r.streams.declined)} declined by all, ${n(r.streams.undecided)} undecided, ${n(r.streams.overflow)} overflow`,
     'dissector        mutated   produced   rejected    dropped  exceptions  reached',

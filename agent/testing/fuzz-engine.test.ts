@@ -2,7 +2,8 @@
  * The fuzzer's mutation engine on the fixtures' real frames: rebuilt frames stay valid (the decoder
  * reaches the new payload, lengths and checksums verify), captures it writes read back frame for frame,
  * rounds are reproducible from their seed, the structure walkers find the length fields the dissectors
- * read, and stream mutations keep sequence numbers coherent.
+ * read, stream mutations keep sequence numbers coherent, and planted patient data is only ever cut short
+ * (its scrubbed copy is mutated instead).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,6 +16,7 @@ import { anatomy, captureFile, payloadOf, withPayload, type Anatomy } from './fu
 import { buildRound, loadCorpus, type Corpus } from './fuzz-round.js';
 import { mutateStreams, type RoundItem } from './fuzz-streams.js';
 import { loadFrames, type CapturedFrame } from './frames.js';
+import { plantedIn } from './planted.js';
 import { Rng } from './rng.js';
 
 const fixtures = join(packageRoot(), 'test-fixtures');
@@ -186,5 +188,31 @@ describe('stream mutations', () => {
       expect(out.equals(original)).toBe(true);
     }
     expect(split).toBe(true);
+  });
+});
+
+describe('traffic with planted patient data', () => {
+  it('is marked, with a scrubbed copy of the same lengths and delimiters that carries none of it', () => {
+    const planted = items().filter((it) => it.planted === true && (it.a?.payloadLen ?? 0) > 0);
+    expect(new Set(planted.map((it) => it.proto))).toEqual(new Set(['hl7', 'dicom', 'poct1a', 'wsd', 'intellivue']));
+    for (const it of planted) {
+      const a = it.a as Anatomy;
+      const copy = payloadOf(it.scrubbed as CapturedFrame, a);
+      expect(copy.length).toBe(a.payloadLen);
+      expect(plantedIn(copy)).toEqual([]);
+    }
+    const adt = planted.find((it) => it.proto === 'hl7' && payloadOf(it.frame, it.a as Anatomy).includes('DOE^JANE')) as RoundItem;
+    const text = payloadOf(adt.scrubbed as CapturedFrame, adt.a as Anatomy).toString('latin1');
+    expect(text).toContain('QQQ^QQQQ');
+    expect(text).toContain('|55555555|');
+  });
+
+  it('is only ever cut short, as a capture cuts a packet', () => {
+    const b = Buffer.from('\x0bMSH|^~\\&|A|B\rPID|1||MRN-4711-PLANTED||DOE^JANE||19450317\r\x1c\r', 'latin1');
+    for (let seed = 0; seed < 200; seed++) {
+      const m = mutatePayload(new Rng(seed), 'hl7', b, () => b, true);
+      expect(m.op).toBe('truncate');
+      expect(b.subarray(0, m.bytes.length).equals(m.bytes)).toBe(true);
+    }
   });
 });

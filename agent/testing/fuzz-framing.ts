@@ -22,9 +22,19 @@ export type FramingOp = (typeof FRAMING_OPS)[number];
 const DISSECTOR_PORTS = [53, 67, 68, 137, 138, 161, 162, 546, 547, 1900, 3702, 5353, 5355, 24005, 47808];
 const ETHERTYPES = [0x88cc, 0x0806, 0x05dc, 0x0026, 0x8863, 0x8864, 0x888e, 0x86dd, 0x0800, 0x8100, 0x88a8];
 
-/** A framing mutation of `f` (null when the chosen one does not apply to this frame). */
-export function mutateFraming(rng: Rng, f: CapturedFrame, a: Anatomy): { frame: CapturedFrame; op: FramingOp } | null {
+/**
+ * Header lengths that move where the payload starts: a TCP segment with planted data would then continue
+ * its stream with bytes from further on, as if some had been deleted (see fuzz-mutate.ts).
+ */
+const SHIFTING: ReadonlySet<FramingOp> = new Set(['ip-header-length', 'tcp-data-offset']);
+
+/**
+ * A framing mutation of `f` (null when the chosen one does not apply to this frame). `planted`: the frame
+ * carries planted patient data, its payload may be cut but not shifted.
+ */
+export function mutateFraming(rng: Rng, f: CapturedFrame, a: Anatomy, planted = false): { frame: CapturedFrame; op: FramingOp } | null {
   const op = rng.pick(FRAMING_OPS);
+  if (planted && SHIFTING.has(op)) return null;
   const b = Buffer.from(f.bytes);
   const done = (bytes: Buffer, wireLen = bytes.length) => ({ frame: { ...f, bytes, wireLen: Math.max(wireLen, bytes.length) }, op });
   const ip4 = a.ipVersion === 4;

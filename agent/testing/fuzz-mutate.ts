@@ -6,11 +6,12 @@
  * 0xff), boundary integers, truncations, duplications, deletions and splices with another payload of the
  * same protocol.
  *
- * A payload that carries planted patient data gets only the mutations that leave every byte where it was
- * (bit flips, boundary bytes and integers, lying lengths, truncation). The others move bytes across
- * fields: deleting a few bytes of an HL7 message turned a birth date (PID-7) into its Receiving Facility
- * (MSH-6), which the allow-list rightly keeps. That is a new message saying something else, not a
- * leak; the leak check must only ever see the patient data in the fields the sender put it in.
+ * A payload that carries planted patient data is only ever truncated (`preserve`), as a capture cuts a
+ * packet: every other mutation can change what the message says, and then the same bytes are no longer
+ * patient data. A deletion once turned an HL7 birth date (PID-7) into the Receiving Facility (MSH-6), a bit
+ * flip made `\` the field separator so that the hex of an escaped name (`\X444F...\`) became MSH-6: new
+ * messages, whose facility fields the allow-list rightly keeps. The rounds mutate a scrubbed copy of such
+ * traffic instead (planted.ts scrubPlanted), so the parsers of clinical messages are not spared.
  */
 import { lengthFields, readField, type LengthField } from './fuzz-fields.js';
 import { MAX_PAYLOAD } from './fuzz-packet.js';
@@ -35,8 +36,7 @@ const TEXT_WEIGHTS: [PayloadOp, number][] = [
   ['delimiter', 24], ['token', 19],
 ];
 const HL7_WEIGHTS: [PayloadOp, number][] = [...TEXT_WEIGHTS, ['mllp', 12]];
-/** The mutations that move no byte to another offset (for text, to another field). */
-const IN_PLACE: ReadonlySet<PayloadOp> = new Set(['bitflip', 'boundary', 'integer', 'length', 'truncate']);
+
 
 const BOUNDARY_BYTES = [0x00, 0x7f, 0x80, 0xff];
 const BOUNDARY_INTS = [0, 1, 0x7f, 0x80, 0xff, 0x100, 0x7fff, 0x8000, 0xffff, 0x10000, 0x7fffffff, 0x80000000, 0xffffffff];
@@ -52,13 +52,13 @@ export function isTextProtocol(proto: string): boolean {
 
 /**
  * A mutation of `b`, read as protocol `proto`; `donor` gives another payload of the same protocol (one
- * without planted data). `inPlace`: only the mutations that leave every byte where it was.
+ * without planted data). `preserve`: `b` carries planted data, it is only truncated.
  */
-export function mutatePayload(rng: Rng, proto: string, b: Buffer, donor: () => Buffer | null, inPlace = false): { bytes: Buffer; op: PayloadOp } {
-  const weights = proto === 'hl7' ? HL7_WEIGHTS : isTextProtocol(proto) ? TEXT_WEIGHTS : BINARY_WEIGHTS;
-  const op = weighted(rng, inPlace ? weights.filter(([o]) => IN_PLACE.has(o)) : weights);
+export function mutatePayload(rng: Rng, proto: string, b: Buffer, donor: () => Buffer | null, preserve = false): { bytes: Buffer; op: PayloadOp } {
+  if (preserve) return { bytes: b.subarray(0, rng.int(b.length)), op: 'truncate' };
+  const op = weighted(rng, proto === 'hl7' ? HL7_WEIGHTS : isTextProtocol(proto) ? TEXT_WEIGHTS : BINARY_WEIGHTS);
   if (b.length === 0) return { bytes: Buffer.from([rng.pick(BOUNDARY_BYTES)]), op: 'boundary' };
-  const out = apply(rng, op, proto, b, donor, inPlace);
+  const out = apply(rng, op, proto, b, donor);
   return { bytes: out.length > MAX_PAYLOAD ? out.subarray(0, MAX_PAYLOAD) : out, op };
 }
 
@@ -73,7 +73,7 @@ function weighted<T>(rng: Rng, choices: [T, number][]): T {
   return choices[0][0];
 }
 
-function apply(rng: Rng, op: PayloadOp, proto: string, src: Buffer, donor: () => Buffer | null, inPlace = false): Buffer {
+function apply(rng: Rng, op: PayloadOp, proto: string, src: Buffer, donor: () => Buffer | null): Buffer {
   const b = Buffer.from(src);
   const at = () => rng.int(b.length);
   switch (op) {
@@ -91,7 +91,7 @@ function apply(rng: Rng, op: PayloadOp, proto: string, src: Buffer, donor: () =>
       return b;
     }
     case 'length':
-      return isTextProtocol(proto) ? textLength(rng, b, inPlace) : lieAboutLength(rng, proto, b, inPlace);
+      return isTextProtocol(proto) ? textLength(rng, b) : lieAboutLength(rng, proto, b);
     case 'truncate':
       return b.subarray(0, rng.int(b.length));
     case 'duplicate': {
@@ -121,11 +121,11 @@ function apply(rng: Rng, op: PayloadOp, proto: string, src: Buffer, donor: () =>
 }
 
 /** One length field of the protocol set to a lying value, or (BER) its encoding replaced. */
-function lieAboutLength(rng: Rng, proto: string, b: Buffer, inPlace: boolean): Buffer {
+function lieAboutLength(rng: Rng, proto: string, b: Buffer): Buffer {
   const fields = lengthFields(proto, b);
   if (fields.length === 0) return apply(rng, 'integer', proto, b, () => null);
   const f = rng.pick(fields);
-  if (f.ber && !inPlace && rng.chance(0.35)) return reencodeBer(rng, b, f.off);
+  if (f.ber && rng.chance(0.35)) return reencodeBer(rng, b, f.off);
   const max = f.mask ?? (f.width === 4 ? 0xffffffff : 2 ** (8 * f.width) - 1);
   const orig = readField(b, f);
   const rest = b.length - f.off - f.width;
@@ -159,10 +159,10 @@ function reencodeBer(rng: Rng, b: Buffer, off: number): Buffer {
 }
 
 /** A number in the text (Content-Length, a count, an XML attribute) replaced by a lying one. */
-function textLength(rng: Rng, b: Buffer, inPlace: boolean): Buffer {
+function textLength(rng: Rng, b: Buffer): Buffer {
   const text = b.toString('latin1');
   const numbers = [...text.matchAll(/\d+/g)];
-  if (numbers.length === 0) return inPlace ? b : replaceToken(rng, b);
+  if (numbers.length === 0) return replaceToken(rng, b);
   const m = rng.pick(numbers);
   const n = Number(m[0]);
   const lie = rng.pick([0, 1, n - 1, n + 1, n * 2, 65535, 65536, 2 ** 31, 2 ** 32, 2 ** 53, -1]);

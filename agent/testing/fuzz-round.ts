@@ -4,7 +4,8 @@
  * every fixture once, in a random order, with TCP streams mutated (fuzz-streams.ts), payloads mutated
  * (fuzz-mutate.ts) and a few frames' framing broken (fuzz-framing.ts), shifted in time past the flow
  * idle timeout so that each round's connections are new to the pipeline. Frames and TCP directions that
- * carry planted patient data are marked: they only get the mutations that move no bytes.
+ * carry planted patient data are marked (they only get what a capture does to traffic, see
+ * fuzz-mutate.ts) and have a scrubbed copy, every planted value overwritten, that any mutation may change.
  */
 import { createHash } from 'node:crypto';
 import { readdirSync } from 'node:fs';
@@ -16,7 +17,7 @@ import { mutatePayload } from './fuzz-mutate.js';
 import { anatomy, payloadOf, withPayload, type Anatomy } from './fuzz-packet.js';
 import { mutateStreams, type RoundItem } from './fuzz-streams.js';
 import { loadFrames, type CapturedFrame } from './frames.js';
-import { plantedIn } from './planted.js';
+import { plantedIn, scrubPlanted } from './planted.js';
 import type { Rng } from './rng.js';
 
 export interface Fixture {
@@ -80,13 +81,19 @@ export async function loadCorpus(dir: string, paths = fixtureCaptures(dir)): Pro
   const payloads = new Map<string, Buffer[]>();
   const segments = new Map<string, RoundItem[]>();
   const push = <T>(m: Map<string, T[]>, k: string, v: T) => (m.get(k) ?? m.set(k, []).get(k) as T[]).push(v);
-  // Donors for splices carry no planted data: spliced elsewhere, it would no longer be in a patient field.
-  for (const it of fixtures.flatMap((f) => f.items)) {
-    if (it.proto === null || it.a === null || it.a.payloadLen === 0 || it.planted === true) continue;
+  // Donors for splices carry no planted data (scrubbed copies do): spliced elsewhere, it would no longer
+  // be in a patient field.
+  for (const it of fixtures.flatMap((f) => f.items.map((x) => (x.scrubbed ? scrubbedItem(x) : x)))) {
+    if (it.proto === null || it.a === null || it.a.payloadLen === 0) continue;
     push(payloads, it.proto, payloadOf(it.frame, it.a));
     if (it.stream !== null) push(segments, it.proto, it);
   }
   return { fixtures, payloads, segments, spanMicros: Math.max(0, maxTs - minTs), frames: fixtures.reduce((n, f) => n + f.items.length, 0) };
+}
+
+/** The scrubbed copy of an item with planted data: same anatomy (same lengths), free to mutate. */
+function scrubbedItem(it: RoundItem): RoundItem {
+  return { ...it, frame: it.scrubbed as CapturedFrame, planted: false, scrubbed: undefined };
 }
 
 /** Each frame's anatomy, its dissector (UDP port, EtherType, LLC; stream probes on a direction's first bytes). */
@@ -112,12 +119,24 @@ function classify(frames: CapturedFrame[]): RoundItem[] {
       proto = streamProto.get(stream) ?? null;
     }
     const planted = a !== null && a.kind !== 'tcp' && plantedIn(payloadOf(frame, a)).length > 0;
-    return { frame, a, proto, stream, opens, planted };
+    return { frame, a, proto, stream, opens, planted, scrubbed: planted ? withPayload(frame, a as Anatomy, scrubPlanted(payloadOf(frame, a as Anatomy))) : undefined };
   });
-  // A TCP direction carries planted data when its bytes together do (a name may straddle two segments).
-  const byStream = new Map<string, Buffer[]>();
-  for (const it of items) if (it.stream !== null && it.a !== null) (byStream.get(it.stream) ?? byStream.set(it.stream, []).get(it.stream) as Buffer[]).push(payloadOf(it.frame, it.a));
-  for (const it of items) if (it.stream !== null) it.planted = plantedIn(Buffer.concat(byStream.get(it.stream) ?? [])).length > 0;
+  // A TCP direction carries planted data when its bytes together do (a name may straddle two segments):
+  // its scrubbed copy is scrubbed as a whole, then cut back into the same segments.
+  const byStream = new Map<string, RoundItem[]>();
+  for (const it of items) if (it.stream !== null && it.a !== null) (byStream.get(it.stream) ?? byStream.set(it.stream, []).get(it.stream) as RoundItem[]).push(it);
+  for (const segs of byStream.values()) {
+    const whole = Buffer.concat(segs.map((it) => payloadOf(it.frame, it.a as Anatomy)));
+    if (plantedIn(whole).length === 0) continue;
+    const clean = scrubPlanted(whole);
+    let at = 0;
+    for (const it of segs) {
+      const a = it.a as Anatomy;
+      it.planted = true;
+      it.scrubbed = withPayload(it.frame, a, clean.subarray(at, at + a.payloadLen));
+      at += a.payloadLen;
+    }
+  }
   return items;
 }
 
@@ -151,7 +170,15 @@ export function buildRound(rng: Rng, corpus: Corpus, round: number, o: RoundOpti
   };
   const out: CapturedFrame[] = [];
   for (const i of order) {
-    const items = corpus.fixtures[i].items.slice();
+    // Half the time, traffic with planted data is replaced by its scrubbed copy, which every mutation may
+    // change; the other half keeps the patient data, and only what a capture does to traffic.
+    const scrub = new Map<string, boolean>();
+    const items = corpus.fixtures[i].items.map((it) => {
+      if (it.scrubbed === undefined) return it;
+      const key = it.stream ?? '';
+      if (it.stream === null || !scrub.has(key)) scrub.set(key, rng.chance(0.5));
+      return scrub.get(key) ? scrubbedItem(it) : it;
+    });
     for (const op of mutateStreams(rng, items, Math.min(0.9, 2 * o.mutationRate), donor)) {
       tally.mutated++;
       bump(tally.byOp, `stream:${op}`);
@@ -173,7 +200,7 @@ function mutateOne(rng: Rng, corpus: Corpus, it: RoundItem, a: Anatomy, o: Round
   if (!target || rng.chance(o.framingShare)) {
     // Frames no dissector reads are left alone but for their share of framing mutations.
     if (!target && !rng.chance(o.framingShare)) return null;
-    const m = mutateFraming(rng, it.frame, a);
+    const m = mutateFraming(rng, it.frame, a, it.planted === true);
     if (m === null) return null;
     tally.mutated++;
     bump(tally.byOp, `framing:${m.op}`);

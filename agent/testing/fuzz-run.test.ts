@@ -2,9 +2,10 @@
  * The fuzzer's checks catch what they are there for: a dissector that never returns is a hang (and the
  * run comes back), one that throws is a crash although the registry swallows it, one that keeps patient
  * data is a leak in the database files, the API and the CLI. Each is provoked by wrapping a real
- * dissector for the length of one run, on a real fixture capture.
+ * dissector for the length of one run, on a real fixture capture. The built executable's outputs are
+ * searched too.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +15,7 @@ import type { StreamVerdict } from '../dissectors/types.js';
 import { builtinFingerprintsDir, loadLibrary, type Library } from '../identify/index.js';
 import { DeviceClassifier } from '../inventory/classifier.js';
 import type { Store } from '../store/store.js';
+import { builtCli, checkThroughCli } from './fuzz-cli.js';
 import { executeRun, installTripwire } from './fuzz-run.js';
 
 const fixture = (name: string) => readFileSync(join(packageRoot(), 'test-fixtures', name));
@@ -105,3 +107,20 @@ describe('a fuzzing run', () => {
     expect(r.findings.find((f) => f.kind === 'leak')?.detail).toBe('planted patient data: "DOE^JANE"');
   });
 });
+
+const cli = builtCli();
+describe.skipIf(cli === null)('a capture through the built executable', () => {
+  it('runs read, devices in each format and explain, and finds nothing in a clean capture', () => {
+    const r = checkThroughCli(cli as string, fixture('hl7-adt.pcap'), workDir, 60_000);
+    expect(r.findings).toEqual([]);
+    expect(r.outputs).toBe(1 + 3 + 2);
+  });
+
+  it('searches what the executable prints: a planted name in the capture\'s path shows in `read --json`', () => {
+    const named = join(workDir, 'ward-DOE^JANE');
+    mkdirSync(named);
+    const r = checkThroughCli(cli as string, fixture('hl7-adt.pcap'), named, 60_000);
+    expect(r.findings.map((f) => [f.kind, f.where])).toContainEqual(['leak', 'auscult read --json --no-progress (stdout)']);
+  });
+});
+if (cli === null) console.log('fuzzing through the executable skipped: dist/agent/cli.js not built (npm test builds it first)');

@@ -197,7 +197,7 @@ function closeAfter(store: Store, ingested: boolean): void {
   }
 }
 
-function checkText(findings: Finding[], where: string, text: Buffer | string, opts: { letters?: boolean } = {}): void {
+export function checkText(findings: Finding[], where: string, text: Buffer | string, opts: { letters?: boolean } = {}): void {
   const found = plantedIn(text, opts);
   if (found.length > 0) findings.push({ kind: 'leak', where, detail: `planted patient data: ${found.map((p) => JSON.stringify(p)).join(', ')}` });
 }
@@ -206,7 +206,7 @@ function checkText(findings: Finding[], where: string, text: Buffer | string, op
  * A JSON output: its strings (keys and values) are searched, its numbers are not: they are auscult's own
  * counters (packets, bytes), and one of a million equals a planted six-digit id by chance.
  */
-function checkJson(findings: Finding[], where: string, text: string): void {
+export function checkJson(findings: Finding[], where: string, text: string): void {
   const strings: string[] = [];
   try {
     JSON.parse(text, (key, value: unknown) => {
@@ -221,8 +221,8 @@ function checkJson(findings: Finding[], where: string, text: string): void {
 }
 
 /** Log lines without their clock readings (`time`, `responseTime`): digits that match planted ids by chance. */
-function withoutClock(lines: string[]): string {
-  return lines.map((l) => l.replace(/"(time|responseTime)":[\d.e+-]+/g, '"$1":0')).join('');
+export function withoutClock(text: string): string {
+  return text.replace(/"(time|responseTime)":[\d.e+-]+/g, '"$1":0');
 }
 
 function checkConsistency(findings: Finding[], store: Store): void {
@@ -261,7 +261,7 @@ async function checkApi(db: string, timeoutMs: number, result: RunResult, beat?:
   } finally {
     await app.close();
     handle.close();
-    checkText(result.findings, 'API logs (trace)', withoutClock(logs));
+    checkText(result.findings, 'API logs (trace)', withoutClock(logs.join('')));
   }
 }
 

@@ -5,8 +5,7 @@
  * overlapping pieces, spliced from another connection of the same protocol, cut short, and sequence
  * numbers moved so that the stream wraps past 2^32. What the reassembler (agent/flows/streams.ts) must
  * cope with on a real span port, and what brings a dissector to bytes it has never seen together.
- * Reassembled, none of them moves a byte to another place in the stream but the splice, which is never
- * done to a stream that carries planted patient data (see fuzz-mutate.ts).
+ * A stream that carries planted patient data only gets what a capture does to traffic (CAPTURE_OPS).
  */
 import { anatomy, payloadOf, withPayload, type Anatomy } from './fuzz-packet.js';
 import type { CapturedFrame } from './frames.js';
@@ -14,6 +13,12 @@ import type { Rng } from './rng.js';
 
 export const STREAM_OPS = ['drop', 'retransmit', 'conflict', 'swap', 'late', 'split', 'overlap', 'splice', 'wrap', 'cut'] as const;
 export type StreamOp = (typeof STREAM_OPS)[number];
+/**
+ * What a capture does to a stream (loss, retransmission, reordering, segmentation, truncation): reassembled,
+ * the stream is a prefix of what was sent, every byte where the sender put it. The only operations for a
+ * stream with planted patient data (see fuzz-mutate.ts).
+ */
+const CAPTURE_OPS: readonly StreamOp[] = ['drop', 'retransmit', 'swap', 'late', 'split', 'overlap', 'wrap', 'cut'];
 
 /** One frame of a round being built; `a` is its anatomy (recomputed when the frame changes). */
 export interface RoundItem {
@@ -25,8 +30,10 @@ export interface RoundItem {
   stream: string | null;
   /** The first data segment of its direction: where the stream dissectors decide whether it is theirs. */
   opens?: boolean;
-  /** It (or, for TCP, its direction) carries planted patient data: only mutations that move no bytes. */
+  /** It (or, for TCP, its direction) carries planted patient data: only what a capture does to traffic. */
   planted?: boolean;
+  /** With planted data: the same frame with every planted value overwritten (planted.ts scrubPlanted). */
+  scrubbed?: CapturedFrame;
 }
 
 const seqOf = (it: RoundItem): number => it.frame.bytes.readUInt32BE((it.a as Anatomy).l4Off + 4);
@@ -47,7 +54,8 @@ export function mutateStreams(rng: Rng, items: RoundItem[], p: number, donor: (p
   const applied: StreamOp[] = [];
   for (const s of streams) {
     if (!rng.chance(p)) continue;
-    const op = rng.pick(STREAM_OPS);
+    const planted = items.some((it) => it.stream === s && it.planted === true);
+    const op = rng.pick(planted ? CAPTURE_OPS : STREAM_OPS);
     if (mutateStream(rng, items, s, op, donor)) applied.push(op);
   }
   return applied;
@@ -102,20 +110,19 @@ function mutateStream(rng: Rng, items: RoundItem[], s: string, op: StreamOp, don
       return true;
     }
     case 'overlap': {
-      // Two pieces whose overlap disagrees: which copy counts is the reassembler's choice.
+      // Two pieces whose overlap disagrees (agrees, with planted data): which copy counts is the reassembler's choice.
       if (payload.length < 4) return false;
       const cut = rng.range(1, payload.length - 2);
       const back = rng.range(1, cut);
       const second = Buffer.from(payload.subarray(cut - back));
-      for (let m = 0; m < back; m++) second[m] ^= 0x5a;
+      if (seg.planted !== true) for (let m = 0; m < back; m++) second[m] ^= 0x5a;
       const pieces = [rebuilt(seg, payload.subarray(0, cut), seq), rebuilt(seg, second, seq + cut - back)];
       if (rng.chance(0.5)) pieces.reverse();
       items.splice(i, 1, ...pieces);
       return true;
     }
     case 'splice': {
-      // Not into a stream with planted data: the donor's bytes would move it into another field.
-      const d = seg.proto === null || seg.planted === true ? null : donor(seg.proto, s);
+      const d = seg.proto === null ? null : donor(seg.proto, s);
       if (d === null) return false;
       const bytes = payloadOf(d.frame, d.a as Anatomy);
       // The donor's bytes continue this stream; the rest of the stream moves up behind them.
