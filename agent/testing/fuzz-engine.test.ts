@@ -56,12 +56,27 @@ describe('rebuilt frames', () => {
       const f = withPayload(it.frame, it.a, payload);
       const a = anatomy(f);
       expect(a, `${it.proto}`).not.toBeNull();
-      expect(payloadOf(f, a as Anatomy).equals(payload.subarray(0, it.a.kind === 'l2' && it.a.etherType <= 1500 ? 1500 : undefined))).toBe(true);
+      // Whole, but in an 802.3 frame (LLC, SNAP), whose length field cannot exceed 1500; a PPP control
+      // frame's payload starts with the PPPoE header, whose length field follows the new length.
+      const got = payloadOf(f, a as Anatomy);
+      const pppoe = it.a.kind === 'l2' && it.a.etherType === 0x8864;
+      if (!pppoe) expect(got.equals(payload.subarray(0, got.length))).toBe(true);
+      if (got.length < payload.length) expect(f.bytes.readUInt16BE(12)).toBeLessThanOrEqual(1500);
       if (a?.ipVersion === 4) expect(onesSum([f.bytes.subarray(a.l3Off, a.l3Off + ((f.bytes[a.l3Off] & 15) << 2))])).toBe(0xffff);
       if (a?.kind === 'tcp' || (a?.kind === 'udp' && !a.udpNoChecksum)) expect(transportVerifies(f, a)).toBe(true);
       checked++;
     }
     expect(checked).toBeGreaterThan(900);
+  });
+
+  it('keep the PPPoE session length (RFC 2516) in step with the IP packet inside', () => {
+    const inside = fixtureItems('l2-pppoe.pcap').filter((it) => (it.a?.kind === 'tcp' || it.a?.kind === 'udp') && it.frame.bytes.readUInt16BE(12) === 0x8864);
+    expect(inside.length).toBeGreaterThan(0);
+    for (const it of inside) {
+      const f = withPayload(it.frame, it.a as Anatomy, Buffer.concat([payloadOf(it.frame, it.a as Anatomy), Buffer.alloc(37, 0x41)]));
+      expect(f.bytes.readUInt16BE(18)).toBe(f.bytes.length - 20);
+      expect(f.bytes.readUInt16BE(18) - it.frame.bytes.readUInt16BE(18)).toBe(37);
+    }
   });
 
   it('set a new TCP sequence number', () => {

@@ -3,6 +3,7 @@
  * transport payload with every length and checksum made consistent again (so the mutated bytes get past
  * the decoder to the dissectors), and frames written back as a capture file that `auscult read` replays.
  */
+import { LinkType } from '../capture/types.js';
 import { DecodeStatus, IpProto, PacketView } from '../decode/packet-view.js';
 import type { CapturedFrame } from './frames.js';
 
@@ -54,19 +55,19 @@ export function payloadOf(f: CapturedFrame, a: Anatomy): Buffer {
 /** IP and UDP lengths are 16 bits: a payload grows no further than this. */
 export const MAX_PAYLOAD = 65_000;
 /** An 802.3 length field above 1500 would read as an EtherType. */
-const MAX_LLC_PAYLOAD = 1500;
+const MAX_8023_LENGTH = 1500;
 
 /**
  * The frame with `payload` in place of its transport payload (or, for a non-IP frame, of everything
  * after the link header), lengths and checksums fixed; `seq` replaces the TCP sequence number.
  */
 export function withPayload(f: CapturedFrame, a: Anatomy, payload: Buffer, seq?: number): CapturedFrame {
-  if (a.kind === 'l2' && a.etherType <= 1500) payload = payload.subarray(0, MAX_LLC_PAYLOAD);
-  else payload = payload.subarray(0, MAX_PAYLOAD);
-  const b = Buffer.concat([f.bytes.subarray(0, a.payloadOff), payload]);
-  if (a.kind === 'l2') {
-    if (a.etherType <= 1500) b.writeUInt16BE(payload.length, a.l3Off - 2);
-  } else {
+  const link = linkLengths(f);
+  const max = link.length8023 >= 0 ? MAX_8023_LENGTH - (a.payloadOff - link.length8023 - 2) : MAX_PAYLOAD;
+  const b = Buffer.concat([f.bytes.subarray(0, a.payloadOff), payload.subarray(0, Math.max(0, Math.min(max, MAX_PAYLOAD)))]);
+  if (link.length8023 >= 0) b.writeUInt16BE(b.length - link.length8023 - 2, link.length8023);
+  if (link.pppoe >= 0) b.writeUInt16BE(b.length - link.pppoe - 6, link.pppoe + 4);
+  if (a.kind !== 'l2') {
     fixIpLength(b, a, b.length - a.l3Off);
     if (a.kind === 'tcp') {
       if (seq !== undefined) b.writeUInt32BE(seq >>> 0, a.l4Off + 4);
@@ -79,6 +80,23 @@ export function withPayload(f: CapturedFrame, a: Anatomy, payload: Buffer, seq?:
     }
   }
   return { bytes: b, wireLen: b.length, tsMicros: f.tsMicros, linkType: f.linkType };
+}
+
+/**
+ * Where an Ethernet or Linux cooked frame states the length of what follows: the 802.3 length field (LLC
+ * frames, SNAP-encapsulated IP too) and the PPPoE session header (RFC 2516), -1 when absent.
+ */
+function linkLengths(f: CapturedFrame): { length8023: number; pppoe: number } {
+  const b = f.bytes;
+  let off = f.linkType === LinkType.ETHERNET ? 12 : f.linkType === LinkType.LINUX_SLL ? 14 : -1;
+  if (off < 0 || b.length < off + 2) return { length8023: -1, pppoe: -1 };
+  let type = b.readUInt16BE(off);
+  while ((type === 0x8100 || type === 0x88a8 || type === 0x9100) && off + 6 <= b.length) {
+    off += 4;
+    type = b.readUInt16BE(off);
+  }
+  if (type <= 1500 && f.linkType === LinkType.ETHERNET) return { length8023: off, pppoe: -1 };
+  return { length8023: -1, pppoe: type === 0x8864 && b.length >= off + 8 ? off + 2 : -1 };
 }
 
 /** Sets the IP length fields for a packet of `ipBytes` from the IP header on, and the IPv4 header checksum. */

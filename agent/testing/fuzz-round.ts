@@ -39,11 +39,20 @@ export interface Corpus {
 
 const UDP_PROTOCOLS = new Map<number, string>();
 const ETHERTYPE_PROTOCOLS = new Map<number, string>();
-const LLC_PROTOCOLS: string[] = [];
+/** By SNAP OUI and protocol id (`oui * 0x10000 + pid`), as the registry finds them. */
+const SNAP_PROTOCOLS = new Map<number, string>();
 for (const d of PACKET_DISSECTORS) {
   for (const p of d.udpPorts ?? []) UDP_PROTOCOLS.set(p, d.name);
   for (const t of d.etherTypes ?? []) ETHERTYPE_PROTOCOLS.set(t, d.name);
-  if (d.llc) LLC_PROTOCOLS.push(d.name);
+  for (const [oui, pid] of d.snap ?? []) SNAP_PROTOCOLS.set(oui * 0x10000 + pid, d.name);
+}
+
+/** The packet dissector of a non-IP frame: by EtherType, or by the SNAP header of an 802.3 frame. */
+function layer2Protocol(b: Buffer, a: Anatomy): string | null {
+  if (a.etherType > 1500) return ETHERTYPE_PROTOCOLS.get(a.etherType) ?? null;
+  const o = a.l3Off;
+  if (b.length < o + 8 || b[o] !== 0xaa || b[o + 1] !== 0xaa || b[o + 2] !== 0x03) return null;
+  return SNAP_PROTOCOLS.get(b.readUIntBE(o + 3, 3) * 0x10000 + b.readUInt16BE(o + 6)) ?? null;
 }
 
 /** Capture files under `dir` (any depth): pcap and pcapng, plain or gzip. */
@@ -96,7 +105,7 @@ function scrubbedItem(it: RoundItem): RoundItem {
   return { ...it, frame: it.scrubbed as CapturedFrame, planted: false, scrubbed: undefined };
 }
 
-/** Each frame's anatomy, its dissector (UDP port, EtherType, LLC; stream probes on a direction's first bytes). */
+/** Each frame's anatomy, its dissector (UDP port, EtherType, SNAP; stream probes on a direction's first bytes). */
 function classify(frames: CapturedFrame[]): RoundItem[] {
   const streamProto = new Map<string, string | null>();
   const items: RoundItem[] = frames.map((frame) => {
@@ -105,7 +114,7 @@ function classify(frames: CapturedFrame[]): RoundItem[] {
     let stream: string | null = null;
     let opens = false;
     if (a?.kind === 'udp') proto = UDP_PROTOCOLS.get(a.dstPort) ?? UDP_PROTOCOLS.get(a.srcPort) ?? null;
-    else if (a?.kind === 'l2') proto = a.etherType <= 1500 ? (LLC_PROTOCOLS[0] ?? null) : (ETHERTYPE_PROTOCOLS.get(a.etherType) ?? null);
+    else if (a?.kind === 'l2') proto = layer2Protocol(frame.bytes, a);
     else if (a?.kind === 'tcp') {
       const b = frame.bytes;
       const v = a.ipVersion;
