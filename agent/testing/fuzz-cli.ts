@@ -49,7 +49,13 @@ export function checkThroughCli(cli: string, capture: Buffer, workDir: string, t
     const list = auscult(['devices', '--db', db, '--format', 'json'], true);
     auscult(['devices', '--db', db, '--format', 'csv'], false);
     auscult(['devices', '--db', db, '--format', 'table'], false);
-    const ids = list === null ? [] : (JSON.parse(list) as { id: number }[]).map((d) => d.id);
+    let ids: number[] = [];
+    try {
+      ids = list === null ? [] : (JSON.parse(list) as { id: number }[]).map((d) => d.id);
+    } catch (err) {
+      // Cut short (a process that exits before a slow pipe drains) or not JSON at all.
+      findings.push({ kind: 'crash', where: 'auscult devices --format json', detail: `stdout (${list?.length} characters) is not whole JSON: ${(err as Error).message}` });
+    }
     for (const id of ids.slice(0, EXPLAINED)) auscult(['explain', String(id), '--db', db], false);
   } finally {
     files.forEach((f) => rmSync(f, { force: true }));
