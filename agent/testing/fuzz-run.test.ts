@@ -13,8 +13,7 @@ import { packageRoot } from '../config.js';
 import { PACKET_DISSECTORS, STREAM_DISSECTORS } from '../dissectors/index.js';
 import type { StreamVerdict } from '../dissectors/types.js';
 import { builtinFingerprintsDir, loadLibrary, type Library } from '../identify/index.js';
-import { DeviceClassifier } from '../inventory/classifier.js';
-import type { Store } from '../store/store.js';
+import { Store } from '../store/store.js';
 import { builtCli, checkThroughCli } from './fuzz-cli.js';
 import { executeRun, installTripwire } from './fuzz-run.js';
 
@@ -56,20 +55,19 @@ describe('a fuzzing run', () => {
     expect(r.findings.map((f) => [f.kind, f.where])).toEqual([['hang', 'ingest']]);
   });
 
-  it('reports a hang in the middle of a database read as a hang only (the interrupted writer is abandoned)', async () => {
-    const run = DeviceClassifier.prototype.run;
-    // Identification reads the devices it classifies in a few table scans: stuck in one, the writer
-    // cannot checkpoint on close ("database table is locked").
-    DeviceClassifier.prototype.run = function (this: DeviceClassifier) {
-      const { db } = (this as unknown as { store: Store }).store;
-      for (const _ of db.prepare('SELECT id FROM devices').iterate()) for (;;);
-      return 0;
+  it('reports a hang as the hang only when the interrupted writer cannot close', async () => {
+    // Stuck while the writer iterated a statement, the connection refuses to checkpoint on close.
+    const close = Store.prototype.close;
+    Store.prototype.close = () => {
+      throw new Error('database table is locked');
     };
     try {
-      const r = await executeRun(fixture('hl7-adt.pcap'), { library, workDir, timeoutMs: 1_000 });
+      const r = await withDissector('lldp', () => () => {
+        for (;;);
+      }, () => executeRun(fixture('evidence-lldp.pcap'), { library, workDir, timeoutMs: 1_000 }));
       expect(r.findings.map((f) => [f.kind, f.where])).toEqual([['hang', 'ingest']]);
     } finally {
-      DeviceClassifier.prototype.run = run;
+      Store.prototype.close = close;
     }
   });
 

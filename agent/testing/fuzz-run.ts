@@ -23,8 +23,8 @@ import { formatDevices } from '../commands/devices.js';
 import { PACKET_DISSECTORS, STREAM_DISSECTORS } from '../dissectors/index.js';
 import type { Library } from '../identify/index.js';
 import { Pipeline, type PipelineSummary } from '../pipeline.js';
-import { DeviceQuery } from '../store/device-query.js';
-import { openDatabase, Store } from '../store/store.js';
+import { StoreReader } from '../store/reader.js';
+import { Store } from '../store/store.js';
 import { plantedIn } from './planted.js';
 
 export type FindingKind = 'crash' | 'hang' | 'leak' | 'inconsistent';
@@ -184,17 +184,15 @@ export async function executeRun(capture: Buffer, o: RunOptions): Promise<RunRes
   return result;
 }
 
-/** Close the writer; after an interrupted ingest (a statement or transaction left open) as far as it goes. */
+/**
+ * Close the writer. After an interrupted ingest it may refuse (a statement left open: "database table is
+ * locked" when it checkpoints): the hang is the finding, the connection is abandoned with the run's files.
+ */
 function closeAfter(store: Store, ingested: boolean): void {
   try {
     store.close();
   } catch (err) {
     if (ingested) throw err;
-    try {
-      store.db.close();
-    } catch {
-      // still busy with the interrupted statement: the handle is abandoned with the run's files
-    }
   }
 }
 
@@ -227,18 +225,15 @@ export function withoutClock(text: string): string {
 }
 
 function checkConsistency(findings: Finding[], store: Store): void {
-  const integrity = store.db.pragma('integrity_check', { simple: true });
-  if (integrity !== 'ok') findings.push({ kind: 'inconsistent', where: 'integrity_check', detail: String(integrity) });
-  const fk = store.db.pragma('foreign_key_check') as unknown[];
-  if (fk.length > 0) findings.push({ kind: 'inconsistent', where: 'foreign_key_check', detail: JSON.stringify(fk.slice(0, 5)) });
+  for (const problem of store.reader.integrityProblems()) findings.push({ kind: 'inconsistent', where: 'integrity_check, foreign_key_check', detail: problem });
 }
 
 /** Every device through the API (list pages, detail, observations) and /health, logging at trace level. */
 async function checkApi(db: string, timeoutMs: number, result: RunResult, beat?: () => void): Promise<void> {
   const logs: string[] = [];
   const logger = pino({ level: 'trace' }, new Writable({ write: (chunk, _enc, done) => (logs.push(String(chunk)), done()) }));
-  const handle = openDatabase(db, { readonly: true });
-  const app = await buildApp({ db: handle, logger });
+  const reader = StoreReader.open(db);
+  const app = await buildApp({ reader, logger });
   try {
     const get = async (url: string): Promise<string> => {
       const r = await raceDeadline(timeoutMs, app.inject({ url }));
@@ -261,7 +256,7 @@ async function checkApi(db: string, timeoutMs: number, result: RunResult, beat?:
     }
   } finally {
     await app.close();
-    handle.close();
+    reader.close();
     // inject() and close() complete through promises alone: without a turn of the event loop, the
     // immediates they queued (holding the app and its responses) never run, and a campaign kept every
     // app it built (3.4 GB after 5 million packets).
@@ -272,12 +267,12 @@ async function checkApi(db: string, timeoutMs: number, result: RunResult, beat?:
 
 /** `auscult devices` in every format and `auscult explain` of every device, as the CLI prints them. */
 function checkCli(db: string, library: Library, result: RunResult): void {
-  const handle = openDatabase(db, { readonly: true });
+  const reader = StoreReader.open(db);
   let devices;
   try {
-    devices = [...new DeviceQuery(handle).all({})];
+    devices = [...reader.allDevices()];
   } finally {
-    handle.close();
+    reader.close();
   }
   const print = (format: 'json' | 'csv' | 'table') => [...formatDevices(devices, format)].join('');
   checkJson(result.findings, 'auscult devices --format json', print('json'));
