@@ -62,6 +62,8 @@ export const MERGE_SQL: readonly string[] = [
       `DELETE FROM edges WHERE ${side}_device_id = @from`,
     ];
   }),
+  // Events stay history; those about `from` now name the device it became.
+  `UPDATE events SET device_id = @into WHERE device_id = @from`,
   // Classified again with the merged evidence (the caller marks `into` changed).
   `DELETE FROM classifications WHERE device_id = @from`,
   `DELETE FROM devices WHERE id = @from`,

@@ -197,6 +197,24 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX ingests_fingerprint ON ingests (fingerprint) WHERE fingerprint IS NOT NULL;
     `,
   },
+  {
+    version: 7,
+    description: 'events: what changed on the network, in the order it was written (own sequence), deduplicated by what it says',
+    sql: `
+      CREATE TABLE events (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,    -- strictly increasing, assigned by the writing transaction, never reused
+        id TEXT NOT NULL UNIQUE,                  -- content hash of type, subject and facts (agent/events/event-id.ts)
+        time_ms INTEGER NOT NULL,                 -- capture time of what it reports
+        type TEXT NOT NULL,                       -- agent/export/event.ts EVENT_TYPES
+        severity INTEGER NOT NULL,                -- index in SEVERITIES: 0 info .. 4 critical
+        device_id INTEGER,                        -- the device it is about; null for sensor-wide events
+        summary TEXT NOT NULL,
+        details TEXT NOT NULL                     -- JSON: EventDetails[type]
+      );
+      CREATE INDEX events_type ON events (type, seq);
+      CREATE INDEX events_device ON events (device_id, seq) WHERE device_id IS NOT NULL;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -11,6 +11,8 @@ import { FactsQuery, type DeviceFactsRow } from './facts-query.js';
 import { lastLiveIngest, type LiveIngest } from './ingest-query.js';
 import { ingestOverview, ingestRows, type IngestRow, type IngestStatus } from './ingests.js';
 import { Statements } from './statements.js';
+import { EventQuery, type EventFilter } from './events.js';
+import type { AuscultEvent, EventType } from '../export/event.js';
 import { openDatabase } from './database.js';
 
 /** What `/health` reports of the database. */
@@ -28,6 +30,7 @@ export class StoreReader {
   private readonly stmt: Statements;
   private readonly query: DeviceQuery;
   private readonly facts: FactsQuery;
+  private readonly eventQuery: EventQuery;
 
   /** A read-only connection of its own to the database at `path` (UserFacingError when there is none). */
   static open(path: string): StoreReader {
@@ -42,6 +45,7 @@ export class StoreReader {
     this.stmt = new Statements(db);
     this.query = new DeviceQuery(this.stmt);
     this.facts = new FactsQuery(this.stmt);
+    this.eventQuery = new EventQuery(this.stmt);
   }
 
   /** Whether the connection itself refuses writes (one opened by StoreReader.open). */
@@ -89,6 +93,23 @@ export class StoreReader {
   /** The evidence behind a device, newest first; null when there is no such device. */
   observations(id: number): DeviceObservation[] | null {
     return this.query.observations(id);
+  }
+
+  // Events.
+
+  /** One page of events in seq order after `f.afterSeq`, filtered (`since=`). */
+  events(f: EventFilter): AuscultEvent[] {
+    return this.eventQuery.list(f);
+  }
+
+  /** Recorded events by type. */
+  eventCounts(): Record<EventType, number> {
+    return this.eventQuery.countsByType();
+  }
+
+  /** The highest event seq recorded, 0 when none. */
+  lastEventSeq(): number {
+    return this.eventQuery.lastSeq();
   }
 
   // Identification.

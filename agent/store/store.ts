@@ -12,6 +12,7 @@ import { deviceMerger } from './merge.js';
 import type { BindingProtocol, ConversationProtocol } from '../dissectors/types.js';
 import { openDatabase } from './database.js';
 import { StoreReader } from './reader.js';
+import { EventLog } from './events.js';
 
 type Db = Database.Database;
 type Stmt = Database.Statement;
@@ -66,6 +67,8 @@ export class Store {
   private readonly db: Db;
   /** Capture runs: start, progress, end, file fingerprints. */
   readonly ingests: IngestLog;
+  /** The events table: append in the flush's transaction (see store/events.ts). */
+  readonly events: EventLog;
   private readonly s: Record<string, Stmt>;
   private readonly mergeDevice: (from: number, into: number) => void;
   /** Devices given traffic by this Store (this process's run), for the summary's "known" devices. */
@@ -78,6 +81,7 @@ export class Store {
   constructor(path: string) {
     this.db = openDatabase(path);
     this.ingests = new IngestLog(this.db);
+    this.events = new EventLog(this.db);
     this.mergeDevice = deviceMerger(this.db);
     this.reader = new StoreReader(this.db);
     const p = (sql: string): Stmt => this.db.prepare(sql);
