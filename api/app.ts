@@ -13,8 +13,10 @@ import Fastify, {
 import type { Logger, LoggerOptions } from 'pino';
 import { jsonTextForTerminal } from '../agent/output/escape.js';
 import type { StoreReader } from '../agent/store/reader.js';
+import type { EventSource } from '../agent/export/event-source.js';
 import { errorBody, validationMessage } from './errors.js';
 import devicesRoutes from './routes/devices.js';
+import exportRoutes from './routes/export.js';
 import healthRoutes from './routes/health.js';
 import { strictInput } from './strict-input.js';
 
@@ -31,6 +33,8 @@ export interface BuildAppOptions {
   version?: string;
   /** Category ids a `category` filter accepts besides those stored devices have (default: the built-in library's). */
   categories?: readonly string[];
+  /** Events for /export/events (default: none until issue 15's events table lands). */
+  events?: EventSource;
 }
 
 export type ApiApp = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>;
@@ -75,6 +79,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<ApiApp> {
       info: { title: 'auscult API', description: DESCRIPTION, version: opts.version ?? '0.0.0-dev' },
       tags: [
         { name: 'devices', description: 'the device inventory' },
+        { name: 'export', description: 'devices and events in SIEM formats (CEF, LEEF, OCSF, ECS, JSON, NDJSON, CSV), streamed' },
         { name: 'health', description: 'service and database health' },
       ],
     },
@@ -107,6 +112,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<ApiApp> {
 
   await app.register(healthRoutes, { reader: opts.reader });
   await app.register(devicesRoutes, { prefix: API_PREFIX, reader: opts.reader, categories: opts.categories });
+  await app.register(exportRoutes, { prefix: API_PREFIX, reader: opts.reader, categories: opts.categories, events: opts.events });
 
   const openapi = async () => app.swagger();
   app.get(`${API_PREFIX}/openapi.json`, { schema: { hide: true } }, openapi);

@@ -4,10 +4,12 @@
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { captureLive, formatCaptureSummary } from './capture.js';
 import { doctor } from './doctor.js';
-import { printDevices, type DeviceFormat } from './devices.js';
+import { printDevices, type DeviceFormat, type DeviceListFilter } from './devices.js';
+import type { ExportKind } from './export.js';
+import { FORMAT_NAMES, type FormatName } from '../export/formats.js';
 import { formatReadSummary, readFiles } from './read.js';
 import { UserFacingError } from '../errors.js';
 import { applyConfigFile } from '../config/apply.js';
@@ -66,6 +68,43 @@ const captureOptions = (cmd: Command) =>
     .option('--max-flows <n>', 'flows held in memory at once', int('--max-flows', 1024, 50_000_000))
     .addOption(workerOption())
     .addOption(fingerprintsOption());
+
+interface DeviceFilterFlags {
+  mac?: string;
+  ip?: string;
+  vendor?: string;
+  category?: string;
+  medical?: boolean;
+  fingerprints?: string;
+}
+
+/** The filters of `auscult devices` (and `export devices`). */
+const addDeviceFilters = (cmd: Command) =>
+  cmd
+    .option('--mac <mac>', 'only this MAC')
+    .option('--ip <ip>', 'only devices that used this IP')
+    .option('--vendor <text>', 'only devices whose identified or MAC vendor contains this text')
+    .option('--category <id>', 'only this category (see README: Categories)')
+    .option('--medical', 'only medical devices')
+    .option('--no-medical', 'only devices not identified as medical')
+    .addOption(fingerprintsOption());
+
+/** The filter flags checked and normalised; a bad value is a UserFacingError naming the flag. */
+function deviceFilter(db: string, o: DeviceFilterFlags): DeviceListFilter {
+  let mac: string | undefined;
+  if (o.mac !== undefined) {
+    const n = parseMac(o.mac);
+    if (Number.isNaN(n)) throw new UserFacingError(`--mac ${o.mac} is not a MAC address (expected aa:bb:cc:dd:ee:ff)`);
+    mac = macToString(n);
+  }
+  if (o.ip !== undefined && ipVersionOf(o.ip) === 0) throw new UserFacingError(`--ip ${o.ip} is not an IP address`);
+  if (o.vendor !== undefined && hasControls(o.vendor)) throw new UserFacingError('--vendor contains a control character, which no vendor name has');
+  if (o.category !== undefined) {
+    const known = knownCategories(db, userFingerprintsDir(o.fingerprints));
+    if (!known.includes(o.category)) throw new UserFacingError(`--category ${o.category} is not a category id (valid: ${known.join(', ')})`);
+  }
+  return { mac, ip: o.ip?.toLowerCase(), vendor: o.vendor, category: o.category, medical: o.medical };
+}
 
 interface CaptureFlags {
   interface: string;
@@ -165,34 +204,41 @@ export function buildCli(): Command {
       await printLines(formatCaptureSummary(summary));
     });
 
-  program
-    .command('devices')
-    .description('list the devices in the database')
-    .addOption(dbOption())
-    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json', 'csv']).default('table'))
-    .option('--mac <mac>', 'only this MAC')
-    .option('--ip <ip>', 'only devices that used this IP')
-    .option('--vendor <text>', 'only devices whose identified or MAC vendor contains this text')
-    .option('--category <id>', 'only this category (see README: Categories)')
-    .option('--medical', 'only medical devices')
-    .option('--no-medical', 'only devices not identified as medical')
-    .addOption(fingerprintsOption())
-    .action(async (o: { db?: string; format: DeviceFormat; mac?: string; ip?: string; vendor?: string; category?: string; medical?: boolean; fingerprints?: string }) => {
-      let mac: string | undefined;
-      if (o.mac !== undefined) {
-        const n = parseMac(o.mac);
-        if (Number.isNaN(n)) throw new UserFacingError(`--mac ${o.mac} is not a MAC address (expected aa:bb:cc:dd:ee:ff)`);
-        mac = macToString(n);
-      }
-      if (o.ip !== undefined && ipVersionOf(o.ip) === 0) throw new UserFacingError(`--ip ${o.ip} is not an IP address`);
-      if (o.vendor !== undefined && hasControls(o.vendor)) throw new UserFacingError('--vendor contains a control character, which no vendor name has');
+  addDeviceFilters(
+    program
+      .command('devices')
+      .description('list the devices in the database')
+      .addOption(dbOption())
+      .addOption(new Option('--format <format>', 'output format').choices(['table', 'json', 'csv']).default('table')),
+  )
+    .action(async (o: DeviceFilterFlags & { db?: string; format: DeviceFormat }) => {
       const db = dbPath(o.db);
-      if (o.category !== undefined) {
-        const known = knownCategories(db, userFingerprintsDir(o.fingerprints));
-        if (!known.includes(o.category)) throw new UserFacingError(`--category ${o.category} is not a category id (valid: ${known.join(', ')})`);
-      }
-      await printDevices(db, { mac, ip: o.ip?.toLowerCase(), vendor: o.vendor, category: o.category, medical: o.medical }, o.format);
+      await printDevices(db, deviceFilter(db, o), o.format);
     });
+
+  addDeviceFilters(
+    program
+      .command('export')
+      .description('stream every device (with the filters of `devices`) or every event in a SIEM format')
+      .addArgument(new Argument('<what>', 'what to export').choices(['devices', 'events']))
+      .addOption(new Option('--format <format>', 'record format (README: SIEM formats)').choices(FORMAT_NAMES).makeOptionMandatory())
+      .option('--since <seq>', 'events: only those after this sequence number', int('--since', 0, Number.MAX_SAFE_INTEGER))
+      .option('--output <file>', 'write to this file (replaced when complete) instead of standard output')
+      .addOption(dbOption()),
+  ).action(async (what: ExportKind, o: DeviceFilterFlags & { db?: string; format: FormatName; since?: number; output?: string }) => {
+    const db = dbPath(o.db);
+    if (what === 'devices' && o.since !== undefined) {
+      throw new UserFacingError('--since applies to `export events`; devices changed since a sequence number come with the change feed (issue 15)');
+    }
+    if (what === 'events' && [o.mac, o.ip, o.vendor, o.category, o.medical].some((v) => v !== undefined)) {
+      throw new UserFacingError('the device filters (--mac, --ip, --vendor, --category, --medical) apply to `export devices`');
+    }
+    const { exportRecords } = await import('./export.js');
+    await exportRecords({
+      db, kind: what, format: o.format, output: o.output, sinceSeq: o.since,
+      filter: what === 'devices' ? deviceFilter(db, o) : undefined,
+    });
+  });
 
   program
     .command('demo')

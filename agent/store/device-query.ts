@@ -26,6 +26,39 @@ export interface DeviceFilter {
   limit?: number;
 }
 
+interface IpRow {
+  device_id: number;
+  ip: string;
+  version: 4 | 6;
+  seen_arp: number;
+  seen_dhcp: number;
+  seen_traffic: number;
+  dhcp_lease_seconds: number | null;
+  first_seen: number;
+  last_seen: number;
+}
+interface VlanRow {
+  device_id: number;
+  vlan: number;
+}
+interface ServiceRow {
+  device_id: number;
+  transport: string;
+  port: number;
+  flows: number;
+  first_seen: number;
+  last_seen: number;
+}
+
+/** The rows of a page of devices' child tables, by device id; encrypted ranges by clinical protocol. */
+interface PageChildren {
+  ips: Map<number, IpRow[]>;
+  vlans: Map<number, VlanRow[]>;
+  services: Map<number, ServiceRow[]>;
+  observations: Map<number, ObservationRow[]>;
+  encrypted: Map<string, Map<number, { onPort: EncryptedRange | null; any: EncryptedRange | null }>>;
+}
+
 interface DeviceRow {
   id: number;
   mac: string | null;
@@ -89,7 +122,7 @@ export class DeviceQuery {
       }) as DeviceRow[];
     const more = rows.length > limit;
     const page = more ? rows.slice(0, limit) : rows;
-    return { items: page.map((r) => this.toDevice(r)), nextAfterId: more ? page[page.length - 1].id : null };
+    return { items: this.toDevices(page), nextAfterId: more ? page[page.length - 1].id : null };
   }
 
   /** Every device, in id order, for exports. */
@@ -113,7 +146,7 @@ export class DeviceQuery {
     const row = this
       .stmt('SELECT d.*, c.result AS classification FROM devices d LEFT JOIN classifications c ON c.device_id = d.id WHERE d.id = ?')
       .get(id) as DeviceRow | undefined;
-    return row ? this.toDevice(row) : null;
+    return row ? this.toDevices([row])[0] : null;
   }
 
   /** Device ids matching a MAC, an IP address it used, or an id (for `auscult explain`). */
@@ -136,64 +169,102 @@ export class DeviceQuery {
   /** The evidence behind a device, newest first. */
   observations(id: number): DeviceObservation[] | null {
     if (this.stmt('SELECT 1 FROM devices WHERE id = ?').get(id) === undefined) return null;
-    return this.observationRows(id).map((o) => ({
+    return (this.stmt('SELECT source, fields, first_seen, last_seen, count FROM observations WHERE device_id = ? ORDER BY last_seen DESC, source, fields').all(id) as ObservationRow[]).map((o) => ({
       source: o.source, fields: JSON.parse(o.fields) as Record<string, unknown>,
       first_seen: iso(o.first_seen), last_seen: iso(o.last_seen), count: o.count,
     }));
   }
 
-  private observationRows(id: number): ObservationRow[] {
-    return this
-      .stmt('SELECT source, fields, first_seen, last_seen, count FROM observations WHERE device_id = ? ORDER BY last_seen DESC, source, fields')
-      .all(id) as ObservationRow[];
-  }
 
   /** Host names and per-protocol facts, folded from the observations (and the clinical block). */
-  private evidence(id: number): Pick<Device, 'hostnames' | 'evidence' | 'clinical'> {
-    const { hostnames, evidence, parsed } = foldObservations(this.observationRows(id), true);
+  private evidence(id: number, c: PageChildren): Pick<Device, 'hostnames' | 'evidence' | 'clinical'> {
+    const { hostnames, evidence, parsed } = foldObservations(c.observations.get(id) ?? [], true);
     const encrypted = new Map<string, EncryptedRange>();
-    for (const { source, protocol, port } of CLINICAL_TLS_PORTS) {
-      const range = this.encryptedConversations(id, source, port, source in evidence);
+    for (const { source, protocol } of CLINICAL_TLS_PORTS) {
+      const e = c.encrypted.get(protocol)?.get(id);
+      // Without the protocol in clear, only its own TLS port counts (no known peers to go by).
+      const range = e === undefined ? null : source in evidence ? e.any : e.onPort;
       if (range !== null) encrypted.set(protocol, range);
     }
     return { hostnames, evidence, clinical: clinicalBlock(parsed, encrypted) };
   }
 
   /**
-   * First and last encrypted conversation of a clinical protocol (`source`) of the device, as client
-   * or server: on the protocol's own TLS port (DICOM: dicom-tls), or TLS on any port with a peer that
-   * it (and which) also spoke the protocol in clear with elsewhere (known peers).
+   * What the devices `ids` need besides their own rows, one query per table for the whole page (a
+   * query per device and table made exports of 100 k devices take a minute).
    */
-  private encryptedConversations(id: number, source: string, port: number, speaksIt: boolean): EncryptedRange | null {
-    const r = this
-      .stmt(
-        `SELECT min(f) AS f, max(l) AS l FROM (
-           SELECT first_seen AS f, last_seen AS l, server_device_id AS peer, port, tls FROM edges
-             WHERE client_device_id = @id AND transport = 'tcp'
-           UNION ALL
-           SELECT first_seen, last_seen, client_device_id, port, tls FROM edges
-             WHERE server_device_id = @id AND transport = 'tcp')
-         WHERE port = @port
-            OR (@speaksIt = 1 AND tls = 1 AND EXISTS (SELECT 1 FROM observations o WHERE o.device_id = peer AND o.source = @source))`,
-      )
-      .get({ id, port, speaksIt: speaksIt ? 1 : 0, source }) as { f: number | null; l: number | null };
-    return r.f === null || r.l === null ? null : { first_seen: iso(r.f), last_seen: iso(r.l) };
+  private children(ids: readonly number[]): PageChildren {
+    const json = JSON.stringify(ids);
+    const group = <R extends { device_id: number }>(rows: R[]): Map<number, R[]> => {
+      const m = new Map<number, R[]>();
+      for (const r of rows) {
+        const list = m.get(r.device_id);
+        if (list === undefined) m.set(r.device_id, [r]);
+        else list.push(r);
+      }
+      return m;
+    };
+    const IN = 'device_id IN (SELECT value FROM json_each(?))';
+    const ips = group(this.stmt(
+      `SELECT device_id, ip, version, seen_arp, seen_dhcp, seen_traffic, dhcp_lease_seconds, first_seen, last_seen
+       FROM device_ips WHERE ${IN} ORDER BY device_id, first_seen, ip`,
+    ).all(json) as IpRow[]);
+    const vlans = group(this.stmt(`SELECT device_id, vlan FROM device_vlans WHERE ${IN} ORDER BY device_id, vlan`).all(json) as VlanRow[]);
+    const services = group(this.stmt(
+      `SELECT device_id, transport, port, flows, first_seen, last_seen FROM services WHERE ${IN} ORDER BY device_id, transport, port`,
+    ).all(json) as ServiceRow[]);
+    const observations = group(this.stmt(
+      `SELECT device_id, source, fields, first_seen, last_seen, count FROM observations WHERE ${IN}
+       ORDER BY device_id, last_seen DESC, source, fields`,
+    ).all(json) as (ObservationRow & { device_id: number })[]);
+    const encrypted = new Map<string, Map<number, { onPort: EncryptedRange | null; any: EncryptedRange | null }>>();
+    for (const { source, protocol, port } of CLINICAL_TLS_PORTS) encrypted.set(protocol, this.encryptedConversations(json, source, port));
+    return { ips, vlans, services, observations, encrypted };
   }
 
-  private toDevice(r: DeviceRow): Device {
-    const ips = this
+  /**
+   * First and last encrypted conversation of a clinical protocol (`source`) of each device, as client
+   * or server: `onPort` on the protocol's own TLS port (DICOM: dicom-tls); `any` adds TLS on any port
+   * with a peer that also spoke the protocol in clear elsewhere (known peers), for a device that
+   * speaks it in clear itself.
+   */
+  private encryptedConversations(idsJson: string, source: string, port: number): Map<number, { onPort: EncryptedRange | null; any: EncryptedRange | null }> {
+    const rows = this
       .stmt(
-        `SELECT ip, version, seen_arp, seen_dhcp, seen_traffic, dhcp_lease_seconds, first_seen, last_seen
-         FROM device_ips WHERE device_id = ? ORDER BY first_seen, ip`,
+        `SELECT dev, min(CASE WHEN port = @port THEN f END) AS pf, max(CASE WHEN port = @port THEN l END) AS pl,
+                min(CASE WHEN port = @port OR known THEN f END) AS af, max(CASE WHEN port = @port OR known THEN l END) AS al
+         FROM (
+           SELECT dev, f, l, port, (tls = 1 AND EXISTS (SELECT 1 FROM observations o WHERE o.device_id = peer AND o.source = @source)) AS known
+           FROM (
+             SELECT client_device_id AS dev, first_seen AS f, last_seen AS l, server_device_id AS peer, port, tls FROM edges
+               WHERE client_device_id IN (SELECT value FROM json_each(@ids)) AND transport = 'tcp'
+             UNION ALL
+             SELECT server_device_id, first_seen, last_seen, client_device_id, port, tls FROM edges
+               WHERE server_device_id IN (SELECT value FROM json_each(@ids)) AND transport = 'tcp'))
+         GROUP BY dev HAVING af IS NOT NULL`,
       )
-      .all(r.id) as {
-        ip: string; version: 4 | 6; seen_arp: number; seen_dhcp: number; seen_traffic: number;
-        dhcp_lease_seconds: number | null; first_seen: number; last_seen: number;
-      }[];
-    const vlans = this.stmt('SELECT vlan FROM device_vlans WHERE device_id = ? ORDER BY vlan').pluck().all(r.id) as number[];
-    const services = this
-      .stmt('SELECT transport, port, flows, first_seen, last_seen FROM services WHERE device_id = ? ORDER BY transport, port')
-      .all(r.id) as { transport: string; port: number; flows: number; first_seen: number; last_seen: number }[];
+      .all({ ids: idsJson, port, source }) as { dev: number; pf: number | null; pl: number | null; af: number; al: number }[];
+    const out = new Map<number, { onPort: EncryptedRange | null; any: EncryptedRange | null }>();
+    for (const r of rows) {
+      out.set(r.dev, {
+        onPort: r.pf === null || r.pl === null ? null : { first_seen: iso(r.pf), last_seen: iso(r.pl) },
+        any: { first_seen: iso(r.af), last_seen: iso(r.al) },
+      });
+    }
+    return out;
+  }
+
+  /** Devices from their rows, their children read a page at a time. */
+  private toDevices(rows: readonly DeviceRow[]): Device[] {
+    if (rows.length === 0) return [];
+    const c = this.children(rows.map((r) => r.id));
+    return rows.map((r) => this.toDevice(r, c));
+  }
+
+  private toDevice(r: DeviceRow, c: PageChildren): Device {
+    const ips = c.ips.get(r.id) ?? [];
+    const vlans = (c.vlans.get(r.id) ?? []).map((v) => v.vlan);
+    const services = (c.services.get(r.id) ?? []).map(({ device_id: _id, ...s }) => s);
     return {
       id: r.id,
       mac: r.mac,
@@ -223,7 +294,7 @@ export class DeviceQuery {
       packets_received: r.packets_received,
       bytes_received: r.bytes_received,
       services: services.map((s) => ({ ...s, first_seen: iso(s.first_seen), last_seen: iso(s.last_seen) })),
-      ...this.evidence(r.id),
+      ...this.evidence(r.id, c),
       ...identity(r.classification),
     };
   }

@@ -28,7 +28,29 @@ export interface ParsedObservation {
 /** Distinct values kept per evidence field. */
 const EVIDENCE_VALUES = 20;
 
-export const iso = (ms: number): string => new Date(ms).toISOString();
+/** Start (ms) and `YYYY-MM-DDT` text of the day iso() formatted last. */
+let isoDayStart = NaN;
+let isoDayPrefix = '';
+const DAY_MS = 86_400_000;
+const pad2 = (n: number): string => (n < 10 ? '0' : '') + n;
+
+/**
+ * `new Date(ms).toISOString()`, faster: the date part is kept for the day it formatted last (a device
+ * list formats ~10 times per device, mostly within a day), the time part is arithmetic. Exports of
+ * 100 k devices spent a sixth of their time here.
+ */
+export function iso(ms: number): string {
+  if (!(ms >= isoDayStart && ms < isoDayStart + DAY_MS)) {
+    // Fractions, negatives and years past 9999 (+YYYYYY) keep the exact built-in form.
+    if (!Number.isInteger(ms) || ms < 0 || ms >= 253_402_300_800_000) return new Date(ms).toISOString();
+    isoDayStart = ms - (ms % DAY_MS);
+    isoDayPrefix = new Date(isoDayStart).toISOString().slice(0, 11);
+  }
+  const t = ms - isoDayStart;
+  const milli = t % 1000;
+  const s = Math.floor(t / 1000);
+  return `${isoDayPrefix}${pad2(Math.floor(s / 3600))}:${pad2(Math.floor(s / 60) % 60)}:${pad2(s % 60)}.${milli < 10 ? '00' : milli < 100 ? '0' : ''}${milli}Z`;
+}
 
 /** Host names and per-protocol facts folded from observation rows (newest first); the parsed rows when asked. */
 export function foldObservations(

@@ -4,7 +4,7 @@
  */
 import { isIP, SocketAddress } from 'node:net';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type } from 'typebox';
+import { Type, type Static } from 'typebox';
 import { ipVersionOf, macToString, parseMac } from '../../agent/decode/format.js';
 import { Device, DeviceDetail, DeviceObservation } from '../../agent/store/device-json.js';
 import type { DeviceFilter } from '../../agent/store/device-query.js';
@@ -22,18 +22,8 @@ export interface DevicesRoutesOptions {
 export const DEFAULT_PAGE_SIZE = 100;
 export const MAX_PAGE_SIZE = 1000;
 
-const DeviceListQuery = Type.Object(
-  {
-    limit: Type.Optional(
-      Type.Integer({ minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE, description: 'devices per page' }),
-    ),
-    cursor: Type.Optional(
-      Type.String({
-        minLength: 1,
-        maxLength: 200,
-        description: 'next_cursor of the previous page, unchanged; give the same filters again',
-      }),
-    ),
+/** The list's filters, shared with the export route. */
+export const DEVICE_FILTER_PARAMS = {
     mac: Type.Optional(
       Type.String({
         minLength: 1,
@@ -54,9 +44,26 @@ const DeviceListQuery = Type.Object(
     seen_since: Type.Optional(
       Type.String({ format: 'date-time', description: 'devices last seen at or after this time (ISO 8601, with zone)' }),
     ),
+};
+
+const DeviceListQuery = Type.Object(
+  {
+    limit: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE, description: 'devices per page' }),
+    ),
+    cursor: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 200,
+        description: 'next_cursor of the previous page, unchanged; give the same filters again',
+      }),
+    ),
+    ...DEVICE_FILTER_PARAMS,
   },
   { additionalProperties: false },
 );
+
+type DeviceFilterQuery = Static<ReturnType<typeof Type.Object<typeof DEVICE_FILTER_PARAMS>>>;
 
 const DeviceList = Type.Object(
   {
@@ -115,17 +122,41 @@ export function normaliseIp(text: string): string {
   return version === 4 ? text : new SocketAddress({ address: text, family: 'ipv6' }).address;
 }
 
-const devicesRoutes: FastifyPluginAsyncTypebox<DevicesRoutesOptions> = async (app, opts) => {
-  const { reader } = opts;
-  const libraryCategories = opts.categories ?? loadCategoryIds({ builtinDir: builtinFingerprintsDir() });
+/** The filter parameters of a query, checked and normalised (400 naming the parameter). */
+export function filterOfQuery(q: DeviceFilterQuery, checkCategory: (category: string) => void): DeviceFilter {
+  const filter: DeviceFilter = {};
+  if (q.mac !== undefined) filter.mac = normaliseMac(q.mac);
+  if (q.ip !== undefined) filter.ip = normaliseIp(q.ip);
+  if (q.vendor !== undefined) filter.vendor = q.vendor;
+  if (q.category !== undefined) {
+    checkCategory(q.category);
+    filter.category = q.category;
+  }
+  if (q.medical !== undefined) filter.medical = q.medical;
+  if (q.seen_since !== undefined) {
+    const ms = Date.parse(q.seen_since);
+    // The schema checked the format; a few valid forms (leap second 23:59:60) still do not parse.
+    if (Number.isNaN(ms)) throw new ApiError(400, `query parameter 'seen_since' is not a usable time: '${q.seen_since}'`);
+    filter.seenSinceMs = ms;
+  }
+  return filter;
+}
 
-  /** An unknown category is a typo, not an empty result: 400 listing the ids there are. */
-  const checkCategory = (category: string): void => {
+/** The category check of the list: an unknown category is a typo, not an empty result (400 listing the ids). */
+export function categoryCheck(reader: StoreReader, libraryCategories: readonly string[]): (category: string) => void {
+  return (category) => {
     const known = new Set([...libraryCategories, ...reader.categories(), 'unknown']);
     if (!known.has(category)) {
       throw new ApiError(400, `query parameter 'category' is not a category id: '${category}' (valid: ${[...known].sort().join(', ')})`);
     }
   };
+}
+
+const devicesRoutes: FastifyPluginAsyncTypebox<DevicesRoutesOptions> = async (app, opts) => {
+  const { reader } = opts;
+  const libraryCategories = opts.categories ?? loadCategoryIds({ builtinDir: builtinFingerprintsDir() });
+
+  const checkCategory = categoryCheck(reader, libraryCategories);
 
   app.get(
     '/devices',
@@ -150,20 +181,7 @@ const devicesRoutes: FastifyPluginAsyncTypebox<DevicesRoutesOptions> = async (ap
         }
         filter.afterId = afterId;
       }
-      if (q.mac !== undefined) filter.mac = normaliseMac(q.mac);
-      if (q.ip !== undefined) filter.ip = normaliseIp(q.ip);
-      if (q.vendor !== undefined) filter.vendor = q.vendor;
-      if (q.category !== undefined) {
-        checkCategory(q.category);
-        filter.category = q.category;
-      }
-      if (q.medical !== undefined) filter.medical = q.medical;
-      if (q.seen_since !== undefined) {
-        const ms = Date.parse(q.seen_since);
-        // The schema checked the format; a few valid forms (leap second 23:59:60) still do not parse.
-        if (Number.isNaN(ms)) throw new ApiError(400, `query parameter 'seen_since' is not a usable time: '${q.seen_since}'`);
-        filter.seenSinceMs = ms;
-      }
+      Object.assign(filter, filterOfQuery(q, checkCategory));
       const { items, nextAfterId } = reader.listDevices(filter);
       return { items, next_cursor: nextAfterId === null ? null : encodeCursor(nextAfterId), limit };
     },
