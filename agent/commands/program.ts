@@ -17,6 +17,7 @@ import { createLogger, errorLines, type Logger } from '../log.js';
 import { forTerminal, hasControls, jsonForTerminal, linesForTerminal } from '../output/escape.js';
 import { OutputClosed, printLines, writeAll } from '../output/write.js';
 import { addAdvisoryCommands } from './advisories-cli.js';
+import type { EventThresholds } from '../events/thresholds.js';
 import { explainDevice, fingerprintsCheck, knownCategories, loadFingerprints, reclassify, userFingerprintsDir } from './identify.js';
 
 const VERSION = '0.1.0';
@@ -56,8 +57,32 @@ const workerOption = () => new Option('--worker', 'run the dissectors on a worke
 const fingerprintsOption = () =>
   new Option('--fingerprints <dir>', 'your own signatures and overrides.yaml, loaded after the built-in library (default: $AUSCULT_FINGERPRINTS)');
 const dbOption = () => new Option('--db <path>', 'SQLite database (default: $AUSCULT_DB or ./auscult.db)');
-const captureOptions = (cmd: Command) =>
+/** The event thresholds (README: Events), on `read`, `capture` and `run`. */
+const eventOptions = (cmd: Command) =>
   cmd
+    .option('--arp-conflict-window <seconds>', 'two MACs claiming one IP this close together are an arp.conflict (default 300)', int('--arp-conflict-window', 1, 604_800))
+    .option('--mac-flood-threshold <macs>', 'more new MACs than this in a minute are a mac.flood (default 3000)', int('--mac-flood-threshold', 1, 10_000_000))
+    .option('--silent-after <seconds>', 'live: a device with no packet for this long is device.silent (default 3600)', int('--silent-after', 1, 31_536_000))
+    .option('--drops-threshold <packets>', 'live: this many kernel drops within the drops interval are capture.drops (default 1000)', int('--drops-threshold', 1, 1e12))
+    .option('--drops-interval <seconds>', 'live: the interval kernel drops are counted over (default 60)', int('--drops-interval', 1, 86_400));
+
+interface EventFlags {
+  arpConflictWindow?: number;
+  macFloodThreshold?: number;
+  silentAfter?: number;
+  dropsThreshold?: number;
+  dropsInterval?: number;
+}
+
+function eventThresholds(o: EventFlags): Partial<EventThresholds> {
+  return {
+    arpConflictWindowSeconds: o.arpConflictWindow, macFloodNewMacsPerMinute: o.macFloodThreshold, silentAfterSeconds: o.silentAfter,
+    captureDropsThreshold: o.dropsThreshold, captureDropsIntervalSeconds: o.dropsInterval,
+  };
+}
+
+const captureOptions = (cmd: Command) =>
+  eventOptions(cmd)
     .requiredOption('-i, --interface <name>', 'interface to listen on (a SPAN/TAP port)')
     .option('-f, --filter <bpf>', 'BPF capture filter, e.g. "not port 22"')
     .option('--snaplen <bytes>', 'bytes captured per packet', int('--snaplen', 64, 262144), 65535)
@@ -67,7 +92,7 @@ const captureOptions = (cmd: Command) =>
     .addOption(workerOption())
     .addOption(fingerprintsOption());
 
-interface CaptureFlags {
+interface CaptureFlags extends EventFlags {
   interface: string;
   filter?: string;
   snaplen: number;
@@ -83,7 +108,7 @@ function liveOptions(o: CaptureFlags, log: Logger, signal: AbortSignal) {
   return {
     interface: o.interface, filter: o.filter, snapLength: o.snaplen, bufferSizeBytes: o.bufferSize * 1024 * 1024,
     promiscuous: o.promiscuous, maxFlows: o.maxFlows, db: dbPath(o.db), log, signal, dissectInWorker: o.worker,
-    library: loadFingerprints(userFingerprintsDir(o.fingerprints), log),
+    library: loadFingerprints(userFingerprintsDir(o.fingerprints), log), events: eventThresholds(o),
   };
 }
 
@@ -109,8 +134,8 @@ export function buildCli(): Command {
     .configureOutput({ outputError: (text, write) => write(errorLines(text.trimEnd())) })
     .exitOverride();
 
-  program
-    .command('read')
+  eventOptions(program
+    .command('read'))
     .description('ingest pcap/pcapng capture files (plain or gzip) into the database')
     .argument('<files...>', 'capture files; - for standard input')
     .addOption(dbOption())
@@ -121,12 +146,12 @@ export function buildCli(): Command {
     .option('--flush-every <packets>', 'write to the database after this many packets', int('--flush-every', 1000, 1e9))
     .addOption(workerOption())
     .addOption(fingerprintsOption())
-    .action(async (files: string[], o: { db?: string; json?: boolean; force?: boolean; progress: boolean; maxFlows?: number; flushEvery?: number; worker?: boolean; fingerprints?: string }) => {
+    .action(async (files: string[], o: EventFlags & { db?: string; json?: boolean; force?: boolean; progress: boolean; maxFlows?: number; flushEvery?: number; worker?: boolean; fingerprints?: string }) => {
       const log = createLogger();
       const summary = await readFiles(files, {
         db: dbPath(o.db), log, signal: stopSignal(log), progress: o.progress && process.stderr.isTTY, maxFlows: o.maxFlows,
         flushEveryFrames: o.flushEvery, dissectInWorker: o.worker === true, force: o.force === true,
-        library: loadFingerprints(userFingerprintsDir(o.fingerprints), log),
+        library: loadFingerprints(userFingerprintsDir(o.fingerprints), log), events: eventThresholds(o),
       });
       await (o.json ? writeAll(process.stdout, jsonForTerminal(summary, 2) + '\n') : printLines(formatReadSummary(summary)));
     });
