@@ -5,6 +5,7 @@
  * conversation first seen, facts first observed, a classification that replaced another.
  */
 import type { IdentityChange } from '../export/event.js';
+import type { EdgeDelta } from './store.js';
 
 /** A device as events name it: its MAC, or its IP when it is known only by IP. */
 export interface DeviceSubject {
@@ -16,15 +17,8 @@ export interface DeviceSubject {
   lastSeenMs: number;
 }
 
-export interface NewEdge {
-  clientDeviceId: number;
-  serverDeviceId: number;
-  clientIp: string;
-  serverIp: string;
-  transport: string;
-  port: number;
-  firstSeenMs: number;
-}
+/** A conversation new to the database (what of the Store's EdgeDelta events read). */
+export type NewEdge = Pick<EdgeDelta, 'clientDeviceId' | 'serverDeviceId' | 'clientIp' | 'serverIp' | 'transport' | 'port' | 'firstSeenMs'>;
 
 export interface InventoryChanges {
   deviceCreated(deviceId: number, ip: string | null, tsMs: number): void;
