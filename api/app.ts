@@ -15,6 +15,7 @@ import { jsonTextForTerminal } from '../agent/output/escape.js';
 import type { StoreReader } from '../agent/store/reader.js';
 import { errorBody, validationMessage } from './errors.js';
 import devicesRoutes from './routes/devices.js';
+import eventsRoutes from './routes/events.js';
 import healthRoutes from './routes/health.js';
 import { strictInput } from './strict-input.js';
 
@@ -75,6 +76,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<ApiApp> {
       info: { title: 'auscult API', description: DESCRIPTION, version: opts.version ?? '0.0.0-dev' },
       tags: [
         { name: 'devices', description: 'the device inventory' },
+        { name: 'events', description: 'what changed on the network, in order (since=)' },
         { name: 'health', description: 'service and database health' },
       ],
     },
@@ -107,6 +109,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<ApiApp> {
 
   await app.register(healthRoutes, { reader: opts.reader });
   await app.register(devicesRoutes, { prefix: API_PREFIX, reader: opts.reader, categories: opts.categories });
+  await app.register(eventsRoutes, { prefix: API_PREFIX, reader: opts.reader });
 
   const openapi = async () => app.swagger();
   app.get(`${API_PREFIX}/openapi.json`, { schema: { hide: true } }, openapi);

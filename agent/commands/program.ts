@@ -18,6 +18,8 @@ import { forTerminal, hasControls, jsonForTerminal, linesForTerminal } from '../
 import { OutputClosed, printLines, writeAll } from '../output/write.js';
 import { addAdvisoryCommands } from './advisories-cli.js';
 import type { EventThresholds } from '../events/thresholds.js';
+import { EVENT_TYPES, SEVERITIES, type EventType, type Severity } from '../export/event.js';
+import { printEvents, type EventFormat } from './events.js';
 import { explainDevice, fingerprintsCheck, knownCategories, loadFingerprints, reclassify, userFingerprintsDir } from './identify.js';
 
 const VERSION = '0.1.0';
@@ -217,6 +219,20 @@ export function buildCli(): Command {
         if (!known.includes(o.category)) throw new UserFacingError(`--category ${o.category} is not a category id (valid: ${known.join(', ')})`);
       }
       await printDevices(db, { mac, ip: o.ip?.toLowerCase(), vendor: o.vendor, category: o.category, medical: o.medical }, o.format);
+    });
+
+  program
+    .command('events')
+    .description('list events (what changed on the network) in the order they were recorded')
+    .addOption(dbOption())
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
+    .option('--since <seq>', 'only events after this seq (the last one printed before)', int('--since', 0, Number.MAX_SAFE_INTEGER), 0)
+    .option('--limit <n>', 'at most this many events', int('--limit', 1, 1_000_000), 1000)
+    .addOption(new Option('--type <type>', 'only this event type').choices([...EVENT_TYPES]))
+    .option('--device <id>', 'only events about this device id', int('--device', 1, Number.MAX_SAFE_INTEGER))
+    .addOption(new Option('--min-severity <severity>', 'this severity and above').choices([...SEVERITIES]))
+    .action(async (o: { db?: string; format: EventFormat; since: number; limit: number; type?: EventType; device?: number; minSeverity?: Severity }) => {
+      await printEvents(dbPath(o.db), { afterSeq: o.since, limit: o.limit, type: o.type, deviceId: o.device, minSeverity: o.minSeverity }, o.format);
     });
 
   program
