@@ -141,7 +141,11 @@ export class Pipeline implements FrameSink {
     c.wireBytes += wireLen;
     const status = v.decode(bytes, offset, caplen, wireLen, tsMicros, linkType);
     if (status !== DecodeStatus.OK) {
-      if (status === DecodeStatus.MALFORMED) c.malformedByReason[v.malformed]++;
+      if (status === DecodeStatus.MALFORMED) {
+        c.malformedByReason[v.malformed]++;
+        // Its Ethernet header still names a sender on the segment (a MAC flood's frames may be nothing more).
+        this.inventory.onMalformedFrame(v);
+      }
       else c.unsupported++;
     } else if (v.ipVersion !== 0) {
       c.ipFrames++;

@@ -109,6 +109,33 @@ describe('events from captures of real software', () => {
     expect(events(db, 'device.identity_changed')).toHaveLength(1);
   });
 
+  it('arp.conflict: arpspoof claims the gateway\'s address with the attacker\'s MAC (dsniff, events-arpspoof.pcap)', async () => {
+    const db = await read(['events-arpspoof.pcap']);
+    const conflicts = events(db, 'arp.conflict');
+    expect(conflicts).toHaveLength(1);
+    expect(conflicts[0]).toMatchObject({
+      severity: 'high', details: { ip: '10.15.0.1', macs: ['00:1a:a1:0f:00:01', '00:1b:21:0f:00:66'], mac: '00:1a:a1:0f:00:01' },
+    });
+    expect(conflicts[0].summary).toBe('10.15.0.1 claimed by 2 MACs: 00:1a:a1:0f:00:01, 00:1b:21:0f:00:66');
+    // The gateway's device: the address's earlier claimer.
+    const r = StoreReader.open(db);
+    expect(r.findDevices('00:1a:a1:0f:00:01')).toEqual([conflicts[0].device_id]);
+    r.close();
+    // A window shorter than the gap between the honest and the forged claims: no conflict.
+    expect(events(await read(['events-arpspoof.pcap'], { events: { arpConflictWindowSeconds: 1 } }), 'arp.conflict')).toEqual([]);
+  });
+
+  it('mac.flood: macof\'s random source MACs within a minute, over the threshold (dsniff, events-macof.pcap)', async () => {
+    const db = await read(['events-macof.pcap'], { events: { macFloodNewMacsPerMinute: 50 } });
+    const floods = events(db, 'mac.flood');
+    expect(floods).toHaveLength(1);
+    expect(floods[0]).toMatchObject({ severity: 'high', device_id: null, details: { threshold: 50 } });
+    expect(floods[0].details.new_macs_per_minute).toBeGreaterThan(50);
+    expect(floods[0].time).toMatch(/:00\.000Z$/);
+    // The default threshold (3,000 a minute) is far above this burst of a few hundred.
+    expect(events(await read(['events-macof.pcap']), 'mac.flood')).toEqual([]);
+  });
+
   it('reading the same captures again, even with --force, appends no event', async () => {
     const files = ['lan-dhcp.pcap', 'lan-http.pcap', 'routed.pcap', 'evidence-mdns.pcap'];
     const db = await read(files);

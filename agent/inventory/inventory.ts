@@ -223,6 +223,18 @@ export class Inventory implements FlowListener {
     if (v.etherType === EtherType.ARP) this.onArp(v, ms);
   }
 
+  /**
+   * A frame whose layers above Ethernet are malformed: its sender MAC (when the link header was whole)
+   * counts as a layer-2 endpoint, nothing more is read from it.
+   */
+  onMalformedFrame(v: PacketView): void {
+    if (v.srcMacOff < 0 || v.srcMacOff + 6 > v.buf.length) return;
+    const mac = macAt(v.buf, v.srcMacOff);
+    if (mac === 0 || isGroupMac(mac)) return;
+    const ms = Math.floor(v.tsMicros / 1000);
+    this.addEndpoint(mac, -1, this.epKey, v.vlanOuter, 1, v.wireLen, 0, 0, ms, ms);
+  }
+
   /** ARP (RFC 826) for Ethernet/IPv4: the sender's MAC and IP are a binding. */
   private onArp(v: PacketView, ms: number): void {
     const b = v.buf;
