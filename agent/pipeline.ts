@@ -13,6 +13,8 @@ import { Inventory } from './inventory/inventory.js';
 import { DeviceClassifier } from './inventory/classifier.js';
 import type { Library } from './identify/index.js';
 import type { Store } from './store/store.js';
+import { EventRecorder } from './events/recorder.js';
+import type { EventThresholds } from './events/thresholds.js';
 
 export interface PipelineOptions {
   /** Flows held at once (memory bound: about 200 bytes each). */
@@ -41,6 +43,8 @@ export interface PipelineOptions {
    * a device whose evidence keeps changing is classified once, not at every flush). Default: true.
    */
   classifyEveryFlush?: boolean;
+  /** Event thresholds (README: Events); false: record no events. Default: the built-in thresholds. */
+  events?: Partial<EventThresholds> | false;
 }
 
 export const DEFAULT_PIPELINE_OPTIONS: Required<PipelineOptions> = {
@@ -54,6 +58,7 @@ export const DEFAULT_PIPELINE_OPTIONS: Required<PipelineOptions> = {
   dissectWorkerEntry: null,
   library: null,
   classifyEveryFlush: true,
+  events: {},
 };
 
 export interface PipelineSummary {
@@ -84,6 +89,8 @@ export class Pipeline implements FrameSink {
   /** The evidence stage's per-direction marks (Dissection.streamDone): read here to skip decided streams. */
   private readonly streamDone: Uint8Array;
   readonly classifier: DeviceClassifier | null;
+  /** The events stage (listens to the store), null when events are off. */
+  readonly events: EventRecorder | null;
   private readonly classifyEveryFlush: boolean;
   /** Whether dissection runs on a worker thread. */
   readonly threaded: boolean;
@@ -112,6 +119,8 @@ export class Pipeline implements FrameSink {
         },
       },
     );
+    // Before the inventory: it tells the store's listener of ARP claims from the first frame.
+    this.events = o.events === false ? null : new EventRecorder(store, o.events);
     this.inventory = new Inventory(store, this.flows.maxFlows);
     this.classifier = o.library !== null ? new DeviceClassifier(store, o.library) : null;
     this.classifyEveryFlush = o.classifyEveryFlush;
@@ -132,7 +141,11 @@ export class Pipeline implements FrameSink {
     c.wireBytes += wireLen;
     const status = v.decode(bytes, offset, caplen, wireLen, tsMicros, linkType);
     if (status !== DecodeStatus.OK) {
-      if (status === DecodeStatus.MALFORMED) c.malformedByReason[v.malformed]++;
+      if (status === DecodeStatus.MALFORMED) {
+        c.malformedByReason[v.malformed]++;
+        // Its Ethernet header still names a sender on the segment (a MAC flood's frames may be nothing more).
+        this.inventory.onMalformedFrame(v);
+      }
       else c.unsupported++;
     } else if (v.ipVersion !== 0) {
       c.ipFrames++;

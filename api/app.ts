@@ -17,6 +17,7 @@ import type { EventSource } from '../agent/export/event-source.js';
 import { errorBody, validationMessage } from './errors.js';
 import devicesRoutes from './routes/devices.js';
 import exportRoutes from './routes/export.js';
+import eventsRoutes from './routes/events.js';
 import healthRoutes from './routes/health.js';
 import { strictInput } from './strict-input.js';
 
@@ -80,6 +81,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<ApiApp> {
       tags: [
         { name: 'devices', description: 'the device inventory' },
         { name: 'export', description: 'devices and events in SIEM formats (CEF, LEEF, OCSF, ECS, JSON, NDJSON, CSV), streamed' },
+        { name: 'events', description: 'what changed on the network, in order (since=)' },
         { name: 'health', description: 'service and database health' },
       ],
     },
@@ -113,6 +115,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<ApiApp> {
   await app.register(healthRoutes, { reader: opts.reader });
   await app.register(devicesRoutes, { prefix: API_PREFIX, reader: opts.reader, categories: opts.categories });
   await app.register(exportRoutes, { prefix: API_PREFIX, reader: opts.reader, categories: opts.categories, events: opts.events });
+  await app.register(eventsRoutes, { prefix: API_PREFIX, reader: opts.reader });
 
   const openapi = async () => app.swagger();
   app.get(`${API_PREFIX}/openapi.json`, { schema: { hide: true } }, openapi);

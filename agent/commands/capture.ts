@@ -60,6 +60,7 @@ export async function captureLive(opts: CaptureOptions): Promise<CaptureSummary>
   const flushTimer = setInterval(() => {
     pipeline.flush();
     const st = capture.stats();
+    pipeline.events?.checkLive(Date.now(), { interface: opts.interface, kernelDrops: st.kernelDrops, received: st.received });
     store.ingests.progress(ingestId, progress(st));
     const now = Date.now();
     if (now - lastStatsLog >= (opts.statsIntervalMs ?? 60_000)) {

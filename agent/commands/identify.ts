@@ -10,6 +10,7 @@ import {
 import { UserFacingError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { DeviceClassifier } from '../inventory/classifier.js';
+import { EventRecorder } from '../events/recorder.js';
 import { StoreReader } from '../store/reader.js';
 import { Store } from '../store/store.js';
 import { forTerminal, jsonForTerminal } from '../output/escape.js';
@@ -66,6 +67,7 @@ export function reclassify(db: string, userDir: string | undefined, fresh: boole
   const library = loadFingerprints(userDir, log);
   const store = new Store(db);
   try {
+    new EventRecorder(store); // identity changes are events
     const devices = new DeviceClassifier(store, library).runAll(fresh);
     return { devices, ...store.reader.classificationSummary() };
   } finally {

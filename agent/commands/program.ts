@@ -19,6 +19,9 @@ import { createLogger, errorLines, type Logger } from '../log.js';
 import { forTerminal, hasControls, jsonForTerminal, linesForTerminal } from '../output/escape.js';
 import { OutputClosed, printLines, writeAll } from '../output/write.js';
 import { addAdvisoryCommands } from './advisories-cli.js';
+import type { EventThresholds } from '../events/thresholds.js';
+import { EVENT_TYPES, SEVERITIES, type EventType, type Severity } from '../export/event.js';
+import { printEvents, type EventFormat } from './events.js';
 import { explainDevice, fingerprintsCheck, knownCategories, loadFingerprints, reclassify, userFingerprintsDir } from './identify.js';
 
 const VERSION = '0.1.0';
@@ -58,8 +61,32 @@ const workerOption = () => new Option('--worker', 'run the dissectors on a worke
 const fingerprintsOption = () =>
   new Option('--fingerprints <dir>', 'your own signatures and overrides.yaml, loaded after the built-in library (default: $AUSCULT_FINGERPRINTS)');
 const dbOption = () => new Option('--db <path>', 'SQLite database (default: $AUSCULT_DB or ./auscult.db)');
-const captureOptions = (cmd: Command) =>
+/** The event thresholds (README: Events), on `read`, `capture` and `run`. */
+const eventOptions = (cmd: Command) =>
   cmd
+    .option('--arp-conflict-window <seconds>', 'two MACs claiming one IP this close together are an arp.conflict (default 300)', int('--arp-conflict-window', 1, 604_800))
+    .option('--mac-flood-threshold <macs>', 'more new MACs than this in a minute are a mac.flood (default 3000)', int('--mac-flood-threshold', 1, 10_000_000))
+    .option('--silent-after <seconds>', 'live: a device with no packet for this long is device.silent (default 3600)', int('--silent-after', 1, 31_536_000))
+    .option('--drops-threshold <packets>', 'live: this many kernel drops within the drops interval are capture.drops (default 1000)', int('--drops-threshold', 1, 1e12))
+    .option('--drops-interval <seconds>', 'live: the interval kernel drops are counted over (default 60)', int('--drops-interval', 1, 86_400));
+
+interface EventFlags {
+  arpConflictWindow?: number;
+  macFloodThreshold?: number;
+  silentAfter?: number;
+  dropsThreshold?: number;
+  dropsInterval?: number;
+}
+
+function eventThresholds(o: EventFlags): Partial<EventThresholds> {
+  return {
+    arpConflictWindowSeconds: o.arpConflictWindow, macFloodNewMacsPerMinute: o.macFloodThreshold, silentAfterSeconds: o.silentAfter,
+    captureDropsThreshold: o.dropsThreshold, captureDropsIntervalSeconds: o.dropsInterval,
+  };
+}
+
+const captureOptions = (cmd: Command) =>
+  eventOptions(cmd)
     .requiredOption('-i, --interface <name>', 'interface to listen on (a SPAN/TAP port)')
     .option('-f, --filter <bpf>', 'BPF capture filter, e.g. "not port 22"')
     .option('--snaplen <bytes>', 'bytes captured per packet', int('--snaplen', 64, 262144), 65535)
@@ -106,7 +133,7 @@ function deviceFilter(db: string, o: DeviceFilterFlags): DeviceListFilter {
   return { mac, ip: o.ip?.toLowerCase(), vendor: o.vendor, category: o.category, medical: o.medical };
 }
 
-interface CaptureFlags {
+interface CaptureFlags extends EventFlags {
   interface: string;
   filter?: string;
   snaplen: number;
@@ -122,7 +149,7 @@ function liveOptions(o: CaptureFlags, log: Logger, signal: AbortSignal) {
   return {
     interface: o.interface, filter: o.filter, snapLength: o.snaplen, bufferSizeBytes: o.bufferSize * 1024 * 1024,
     promiscuous: o.promiscuous, maxFlows: o.maxFlows, db: dbPath(o.db), log, signal, dissectInWorker: o.worker,
-    library: loadFingerprints(userFingerprintsDir(o.fingerprints), log),
+    library: loadFingerprints(userFingerprintsDir(o.fingerprints), log), events: eventThresholds(o),
   };
 }
 
@@ -148,8 +175,8 @@ export function buildCli(): Command {
     .configureOutput({ outputError: (text, write) => write(errorLines(text.trimEnd())) })
     .exitOverride();
 
-  program
-    .command('read')
+  eventOptions(program
+    .command('read'))
     .description('ingest pcap/pcapng capture files (plain or gzip) into the database')
     .argument('<files...>', 'capture files; - for standard input')
     .addOption(dbOption())
@@ -160,12 +187,12 @@ export function buildCli(): Command {
     .option('--flush-every <packets>', 'write to the database after this many packets', int('--flush-every', 1000, 1e9))
     .addOption(workerOption())
     .addOption(fingerprintsOption())
-    .action(async (files: string[], o: { db?: string; json?: boolean; force?: boolean; progress: boolean; maxFlows?: number; flushEvery?: number; worker?: boolean; fingerprints?: string }) => {
+    .action(async (files: string[], o: EventFlags & { db?: string; json?: boolean; force?: boolean; progress: boolean; maxFlows?: number; flushEvery?: number; worker?: boolean; fingerprints?: string }) => {
       const log = createLogger();
       const summary = await readFiles(files, {
         db: dbPath(o.db), log, signal: stopSignal(log), progress: o.progress && process.stderr.isTTY, maxFlows: o.maxFlows,
         flushEveryFrames: o.flushEvery, dissectInWorker: o.worker === true, force: o.force === true,
-        library: loadFingerprints(userFingerprintsDir(o.fingerprints), log),
+        library: loadFingerprints(userFingerprintsDir(o.fingerprints), log), events: eventThresholds(o),
       });
       await (o.json ? writeAll(process.stdout, jsonForTerminal(summary, 2) + '\n') : printLines(formatReadSummary(summary)));
     });
@@ -239,6 +266,20 @@ export function buildCli(): Command {
       filter: what === 'devices' ? deviceFilter(db, o) : undefined,
     });
   });
+
+  program
+    .command('events')
+    .description('list events (what changed on the network) in the order they were recorded')
+    .addOption(dbOption())
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
+    .option('--since <seq>', 'only events after this seq (the last one printed before)', int('--since', 0, Number.MAX_SAFE_INTEGER), 0)
+    .option('--limit <n>', 'at most this many events', int('--limit', 1, 1_000_000), 1000)
+    .addOption(new Option('--type <type>', 'only this event type').choices([...EVENT_TYPES]))
+    .option('--device <id>', 'only events about this device id', int('--device', 1, Number.MAX_SAFE_INTEGER))
+    .addOption(new Option('--min-severity <severity>', 'this severity and above').choices([...SEVERITIES]))
+    .action(async (o: { db?: string; format: EventFormat; since: number; limit: number; type?: EventType; device?: number; minSeverity?: Severity }) => {
+      await printEvents(dbPath(o.db), { afterSeq: o.since, limit: o.limit, type: o.type, deviceId: o.device, minSeverity: o.minSeverity }, o.format);
+    });
 
   program
     .command('demo')

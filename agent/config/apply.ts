@@ -30,6 +30,11 @@ export const FLAG_BINDINGS: readonly FlagBinding[] = [
   { key: 'capture.buffer_size_mib', option: 'bufferSize' },
   { key: 'capture.promiscuous', option: 'promiscuous' },
   { key: 'flows.max', option: 'maxFlows' },
+  { key: 'events.arp_conflict_window_seconds', option: 'arpConflictWindow' },
+  { key: 'events.mac_flood_new_macs_per_minute', option: 'macFloodThreshold' },
+  { key: 'events.silent_after_seconds', option: 'silentAfter' },
+  { key: 'events.capture_drops_threshold', option: 'dropsThreshold' },
+  { key: 'events.capture_drops_interval_seconds', option: 'dropsInterval' },
   { key: 'api.host', option: 'host' },
   { key: 'api.port', option: 'port' },
 ];

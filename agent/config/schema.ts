@@ -53,6 +53,18 @@ export const FlowsSection = Type.Object(
   closed,
 );
 
+/** Event thresholds (README: Events): `read`, `capture`, `run`. */
+export const EventsSection = Type.Object(
+  {
+    arp_conflict_window_seconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 604_800, description: 'two MACs claiming one IPv4 address by ARP this close together are an arp.conflict (--arp-conflict-window; default 300)' })),
+    mac_flood_new_macs_per_minute: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000_000, description: 'more new MACs than this within a minute of capture time are a mac.flood (--mac-flood-threshold; default 3000)' })),
+    silent_after_seconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 31_536_000, description: 'live capture: a device with no packet for this long is device.silent (--silent-after; default 3600)' })),
+    capture_drops_threshold: Type.Optional(Type.Integer({ minimum: 1, maximum: 1e12, description: 'live capture: this many kernel drops within the interval are capture.drops (--drops-threshold; default 1000)' })),
+    capture_drops_interval_seconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 86_400, description: 'live capture: the interval kernel drops are counted over (--drops-interval; default 60)' })),
+  },
+  closed,
+);
+
 /** The HTTP API (`serve`, `run`, `demo`). */
 export const ApiSection = Type.Object(
   {
@@ -69,6 +81,7 @@ export const ConfigFile = Type.Object(
     fingerprints: Type.Optional(Type.String({ minLength: 1, description: 'your own signatures and overrides.yaml (--fingerprints)' })),
     capture: Type.Optional(CaptureSection),
     flows: Type.Optional(FlowsSection),
+    events: Type.Optional(EventsSection),
     api: Type.Optional(ApiSection),
   },
   { ...closed, title: 'auscult configuration file' },

@@ -74,11 +74,17 @@ export class DeviceClassifier {
             }
           }
         }
+        // What the device was identified as before (an event when it changes; none at the first classification).
+        const was = storedJson === null ? null : (previous ?? (JSON.parse(storedJson) as Classification));
+        const before = was === null ? null : {
+          vendor: was.vendor.value, model: was.model.value, category: was.category.value ?? 'unknown',
+          os: was.os.value, firmware: was.firmware.value,
+        };
         this.store.upsertClassification({
           deviceId: id, vendor: c.vendor.value, model: c.model.value, category: c.category.value ?? 'unknown',
           criticality: c.criticality, os: c.os.value, firmware: c.firmware.value, medical: c.medical,
           confidence: c.confidence, result: json ?? JSON.stringify(c), libraryVersion: this.library.version, classifiedAt: now,
-        });
+        }, before);
       }
     });
     return ids.length;

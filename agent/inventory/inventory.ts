@@ -223,6 +223,18 @@ export class Inventory implements FlowListener {
     if (v.etherType === EtherType.ARP) this.onArp(v, ms);
   }
 
+  /**
+   * A frame whose layers above Ethernet are malformed: its sender MAC (when the link header was whole)
+   * counts as a layer-2 endpoint, nothing more is read from it.
+   */
+  onMalformedFrame(v: PacketView): void {
+    if (v.srcMacOff < 0 || v.srcMacOff + 6 > v.buf.length) return;
+    const mac = macAt(v.buf, v.srcMacOff);
+    if (mac === 0 || isGroupMac(mac)) return;
+    const ms = Math.floor(v.tsMicros / 1000);
+    this.addEndpoint(mac, -1, this.epKey, v.vlanOuter, 1, v.wireLen, 0, 0, ms, ms);
+  }
+
   /** ARP (RFC 826) for Ethernet/IPv4: the sender's MAC and IP are a binding. */
   private onArp(v: PacketView, ms: number): void {
     const b = v.buf;
@@ -231,7 +243,9 @@ export class Inventory implements FlowListener {
     const senderMac = macAt(b, o + 8);
     const senderIpNum = b.readUInt32BE(o + 14);
     if (senderMac === 0 || isGroupMac(senderMac) || senderIpNum === 0) return; // ARP probes use 0.0.0.0
-    this.bind(senderMac, ipToString(b, o + 14, 4), 'arp', ms, undefined);
+    const ip = ipToString(b, o + 14, 4);
+    this.bind(senderMac, ip, 'arp', ms, undefined);
+    this.store.changes?.arpClaim(ip, macToString(senderMac), ms);
   }
 
   /** One evidence batch of the evidence stage: written at the next flush; its bindings bind addresses. */
@@ -254,10 +268,10 @@ export class Inventory implements FlowListener {
     if (leaseSeconds !== undefined) bnd.evidence.leaseSeconds = leaseSeconds;
   }
 
-  private macDevice(mac: number, tsMs: number): number {
+  private macDevice(mac: number, tsMs: number, ip: string | null = null): number {
     let id = this.macIds.get(mac);
     if (id === undefined) {
-      id = this.store.macDeviceId(macToString(mac), macVendor(mac), isLocallyAdministeredMac(mac), tsMs);
+      id = this.store.macDeviceId(macToString(mac), macVendor(mac), isLocallyAdministeredMac(mac), tsMs, ip);
       this.macIds.set(mac, id);
     }
     return id;
@@ -266,7 +280,7 @@ export class Inventory implements FlowListener {
   /** The device an endpoint belongs to (see the rules at the top of this file). */
   private resolve(mac: number, ip: string | null, tsMs: number): number {
     if (mac !== 0) {
-      const id = this.macDevice(mac, tsMs);
+      const id = this.macDevice(mac, tsMs, ip);
       if (ip === null || !this.routers.has(mac) || this.store.isAuthoritative(id, ip)) return id;
       return this.ipDevice(ip, tsMs);
     }
@@ -298,7 +312,7 @@ export class Inventory implements FlowListener {
     const st = this.store;
     st.transaction(() => {
       for (const b of bindings.values()) {
-        const id = this.macDevice(b.mac, b.firstSeenMs);
+        const id = this.macDevice(b.mac, b.firstSeenMs, b.ip);
         // A router's own address, bound only after its traffic went to a routed device: fold it back.
         if (this.routers.has(b.mac) && st.reclaimRoutedAddress(id, b.ip) !== 0) this.ipDeviceIds.delete(b.ip);
         const version = ipVersionOf(b.ip);
@@ -332,7 +346,7 @@ export class Inventory implements FlowListener {
         const ip = ipWordsToString(svcs.keys, k + 3);
         const id = this.resolve(macFromWords(svcs.keys, k), ip, svcs.values[v + 1]);
         const pp = svcs.keys[k + 2];
-        if (id !== 0) st.upsertService(id, transportName(pp >>> 16), pp & 0xffff, svcs.values[v], svcs.values[v + 1], svcs.values[v + 2]);
+        if (id !== 0) st.upsertService(id, transportName(pp >>> 16), pp & 0xffff, svcs.values[v], svcs.values[v + 1], svcs.values[v + 2], ip);
       }
       for (const o of observations) {
         const id = this.resolve(o.mac, o.ip, o.firstSeenMs);
@@ -362,6 +376,7 @@ export class Inventory implements FlowListener {
       }
       // After the edges: a conversation's edge is written by the same flush that reports its mark.
       for (const c of conversations) st.markConversation(c.protocol, c.a, c.b, c.port);
+      st.changes?.flushEnd();
     });
     eps.clear();
     edges.clear();

@@ -13,6 +13,8 @@ import type { BindingProtocol, ConversationProtocol } from '../dissectors/types.
 import { openDatabase } from './database.js';
 import { StoreReader } from './reader.js';
 import { EventLog } from './events.js';
+import type { DeviceSubject, InventoryChanges } from './changes.js';
+import type { IdentityChange } from '../export/event.js';
 
 type Db = Database.Database;
 type Stmt = Database.Statement;
@@ -62,6 +64,18 @@ export interface StoredClassification {
   classifiedAt: number;
 }
 
+/** The identification fields whose change is an event (device.identity_changed). */
+export type IdentityFields = Pick<StoredClassification, IdentityChange['field']>;
+const IDENTITY_FIELDS: readonly IdentityChange['field'][] = ['vendor', 'model', 'category', 'os', 'firmware'];
+
+function identityChanges(before: IdentityFields, after: IdentityFields): IdentityChange[] {
+  const out: IdentityChange[] = [];
+  for (const field of IDENTITY_FIELDS) {
+    if ((before[field] ?? null) !== (after[field] ?? null)) out.push({ field, before: before[field] ?? null, after: after[field] ?? null });
+  }
+  return out;
+}
+
 /** Write access to the inventory. */
 export class Store {
   private readonly db: Db;
@@ -75,6 +89,8 @@ export class Store {
   private readonly seen = new IdSet();
   /** Reads on the writer's connection (identification reads what the last flush wrote). */
   readonly reader: StoreReader;
+  /** Told of rows new to the database (the events stage); null: nobody listens. */
+  changes: InventoryChanges | null = null;
   /** The statement marking an edge, per conversation protocol (its column in `edges`). */
   private readonly conversationMarks: Record<ConversationProtocol, Stmt>;
 
@@ -151,7 +167,8 @@ export class Store {
            bytes_to_server = bytes_to_server + excluded.bytes_to_server,
            packets_to_client = packets_to_client + excluded.packets_to_client,
            bytes_to_client = bytes_to_client + excluded.bytes_to_client,
-           first_seen = min(first_seen, excluded.first_seen), last_seen = max(last_seen, excluded.last_seen)`,
+           first_seen = min(first_seen, excluded.first_seen), last_seen = max(last_seen, excluded.last_seen)
+         RETURNING flows`,
       ),
       upsertObservation: p(
         `INSERT INTO observations (device_id, source, fields_hash, fields, first_seen, last_seen, count)
@@ -171,6 +188,15 @@ export class Store {
       ),
       markTls: p(`UPDATE edges SET tls = 1 WHERE client_ip = ? AND server_ip = ? AND port = ? AND transport = 'tcp' AND tls = 0`),
       devicesAbove: p('SELECT count(*) FROM devices WHERE id > ?').pluck(),
+      subject: p('SELECT id, mac, routed_ip AS routedIp, mac_vendor AS macVendor, first_seen AS firstSeenMs, last_seen AS lastSeenMs FROM devices WHERE id = ?'),
+      boundHolder: p(
+        `SELECT device_id FROM device_ips WHERE ip = ? AND device_id != ? AND (seen_arp = 1 OR seen_dhcp = 1)
+         ORDER BY last_seen DESC LIMIT 1`,
+      ).pluck(),
+      silentBetween: p(
+        `SELECT id, mac, routed_ip AS routedIp, mac_vendor AS macVendor, first_seen AS firstSeenMs, last_seen AS lastSeenMs
+         FROM devices WHERE last_seen > ? AND last_seen <= ? AND is_router = 0 ORDER BY last_seen LIMIT ?`,
+      ),
     };
     this.conversationMarks = { tls: this.s.markTls };
   }
@@ -186,7 +212,11 @@ export class Store {
   }
 
   /** Store what the identification engine concluded (the classification JSON holds the reasons). */
-  upsertClassification(c: StoredClassification): void {
+  upsertClassification(c: StoredClassification, before: IdentityFields | null = null): void {
+    if (before !== null && this.changes !== null) {
+      const changes = identityChanges(before, c);
+      if (changes.length > 0) this.changes.identityChanged(c.deviceId, changes);
+    }
     this.s.upsertClassification.run(
       c.deviceId, c.vendor, c.model, c.category, c.criticality, c.os, c.firmware, c.medical ? 1 : 0, c.confidence,
       c.result, c.libraryVersion, c.classifiedAt,
@@ -207,11 +237,12 @@ export class Store {
   }
 
   /** Device id for a layer-2 MAC, created on first sight. */
-  macDeviceId(mac: string, vendor: string | null, locallyAdministered: boolean, tsMs: number): number {
+  macDeviceId(mac: string, vendor: string | null, locallyAdministered: boolean, tsMs: number, ip: string | null = null): number {
     const row = this.s.macDevice.get(mac) as { id: number } | undefined;
     if (row) return row.id;
     const id = Number(this.s.insertMacDevice.run(mac, vendor, locallyAdministered ? 1 : 0, tsMs, tsMs).lastInsertRowid);
     this.changed.add(id);
+    this.changes?.deviceCreated(id, ip, tsMs);
     return id;
   }
 
@@ -221,6 +252,7 @@ export class Store {
     if (row) return row.id;
     const id = Number(this.s.insertIpDevice.run(ip, tsMs, tsMs).lastInsertRowid);
     this.changed.add(id);
+    this.changes?.deviceCreated(id, ip, tsMs);
     return id;
   }
 
@@ -236,6 +268,10 @@ export class Store {
 
   /** Record that `deviceId` used `ip`, with how we know and the traffic it carried. */
   upsertAddress(deviceId: number, ip: string, version: number, ev: AddressEvidence, t: TrafficCounters): void {
+    // A binding the device did not hold: an address new to it, or moved from another device.
+    if (this.changes !== null && (ev.arp === true || ev.dhcp === true) && !this.isAuthoritative(deviceId, ip)) {
+      this.changes.addressBound(deviceId, ip, (this.s.boundHolder.get(ip, deviceId) as number | undefined) ?? 0, t.firstSeenMs);
+    }
     // Positional parameters: binding named ones looks each name up on the object (a flush binds thousands).
     this.s.upsertIp.run(
       deviceId, ip, version, ev.arp ? 1 : 0, ev.dhcp ? 1 : 0, ev.traffic ? 1 : 0, ev.leaseSeconds ?? null,
@@ -287,6 +323,7 @@ export class Store {
           r.ip, t.firstSeenMs, Math.max(t.firstSeenMs, t.lastSeenMs), t.packetsSent, t.bytesSent, t.packetsReceived, t.bytesReceived,
         ).lastInsertRowid);
         this.changed.add(target);
+        this.changes?.deviceCreated(target, r.ip, t.firstSeenMs);
       }
       this.upsertAddress(target, r.ip, r.version, { traffic: true }, t);
     }
@@ -319,23 +356,40 @@ export class Store {
     this.s.upsertVlan.run(deviceId, vlan, firstMs, lastMs);
   }
 
-  upsertService(deviceId: number, transport: string, port: number, flows: number, firstMs: number, lastMs: number): void {
+  upsertService(deviceId: number, transport: string, port: number, flows: number, firstMs: number, lastMs: number, ip: string | null = null): void {
     const row = this.s.upsertService.get(deviceId, transport, port, flows, firstMs, lastMs) as { flows: number };
-    if (row.flows === flows) this.changed.add(deviceId); // a new service, not more flows of a known one
+    if (row.flows === flows) {
+      this.changed.add(deviceId); // a new service, not more flows of a known one
+      this.changes?.serviceCreated(deviceId, ip, transport, port, firstMs);
+    }
   }
 
   upsertEdge(e: EdgeDelta): void {
-    this.s.upsertEdge.run(
+    const row = this.s.upsertEdge.get(
       e.clientDeviceId, e.serverDeviceId, e.clientIp, e.serverIp, e.transport, e.port, e.flows,
       e.packetsSent, e.bytesSent, e.packetsReceived, e.bytesReceived, e.firstSeenMs, e.lastSeenMs,
-    );
+    ) as { flows: number };
+    if (row.flows === e.flows && this.changes !== null) this.changes.edgeCreated(e);
   }
 
   /** Record evidence about a device; identical facts are counted, not repeated. */
   upsertObservation(deviceId: number, source: string, fieldsJson: string, firstMs: number, lastMs: number, count: number): void {
     const hash = oneShotHash('sha1', fieldsJson, 'hex');
     const row = this.s.upsertObservation.get(deviceId, source, hash, fieldsJson, firstMs, lastMs, count) as { count: number };
-    if (row.count === count) this.changed.add(deviceId); // new facts, not a repeat of known ones
+    if (row.count === count) {
+      this.changed.add(deviceId); // new facts, not a repeat of known ones
+      this.changes?.observationCreated(deviceId, source, fieldsJson, firstMs);
+    }
+  }
+
+  /** The device as events name it, null when there is none. */
+  deviceSubject(id: number): DeviceSubject | null {
+    return (this.s.subject.get(id) as DeviceSubject | undefined) ?? null;
+  }
+
+  /** Devices (not routers) whose last packet is after `afterMs` and at or before `upToMs`, oldest first, at most `limit`. */
+  devicesLastSeenBetween(afterMs: number, upToMs: number, limit: number): DeviceSubject[] {
+    return this.s.silentBetween.all(afterMs, upToMs, limit) as DeviceSubject[];
   }
 
   /** Devices with an id above `id` (created after a run that started with maxDeviceId() = id). */
