@@ -3,7 +3,8 @@
  * dates and measurement values (HL7 PID/NK1/PV1/OBX-5, DICOM patient tags, POCT1-A PT/OBS, SDC patient
  * context scopes, IntelliVue patient fields), and the same names in the forms that slip past a filter
  * looking for them: URL-encoded in a vendor's WS-Discovery scope (`DOE%5EJANE`), HL7-escaped in MSH
- * fields (`DOE\S\JANE`, `\X444F455E4A414E45\`), in ISO 2022 escape sequences in DICOM person names.
+ * fields (`DOE\S\JANE`, `\X444F455E4A414E45\`), in ISO 2022 escape sequences in DICOM person names;
+ * and the UIDs of the images, which identification follows (as salted hashes) from sender to sender.
  * None of them may appear, as sent or decoded, in the SQLite files (database, WAL, shared memory), in
  * the logs of `auscult read` at debug level, or in any API response.
  */

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -8,7 +9,7 @@ import { truncateAndCorrupt } from '../testing/fuzz.js';
 import { tcpDirections, type TcpDirection } from '../testing/tcp-streams.js';
 import { dicom, parseDicomStream } from './dicom.js';
 import type { DicomFields } from './dicom-fields.js';
-import type { Observation, StreamContext, StreamVerdict } from './types.js';
+import type { InventoryOutput, Observation, StreamContext, StreamVerdict } from './types.js';
 
 type Parse = (data: Buffer, ctx: StreamContext, final?: boolean) => StreamVerdict<'dicom'>;
 const parse = dicom.parse as Parse;
@@ -395,7 +396,7 @@ const MAX_SEGMENTS = 32;
  * as that one is still collected, finished when the dissector says done, and at its bounds
  * (16 KiB, 32 segments) or the end of the capture with `final`.
  */
-async function throughPipeline(path: string): Promise<Observation<'dicom'>[]> {
+async function throughPipeline(path: string, outputs: InventoryOutput[] = []): Promise<Observation<'dicom'>[]> {
   const frames = await loadFrames(path);
   const v = new PacketView();
   interface Dir { ctx: Omit<StreamContext, 'peerData' | 'tsMs'>; data: Buffer; next: number; segments: number; open: boolean; key: string; peerKey: string }
@@ -405,7 +406,10 @@ async function throughPipeline(path: string): Promise<Observation<'dicom'>[]> {
     const peer = dirs.get(d.peerKey);
     const verdict = parse(d.data, { ...d.ctx, tsMs, peerData: peer?.open ? peer.data : EMPTY }, final);
     if (verdict === null || verdict.done || final) d.open = false;
-    if (verdict !== null && verdict.done) out.push(...verdict.observations);
+    if (verdict !== null && verdict.done) {
+      out.push(...verdict.observations);
+      outputs.push(...(verdict.outputs ?? []));
+    }
   };
   for (const f of frames) {
     if (v.decode(f.bytes, 0, f.bytes.length, f.wireLen, f.tsMicros, f.linkType) !== DecodeStatus.OK) continue;
@@ -464,6 +468,18 @@ describe.skipIf(!have)('dicom on real implementations (test-fixtures/dicom-*.pca
     for (const o of obs) expect(o.fields.encrypted).toBe(false);
     // Each end's association facts once, whichever direction reported them (the same fields object).
     expect(new Set(obs.map((o) => o.fields)).size).toBe(3);
+  });
+
+  it('dicom-relay.pcap: each C-STORE-RQ is an instance sighting, its UID only as a SHA-256 digest', async () => {
+    const outputs: InventoryOutput[] = [];
+    await throughPipeline(capture('relay'), outputs);
+    const uid = '2.25.299792458602214076662607015141592653';
+    const digest = createHash('sha256').update(uid).digest('hex');
+    expect(outputs.map((o) => o.kind === 'instance-sighting' && [o.instanceDigest, o.sender.mac, o.receiver.mac])).toEqual([
+      [digest, '7c:94:b2:13:06:20', '84:11:c2:30:13:06'], // the scanner stores its image to Orthanc
+      [digest, '84:11:c2:30:13:06', '7c:94:b2:13:06:20'], // Orthanc sends it on to the scanner's Storage SCP
+    ]);
+    expect(JSON.stringify(outputs)).not.toContain(uid);
   });
 
   it('dicom-store.pcap: a C-STORE over PDUs of 4 KiB; device tags on the CT, patient data nowhere', async () => {

@@ -10,10 +10,15 @@
  *   command set, PS3.7 9.3 and E.1) and, from the first C-STORE data set only, eight device and site
  *   attributes, read with the `dicom-parser` library. Command and data set fragments are reassembled
  *   across PDVs and PDUs, within the first bytes the pipeline keeps of each direction.
+ * - Typed outputs: one InstanceSighting per C-STORE-RQ (its Affected SOP Instance UID (0000,1000), as a
+ *   SHA-256 digest, sender, receiver, capture time). A data set describes the equipment that made the
+ *   image, not necessarily its sender: the order of the sightings of one instance tells identification
+ *   which device made it and which sent it on (agent/identify/dicom-images.ts).
  *
  * Patient data never leaves this module: of a data set, only the eight attributes in DEVICE_TAGS are
  * read (no group 0010 or 0020 attribute, no date, no accession number); C-FIND/C-MOVE identifiers and
- * every other data set are skipped unread; the user identity sub-item (58H) is reduced to its type.
+ * every other data set are skipped unread; the user identity sub-item (58H) is reduced to its type; the
+ * Affected SOP Instance UID of a C-STORE-RQ leaves only as a SHA-256 digest.
  * The rest is an allow-list of PDU fields of fixed shape: AE titles (16 characters of the default
  * repertoire without backslash, PS3.5 6.2 AE), UIDs (digits and dots, 64), the Implementation Version
  * Name (16 characters), numbers and enumerated results; dicom-dataset.ts gives the data set's.
@@ -25,6 +30,7 @@
  * an abort, or the end of what the pipeline keeps. By then the AC is usually gone from `peerData` (the
  * pipeline drops a finished direction), so the data set's encoding is guessed from its first bytes.
  */
+import { createHash } from 'node:crypto';
 import { countDropped } from './allow-list.js';
 import { dicomUidName } from './dicom-uids.js';
 import { deviceTags, type DeviceTagFields } from './dicom-dataset.js';
@@ -33,7 +39,7 @@ import type {
 } from './dicom-fields.js';
 import { FieldsInterner } from './intern.js';
 import { streamReceiver, streamSender } from './sender.js';
-import type { DeviceKey, Observation, StreamContext, StreamDissector, StreamVerdict } from './types.js';
+import type { DeviceKey, InstanceSighting, Observation, StreamContext, StreamDissector, StreamVerdict } from './types.js';
 
 
 const A_ASSOCIATE_RQ = 0x01;
@@ -49,9 +55,10 @@ const PDU_HEADER = 6;
 const ASSOC_FIXED = 68;
 /** Largest A-ASSOCIATE-RQ/AC believed: 128 contexts of 64-character UIDs fit in far less. */
 const MAX_ASSOC_PDU = 1 << 20;
-/** Bounds on what is kept: contexts (IDs are the odd numbers 1-255), distinct commands, command set size. */
+/** Bounds on what is kept: contexts (IDs are the odd numbers 1-255), distinct commands, instances, command set size. */
 const MAX_CONTEXTS = 128;
 const MAX_COMMANDS = 32;
+const MAX_INSTANCES = 64;
 const MAX_COMMAND_SET = 8192;
 /** Implementation Version Name: 1 to 16 characters (PS3.7 D.3.3.2). */
 const MAX_VERSION_NAME = 16;
@@ -316,6 +323,8 @@ interface Dimse {
   commands: string[];
   sopClasses: string[];
   moveDestination?: string;
+  /** SHA-256 (hex) of the Affected SOP Instance UID of each C-STORE-RQ, distinct: the UIDs are not kept. */
+  instanceDigests: string[];
   /** Fragments of the command set being received. */
   command: Buffer[];
   commandBytes: number;
@@ -327,8 +336,9 @@ interface Dimse {
 }
 
 /** Fields of a command set (PS3.7 E.1: always Implicit VR Little Endian, group 0000 only). */
-function readCommandSet(cs: Buffer): { field?: number; sopClass?: string; dataSetType?: number; moveDestination?: string } {
-  const out: { field?: number; sopClass?: string; dataSetType?: number; moveDestination?: string } = {};
+interface CommandSet { field?: number; sopClass?: string; dataSetType?: number; moveDestination?: string; instanceUid?: string }
+function readCommandSet(cs: Buffer): CommandSet {
+  const out: CommandSet = {};
   let requested: string | undefined;
   for (let p = 0; p + 8 <= cs.length;) {
     const group = cs.readUInt16LE(p);
@@ -341,6 +351,7 @@ function readCommandSet(cs: Buffer): { field?: number; sopClass?: string; dataSe
     else if (element === 0x0002) out.sopClass = uid(cs, v, v + len);
     else if (element === 0x0003) requested = uid(cs, v, v + len);
     else if (element === 0x0600) out.moveDestination = aeTitle(cs, v, Math.min(len, 16)) || undefined;
+    else if (element === 0x1000) out.instanceUid = uid(cs, v, v + len); // Affected SOP Instance UID
     p = v + len;
   }
   out.sopClass ??= requested;
@@ -388,6 +399,11 @@ function command(cs: Buffer, pc: number, d: Dimse): void {
   if (!d.commands.includes(name) && d.commands.length < MAX_COMMANDS) d.commands.push(name);
   if (c.sopClass !== undefined && !d.sopClasses.includes(c.sopClass) && d.sopClasses.length < MAX_COMMANDS) d.sopClasses.push(c.sopClass);
   if (c.field === C_MOVE_RQ && d.moveDestination === undefined && c.moveDestination !== undefined) d.moveDestination = c.moveDestination;
+  if (c.field === C_STORE_RQ && c.instanceUid !== undefined && d.instanceDigests.length < MAX_INSTANCES) {
+    // Only a digest leaves this function: the UID is an identifier of a patient's image.
+    const digest = createHash('sha256').update(c.instanceUid, 'latin1').digest('hex');
+    if (!d.instanceDigests.includes(digest)) d.instanceDigests.push(digest);
+  }
   if (c.field === C_STORE_RQ && d.store === 'none' && c.dataSetType !== NO_DATA_SET) {
     d.store = 'expect';
     d.storeContext = pc;
@@ -436,7 +452,7 @@ export function parseDicomStream(b: Buffer, ctx: StreamContext, final: boolean):
   else if (peer !== null) role = peer.pdu.type === A_ASSOCIATE_RQ ? 'scp' : 'scu';
 
   // What follows the start: DIMSE messages, a release, an abort.
-  const d: Dimse = { commands: [], sopClasses: [], command: [], commandBytes: 0, store: 'none', storeContext: 0, storeParts: [], malformed: false };
+  const d: Dimse = { commands: [], sopClasses: [], instanceDigests: [], command: [], commandBytes: 0, store: 'none', storeContext: 0, storeParts: [], malformed: false };
   let ended = false;
   let abort: Pdu | undefined;
   const startAt = first.type === A_ASSOCIATE_RQ || first.type === A_ASSOCIATE_AC || first.type === A_ASSOCIATE_RJ ? 1 : 0;
@@ -497,7 +513,11 @@ export function parseDicomStream(b: Buffer, ctx: StreamContext, final: boolean):
   if (abort !== undefined) emit(src, abortFields(b, abort, role));
   // Nothing whole was ever read (a lying length, then the end): not counted as DICOM.
   if (observations.length === 0 && !list.some(complete)) return null;
-  return { done: true, observations };
+  if (d.instanceDigests.length === 0) return { done: true, observations };
+  // Each instance this direction stored: who sent it to whom, and when (identification orders them).
+  const outputs: InstanceSighting[] = d.instanceDigests.map((instanceDigest) =>
+    ({ kind: 'instance-sighting', instanceDigest, sender: src, receiver: dst, tsMs: ctx.tsMs }));
+  return { done: true, observations, outputs };
 }
 
 export const dicom: StreamDissector<'dicom'> = {

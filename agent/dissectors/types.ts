@@ -161,8 +161,27 @@ export interface ConversationMark {
   tsMs: number;
 }
 
+/**
+ * One object (a DICOM SOP instance) sent from one device to another: who sent an instance first, by
+ * capture time, is what tells the device that made it from an archive or router sending it on
+ * (identification, agent/identify/dicom-images.ts). The instance's UID itself never leaves the
+ * dissector: only its SHA-256 does, and the store keeps that only as a keyed hash with a salt of its own
+ * (store.ts recordInstanceSighting).
+ */
+export interface InstanceSighting {
+  kind: 'instance-sighting';
+  /** SHA-256 of the instance's UID (DICOM: the C-STORE-RQ's Affected SOP Instance UID (0000,1000)), hex. */
+  instanceDigest: string;
+  /** The device that sent the object (the C-STORE SCU). */
+  sender: DeviceKey;
+  /** The device it was sent to (the Storage SCP). */
+  receiver: DeviceKey;
+  /** Capture time of the bytes that carried it, ms since the epoch. */
+  tsMs: number;
+}
+
 /** What the inventory needs beyond facts: the typed outputs dissectors emit besides observations. */
-export type InventoryOutput = AddressBinding | ConversationMark;
+export type InventoryOutput = AddressBinding | ConversationMark | InstanceSighting;
 
 /** What a packet dissector returns for one packet: its observations and typed outputs, in any order. */
 export type PacketOutput<S extends Source = Source> = Observation<S> | InventoryOutput;

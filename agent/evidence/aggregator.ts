@@ -1,7 +1,7 @@
 /**
  * Evidence between two flushes: observations deduplicated, one row per (fields, source, device) with a
- * count and first/last times; and the dissectors' typed outputs (address bindings, conversation marks)
- * as rows the inventory takes. Nothing here knows a protocol: it counts, dedupes and hands over. What
+ * count and first/last times; and the dissectors' typed outputs (address bindings, conversation marks,
+ * instance sightings) as rows the inventory takes. Nothing here knows a protocol: it counts, dedupes and hands over. What
  * `drain()` returns is plain data, so it can cross from the dissection thread to the main one.
  */
 import { isGroupMac, parseMac } from '../decode/format.js';
@@ -41,6 +41,19 @@ export interface ConversationRow {
   port: number;
 }
 
+/**
+ * An instance sighting (dissectors/types.ts InstanceSighting): the ends as the inventory resolves
+ * observations' devices (MAC number, 0 when none; IP).
+ */
+export interface SightingRow {
+  instanceDigest: string;
+  senderMac: number;
+  senderIp: string | null;
+  receiverMac: number;
+  receiverIp: string | null;
+  tsMs: number;
+}
+
 /** Dissector counters (cumulative since start). */
 export interface DissectionStats {
   produced: Record<string, number>;
@@ -56,11 +69,14 @@ export interface EvidenceBatch {
   observations: ObservationRow[];
   bindings: BindingRow[];
   conversations: ConversationRow[];
+  sightings: SightingRow[];
   stats: DissectionStats;
 }
 
 /** Distinct conversation marks kept between two drains (a flood of handshakes cannot grow memory). */
 const MAX_CONVERSATIONS = 100_000;
+/** Instance sightings kept between two drains (one per object stored: a busy archive sends many). */
+const MAX_SIGHTINGS = 100_000;
 
 /**
  * JSON of an observation's fields. Dissectors build fields in a fixed order, so equal facts give equal
@@ -113,6 +129,7 @@ export class ObservationAggregator {
   /** fields JSON → source|MAC|IP → row. */
   private rows = new Map<string, Map<string, ObservationRow>>();
   private bindings: BindingRow[] = [];
+  private sightings: SightingRow[] = [];
   /** Conversation marks since the last drain, `protocol|a|b|port` (deduplicated: a client reconnects often). */
   private conversations = new Set<string>();
   /** The row each fields object last went to, valid until the next drain (generation). */
@@ -156,9 +173,19 @@ export class ObservationAggregator {
     else this.listRows.set(list, entry);
   }
 
-  /** A typed output seen at `tsMs`: an address binding to hand over, a conversation to mark. */
+  /** A typed output seen at `tsMs`: an address binding to hand over, a conversation to mark, an instance sighting. */
   output(o: InventoryOutput, tsMs: number = o.tsMs): void {
-    if (o.kind === 'address-binding') {
+    if (o.kind === 'instance-sighting') {
+      if (this.sightings.length >= MAX_SIGHTINGS) return;
+      const end = (k: { mac?: string }) => {
+        const n = k.mac !== undefined ? macNumber(k.mac) : 0;
+        return Number.isNaN(n) || isGroupMac(n) ? 0 : n;
+      };
+      this.sightings.push({
+        instanceDigest: o.instanceDigest, senderMac: end(o.sender), senderIp: o.sender.ip ?? null,
+        receiverMac: end(o.receiver), receiverIp: o.receiver.ip ?? null, tsMs,
+      });
+    } else if (o.kind === 'address-binding') {
       const mac = macNumber(o.mac);
       if (Number.isNaN(mac) || mac === 0) return;
       const row: BindingRow = { mac, ip: o.ip, protocol: o.protocol, tsMs };
@@ -216,11 +243,13 @@ export class ObservationAggregator {
       conversations.push({ protocol: protocol as ConversationProtocol, a, b, port: Number(port) });
     }
     const bindings = this.bindings;
+    const sightings = this.sightings;
     this.rows = new Map();
     this.bindings = [];
+    this.sightings = [];
     this.conversations = new Set();
     this.pending = 0;
     this.generation++;
-    return { observations, bindings, conversations };
+    return { observations, bindings, conversations, sightings };
   }
 }

@@ -22,6 +22,7 @@
  * - Overrides (user directory, by MAC or IP) replace inferred fields with confidence 100.
  */
 import { evaluateMatch, type MatchedFact } from './conditions.js';
+import { attributeDatasets, type ImageAttribution } from './dicom-images.js';
 import type { Facts } from './facts.js';
 import { canonicalVendor, STRING_FIELDS, type Library, type OverrideEntry, type StringField } from './library.js';
 import type { Criticality } from './schema.js';
@@ -85,6 +86,11 @@ export interface Classification {
   override: OverrideInfo | null;
   /** Library version the classification was made with. */
   library_version: string;
+  /**
+   * Set when the DICOM data sets the device sent were not taken as its identity (it relays or archives
+   * other devices' images, or their Manufacturer contradicts its MAC's maker): why, and whose images.
+   */
+  images?: ImageAttribution;
 }
 
 /** What the engine needs from the last stored classification (a stored Classification fits). */
@@ -251,7 +257,9 @@ function overridden(value: string): FieldResult {
  * Classify one device. `previous` is its last stored classification (for stability); pure and
  * deterministic: the same facts, library and previous always give the same result.
  */
-export function classify(facts: Facts, library: Library, previous?: PreviousClassification | null, options: ClassifyOptions = {}): Classification {
+export function classify(deviceFacts: Facts, library: Library, previous?: PreviousClassification | null, options: ClassifyOptions = {}): Classification {
+  // Image data sets count as the sender's identity only when nothing says they are another device's.
+  const { facts, images } = attributeDatasets(deviceFacts, library);
   const votes = vote(facts, library);
   const result = {} as Record<Field, FieldResult>;
   for (const field of FIELDS) result[field] = decide(field, votes.get(field)!, library, previous?.[field]?.value);
@@ -296,5 +304,6 @@ export function classify(facts: Facts, library: Library, previous?: PreviousClas
     confidence,
     override: override ? { key: override.key, file: override.file, location: override.location ?? null, note: override.note ?? null } : null,
     library_version: library.version,
+    ...(images !== null ? { images } : {}),
   };
 }

@@ -1,7 +1,8 @@
 /**
  * Facts: what the engine reads about one device, as evidence path → values (most recent first).
  * Paths are `protocol.field` for protocol evidence (`dhcp.vendor_class`, `dicom.implementation_class_uid`)
- * plus a few device-level paths. The engine is generic over paths: a new dissector's fields are
+ * plus a few device-level paths, and `dicom.image_role`, derived from the order in which devices sent the
+ * same DICOM objects (dicom-images.ts). The engine is generic over paths: a new dissector's fields are
  * usable in signatures as soon as they appear in the device's evidence.
  */
 
@@ -25,6 +26,8 @@ export function isValidPath(path: string): boolean {
   return (DEVICE_PATHS as readonly string[]).includes(path) || PATH.test(path);
 }
 
+import { imageRoles, type InstanceInvolvement } from './dicom-images.js';
+
 /** The subset of the device JSON (agent/store/device-json.ts) the engine reads. */
 export interface DeviceFacts {
   mac?: string | null;
@@ -33,6 +36,8 @@ export interface DeviceFacts {
   services?: readonly { transport: string; port: number }[];
   hostnames?: readonly { name: string }[];
   evidence?: Readonly<Record<string, Readonly<Record<string, readonly unknown[]>>>>;
+  /** Objects (DICOM instances) it sent or received, with who sent them first (store/instances.ts). */
+  instances?: readonly InstanceInvolvement[];
 }
 
 /** Facts of a stored device: its evidence flattened to `protocol.field` paths. */
@@ -51,6 +56,9 @@ export function factsFromDevice(device: DeviceFacts): Map<string, unknown[]> {
     if (Object.values(fields).some((v) => v.length)) protocols.push(protocol);
   }
   if (protocols.length) facts.set('protocol', protocols);
+  // Derived from the order of instance sightings: see dicom-images.ts.
+  const roles = imageRoles(device.instances ?? []);
+  if (roles.length) facts.set('dicom.image_role', roles);
   return facts;
 }
 

@@ -1,6 +1,6 @@
 /**
  * Turns flow counters, ARP and other layer-2 frames, and the evidence stage's batches (observations,
- * address bindings, conversation marks) into devices. It knows no protocol's fields: what it needs from
+ * address bindings, conversation marks, instance sightings) into devices. It knows no protocol's fields: what it needs from
  * a dissector comes as a typed output (dissectors/types.ts).
  *
  * Between flushes everything is aggregated in memory by (MAC, IP) endpoint; at flush each endpoint is
@@ -18,7 +18,7 @@ import {
   macToString, parseMac,
 } from '../decode/format.js';
 import { type FlowListener, type FlowTable } from '../flows/flow-table.js';
-import type { BindingRow, ConversationRow, EvidenceBatch, ObservationRow } from '../evidence/aggregator.js';
+import type { BindingRow, ConversationRow, EvidenceBatch, ObservationRow, SightingRow } from '../evidence/aggregator.js';
 import type { AddressEvidence, Store, TrafficCounters } from '../store/store.js';
 import { macVendor } from './oui.js';
 import { serverSide, serviceAnswered, transportName } from './roles.js';
@@ -71,6 +71,8 @@ export class Inventory implements FlowListener {
   private observations: ObservationRow[] = [];
   /** TCP conversations marked by a dissector since the last flush (TLS): their edges are marked. */
   private conversations: ConversationRow[] = [];
+  /** Instance sightings since the last flush: handed to the store with their ends' device ids. */
+  private sightings: SightingRow[] = [];
   private readonly epKey = new Int32Array(EP_KEY);
   private readonly edgeKey = new Int32Array(EDGE_KEY);
   private readonly svcKey = new Int32Array(SVC_KEY);
@@ -249,8 +251,9 @@ export class Inventory implements FlowListener {
   }
 
   /** One evidence batch of the evidence stage: written at the next flush; its bindings bind addresses. */
-  addEvidence(batch: Pick<EvidenceBatch, 'observations' | 'bindings' | 'conversations'>): void {
+  addEvidence(batch: Pick<EvidenceBatch, 'observations' | 'bindings' | 'conversations'> & Partial<Pick<EvidenceBatch, 'sightings'>>): void {
     for (const c of batch.conversations) this.conversations.push(c);
+    for (const r of batch.sightings ?? []) this.sightings.push(r);
     for (const r of batch.observations) this.observations.push(r);
     for (const b of batch.bindings) this.bind(b.mac, b.ip, b.protocol, b.tsMs, b.leaseSeconds);
   }
@@ -305,10 +308,12 @@ export class Inventory implements FlowListener {
     const bindings = this.bindings;
     const observations = this.observations;
     const conversations = this.conversations;
-    if (eps.size + bindings.size + svcs.size + edges.size + observations.length + conversations.length === 0) return;
+    const sightings = this.sightings;
+    if (eps.size + bindings.size + svcs.size + edges.size + observations.length + conversations.length + sightings.length === 0) return;
     this.bindings = new Map();
     this.observations = [];
     this.conversations = [];
+    this.sightings = [];
     const st = this.store;
     st.transaction(() => {
       for (const b of bindings.values()) {
@@ -376,6 +381,11 @@ export class Inventory implements FlowListener {
       }
       // After the edges: a conversation's edge is written by the same flush that reports its mark.
       for (const c of conversations) st.markConversation(c.protocol, c.a, c.b, c.port);
+      for (const r of sightings) {
+        const sender = this.resolve(r.senderMac, r.senderIp, r.tsMs);
+        const receiver = this.resolve(r.receiverMac, r.receiverIp, r.tsMs);
+        if (sender !== 0 && receiver !== 0) st.recordInstanceSighting(r.instanceDigest, sender, receiver, r.tsMs);
+      }
       st.changes?.flushEnd();
     });
     eps.clear();

@@ -5,6 +5,8 @@
  */
 import type { Device } from './device-json.js';
 import { foldObservations, type ObservationRow } from './evidence-fold.js';
+import type { InstanceInvolvement } from '../identify/dicom-images.js';
+import { InstanceInvolvements } from './instances.js';
 import type { Statements } from './statements.js';
 
 /** The identification engine's view of a stored device. */
@@ -13,6 +15,8 @@ export type DeviceFactsRow = Pick<Device, 'mac' | 'mac_vendor' | 'hostnames' | '
   services: { transport: string; port: number }[];
   /** Nothing beyond its MAC, vendor and addresses: no evidence, no service. */
   bare: boolean;
+  /** Objects (DICOM instances) it sent or received, when any (store/instances.ts). */
+  instances?: InstanceInvolvement[];
 };
 
 function factsRow(
@@ -27,7 +31,21 @@ function factsRow(
 }
 
 export class FactsQuery {
-  constructor(private readonly stmt: Statements) {}
+  private readonly instances: InstanceInvolvements;
+
+  constructor(private readonly stmt: Statements) {
+    this.instances = new InstanceInvolvements(stmt);
+  }
+
+  /** The row with the device's instance sightings, if it has any. */
+  private withInstances(id: number, row: DeviceFactsRow): DeviceFactsRow {
+    const instances = this.instances.of(id);
+    if (instances.length > 0) {
+      row.instances = instances;
+      row.bare = false;
+    }
+    return row;
+  }
 
   /** What the identification engine reads about a device, without the rest of the device object. */
   facts(id: number): DeviceFactsRow | null {
@@ -39,7 +57,7 @@ export class FactsQuery {
     const observations = this.stmt
       .get('SELECT source, fields, first_seen, last_seen, count FROM observations WHERE device_id = ? ORDER BY last_seen DESC, source, fields')
       .all(id) as ObservationRow[];
-    return factsRow(row, ips, services, observations);
+    return this.withInstances(id, factsRow(row, ips, services, observations));
   }
 
   /**
@@ -66,13 +84,15 @@ export class FactsQuery {
       'SELECT device_id, source, fields, first_seen, last_seen, count FROM observations ORDER BY device_id, last_seen DESC, source, fields',
     );
     const out = new Map<number, DeviceFactsRow>();
+    const involved = this.instances.devices();
     const devices = this.stmt.get('SELECT id, mac, routed_ip, mac_vendor FROM devices ORDER BY id').all() as
       { id: number; mac: string | null; routed_ip: string | null; mac_vendor: string | null }[];
     for (const d of devices) {
       if (!wanted.has(d.id)) continue;
       const addresses = (ips.get(d.id) ?? []).map((r) => ({ ip: r.ip }));
       const ports = (services.get(d.id) ?? []).map((r) => ({ transport: r.transport, port: r.port }));
-      out.set(d.id, factsRow(d, addresses, ports, observations.get(d.id) ?? []));
+      const row = factsRow(d, addresses, ports, observations.get(d.id) ?? []);
+      out.set(d.id, involved.has(d.id) ? this.withInstances(d.id, row) : row);
     }
     return out;
   }

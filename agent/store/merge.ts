@@ -64,6 +64,15 @@ export const MERGE_SQL: readonly string[] = [
   }),
   // Events stay history; those about `from` now name the device it became.
   `UPDATE events SET device_id = @into WHERE device_id = @from`,
+  ...(['sender', 'receiver'] as const).flatMap((side) => {
+    const other = side === 'sender' ? 'receiver' : 'sender';
+    return [
+      `INSERT INTO instance_sightings (instance_key, ${side}_device_id, ${other}_device_id, first_seen)
+       SELECT instance_key, @into, ${other}_device_id, first_seen FROM instance_sightings WHERE ${side}_device_id = @from AND true
+       ON CONFLICT (instance_key, sender_device_id, receiver_device_id) DO UPDATE SET first_seen = min(first_seen, excluded.first_seen)`,
+      `DELETE FROM instance_sightings WHERE ${side}_device_id = @from`,
+    ];
+  }),
   // Classified again with the merged evidence (the caller marks `into` changed).
   `DELETE FROM classifications WHERE device_id = @from`,
   `DELETE FROM devices WHERE id = @from`,

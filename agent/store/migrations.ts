@@ -215,6 +215,26 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX events_device ON events (device_id, seq) WHERE device_id IS NOT NULL;
     `,
   },
+  {
+    version: 8,
+    description: 'instance sightings: which device sent a DICOM object to which, and when (a keyed hash of its UID, never the UID)',
+    sql: `
+      -- One secret per database: instance keys are HMAC-SHA-256(salt, SHA-256(UID)), so neither this file
+      -- nor a copy of it can be matched against a list of UIDs without the salt beside them.
+      CREATE TABLE instance_salt (salt BLOB NOT NULL);
+      INSERT INTO instance_salt (salt) VALUES (randomblob(32));
+      CREATE TABLE instance_sightings (
+        instance_key BLOB NOT NULL,               -- 16 bytes of the keyed hash of the object's UID
+        sender_device_id INTEGER NOT NULL REFERENCES devices(id),
+        receiver_device_id INTEGER NOT NULL REFERENCES devices(id),
+        first_seen INTEGER NOT NULL,              -- capture time of the earliest such sending, ms
+        PRIMARY KEY (instance_key, sender_device_id, receiver_device_id)
+      ) WITHOUT ROWID;
+      CREATE INDEX instance_sightings_sender ON instance_sightings (sender_device_id);
+      CREATE INDEX instance_sightings_receiver ON instance_sightings (receiver_device_id);
+      CREATE INDEX instance_sightings_first_seen ON instance_sightings (first_seen);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -8,6 +8,7 @@ import { hash as oneShotHash } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import { IdSet } from './id-set.js';
 import { IngestLog } from './ingests.js';
+import { InstanceSightings } from './instances.js';
 import { deviceMerger } from './merge.js';
 import type { BindingProtocol, ConversationProtocol } from '../dissectors/types.js';
 import { openDatabase } from './database.js';
@@ -93,9 +94,11 @@ export class Store {
   changes: InventoryChanges | null = null;
   /** The statement marking an edge, per conversation protocol (its column in `edges`). */
   private readonly conversationMarks: Record<ConversationProtocol, Stmt>;
+  private readonly instances: InstanceSightings;
 
   constructor(path: string) {
     this.db = openDatabase(path);
+    this.instances = new InstanceSightings(this.db);
     this.ingests = new IngestLog(this.db);
     this.events = new EventLog(this.db);
     this.mergeDevice = deviceMerger(this.db);
@@ -229,6 +232,15 @@ export class Store {
    */
   markConversation(protocol: ConversationProtocol, clientIp: string, serverIp: string, port: number): void {
     this.conversationMarks[protocol].run(clientIp, serverIp, port);
+  }
+
+  /**
+   * `sender` sent `receiver` the object whose UID has SHA-256 `digest` (an InstanceSighting): kept as a
+   * salted keyed hash (store/instances.ts). Every device that sent or received that object is classified
+   * again: an earlier sighting read later can change which of them made it.
+   */
+  recordInstanceSighting(digest: string, sender: number, receiver: number, tsMs: number): void {
+    for (const id of this.instances.record(digest, sender, receiver, tsMs)) this.changed.add(id);
   }
 
   /** Run `fn` in one transaction (nested calls join the outer one). */

@@ -1,7 +1,7 @@
 /**
  * Test support: the patient data planted in the clinical fixtures (HL7 PID/NK1/PV1/OBX-5, DICOM patient
  * tags, POCT1-A PT/OBS, SDC patient context scopes, IntelliVue patient fields), and the same names in the
- * forms that slip past a filter looking for them. The planted-data test and the fuzzer both prove these
+ * forms that slip past a filter looking for them; and DICOM SOP Instance UIDs, kept only as salted hashes. The planted-data test and the fuzzer both prove these
  * absent from every file and output.
  */
 export const PLANTED: readonly string[] = ['DOE^JANE', 'MRN-4711-PLANTED', '19450317', 'ROE^RICHARD-PLANTED', '987654', 'PLANTED-OBX5-TEXT',
@@ -10,7 +10,10 @@ export const PLANTED: readonly string[] = ['DOE^JANE', 'MRN-4711-PLANTED', '1945
   // hl7-escaped.pcap: the name HL7-escaped in MSH-3/4 (and PID), as \S\ and as \X..\ hex.
   'DOE\\S\\JANE', '444F455E4A414E45',
   // dicom-escaped.pcap: the ideographic name (JIS X 0208 between ISO 2022 escapes).
-  '\x1b$B;3ED\x1b(B'];
+  '\x1b$B;3ED\x1b(B',
+  // SOP Instance UIDs (dicom-store.pcap's CT image, dicom-relay.pcap's US image): identification follows
+  // them from sender to sender, but keeps only a salted hash.
+  '2.25.271828182845904523536028747135266249', '2.25.299792458602214076662607015141592653'];
 
 /** Each planted value with the form JSON gives it (`\\`, `\u001b`: stored fields and API bodies are JSON). */
 const FORMS: readonly (readonly [string, string])[] = PLANTED.map((p) => [p, JSON.stringify(p).slice(1, -1)]);
