@@ -1,8 +1,8 @@
 /**
  * Test support: the patient data planted in the clinical fixtures (HL7 PID/NK1/PV1/OBX-5, DICOM patient
  * tags, POCT1-A PT/OBS, SDC patient context scopes, IntelliVue patient fields), and the same names in the
- * forms that slip past a filter looking for them; and DICOM SOP Instance UIDs, kept only as salted hashes. The planted-data test and the fuzzer both prove these
- * absent from every file and output.
+ * forms that slip past a filter looking for them; and DICOM SOP Instance UIDs, kept only as salted
+ * hashes. The planted-data test and the fuzzer both prove these absent from every file and output.
  */
 export const PLANTED: readonly string[] = ['DOE^JANE', 'MRN-4711-PLANTED', '19450317', 'ROE^RICHARD-PLANTED', '987654', 'PLANTED-OBX5-TEXT',
   // wsd-sdc.pcap: the name in a vendor scope, URL-encoded, and the scope itself.
