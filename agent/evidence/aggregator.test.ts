@@ -25,7 +25,7 @@ describe('ObservationAggregator', () => {
       { mac: parseMac(MAC), ip: '10.20.0.101', protocol: 'dhcp', leaseSeconds: 600, tsMs: 1000 },
       { mac: parseMac(MAC), ip: '10.20.0.101', protocol: 'dhcp', leaseSeconds: 600, tsMs: 5000 },
     ]);
-    expect(a.drain()).toEqual({ observations: [], bindings: [], conversations: [] });
+    expect(a.drain()).toEqual({ observations: [], bindings: [], conversations: [], sightings: [] });
   });
 
   it('drops a binding without a usable MAC', () => {
