@@ -6,26 +6,27 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Device } from '../agent/store/device-json.js';
 import { SCHEMA_VERSION } from '../agent/store/migrations.js';
 import { StoreReader } from '../agent/store/reader.js';
-import { buildApp, type ApiApp } from './app.js';
+import { buildApp } from './app.js';
+import { testApp, type TestApp } from './testing/test-app.js';
 import { buildFixtureDatabase, ipv4Of, ipv6Of, LAYER2_DEVICES, macOf, T0, TOTAL_DEVICES, VENDORS } from './testing/fixture-db.js';
 import { encodeCursor } from './routes/devices.js';
 
 let reader: StoreReader;
-let app: ApiApp;
+let t: TestApp;
 
 beforeAll(async () => {
   reader = StoreReader.open(buildFixtureDatabase());
-  app = await buildApp({ reader, version: '9.9.9-test' });
+  t = await testApp(reader, { version: '9.9.9-test' });
 });
 afterAll(async () => {
-  await app.close();
+  await t.close();
   reader.close();
 });
 
 interface ListBody { items: Device[]; next_cursor: string | null; limit: number }
 
 async function get(url: string): Promise<{ status: number; body: Record<string, unknown> }> {
-  const r = await app.inject({ method: 'GET', url });
+  const r = await t.inject({ method: 'GET', url });
   expect(r.headers['content-type']).toMatch(/^application\/json/);
   return { status: r.statusCode, body: r.json() };
 }
@@ -245,7 +246,7 @@ describe('routing', () => {
 
   it('has no route that writes', async () => {
     for (const method of ['POST', 'PUT', 'PATCH', 'DELETE'] as const) {
-      const r = await app.inject({ method, url: '/api/v1/devices/1', payload: {} });
+      const r = await t.inject({ method, url: '/api/v1/devices/1', payload: {} });
       expect(r.statusCode, method).toBe(404);
       expect(r.json()).toMatchObject({ error: 'Not Found', statusCode: 404 });
     }
@@ -271,7 +272,7 @@ describe('GET /health', () => {
 
   it('answers 503 when the database cannot be queried, and devices 500 without internals', async () => {
     const broken = StoreReader.open(buildFixtureDatabase());
-    const brokenApp = await buildApp({ reader: broken });
+    const brokenApp = await testApp(broken);
     broken.close();
     const h = await brokenApp.inject('/health');
     expect(h.statusCode).toBe(503);
@@ -328,7 +329,7 @@ describe('read-only access', () => {
   it('refuses a reader on the writer\'s connection', async () => {
     const { Store } = await import('../agent/store/store.js');
     const store = new Store(`${buildFixtureDatabase()}-w`);
-    await expect(buildApp({ reader: store.reader })).rejects.toThrow(/read-only connection/);
+    await expect(buildApp({ reader: store.reader, audit: { recordUses: () => undefined } })).rejects.toThrow(/read-only connection/);
     store.close();
   });
 

@@ -2,7 +2,8 @@
  * The API as a Fastify instance, built by a factory so tests drive it with `inject()` and no socket.
  * Schema-first: the TypeBox schemas of each route validate requests, serialise responses and make the
  * OpenAPI document. Read-only by construction: it is given a StoreReader on a read-only connection and
- * has no write routes; its plugins read through that reader and never see a database handle.
+ * has no write routes; its plugins read through that reader and never see a database handle. The one
+ * thing it writes is the audit of token use, through `audit` (api/auth.ts).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import swagger from '@fastify/swagger';
@@ -14,6 +15,7 @@ import type { Logger, LoggerOptions } from 'pino';
 import { jsonTextForTerminal } from '../agent/output/escape.js';
 import type { StoreReader } from '../agent/store/reader.js';
 import type { EventSource } from '../agent/export/event-source.js';
+import { installAuth, SECURITY_SCHEMES, type TokenUseSink } from './auth.js';
 import { errorBody, validationMessage } from './errors.js';
 import devicesRoutes from './routes/devices.js';
 import exportRoutes from './routes/export.js';
@@ -29,6 +31,8 @@ export type ApiLogger = boolean | LoggerOptions | Logger;
 export interface BuildAppOptions {
   /** The inventory, read-only (StoreReader.open(path)). */
   reader: StoreReader;
+  /** Where token use is audited: ApiTokens.open(path) (a writer of the token tables only). */
+  audit: TokenUseSink;
   logger?: ApiLogger;
   /** auscult version, shown in the OpenAPI document. */
   version?: string;
@@ -84,8 +88,11 @@ export async function buildApp(opts: BuildAppOptions): Promise<ApiApp> {
         { name: 'events', description: 'what changed on the network, in order (since=)' },
         { name: 'health', description: 'service and database health' },
       ],
+      components: { securitySchemes: SECURITY_SCHEMES },
     },
   });
+
+  installAuth(app, { reader: opts.reader, audit: opts.audit });
 
   app.setErrorHandler((err: FastifyError, req, reply) => {
     if (err.validation) {
@@ -118,8 +125,9 @@ export async function buildApp(opts: BuildAppOptions): Promise<ApiApp> {
   await app.register(eventsRoutes, { prefix: API_PREFIX, reader: opts.reader });
 
   const openapi = async () => app.swagger();
-  app.get(`${API_PREFIX}/openapi.json`, { schema: { hide: true } }, openapi);
-  app.get('/openapi.json', { schema: { hide: true } }, openapi);
+  // Any valid token: the document holds no inventory data, but every route but /health needs a token.
+  app.get(`${API_PREFIX}/openapi.json`, { schema: { hide: true }, config: { scope: 'any' } }, openapi);
+  app.get('/openapi.json', { schema: { hide: true }, config: { scope: 'any' } }, openapi);
 
   await app.ready();
   return app;

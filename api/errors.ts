@@ -1,5 +1,5 @@
 /**
- * One error shape for every failure the API reports (400, 404, 500, 503), and the wording of request
+ * One error shape for every failure the API reports (400, 401, 403, 404, 500, 503), and the wording of request
  * validation errors: a client must learn from the message alone which parameter was wrong and why.
  */
 import type { FastifyError, FastifySchemaValidationError } from 'fastify';
@@ -20,6 +20,8 @@ export const ERROR_RESPONSES = { 400: ErrorResponse, 404: ErrorResponse, 500: Er
 
 const REASONS: Record<number, string> = {
   400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
   404: 'Not Found',
   405: 'Method Not Allowed',
   406: 'Not Acceptable',

@@ -9,17 +9,17 @@ import { StoreReader } from '../agent/store/reader.js';
 import { parseCef } from '../agent/testing/cef-parser.js';
 import { parseLeef } from '../agent/testing/leef-parser.js';
 import { MemoryEventLog, sampleEvent } from '../agent/testing/memory-event-log.js';
-import { buildApp, type ApiApp } from './app.js';
 import { buildFixtureDatabase, TOTAL_DEVICES } from './testing/fixture-db.js';
+import { testApp, type TestApp } from './testing/test-app.js';
 
 let reader: StoreReader;
-let app: ApiApp;
+let app: TestApp;
 const events = new MemoryEventLog();
 
 beforeAll(async () => {
   reader = StoreReader.open(buildFixtureDatabase());
   events.append(Array.from({ length: 2500 }, (_, i) => sampleEvent(i + 1)));
-  app = await buildApp({ reader, version: '9.9.9-test', events });
+  app = await testApp(reader, { version: '9.9.9-test', events });
 });
 afterAll(async () => {
   await app.close();

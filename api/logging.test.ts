@@ -6,14 +6,14 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { StoreReader } from '../agent/store/reader.js';
-import { buildApp } from './app.js';
 import { buildFixtureDatabase } from './testing/fixture-db.js';
+import { testApp } from './testing/test-app.js';
 
 async function logLines(level: string, run: (inject: (url: string) => Promise<number>) => Promise<void>): Promise<Record<string, unknown>[]> {
   const lines: Record<string, unknown>[] = [];
   const logger = pino({ level }, { write: (s: string) => void lines.push(JSON.parse(s) as Record<string, unknown>) });
   const reader = StoreReader.open(buildFixtureDatabase());
-  const app = await buildApp({ reader, logger });
+  const app = await testApp(reader, { logger });
   try {
     await run(async (url) => (await app.inject(url)).statusCode);
   } finally {
@@ -52,7 +52,7 @@ describe('API request logging', () => {
     const lines: Record<string, unknown>[] = [];
     const logger = pino({ level: 'info' }, { write: (s: string) => void lines.push(JSON.parse(s) as Record<string, unknown>) });
     const reader = StoreReader.open(buildFixtureDatabase());
-    const app = await buildApp({ reader, logger });
+    const app = await testApp(reader, { logger });
     reader.close();
     expect((await app.inject('/health')).statusCode).toBe(503);
     await app.close();

@@ -11,7 +11,7 @@ import { hasControls } from '../agent/output/escape.js';
 import { Pipeline } from '../agent/pipeline.js';
 import { StoreReader } from '../agent/store/reader.js';
 import { Store } from '../agent/store/store.js';
-import { buildApp } from './app.js';
+import { testApp } from './testing/test-app.js';
 
 // hostile-names.pcap: names with escape sequences, C1 and bidi characters from lldpd and avahi-daemon.
 const CAPTURES = ['test-fixtures/lan-dhcp.pcap', 'test-fixtures/formats/lo-eth.pcap', 'test-fixtures/formats/any-sll2.pcap', 'test-fixtures/hostile-names.pcap'];
@@ -29,7 +29,7 @@ async function ingest(capture: string): Promise<string> {
 describe('API over a real ingest', () => {
   it.each(CAPTURES.filter((c) => existsSync(c)))('%s: list and detail equal the StoreReader\'s', async (capture) => {
     const reader = StoreReader.open(await ingest(capture));
-    const app = await buildApp({ reader });
+    const app = await testApp(reader);
     const expected = [...reader.allDevices()];
     expect(expected.length).toBeGreaterThan(0);
 
@@ -53,7 +53,7 @@ describe('API beside a running writer', () => {
     const store = new Store(path);
     store.macDeviceId('00:1b:21:00:00:01', 'GE Healthcare', false, Date.UTC(2024, 4, 1));
     const reader = StoreReader.open(path);
-    const app = await buildApp({ reader });
+    const app = await testApp(reader);
     expect((await app.inject('/health')).json()).toMatchObject({ devices: 1 });
 
     // A read transaction in progress on the API side must not stop the writer, nor see its write.

@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { UserFacingError } from '../agent/errors.js';
 import { buildFixtureDatabase, TOTAL_DEVICES } from './testing/fixture-db.js';
 import { startServer, type RunningServer } from './server.js';
+import { authHeaders, createTestToken } from './testing/test-app.js';
 
 const HOST = '127.0.0.1';
 let running: RunningServer | undefined;
@@ -24,12 +25,16 @@ afterEach(async () => {
 
 describe('startServer', () => {
   it('serves the inventory over HTTP from a read-only handle', async () => {
-    running = await startServer({ dbPath: buildFixtureDatabase(), host: HOST, port: 0, logger: false });
+    const dbPath = buildFixtureDatabase();
+    running = await startServer({ dbPath, host: HOST, port: 0, logger: false });
     expect(running.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     const health = await fetch(`${running.url}/health`);
     expect(health.status).toBe(200);
     expect(await health.json()).toMatchObject({ status: 'ok', devices: TOTAL_DEVICES });
-    const devices = (await (await fetch(`${running.url}/api/v1/devices?limit=3`)).json()) as { items: unknown[] };
+    expect((await fetch(`${running.url}/api/v1/devices?limit=3`)).status).toBe(401);
+    // A token created while the server runs works at once.
+    const headers = authHeaders(createTestToken(dbPath, ['read']));
+    const devices = (await (await fetch(`${running.url}/api/v1/devices?limit=3`, { headers })).json()) as { items: unknown[] };
     expect(devices.items).toHaveLength(3);
   });
 

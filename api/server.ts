@@ -3,6 +3,7 @@
  * link to the writer (capture/read), which may be running at the same time (WAL).
  */
 import { UserFacingError } from '../agent/errors.js';
+import { ApiTokens } from '../agent/store/api-tokens.js';
 import { StoreReader } from '../agent/store/reader.js';
 import { buildApp, type ApiApp, type ApiLogger } from './app.js';
 
@@ -24,15 +25,23 @@ export interface RunningServer {
 }
 
 export async function startServer(opts: StartServerOptions): Promise<RunningServer> {
+  // Read-only first: a missing database is an error here, where the audit's writer would create one.
   const reader = StoreReader.open(opts.dbPath);
+  let audit: ApiTokens | undefined;
   let app: ApiApp | undefined;
   let url: string;
+  const closeDatabase = () => {
+    audit?.close();
+    reader.close();
+  };
   try {
-    app = await buildApp({ reader, logger: opts.logger, version: opts.version });
+    // The token audit's own connection; it also brings an older database's schema up to date.
+    audit = ApiTokens.open(opts.dbPath);
+    app = await buildApp({ reader, audit, logger: opts.logger, version: opts.version });
     url = await app.listen({ host: opts.host, port: opts.port });
   } catch (err) {
     await app?.close();
-    reader.close();
+    closeDatabase();
     throw listenError(err, opts.host, opts.port);
   }
   const running = app;
@@ -41,7 +50,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     app: running,
     url,
     close() {
-      closing ??= running.close().finally(() => reader.close());
+      closing ??= running.close().finally(closeDatabase);
       return closing;
     },
   };

@@ -120,10 +120,14 @@ flags=$(nsenter -t "$cpid" -n ip -d link show "$CAPTURE_IF" | grep -o 'promiscui
 [ "$flags" != "promiscuity 0" ] || die "$CAPTURE_IF is not promiscuous during the capture"
 pass "service up: $(grep ^Uid <<<"$status" | tr -s '\t' ' '), CapEff/CapBnd CAP_NET_RAW alone, NoNewPrivs, $exe found by the launcher, $flags"
 
-fetch='fetch("http://127.0.0.1:8080" + process.argv[1]).then((r) => r.text()).then((t) => console.log(t), (e) => { console.error(String(e)); process.exit(1); })'
+# A token created while the service runs (as root, beside the running service's connections): every
+# route but /health needs one.
+token=$(in_ct /usr/local/bin/node /opt/auscult/dist/agent/cli.js token create --name systemd-test --scopes read --db /var/lib/private/auscult/auscult.db | tail -1)
+[[ "$token" =~ ^auscult_ ]] || die "auscult token create printed no token: '$token'"
+fetch='fetch("http://127.0.0.1:8080" + process.argv[1], { headers: { authorization: "Bearer " + process.argv[2] } }).then((r) => r.text()).then((t) => console.log(t), (e) => { console.error(String(e)); process.exit(1); })'
 seen=""
 for _ in $(seq 1 40); do
-  if in_ct /usr/local/bin/node -e "$fetch" /api/v1/devices 2>/dev/null | grep -q "\"mac\":\"$LAB_PEER_MAC\""; then seen=1; break; fi
+  if in_ct /usr/local/bin/node -e "$fetch" /api/v1/devices "$token" 2>/dev/null | grep -q "\"mac\":\"$LAB_PEER_MAC\""; then seen=1; break; fi
   sleep 0.5
 done
 [ -n "$seen" ] || die "the API never listed the peer $LAB_PEER_MAC"

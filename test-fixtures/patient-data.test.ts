@@ -13,7 +13,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { buildApp } from '../api/app.js';
+import { testApp } from '../api/testing/test-app.js';
 import { packageRoot } from '../agent/config.js';
 import { readCaptureFile } from '../agent/capture/file-source.js';
 import { builtinFingerprintsDir, loadLibrary } from '../agent/identify/index.js';
@@ -57,7 +57,7 @@ describe('patient data never lands on disk', () => {
       store.close();
 
       const reader = StoreReader.open(dbPath);
-      const app = await buildApp({ reader });
+      const app = await testApp(reader);
       try {
         const bodies: string[] = [];
         let url: string | null = '/api/v1/devices?limit=1000';

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StoreReader } from '../store/reader.js';
 import { createVethLab, netnsUnavailable, type VethLab } from '../testing/netns.js';
 import { pcapBindingMissing, skipReason, toolMissing } from '../testing/tools.js';
+import { authHeaders, createTestToken } from '../../api/testing/test-app.js';
 
 const cli = join(import.meta.dirname, '..', '..', 'dist', 'agent', 'cli.js');
 const liveSkip = skipReason('live capture tests', netnsUnavailable(), pcapBindingMissing());
@@ -96,11 +97,13 @@ describe.skipIf(trafficSkip !== undefined)('auscult run: capture and API in one 
       url = /auscult API at (http:\/\/[^/\s]+)/.exec(err)?.[1];
     }
     expect(url, err).toBeDefined();
+    // A token created while `run` runs is accepted at once.
+    const headers = authHeaders(createTestToken(join(work, 'run.db'), ['read']));
     // The capture flushes every 2 s; the API reads the same database.
     let found: { mac: string | null }[] = [];
     for (let i = 0; i < 40 && !found.some((d) => d.mac === lab.peerMac); i++) {
       await new Promise((r) => setTimeout(r, 250));
-      found = ((await (await fetch(`${url}/api/v1/devices`)).json()) as { items: { mac: string | null }[] }).items;
+      found = ((await (await fetch(`${url}/api/v1/devices`, { headers })).json()) as { items: { mac: string | null }[] }).items;
     }
     expect(found.map((d) => d.mac)).toContain(lab.peerMac);
     // /health shows the capture's progress as of its last flush: frames, drops, the last packet's time.

@@ -7,7 +7,7 @@ import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, wri
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../../api/app.js';
+import { testApp } from '../../api/testing/test-app.js';
 import { StoreReader } from '../store/reader.js';
 import { Store } from '../store/store.js';
 import { pcapBindingMissing, skipReason, toolMissing } from '../testing/tools.js';
@@ -388,7 +388,7 @@ describe.skipIf(fifoSkip !== undefined)('stopping and killing leave a consistent
     expect(reader.ingests()[0].finished_at).toBeNull();
     store.close();
     const ro = StoreReader.open(r.db);
-    const app = await buildApp({ reader: ro });
+    const app = await testApp(ro);
     const health = (await app.inject('/health')).json() as { last_ingest: { status: string; reason: string; frames: number }; ingests: Record<string, number> };
     await app.close();
     ro.close();

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../../api/app.js';
+import { testApp } from '../../api/testing/test-app.js';
 import { StoreReader } from '../store/reader.js';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -179,7 +179,7 @@ describe('classification in the device object, explain, overrides, reclassify', 
 
   it('the API filters by category, medical and vendor, and rejects a malformed filter', async () => {
     const reader = StoreReader.open(db());
-    const app = await buildApp({ reader });
+    const app = await testApp(reader);
     try {
       const get = async (q: string) => (await app.inject({ url: `/api/v1/devices?${q}` })).json() as { items: Dev[] };
       expect((await get('category=infusion-pump')).items.map((d) => d.mac)).toEqual([GATEWAY_MAC]);

@@ -235,6 +235,32 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX instance_sightings_first_seen ON instance_sightings (first_seen);
     `,
   },
+  {
+    version: 9,
+    description: 'API tokens (only a hash of each) and the audit of their use',
+    sql: `
+      CREATE TABLE api_tokens (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,                -- chosen by whoever created it; what the audit names
+        token_sha256 TEXT NOT NULL UNIQUE,        -- hex SHA-256 of the token: the token itself is never stored
+        scopes TEXT NOT NULL,                     -- comma-separated: read, export, metrics, admin
+        created_at INTEGER NOT NULL,              -- wall-clock ms
+        expires_at INTEGER,                       -- wall-clock ms; null: never
+        last_used_at INTEGER                      -- wall-clock ms of the newest audited use
+      );
+      CREATE TABLE api_token_uses (
+        id INTEGER PRIMARY KEY,
+        at INTEGER NOT NULL,                      -- wall-clock ms
+        token_name TEXT,                          -- null: no token, or one that is unknown, revoked or expired
+        method TEXT NOT NULL,
+        route TEXT NOT NULL,                      -- the route's pattern, e.g. /api/v1/devices/:id
+        path TEXT NOT NULL,                       -- the path requested, without its query string
+        status INTEGER NOT NULL,                  -- HTTP status answered (401, 403 for refusals)
+        client TEXT NOT NULL                      -- remote address
+      );
+      CREATE INDEX api_token_uses_at ON api_token_uses (at);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

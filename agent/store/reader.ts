@@ -13,6 +13,7 @@ import { ingestOverview, ingestRows, type IngestRow, type IngestStatus } from '.
 import { Statements } from './statements.js';
 import { EventQuery, type EventFilter } from './events.js';
 import type { AuscultEvent, EventType } from '../export/event.js';
+import { TOKEN_COLUMNS, tokenRow, type ApiTokenRow } from './api-tokens.js';
 import { openDatabase } from './database.js';
 
 /** What `/health` reports of the database. */
@@ -46,6 +47,11 @@ export class StoreReader {
     this.query = new DeviceQuery(this.stmt);
     this.facts = new FactsQuery(this.stmt);
     this.eventQuery = new EventQuery(this.stmt);
+  }
+
+  /** The database file (tests open a writer beside the reader on it). */
+  get path(): string {
+    return this.db.name;
   }
 
   /** Whether the connection itself refuses writes (one opened by StoreReader.open). */
@@ -153,6 +159,14 @@ export class StoreReader {
     for (const r of rows) byCategory[r.category] = r.n;
     const medical = this.stmt.get('SELECT count(*) FROM classifications WHERE medical = 1').pluck().get() as number;
     return { byCategory, medical };
+  }
+
+  // API tokens (agent/store/api-tokens.ts writes them).
+
+  /** The token with this hash (tokenHash), whatever its expiry; null when none (never created or revoked). */
+  apiToken(sha256Hex: string): ApiTokenRow | null {
+    const r = this.stmt.get(`SELECT ${TOKEN_COLUMNS} FROM api_tokens WHERE token_sha256 = ?`).get(sha256Hex) as Parameters<typeof tokenRow>[0] | undefined;
+    return r === undefined ? null : tokenRow(r);
   }
 
   // The database and its capture runs.

@@ -72,6 +72,7 @@ const exportRoutes: FastifyPluginAsyncTypebox<ExportRoutesOptions> = async (app,
   app.get(
     '/export/devices',
     {
+      config: { scope: 'export' },
       schema: {
         summary: 'Export devices in a SIEM format',
         description: 'Every device matching the filters of GET /devices, in id order, one record each, streamed.',
@@ -90,6 +91,7 @@ const exportRoutes: FastifyPluginAsyncTypebox<ExportRoutesOptions> = async (app,
   app.get(
     '/export/events',
     {
+      config: { scope: 'export' },
       schema: {
         summary: 'Export events in a SIEM format',
         description: 'Every event with a sequence number greater than since (default 0: all), in sequence order, streamed.',

@@ -1,0 +1,159 @@
+/**
+ * Bearer tokens on every route but the public ones (`config: { public: true }`: /health). A route
+ * declares the scope it needs (`config: { scope: 'export' }`); one that declares none needs `read`,
+ * so a route added without thought is never open. The token is looked up on each request through
+ * the read-only StoreReader (an index lookup of its SHA-256): one created, revoked or expired while
+ * the server runs counts at once. Each request that is not public is audited (who, when, which
+ * route, the answer; never the token) through a buffer written once a second.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
+import { tokenHash, type TokenScope, type TokenUse } from '../agent/store/api-tokens.js';
+import type { StoreReader } from '../agent/store/reader.js';
+import { ErrorResponse, errorBody } from './errors.js';
+
+/** `any`: any valid token, whatever its scopes (the OpenAPI document). */
+export type RouteScope = TokenScope | 'any';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The scope a token needs for this route (default read). */
+    scope?: RouteScope;
+    /** No token needed (a route that serves no inventory data: /health). */
+    public?: boolean;
+  }
+  interface FastifyRequest {
+    /** Name of the token that authenticated the request; null before or without one. */
+    tokenName: string | null;
+  }
+}
+
+/** Where audited requests go: ApiTokens (agent/store/api-tokens.ts) or a test double. */
+export interface TokenUseSink {
+  recordUses(uses: readonly TokenUse[]): void;
+}
+
+/** The security scheme's name in the OpenAPI document. */
+export const BEARER_SCHEME = 'bearer';
+
+export const SECURITY_SCHEMES = {
+  [BEARER_SCHEME]: {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'an API token: `auscult token create --name NAME --scopes read`; send `Authorization: Bearer auscult_...`. ' +
+      'Scopes: read (devices, observations, events, changes), export, metrics, admin (all of them).',
+  },
+} as const;
+
+const AUTH_RESPONSES = {
+  401: { ...ErrorResponse, description: 'no token, or an unknown, revoked or expired one' },
+  403: { ...ErrorResponse, description: 'the token lacks the scope this route needs' },
+};
+
+const FLUSH_INTERVAL_MS = 1000;
+const FLUSH_AT_USES = 1000;
+/** Kept while the database refuses the audit's writes (busy, disk full); beyond it the oldest go. */
+const MAX_PENDING_USES = 100_000;
+
+/** Requests to audit, written in one transaction a second rather than one per request. */
+class AuditBuffer {
+  private pending: TokenUse[] = [];
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(private readonly sink: TokenUseSink, private readonly onError: (err: unknown) => void) {
+    this.timer = setInterval(() => this.flush(), FLUSH_INTERVAL_MS);
+    this.timer.unref();
+  }
+
+  record(use: TokenUse): void {
+    this.pending.push(use);
+    if (this.pending.length >= FLUSH_AT_USES) this.flush();
+  }
+
+  flush(): void {
+    if (this.pending.length === 0) return;
+    try {
+      this.sink.recordUses(this.pending);
+      this.pending = [];
+    } catch (err) {
+      if (this.pending.length > MAX_PENDING_USES) this.pending.splice(0, this.pending.length - MAX_PENDING_USES);
+      this.onError(err);
+    }
+  }
+
+  close(): void {
+    clearInterval(this.timer);
+    this.flush();
+  }
+}
+
+/** The token in an `Authorization: Bearer <token>` header; undefined without one. */
+function bearerToken(header: string | undefined): string | undefined {
+  const m = header === undefined ? null : /^Bearer +(\S+) *$/i.exec(header);
+  return m?.[1];
+}
+
+function refuse(reply: FastifyReply, status: 401 | 403, message: string, challenge: string): FastifyReply {
+  // RFC 6750 §3: the challenge names the scheme, and why a token was refused.
+  return reply.code(status).header('www-authenticate', challenge).send(errorBody(status, message));
+}
+
+/** The scope a request needs: its route's, `any` for a path no route has (404 to token holders only). */
+function scopeOf(req: FastifyRequest): RouteScope | 'public' {
+  if (req.is404) return 'any';
+  const config = req.routeOptions.config;
+  return config.public === true ? 'public' : (config.scope ?? 'read');
+}
+
+async function authenticate(reader: StoreReader, req: FastifyRequest, reply: FastifyReply): Promise<void> {
+  const needed = scopeOf(req);
+  if (needed === 'public') return;
+  const token = bearerToken(req.headers.authorization);
+  if (token === undefined) {
+    return void refuse(reply, 401, 'this route needs an API token: Authorization: Bearer <token> (auscult token create)', 'Bearer realm="auscult"');
+  }
+  const row = reader.apiToken(tokenHash(token));
+  if (row === null || (row.expiresAtMs !== null && row.expiresAtMs <= Date.now())) {
+    return void refuse(reply, 401, 'the API token is unknown, revoked or expired', 'Bearer realm="auscult", error="invalid_token"');
+  }
+  req.tokenName = row.name;
+  if (needed !== 'any' && !row.scopes.includes(needed) && !row.scopes.includes('admin')) {
+    return void refuse(reply, 403, `this route needs a token with scope ${needed}; token '${row.name}' has ${row.scopes.join(', ')}`,
+      `Bearer realm="auscult", error="insufficient_scope", scope="${needed}"`);
+  }
+}
+
+/** Declares each route's scope and the 401/403 answers in its schema, so the OpenAPI document shows them. */
+function documentScope(route: RouteOptions): void {
+  const config = route.config as { public?: boolean; scope?: RouteScope } | undefined;
+  if (config?.public === true) return;
+  const scope = config?.scope ?? 'read';
+  const schema = (route.schema ??= {}) as Record<string, unknown>;
+  schema.security = [{ [BEARER_SCHEME]: scope === 'any' ? [] : [scope] }];
+  if (schema.response !== undefined) schema.response = { ...AUTH_RESPONSES, ...(schema.response as object) };
+}
+
+export interface AuthOptions {
+  reader: StoreReader;
+  audit: TokenUseSink;
+}
+
+/** Install on the root instance before any route is registered. */
+export function installAuth(app: FastifyInstance, opts: AuthOptions): void {
+  const audit = new AuditBuffer(opts.audit, (err) => app.log.error({ err }, 'cannot write the API token audit: kept in memory, retried'));
+  app.decorateRequest('tokenName', null);
+  app.addHook('onRoute', documentScope);
+  app.addHook('onRequest', async (req, reply) => authenticate(opts.reader, req, reply));
+  app.addHook('onResponse', async (req, reply) => {
+    if (scopeOf(req) === 'public') return;
+    audit.record({
+      atMs: Date.now(),
+      tokenName: req.tokenName,
+      method: req.method,
+      route: req.is404 ? '(no route)' : req.routeOptions.url ?? '(no route)',
+      path: req.url.split('?')[0].slice(0, 512),
+      status: reply.statusCode,
+      client: req.ip,
+    });
+  });
+  app.addHook('onClose', async () => audit.close());
+}
