@@ -22,6 +22,7 @@ import { addAdvisoryCommands } from './advisories-cli.js';
 import type { EventThresholds } from '../events/thresholds.js';
 import { EVENT_TYPES, SEVERITIES, type EventType, type Severity } from '../export/event.js';
 import { printEvents, type EventFormat } from './events.js';
+import { addTokenCommands } from './tokens-cli.js';
 import { explainDevice, fingerprintsCheck, knownCategories, loadFingerprints, reclassify, userFingerprintsDir } from './identify.js';
 
 const VERSION = '0.1.0';
@@ -153,12 +154,23 @@ function liveOptions(o: CaptureFlags, log: Logger, signal: AbortSignal) {
   };
 }
 
-async function serveUntilStopped(db: string, host: string, port: number, log: Logger, signal: AbortSignal): Promise<void> {
+/**
+ * Serve until `signal`. `demoToken`: the demo's token, shown in the ready line's `curl`; otherwise the
+ * line shows where a token comes from (a real one is never printed again after `token create`).
+ */
+async function serveUntilStopped(db: string, host: string, port: number, log: Logger, signal: AbortSignal, demoToken?: string): Promise<void> {
   // Loaded on demand: `auscult read` should not pay for Fastify's start-up.
   const { startServer } = await import('../../api/server.js');
   const server = await startServer({ dbPath: db, host, port, logger: log });
   log.info({ url: server.url }, 'API listening');
-  await writeAll(process.stderr, `auscult API at ${server.url}/api/v1/devices\n  try: curl -s '${server.url}/api/v1/devices?limit=5'\n`);
+  const lines = [`auscult API at ${server.url}/api/v1/devices`];
+  if (demoToken === undefined) {
+    lines.push(`  try: curl -s -H "Authorization: Bearer $AUSCULT_TOKEN" '${server.url}/api/v1/devices?limit=5'`,
+      `  a token: AUSCULT_TOKEN=$(auscult token create --name NAME --scopes read --db ${db})`);
+  } else {
+    lines.push(`  try: curl -s -H 'Authorization: Bearer ${demoToken}' '${server.url}/api/v1/devices?limit=5'`);
+  }
+  await writeAll(process.stderr, linesForTerminal(lines.join('\n')) + '\n');
   await new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
   await server.close();
 }
@@ -301,10 +313,15 @@ export function buildCli(): Command {
         const { demoAdvisories } = await import('./advisories.js');
         await writeAll(process.stderr, linesForTerminal(demoAdvisories(o.db)) + '\n');
       }
-      if (!signal.aborted) await serveUntilStopped(o.db, o.host, o.port, log, signal);
+      if (signal.aborted) return;
+      // The demo's database is recreated at each start, and its token with it.
+      const { createToken } = await import('./tokens.js');
+      const { token } = createToken(o.db, 'demo', ['read', 'export', 'metrics'], null);
+      await serveUntilStopped(o.db, o.host, o.port, log, signal, token);
     });
 
   addAdvisoryCommands(program);
+  addTokenCommands(program);
 
   program
     .command('doctor')

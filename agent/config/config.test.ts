@@ -165,8 +165,13 @@ describe('the file on the command line', () => {
   it('the demo never takes the database from the file (it recreates its own)', async () => {
     const cfg = file('cli/demo.yaml', `store:\n  path: ${join(work, 'precious.db')}\napi:\n  port: 0\n`);
     writeFileSync(join(work, 'precious.db'), 'not to be deleted');
-    const { url, stop } = await serveUntilReady(['demo'], { AUSCULT_CONFIG: cfg });
+    const { url, stop, stderr } = await serveUntilReady(['demo'], { AUSCULT_CONFIG: cfg });
     expect(url).toBeDefined();
+    // Its ready line's curl carries the demo's token, which reads the inventory.
+    const token = /try: curl -s -H 'Authorization: Bearer (auscult_[\w-]+)' '/.exec(stderr())?.[1];
+    expect(token, stderr()).toBeDefined();
+    expect((await fetch(`${url}/api/v1/devices?limit=5`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
+    expect((await fetch(`${url}/api/v1/devices?limit=5`)).status).toBe(401);
     await stop();
     expect(readFileSync(join(work, 'precious.db'), 'utf8')).toBe('not to be deleted');
     expect(existsSync(join(work, 'auscult-demo.db'))).toBe(true);
