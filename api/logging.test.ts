@@ -48,6 +48,19 @@ describe('API request logging', () => {
     expect(JSON.stringify(lines)).not.toMatch(/00:1b:21:00:00:01|10\.0\.0\.1|limit=/);
   });
 
+  it('never logs a token, even at trace level', async () => {
+    const lines: string[] = [];
+    const logger = pino({ level: 'trace' }, { write: (s: string) => void lines.push(s) });
+    const reader = StoreReader.open(buildFixtureDatabase());
+    const app = await testApp(reader, { logger });
+    expect((await app.inject('/api/v1/devices/1')).statusCode).toBe(200);
+    expect((await app.app.inject({ url: '/api/v1/devices/1', headers: { authorization: 'Bearer auscult_wrong-one' } })).statusCode).toBe(401);
+    await app.close();
+    reader.close();
+    expect(lines.length).toBeGreaterThan(0);
+    expect(lines.join('')).not.toMatch(new RegExp(`${app.token}|auscult_wrong-one|authorization`, 'i'));
+  });
+
   it('still logs a failure at error level', async () => {
     const lines: Record<string, unknown>[] = [];
     const logger = pino({ level: 'info' }, { write: (s: string) => void lines.push(JSON.parse(s) as Record<string, unknown>) });

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import vm from 'node:vm';
 import { pino } from 'pino';
-import { buildApp } from '../../api/app.js';
+import { testApp } from '../../api/testing/test-app.js';
 import { CaptureStreamParser } from '../capture/capture-stream.js';
 import { explainDevice } from '../commands/identify.js';
 import { formatDevices } from '../commands/devices.js';
@@ -233,10 +233,10 @@ async function checkApi(db: string, timeoutMs: number, result: RunResult, beat?:
   const logs: string[] = [];
   const logger = pino({ level: 'trace' }, new Writable({ write: (chunk, _enc, done) => (logs.push(String(chunk)), done()) }));
   const reader = StoreReader.open(db);
-  const app = await buildApp({ reader, logger });
+  const app = await testApp(reader, { logger });
   try {
     const get = async (url: string): Promise<string> => {
-      const r = await raceDeadline(timeoutMs, app.inject({ url }));
+      const r = await raceDeadline(timeoutMs, app.inject(url));
       beat?.();
       result.outputs++;
       if (r.statusCode !== 200) result.findings.push({ kind: 'crash', where: `GET ${url}`, detail: `status ${r.statusCode}: ${r.body.slice(0, 500)}` });
