@@ -17,6 +17,7 @@ import type { StoreReader } from '../agent/store/reader.js';
 import type { EventSource } from '../agent/export/event-source.js';
 import { installAuth, SECURITY_SCHEMES, type TokenUseSink } from './auth.js';
 import { errorBody, validationMessage } from './errors.js';
+import { installHardening, type HardeningOptions } from './hardening.js';
 import devicesRoutes from './routes/devices.js';
 import exportRoutes from './routes/export.js';
 import eventsRoutes from './routes/events.js';
@@ -36,6 +37,10 @@ export interface BuildAppOptions {
   logger?: ApiLogger;
   /** auscult version, shown in the OpenAPI document. */
   version?: string;
+  /** Host names, rate limit, CORS (api/hardening.ts); defaults: loopback names, 1,200 a minute, no CORS. */
+  hardening?: HardeningOptions;
+  /** Serve HTTPS with this PEM certificate chain and key (contents, not paths). */
+  https?: { cert: string | Buffer; key: string | Buffer };
   /** Category ids a `category` filter accepts besides those stored devices have (default: the built-in library's). */
   categories?: readonly string[];
   /** Events for /export/events (default: none until issue 15's events table lands). */
@@ -75,6 +80,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<ApiApp> {
     logController: new RequestLog(),
     // Fastify's Ajv defaults strip unknown properties silently; we reject them so `?vendr=` is a 400.
     ajv: { customOptions: { removeAdditional: false } },
+    ...(opts.https === undefined ? {} : { https: opts.https }),
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as ApiApp;
 
   await app.register(swagger, {
@@ -92,6 +98,8 @@ export async function buildApp(opts: BuildAppOptions): Promise<ApiApp> {
     },
   });
 
+  // The Host check first: a request for a name this server does not answer to goes no further.
+  await installHardening(app as unknown as FastifyInstance, { ...opts.hardening, tls: opts.https !== undefined });
   installAuth(app, { reader: opts.reader, audit: opts.audit });
 
   app.setErrorHandler((err: FastifyError, req, reply) => {

@@ -63,7 +63,7 @@ describe('startServer', () => {
   });
 
   it('reports a host that is not local', async () => {
-    const err = await startServer({ dbPath: buildFixtureDatabase(), host: '192.0.2.1', port: 0, logger: false }).catch((e: unknown) => e);
+    const err = await startServer({ dbPath: buildFixtureDatabase(), host: '192.0.2.1', port: 0, logger: false, allowPlainHttp: true }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UserFacingError);
     expect((err as Error).message).toMatch(/^cannot listen on 192\.0\.2\.1: not an address of this machine/);
   });

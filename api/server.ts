@@ -2,10 +2,12 @@
  * `auscult serve`: open the database read-only, build the app, listen. The database file is the only
  * link to the writer (capture/read), which may be running at the same time (WAL).
  */
+import { readFileSync } from 'node:fs';
 import { UserFacingError } from '../agent/errors.js';
 import { ApiTokens } from '../agent/store/api-tokens.js';
 import { StoreReader } from '../agent/store/reader.js';
 import { buildApp, type ApiApp, type ApiLogger } from './app.js';
+import type { HardeningOptions } from './hardening.js';
 
 export interface StartServerOptions {
   dbPath: string;
@@ -14,6 +16,57 @@ export interface StartServerOptions {
   port: number;
   logger?: ApiLogger;
   version?: string;
+  /** PEM files: serve HTTPS (--tls-cert, --tls-key). */
+  tlsCertPath?: string;
+  tlsKeyPath?: string;
+  /** Listen on a non-loopback address without TLS (--allow-plain-http): warned about at each start. */
+  allowPlainHttp?: boolean;
+  /** Host names, rate limit, CORS origins. */
+  hardening?: Omit<HardeningOptions, 'listenHost' | 'tls'>;
+  /** A connection with no request in flight is closed after this (default 60). */
+  idleTimeoutSeconds?: number;
+  /** A client must send its request headers within this (default 10: slow-header attacks). */
+  headerTimeoutSeconds?: number;
+}
+
+export const DEFAULT_IDLE_TIMEOUT_SECONDS = 60;
+export const DEFAULT_HEADER_TIMEOUT_SECONDS = 10;
+
+/** localhost, 127.0.0.0/8, ::1: only this machine can connect. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h);
+}
+
+/** The TLS files, read (a missing or unreadable one is a UserFacingError); undefined without TLS. */
+function tlsFiles(opts: StartServerOptions): { cert: Buffer; key: Buffer } | undefined {
+  if (opts.tlsCertPath === undefined && opts.tlsKeyPath === undefined) return undefined;
+  if (opts.tlsCertPath === undefined || opts.tlsKeyPath === undefined) {
+    throw new UserFacingError('HTTPS needs both --tls-cert and --tls-key (api.tls_cert, api.tls_key)');
+  }
+  const read = (path: string, what: string): Buffer => {
+    try {
+      return readFileSync(path);
+    } catch (err) {
+      throw new UserFacingError(`cannot read the TLS ${what} ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+  };
+  return { cert: read(opts.tlsCertPath, 'certificate'), key: read(opts.tlsKeyPath, 'key') };
+}
+
+/**
+ * Refuses a plain-HTTP API reachable from the network (tokens and the inventory in clear on the wire)
+ * unless the operator said so; then the returned warning is logged at every start.
+ */
+export function plainHttpPolicy(host: string, tls: boolean, allowPlainHttp: boolean): { refuse?: string; warn?: string } {
+  if (tls || isLoopbackHost(host)) return {};
+  if (!allowPlainHttp) {
+    return {
+      refuse: `refusing to serve plain HTTP on ${host}, which is not loopback: tokens and the inventory would cross the network in clear. ` +
+        'Give --tls-cert and --tls-key (api.tls_cert, api.tls_key), or --allow-plain-http (api.allow_plain_http) behind a TLS proxy',
+    };
+  }
+  return { warn: `serving plain HTTP on ${host}, which is not loopback (--allow-plain-http): tokens and the inventory cross the network in clear` };
 }
 
 export interface RunningServer {
@@ -25,6 +78,9 @@ export interface RunningServer {
 }
 
 export async function startServer(opts: StartServerOptions): Promise<RunningServer> {
+  const tls = tlsFiles(opts);
+  const policy = plainHttpPolicy(opts.host, tls !== undefined, opts.allowPlainHttp === true);
+  if (policy.refuse !== undefined) throw new UserFacingError(policy.refuse);
   // Read-only first: a missing database is an error here, where the audit's writer would create one.
   const reader = StoreReader.open(opts.dbPath);
   let audit: ApiTokens | undefined;
@@ -37,7 +93,15 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
   try {
     // The token audit's own connection; it also brings an older database's schema up to date.
     audit = ApiTokens.open(opts.dbPath);
-    app = await buildApp({ reader, audit, logger: opts.logger, version: opts.version });
+    app = await buildApp({
+      reader, audit, logger: opts.logger, version: opts.version, https: tls, hardening: { ...opts.hardening, listenHost: opts.host },
+    });
+    // Node's defaults let a connection idle for long and a client dribble its headers.
+    app.server.keepAliveTimeout = (opts.idleTimeoutSeconds ?? DEFAULT_IDLE_TIMEOUT_SECONDS) * 1000;
+    app.server.headersTimeout = (opts.headerTimeoutSeconds ?? DEFAULT_HEADER_TIMEOUT_SECONDS) * 1000;
+    app.server.requestTimeout = Math.max(app.server.headersTimeout, 30_000);
+    app.server.timeout = (opts.idleTimeoutSeconds ?? DEFAULT_IDLE_TIMEOUT_SECONDS) * 1000;
+    if (policy.warn !== undefined) app.log.warn(policy.warn);
     url = await app.listen({ host: opts.host, port: opts.port });
   } catch (err) {
     await app?.close();

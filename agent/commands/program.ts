@@ -23,6 +23,7 @@ import type { EventThresholds } from '../events/thresholds.js';
 import { EVENT_TYPES, SEVERITIES, type EventType, type Severity } from '../export/event.js';
 import { printEvents, type EventFormat } from './events.js';
 import { addTokenCommands } from './tokens-cli.js';
+import { addApiOptions, apiServerOptions, type ApiFlags } from './api-options.js';
 import { explainDevice, fingerprintsCheck, knownCategories, loadFingerprints, reclassify, userFingerprintsDir } from './identify.js';
 
 const VERSION = '0.1.0';
@@ -158,14 +159,14 @@ function liveOptions(o: CaptureFlags, log: Logger, signal: AbortSignal) {
  * Serve until `signal`. `demoToken`: the demo's token, shown in the ready line's `curl`; otherwise the
  * line shows where a token comes from (a real one is never printed again after `token create`).
  */
-async function serveUntilStopped(db: string, host: string, port: number, log: Logger, signal: AbortSignal, demoToken?: string): Promise<void> {
+async function serveUntilStopped(db: string, o: ApiFlags & { host: string; port: number }, log: Logger, signal: AbortSignal, demoToken?: string): Promise<void> {
   // Loaded on demand: `auscult read` should not pay for Fastify's start-up.
   const { startServer } = await import('../../api/server.js');
-  const server = await startServer({ dbPath: db, host, port, logger: log });
+  const server = await startServer({ dbPath: db, host: o.host, port: o.port, logger: log, ...apiServerOptions(o) });
   log.info({ url: server.url }, 'API listening');
   const lines = [`auscult API at ${server.url}/api/v1/devices`];
   if (demoToken === undefined) {
-    lines.push(`  try: curl -s -H "Authorization: Bearer $AUSCULT_TOKEN" '${server.url}/api/v1/devices?limit=5'`,
+    lines.push(`  try: curl -s${server.url.startsWith('https:') ? ' --cacert CERT' : ''} -H "Authorization: Bearer $AUSCULT_TOKEN" '${server.url}/api/v1/devices?limit=5'`,
       `  a token: AUSCULT_TOKEN=$(auscult token create --name NAME --scopes read --db ${db})`);
   } else {
     lines.push(`  try: curl -s -H 'Authorization: Bearer ${demoToken}' '${server.url}/api/v1/devices?limit=5'`);
@@ -223,22 +224,22 @@ export function buildCli(): Command {
     .addOption(dbOption())
     .option('--host <address>', 'address to listen on', DEFAULT_HOST)
     .option('--port <port>', 'TCP port', int('--port', 0, 65535), DEFAULT_PORT)
-    .action(async (o: { db?: string; host: string; port: number }) => {
+    .action(async (o: ApiFlags & { db?: string; host: string; port: number }) => {
       const log = createLogger();
-      await serveUntilStopped(dbPath(o.db), o.host, o.port, log, stopSignal(log));
+      await serveUntilStopped(dbPath(o.db), o, log, stopSignal(log));
     });
 
   captureOptions(program.command('run').description('capture live and serve the API in one process'))
     .addOption(dbOption())
     .option('--host <address>', 'API address', DEFAULT_HOST)
     .option('--port <port>', 'API port', int('--port', 0, 65535), DEFAULT_PORT)
-    .action(async (o: CaptureFlags & { host: string; port: number }) => {
+    .action(async (o: CaptureFlags & ApiFlags & { host: string; port: number }) => {
       const log = createLogger();
       const signal = stopSignal(log);
       const db = dbPath(o.db);
       // captureLive creates and migrates the database synchronously, before the API opens it read-only.
       const capturing = captureLive(liveOptions(o, log, signal));
-      const serving = serveUntilStopped(db, o.host, o.port, log, signal);
+      const serving = serveUntilStopped(db, o, log, signal);
       const [summary] = await Promise.all([capturing, serving]);
       await printLines(formatCaptureSummary(summary));
     });
@@ -299,7 +300,7 @@ export function buildCli(): Command {
     .option('--db <path>', 'database to (re)create', './auscult-demo.db')
     .option('--host <address>', 'API address', DEFAULT_HOST)
     .option('--port <port>', 'API port', int('--port', 0, 65535), DEFAULT_PORT)
-    .action(async (o: { db: string; host: string; port: number }) => {
+    .action(async (o: ApiFlags & { db: string; host: string; port: number }) => {
       const log = createLogger();
       const signal = stopSignal(log);
       const dir = join(packageRoot(), 'test-fixtures');
@@ -317,11 +318,12 @@ export function buildCli(): Command {
       // The demo's database is recreated at each start, and its token with it.
       const { createToken } = await import('./tokens.js');
       const { token } = createToken(o.db, 'demo', ['read', 'export', 'metrics'], null);
-      await serveUntilStopped(o.db, o.host, o.port, log, signal, token);
+      await serveUntilStopped(o.db, o, log, signal, token);
     });
 
   addAdvisoryCommands(program);
   addTokenCommands(program);
+  for (const cmd of program.commands) if (['serve', 'run', 'demo'].includes(cmd.name())) addApiOptions(cmd);
 
   program
     .command('doctor')
@@ -332,7 +334,10 @@ export function buildCli(): Command {
     .option('--port <port>', 'API port', int('--port', 0, 65535), DEFAULT_PORT)
     .option('--buffer-size <MiB>', 'the capture\'s kernel buffer', int('--buffer-size', 1, 4096), 32)
     .option('--no-promiscuous', 'the capture is not promiscuous')
-    .action(async (o: { interface?: string; db?: string; host: string; port: number; bufferSize: number; promiscuous: boolean }) => {
+    .option('--tls-cert <file>', 'the API\'s PEM certificate chain')
+    .option('--tls-key <file>', 'the API\'s PEM private key')
+    .option('--allow-plain-http', 'the API may serve plain HTTP off loopback')
+    .action(async (o: { interface?: string; db?: string; host: string; port: number; bufferSize: number; promiscuous: boolean; tlsCert?: string; tlsKey?: string; allowPlainHttp?: boolean }) => {
       const lines: string[] = [];
       process.exitCode = doctor({ ...o, db: dbPath(o.db), bufferSizeMiB: o.bufferSize }, (l) => lines.push(forTerminal(l)));
       await printLines(lines);

@@ -37,6 +37,14 @@ export const FLAG_BINDINGS: readonly FlagBinding[] = [
   { key: 'events.capture_drops_interval_seconds', option: 'dropsInterval' },
   { key: 'api.host', option: 'host' },
   { key: 'api.port', option: 'port' },
+  { key: 'api.tls_cert', option: 'tlsCert' },
+  { key: 'api.tls_key', option: 'tlsKey' },
+  { key: 'api.allow_plain_http', option: 'allowPlainHttp' },
+  { key: 'api.allowed_hosts', option: 'allowedHosts' },
+  { key: 'api.rate_limit_per_minute', option: 'rateLimit' },
+  { key: 'api.cors_origins', option: 'corsOrigins' },
+  { key: 'api.idle_timeout_seconds', option: 'idleTimeout' },
+  { key: 'api.header_timeout_seconds', option: 'headerTimeout' },
 ];
 
 /** Keys that set something other than a flag. */

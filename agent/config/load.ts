@@ -34,6 +34,8 @@ export function loadConfigFile(file: string): LoadedConfig {
   const base = dirname(resolve(file));
   if (config.store?.path !== undefined) config.store.path = resolve(base, config.store.path);
   if (config.fingerprints !== undefined) config.fingerprints = resolve(base, config.fingerprints);
+  if (config.api?.tls_cert !== undefined) config.api.tls_cert = resolve(base, config.api.tls_cert);
+  if (config.api?.tls_key !== undefined) config.api.tls_key = resolve(base, config.api.tls_key);
   return { file, config };
 }
 

@@ -70,6 +70,14 @@ export const ApiSection = Type.Object(
   {
     host: Type.Optional(Type.String({ minLength: 1, description: 'address to listen on: loopback or a management address, never the monitored port (--host; default 127.0.0.1)' })),
     port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535, description: 'TCP port (--port; default 8080)' })),
+    tls_cert: Type.Optional(Type.String({ minLength: 1, description: 'PEM certificate chain: serve HTTPS (--tls-cert)' })),
+    tls_key: Type.Optional(Type.String({ minLength: 1, description: 'PEM private key of tls_cert (--tls-key)' })),
+    allow_plain_http: Type.Optional(Type.Boolean({ description: 'serve plain HTTP on a non-loopback address, warned about at each start (--allow-plain-http)' })),
+    allowed_hosts: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 253 }), { description: 'more names the Host header may carry (--allowed-hosts)' })),
+    rate_limit_per_minute: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000_000, description: 'requests a minute per token, 0: no limit (--rate-limit; default 1200)' })),
+    cors_origins: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'origins a browser may call the API from (--cors-origins; default none)' })),
+    idle_timeout_seconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 3600, description: 'close a connection idle this long (--idle-timeout; default 60)' })),
+    header_timeout_seconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 300, description: 'a client must send its request headers within this (--header-timeout; default 10)' })),
   },
   closed,
 );

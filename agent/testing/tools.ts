@@ -17,6 +17,7 @@ export const TEST_TOOLS = {
   mkfifo: 'coreutils',
   ethtool: 'ethtool',
   'systemd-analyze': 'systemd',
+  openssl: 'openssl',
 } as const;
 export type TestTool = keyof typeof TEST_TOOLS;
 

@@ -1,0 +1,52 @@
+/**
+ * The API's flags, shared by `serve`, `run` and `demo` (each also a configuration key: README,
+ * Configuration file), and what they become for startServer (api/server.ts).
+ */
+import { InvalidArgumentError, type Command } from 'commander';
+
+export interface ApiFlags {
+  tlsCert?: string;
+  tlsKey?: string;
+  allowPlainHttp?: boolean;
+  /** A comma-separated list on the command line, an array from the configuration file. */
+  allowedHosts?: string | string[];
+  rateLimit?: number;
+  corsOrigins?: string | string[];
+  idleTimeout?: number;
+  headerTimeout?: number;
+}
+
+function int(name: string, min: number, max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}`);
+    return n;
+  };
+}
+
+const list = (v: string | string[] | undefined): string[] =>
+  v === undefined ? [] : (Array.isArray(v) ? v : v.split(',')).map((s) => s.trim()).filter((s) => s !== '');
+
+export function addApiOptions(cmd: Command): Command {
+  return cmd
+    .option('--tls-cert <file>', 'PEM certificate chain: serve HTTPS')
+    .option('--tls-key <file>', 'PEM private key of --tls-cert')
+    .option('--allow-plain-http', 'serve plain HTTP on a non-loopback address (warned about at each start)')
+    .option('--allowed-hosts <names>', 'comma-separated names the Host header may carry besides localhost, the loopback addresses and --host')
+    .option('--rate-limit <per-minute>', 'requests a minute per token, 0: no limit (default 1200)', int('--rate-limit', 0, 10_000_000))
+    .option('--cors-origins <origins>', 'comma-separated origins a browser may call the API from (default: none, CORS off)')
+    .option('--idle-timeout <seconds>', 'close a connection idle this long (default 60)', int('--idle-timeout', 1, 3600))
+    .option('--header-timeout <seconds>', 'a client must send its request headers within this (default 10)', int('--header-timeout', 1, 300));
+}
+
+/** The flags as startServer options. */
+export function apiServerOptions(o: ApiFlags) {
+  return {
+    tlsCertPath: o.tlsCert,
+    tlsKeyPath: o.tlsKey,
+    allowPlainHttp: o.allowPlainHttp === true,
+    idleTimeoutSeconds: o.idleTimeout,
+    headerTimeoutSeconds: o.headerTimeout,
+    hardening: { allowedHosts: list(o.allowedHosts), rateLimitPerMinute: o.rateLimit, corsOrigins: list(o.corsOrigins) },
+  };
+}
