@@ -2,12 +2,12 @@
  * `auscult doctor` on a veth pair the test creates (one end in a namespace), through the built
  * executable, and its judgements on recorded figures.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiExposureCheck } from '../doctor/api-checks.js';
+import { apiExposureCheck, apiTlsCheck, apiTokensCheck } from '../doctor/api-checks.js';
 import { capabilitiesCheck, ownCapabilities } from '../doctor/interface-checks.js';
 import { captureBufferCheck, transmitCheck } from '../doctor/store-checks.js';
 import type { LiveIngest } from '../store/ingest-query.js';
@@ -160,5 +160,41 @@ describe.skipIf(skip !== undefined)('auscult doctor on a veth pair', () => {
     const raw = doctor(['-i', lab.captureIf, '--db', join(work, 'nobody.db')], [...asNobody, '--inh-caps=+net_raw', '--ambient-caps=+net_raw']);
     expect(raw.line('capabilities')).toMatch(/^ok .*uid 65534 with CAP_NET_RAW, and not CAP_NET_ADMIN/);
     expect(raw.line('capture permission')).toMatch(/^ok /);
+  });
+});
+
+const noOpenssl = skipReason('doctor TLS check', toolMissing('openssl'));
+describe('the API\'s TLS and tokens', () => {
+  it('plain HTTP: fine on loopback, a warning when allowed elsewhere, a failure otherwise', () => {
+    expect(apiTlsCheck('127.0.0.1', undefined, undefined, false).status).toBe('ok');
+    expect(apiTlsCheck('192.0.2.10', undefined, undefined, true).status).toBe('warn');
+    expect(apiTlsCheck('192.0.2.10', undefined, undefined, false)).toMatchObject({ status: 'fail', found: expect.stringMatching(/would refuse plain HTTP/) });
+    expect(apiTlsCheck('192.0.2.10', 'cert.pem', undefined, false)).toMatchObject({ status: 'fail', found: expect.stringMatching(/only one/) });
+  });
+
+  it.skipIf(noOpenssl !== undefined)('a certificate: its key, its expiry', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'auscult-doctor-tls-'));
+    try {
+      const make = (name: string, days: string) => execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
+        '-days', days, '-subj', '/CN=sensor', '-keyout', join(dir, `${name}.key`), '-out', join(dir, `${name}.pem`)], { stdio: 'ignore' });
+      make('a', '400');
+      make('b', '10');
+      expect(apiTlsCheck('192.0.2.10', join(dir, 'a.pem'), join(dir, 'a.key'), false)).toMatchObject({ status: 'ok', found: expect.stringMatching(/^HTTPS with CN=sensor, valid until 20/) });
+      expect(apiTlsCheck('192.0.2.10', join(dir, 'a.pem'), join(dir, 'b.key'), false)).toMatchObject({ status: 'fail', found: expect.stringMatching(/is not the key of/) });
+      expect(apiTlsCheck('192.0.2.10', join(dir, 'b.pem'), join(dir, 'b.key'), false)).toMatchObject({ status: 'warn', found: expect.stringMatching(/expires within 30 days/) });
+      expect(apiTlsCheck('192.0.2.10', join(dir, 'a.pem'), join(dir, 'a.key'), false, Date.now() + 500 * 86_400_000).status).toBe('fail');
+      expect(apiTlsCheck('192.0.2.10', join(dir, 'none.pem'), join(dir, 'a.key'), false)).toMatchObject({ status: 'fail', found: expect.stringMatching(/ENOENT/) });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('tokens: none valid is a warning naming the command', () => {
+    const now = Date.UTC(2026, 0, 1);
+    const row = (name: string, expiresAtMs: number | null) => ({ name, scopes: ['read' as const], createdAtMs: 0, expiresAtMs, lastUsedAtMs: null });
+    expect(apiTokensCheck(undefined).status).toBe('skip');
+    expect(apiTokensCheck([], now)).toMatchObject({ status: 'warn', fix: 'auscult token create --name NAME --scopes read' });
+    expect(apiTokensCheck([row('old', now - 1)], now)).toMatchObject({ status: 'warn', found: expect.stringMatching(/1 expired/) });
+    expect(apiTokensCheck([row('old', now - 1), row('siem', null)], now)).toMatchObject({ status: 'ok', found: '1 valid (siem), 1 expired' });
   });
 });

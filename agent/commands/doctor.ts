@@ -4,7 +4,7 @@
  * and the database read-only, and changes nothing.
  */
 import { interfaceState, interfaceTxPackets } from '../capture/interface-state.js';
-import { apiExposureCheck } from '../doctor/api-checks.js';
+import { apiExposureCheck, apiTlsCheck, apiTokensCheck } from '../doctor/api-checks.js';
 import {
   addressCheck, capabilitiesCheck, capturePermissionCheck, interfaceUpCheck, ipv6Check, promiscuousCheck, vlanOffloadCheck,
 } from '../doctor/interface-checks.js';
@@ -12,6 +12,7 @@ import {
   captureBufferCheck, databaseWritableCheck, diskSpaceCheck, lastCapture, openForChecks, transmitCheck,
 } from '../doctor/store-checks.js';
 import { skip, type CheckResult } from '../doctor/types.js';
+import type { ApiTokenRow } from '../store/api-tokens.js';
 
 export interface DoctorOptions {
   /** The SPAN/TAP port; without one the interface checks are skipped. */
@@ -22,6 +23,18 @@ export interface DoctorOptions {
   port: number;
   bufferSizeMiB: number;
   promiscuous: boolean;
+  tlsCert?: string;
+  tlsKey?: string;
+  allowPlainHttp?: boolean;
+}
+
+/** The tokens, or undefined without a database or one older than the tokens table. */
+function tokensOf(reader: { apiTokens(): ApiTokenRow[] } | undefined): ApiTokenRow[] | undefined {
+  try {
+    return reader?.apiTokens();
+  } catch {
+    return undefined;
+  }
 }
 
 export function runDoctor(o: DoctorOptions): CheckResult[] {
@@ -40,7 +53,8 @@ export function runDoctor(o: DoctorOptions): CheckResult[] {
       const run = lastCapture(opened.reader, iface);
       results.push(transmitCheck(iface, run, interfaceTxPackets(iface)), captureBufferCheck(run, o.bufferSizeMiB));
     }
-    results.push(apiExposureCheck(o.host, o.port, o.interface), databaseWritableCheck(o.db), diskSpaceCheck(o.db), opened.result);
+    results.push(apiExposureCheck(o.host, o.port, o.interface), apiTlsCheck(o.host, o.tlsCert, o.tlsKey, o.allowPlainHttp === true), apiTokensCheck(tokensOf(opened.reader)));
+    results.push(databaseWritableCheck(o.db), diskSpaceCheck(o.db), opened.result);
   } finally {
     opened.reader?.close();
   }

@@ -169,6 +169,11 @@ export class StoreReader {
     return r === undefined ? null : tokenRow(r);
   }
 
+  /** Every token (never a value: the database has none), by name. */
+  apiTokens(): ApiTokenRow[] {
+    return (this.stmt.get(`SELECT ${TOKEN_COLUMNS} FROM api_tokens ORDER BY name`).all() as Parameters<typeof tokenRow>[0][]).map(tokenRow);
+  }
+
   // The database and its capture runs.
 
   /** Each device in id order by what identifies it: its MAC, or the IP of a routed device; and the packets it sent. */
