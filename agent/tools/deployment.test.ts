@@ -101,9 +101,12 @@ describe('the compose file', () => {
     expect(svc.volumes).toContain('auscult-data:/data');
   });
 
-  it('binds the API to a management address that must be given, with the health check following it', () => {
-    expect(svc.command).toEqual(['run', '--host', expect.stringMatching(/^\$\{AUSCULT_API_HOST:\?/)]);
-    expect(svc.environment.AUSCULT_HEALTH_URL).toBe('http://${AUSCULT_API_HOST}:8080/health');
+  it('binds the API to a management address that must be given, over HTTPS from secrets, with the health check following it', () => {
+    expect(svc.command).toEqual(['run', '--host', expect.stringMatching(/^\$\{AUSCULT_API_HOST:\?/),
+      '--tls-cert', '/run/secrets/auscult_tls_cert', '--tls-key', '/run/secrets/auscult_tls_key']);
+    expect(svc.secrets).toEqual(['auscult_tls_cert', 'auscult_tls_key']);
+    expect(svc.environment.AUSCULT_HEALTH_URL).toBe('https://${AUSCULT_API_HOST}:8080/health');
+    expect(svc.environment.NODE_EXTRA_CA_CERTS).toBe('/run/secrets/auscult_tls_cert');
     expect(svc.environment.AUSCULT_CONFIG).toBe('/etc/auscult/auscult.yaml');
   });
 });
