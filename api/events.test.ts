@@ -7,13 +7,13 @@ import { eventId } from '../agent/events/event-id.js';
 import { SEVERITIES, type AuscultEvent, type EventType } from '../agent/export/event.js';
 import { StoreReader } from '../agent/store/reader.js';
 import { Store } from '../agent/store/store.js';
-import { buildApp, type ApiApp } from './app.js';
+import { testApp, type TestApp } from './testing/test-app.js';
 
 const TYPES: EventType[] = ['device.new', 'service.new', 'arp.conflict', 'mac.flood', 'device.hostname_new'];
 const COUNT = 25;
 let dir: string;
 let reader: StoreReader;
-let app: ApiApp;
+let app: TestApp;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'auscult-api-ev-'));
@@ -31,7 +31,7 @@ beforeAll(async () => {
   });
   store.close();
   reader = StoreReader.open(join(dir, 'a.db'));
-  app = await buildApp({ reader });
+  app = await testApp(reader);
 });
 afterAll(async () => {
   await app.close();
