@@ -21,6 +21,8 @@ import { installHardening, type HardeningOptions } from './hardening.js';
 import devicesRoutes from './routes/devices.js';
 import exportRoutes from './routes/export.js';
 import eventsRoutes from './routes/events.js';
+import graphRoutes from './routes/graph.js';
+import webRoutes, { DEFAULT_IDLE_TIMEOUT_MINUTES } from './routes/web.js';
 import healthRoutes from './routes/health.js';
 import { strictInput } from './strict-input.js';
 
@@ -45,6 +47,8 @@ export interface BuildAppOptions {
   categories?: readonly string[];
   /** Events for /export/events (default: none until issue 15's events table lands). */
   events?: EventSource;
+  /** The web page: false to leave it out; dir defaults to dist/web. */
+  web?: false | { dir?: string; idleTimeoutMinutes?: number };
 }
 
 export type ApiApp = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>;
@@ -131,6 +135,11 @@ export async function buildApp(opts: BuildAppOptions): Promise<ApiApp> {
   await app.register(devicesRoutes, { prefix: API_PREFIX, reader: opts.reader, categories: opts.categories });
   await app.register(exportRoutes, { prefix: API_PREFIX, reader: opts.reader, categories: opts.categories, events: opts.events });
   await app.register(eventsRoutes, { prefix: API_PREFIX, reader: opts.reader });
+  await app.register(graphRoutes, { prefix: API_PREFIX, reader: opts.reader, categories: opts.categories });
+
+  if (opts.web !== false) {
+    await app.register(webRoutes, { dir: opts.web?.dir, idleTimeoutMinutes: opts.web?.idleTimeoutMinutes ?? DEFAULT_IDLE_TIMEOUT_MINUTES });
+  }
 
   const openapi = async () => app.swagger();
   // Any valid token: the document holds no inventory data, but every route but /health needs a token.

@@ -88,6 +88,26 @@ function identity(json: string | null): Pick<Device, 'vendor' | 'model' | 'categ
   };
 }
 
+/**
+ * The WHERE terms of a device filter over `devices d LEFT JOIN classifications c`, and their named
+ * parameters: one definition for the device list and the communication graph.
+ */
+export function deviceFilterSql(f: Omit<DeviceFilter, 'afterId' | 'limit'>): { where: string[]; params: Record<string, unknown> } {
+  const where: string[] = [];
+  if (f.mac !== undefined) where.push('d.mac = @mac');
+  if (f.ip !== undefined) where.push('d.id IN (SELECT device_id FROM device_ips WHERE ip = @ip)');
+  if (f.vendor !== undefined) {
+    where.push("(d.mac_vendor LIKE '%' || @vendor || '%' ESCAPE '\\' OR c.vendor LIKE '%' || @vendor || '%' ESCAPE '\\')");
+  }
+  if (f.category !== undefined) where.push('c.category = @category');
+  if (f.medical !== undefined) where.push(f.medical ? 'c.medical = 1' : '(c.medical IS NULL OR c.medical = 0)');
+  if (f.seenSinceMs !== undefined) where.push('d.last_seen >= @seenSince');
+  const params = {
+    mac: f.mac, ip: f.ip, vendor: f.vendor?.replace(/[\\%_]/g, (c) => `\\${c}`), seenSince: f.seenSinceMs, category: f.category,
+  };
+  return { where, params };
+}
+
 export class DeviceQuery {
   constructor(private readonly statements: Statements) {}
 
@@ -96,30 +116,15 @@ export class DeviceQuery {
   }
 
   list(f: DeviceFilter): { items: Device[]; nextAfterId: number | null } {
-    const where: string[] = ['d.id > @afterId'];
-    if (f.mac !== undefined) where.push('d.mac = @mac');
-    if (f.ip !== undefined) where.push('d.id IN (SELECT device_id FROM device_ips WHERE ip = @ip)');
-    if (f.vendor !== undefined) {
-      where.push("(d.mac_vendor LIKE '%' || @vendor || '%' ESCAPE '\\' OR c.vendor LIKE '%' || @vendor || '%' ESCAPE '\\')");
-    }
-    if (f.category !== undefined) where.push('c.category = @category');
-    if (f.medical !== undefined) where.push(f.medical ? 'c.medical = 1' : '(c.medical IS NULL OR c.medical = 0)');
-    if (f.seenSinceMs !== undefined) where.push('d.last_seen >= @seenSince');
+    const { where, params } = deviceFilterSql(f);
+    where.unshift('d.id > @afterId');
     const limit = Math.max(1, Math.min(f.limit ?? 100, 1000));
     const rows = this
       .stmt(
         `SELECT d.*, c.result AS classification FROM devices d LEFT JOIN classifications c ON c.device_id = d.id
          WHERE ${where.join(' AND ')} ORDER BY d.id LIMIT @limitPlusOne`,
       )
-      .all({
-        afterId: f.afterId ?? 0,
-        mac: f.mac,
-        ip: f.ip,
-        vendor: f.vendor?.replace(/[\\%_]/g, (c) => `\\${c}`),
-        seenSince: f.seenSinceMs,
-        category: f.category,
-        limitPlusOne: limit + 1,
-      }) as DeviceRow[];
+      .all({ ...params, afterId: f.afterId ?? 0, limitPlusOne: limit + 1 }) as DeviceRow[];
     const more = rows.length > limit;
     const page = more ? rows.slice(0, limit) : rows;
     return { items: this.toDevices(page), nextAfterId: more ? page[page.length - 1].id : null };

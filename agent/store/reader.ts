@@ -8,6 +8,7 @@ import type Database from 'better-sqlite3';
 import type { Device, DeviceDetail, DeviceObservation } from './device-json.js';
 import { DeviceQuery, type DeviceFilter } from './device-query.js';
 import { FactsQuery, type DeviceFactsRow } from './facts-query.js';
+import { GraphQuery, type Graph, type GraphOptions } from './graph-query.js';
 import { lastLiveIngest, type LiveIngest } from './ingest-query.js';
 import { ingestOverview, ingestRows, type IngestRow, type IngestStatus } from './ingests.js';
 import { Statements } from './statements.js';
@@ -32,6 +33,7 @@ export class StoreReader {
   private readonly query: DeviceQuery;
   private readonly facts: FactsQuery;
   private readonly eventQuery: EventQuery;
+  private readonly graphQuery: GraphQuery;
 
   /** A read-only connection of its own to the database at `path` (UserFacingError when there is none). */
   static open(path: string): StoreReader {
@@ -47,6 +49,7 @@ export class StoreReader {
     this.query = new DeviceQuery(this.stmt);
     this.facts = new FactsQuery(this.stmt);
     this.eventQuery = new EventQuery(this.stmt);
+    this.graphQuery = new GraphQuery(this.stmt);
   }
 
   /** The database file (tests open a writer beside the reader on it). */
@@ -74,6 +77,16 @@ export class StoreReader {
   /** Every device matching the filter, in id order, a page at a time. */
   allDevices(f: Omit<DeviceFilter, 'afterId' | 'limit'> = {}): Generator<Device> {
     return this.query.all(f);
+  }
+
+  /** How many devices match a filter (the web page's total), and how many of them are medical. */
+  countDevices(f: Omit<DeviceFilter, 'afterId' | 'limit'>): { devices: number; medical: number } {
+    return this.graphQuery.count(f);
+  }
+
+  /** Devices and their conversations aggregated for a map (in one read transaction). */
+  graph(o: GraphOptions): Graph {
+    return this.snapshot(() => this.graphQuery.graph(o));
   }
 
   /** One device without its peers. */
