@@ -2,16 +2,15 @@
  * The web page end to end in a real browser: Playwright (playwright-core) driving Debian's chromium
  * (never a downloaded browser) against `auscult serve` over a database made from the bundled captures.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { skipReason, toolMissing } from '../agent/testing/tools.js';
 import { startServer, type RunningServer } from './server.js';
+import { fixtureInventory, launchChromium, newContext, signIn } from './testing/web-browser.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const skip = skipReason('web page end-to-end tests', toolMissing('chromium'));
 const HOSTILE = '<script>alert(1)</script>';
 
@@ -42,15 +41,12 @@ describe.skipIf(skip !== undefined)('the web page in chromium', () => {
   };
 
   beforeAll(async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'auscult-web-'));
-    const db = join(dir, 'inventory.db');
-    const captures = readdirSync('test-fixtures').filter((f) => f.endsWith('.pcap')).map((f) => join('test-fixtures', f));
-    execFileSync(process.execPath, ['dist/agent/cli.js', 'read', ...captures, '--db', db], { stdio: 'ignore' });
+    const db = join(mkdtempSync(join(tmpdir(), 'auscult-web-')), 'inventory.db');
+    fixtureInventory(db);
     token = 'test-token';
     server = await startServer({ dbPath: db, host: '127.0.0.1', port: 0 });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
-    const context = await browser.newContext({ timezoneId: 'UTC', locale: 'en-GB', viewport: { width: 1280, height: 900 } });
-    page = await context.newPage();
+    browser = await launchChromium();
+    page = await (await newContext(browser)).newPage();
     page.on('dialog', (d) => {
       dialogs.push(d.message());
       void d.dismiss();
@@ -69,9 +65,7 @@ describe.skipIf(skip !== undefined)('the web page in chromium', () => {
   });
 
   it('signs in with an API token', async () => {
-    await page.goto(server.url);
-    await page.getByLabel('API token').fill(token);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await signIn(page, server.url, token);
     await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe('Overview');
     const total = (await api<{ devices: number }>('/api/v1/summary')).devices;
     await expect.poll(() => page.getByTestId('device-total').textContent()).toBe(total.toLocaleString('en'));
