@@ -27,6 +27,8 @@ export interface StartServerOptions {
   idleTimeoutSeconds?: number;
   /** A client must send its request headers within this (default 10: slow-header attacks). */
   headerTimeoutSeconds?: number;
+  /** The web page signs out after this many minutes without activity (0: never; default 15). */
+  webIdleTimeoutMinutes?: number;
 }
 
 export const DEFAULT_IDLE_TIMEOUT_SECONDS = 60;
@@ -95,6 +97,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     audit = ApiTokens.open(opts.dbPath);
     app = await buildApp({
       reader, audit, logger: opts.logger, version: opts.version, https: tls, hardening: { ...opts.hardening, listenHost: opts.host },
+      web: opts.webIdleTimeoutMinutes === undefined ? {} : { idleTimeoutMinutes: opts.webIdleTimeoutMinutes },
     });
     // Node's defaults let a connection idle for long and a client dribble its headers.
     app.server.keepAliveTimeout = (opts.idleTimeoutSeconds ?? DEFAULT_IDLE_TIMEOUT_SECONDS) * 1000;

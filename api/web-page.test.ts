@@ -9,6 +9,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { skipReason, toolMissing } from '../agent/testing/tools.js';
 import { startServer, type RunningServer } from './server.js';
+import { createTestToken } from './testing/test-app.js';
 import { fixtureInventory, launchChromium, newContext, signIn } from './testing/web-browser.js';
 
 const skip = skipReason('web page end-to-end tests', toolMissing('chromium'));
@@ -43,7 +44,7 @@ describe.skipIf(skip !== undefined)('the web page in chromium', () => {
   beforeAll(async () => {
     const db = join(mkdtempSync(join(tmpdir(), 'auscult-web-')), 'inventory.db');
     fixtureInventory(db);
-    token = 'test-token';
+    token = createTestToken(db, ['read', 'export']);
     server = await startServer({ dbPath: db, host: '127.0.0.1', port: 0 });
     browser = await launchChromium();
     page = await (await newContext(browser)).newPage();
@@ -63,6 +64,14 @@ describe.skipIf(skip !== undefined)('the web page in chromium', () => {
     await browser?.close();
     await server?.close();
   });
+
+  it('refuses a wrong token and says so', async () => {
+    await signIn(page, server.url, 'auscult_not-a-token');
+    await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/refused this token: the API token is unknown, revoked or expired/);
+    expect(await page.getByLabel('API token').count()).toBe(1);
+    const keep = await page.evaluate('sessionStorage.length');
+    expect(keep).toBe(0);
+  }, 60_000);
 
   it('signs in with an API token', async () => {
     await signIn(page, server.url, token);
@@ -126,8 +135,11 @@ describe.skipIf(skip !== undefined)('the web page in chromium', () => {
     // Only the page's own script; no element made from the names.
     expect(await page.locator('script').count()).toBe(1);
     expect(await page.locator('main img, main svg').count()).toBe(0);
-    await page.goto(`${server.url}/#/devices`);
-    await expect.poll(() => page.locator('table.devices').textContent()).toContain('"><svg onload=alert(3)>');
+    const svg = (await allDevices()).find((d) => d.hostnames.some((h) => h.name.includes('<svg onload=alert(3)>')));
+    expect(svg, 'hostile-html.pcap: avahi-daemon announced ws-"><svg onload=alert(3)>').toBeDefined();
+    await page.goto(`${server.url}/#/device/${(svg as Device).id}`);
+    await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toContain('"><svg onload=alert(3)>');
+    expect(await page.locator('main img, main svg').count()).toBe(0);
     await page.waitForTimeout(500);
     expect(dialogs).toEqual([]);
     expect(pageErrors).toEqual([]);

@@ -14,6 +14,7 @@ export interface ApiFlags {
   corsOrigins?: string | string[];
   idleTimeout?: number;
   headerTimeout?: number;
+  webIdleTimeout?: number;
 }
 
 function int(name: string, min: number, max: number) {
@@ -36,7 +37,8 @@ export function addApiOptions(cmd: Command): Command {
     .option('--rate-limit <per-minute>', 'requests a minute per token, 0: no limit (default 1200)', int('--rate-limit', 0, 10_000_000))
     .option('--cors-origins <origins>', 'comma-separated origins a browser may call the API from (default: none, CORS off)')
     .option('--idle-timeout <seconds>', 'close a connection idle this long (default 60)', int('--idle-timeout', 1, 3600))
-    .option('--header-timeout <seconds>', 'a client must send its request headers within this (default 10)', int('--header-timeout', 1, 300));
+    .option('--header-timeout <seconds>', 'a client must send its request headers within this (default 10)', int('--header-timeout', 1, 300))
+    .option('--web-idle-timeout <minutes>', 'the web page signs out after this long without activity, 0: never (default 15)', int('--web-idle-timeout', 0, 1440));
 }
 
 /** The flags as startServer options. */
@@ -47,6 +49,7 @@ export function apiServerOptions(o: ApiFlags) {
     allowPlainHttp: o.allowPlainHttp === true,
     idleTimeoutSeconds: o.idleTimeout,
     headerTimeoutSeconds: o.headerTimeout,
+    webIdleTimeoutMinutes: o.webIdleTimeout,
     hardening: { allowedHosts: list(o.allowedHosts), rateLimitPerMinute: o.rateLimit, corsOrigins: list(o.corsOrigins) },
   };
 }

@@ -171,6 +171,7 @@ async function serveUntilStopped(db: string, o: ApiFlags & { host: string; port:
   } else {
     lines.push(`  try: curl -s -H 'Authorization: Bearer ${demoToken}' '${server.url}/api/v1/devices?limit=5'`);
   }
+  lines.push(`  web page: ${server.url}/ (sign in with ${demoToken === undefined ? 'a token' : 'the token above'})`);
   await writeAll(process.stderr, linesForTerminal(lines.join('\n')) + '\n');
   await new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
   await server.close();

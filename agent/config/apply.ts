@@ -37,6 +37,7 @@ export const FLAG_BINDINGS: readonly FlagBinding[] = [
   { key: 'events.capture_drops_interval_seconds', option: 'dropsInterval' },
   { key: 'api.host', option: 'host' },
   { key: 'api.port', option: 'port' },
+  { key: 'web.idle_timeout_minutes', option: 'webIdleTimeout' },
   { key: 'api.tls_cert', option: 'tlsCert' },
   { key: 'api.tls_key', option: 'tlsKey' },
   { key: 'api.allow_plain_http', option: 'allowPlainHttp' },

@@ -82,6 +82,16 @@ export const ApiSection = Type.Object(
   closed,
 );
 
+/** The web page served with the API. */
+export const WebSection = Type.Object(
+  {
+    idle_timeout_minutes: Type.Optional(
+      Type.Integer({ minimum: 0, maximum: 1440, description: 'the web page signs out after this long without keyboard or mouse activity, 0: never (--web-idle-timeout; default 15)' }),
+    ),
+  },
+  closed,
+);
+
 export const ConfigFile = Type.Object(
   {
     store: Type.Optional(StoreSection),
@@ -91,6 +101,7 @@ export const ConfigFile = Type.Object(
     flows: Type.Optional(FlowsSection),
     events: Type.Optional(EventsSection),
     api: Type.Optional(ApiSection),
+    web: Type.Optional(WebSection),
   },
   { ...closed, title: 'auscult configuration file' },
 );

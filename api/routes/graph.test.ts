@@ -2,15 +2,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { subnetOf } from '../../agent/store/graph-query.js';
 import { StoreReader } from '../../agent/store/reader.js';
-import { buildApp, type ApiApp } from '../app.js';
+import { testApp, type TestApp } from '../testing/test-app.js';
 import { buildFixtureDatabase, ipv4Of, LAYER2_DEVICES, TOTAL_DEVICES } from '../testing/fixture-db.js';
 
 let reader: StoreReader;
-let app: ApiApp;
+let app: TestApp;
 
 beforeAll(async () => {
   reader = StoreReader.open(buildFixtureDatabase());
-  app = await buildApp({ reader, web: false });
+  app = await testApp(reader, { web: false });
 });
 afterAll(async () => {
   await app.close();

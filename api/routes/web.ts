@@ -1,7 +1,8 @@
 /**
  * The web page's static files (built into dist/web by `npm run build`) on the API's origin. They carry
- * no data and need no token; every screen then reads the API with the token the user signs in with.
- * A strict Content-Security-Policy: scripts, styles and connections to this origin only.
+ * no data and need no token (`config: { public: true }`); every screen then reads the API with the
+ * token the user signs in with. The Content-Security-Policy of every answer (api/hardening.ts) allows
+ * scripts, styles and connections to this origin only.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,43 +19,31 @@ export interface WebRoutesOptions {
 
 export const DEFAULT_IDLE_TIMEOUT_MINUTES = 15;
 
-/** The page's policy: nothing from anywhere but this origin, no inline script, no framing. */
-export const WEB_CSP = [
-  "default-src 'none'", "script-src 'self'", "style-src 'self'", "img-src 'self' data: blob:", "connect-src 'self'",
-  "font-src 'self'", "base-uri 'none'", "form-action 'self'", "frame-ancestors 'none'",
-].join('; ');
+/** The files of the page; nothing else under it is served. */
+const FILES = ['index.html', 'app.js', 'app.css'] as const;
 
 export function webDir(dir?: string): string | null {
   const d = dir ?? join(packageRoot(), 'dist', 'web');
   return existsSync(join(d, 'index.html')) ? d : null;
 }
 
+const PUBLIC = { config: { public: true }, schema: { hide: true } } as const;
+
 const webRoutes: FastifyPluginAsync<WebRoutesOptions> = async (app, opts) => {
   const root = webDir(opts.dir);
   if (root === null) {
-    app.get('/', { schema: { hide: true } }, async (_req, reply) =>
+    app.get('/', PUBLIC, async (_req, reply) =>
       reply.code(404).type('text/plain; charset=utf-8').send('The web page is not built here: run `npm run build`. The API is at /api/v1 (/openapi.json).\n'));
     return;
   }
-  await app.register(fastifyStatic, {
-    root,
-    prefix: '/',
-    wildcard: false,
-    index: ['index.html'],
-    cacheControl: false,
-    etag: true,
-    lastModified: false,
-    serveDotFiles: false,
-    setHeaders: (res) => {
-      res.header('content-security-policy', WEB_CSP);
-      res.header('x-content-type-options', 'nosniff');
-      res.header('x-frame-options', 'DENY');
-      res.header('referrer-policy', 'no-referrer');
-      res.header('cache-control', 'no-cache');
-    },
-  });
-  app.get('/web-config.json', { schema: { hide: true } }, async (_req, reply) =>
-    reply.header('cache-control', 'no-store').send({ idle_timeout_minutes: opts.idleTimeoutMinutes }));
+  // reply.sendFile only: each file gets a route of its own, public, so no path reaches the directory.
+  await app.register(fastifyStatic, { root, serve: false, cacheControl: false, lastModified: false, etag: false });
+  for (const file of FILES) {
+    const send = async (_req: unknown, reply: import('fastify').FastifyReply) => reply.header('referrer-policy', 'no-referrer').sendFile(file);
+    app.get(`/${file}`, PUBLIC, send);
+    if (file === 'index.html') app.get('/', PUBLIC, send);
+  }
+  app.get('/web-config.json', PUBLIC, async () => ({ idle_timeout_minutes: opts.idleTimeoutMinutes }));
 };
 
 export default webRoutes;
