@@ -19,6 +19,10 @@ export interface DeviceFilter {
   category?: string;
   /** Only devices identified as medical (true) or not (false). */
   medical?: boolean;
+  /** Devices seen on this 802.1Q VLAN. */
+  vlan?: number;
+  /** Case-insensitive substring of one of the device's host names. */
+  hostname?: string;
   /** Devices seen at or after this time (ms). */
   seenSinceMs?: number;
   /** Return devices with id greater than this (keyset pagination). */
@@ -105,6 +109,13 @@ export class DeviceQuery {
     if (f.category !== undefined) where.push('c.category = @category');
     if (f.medical !== undefined) where.push(f.medical ? 'c.medical = 1' : '(c.medical IS NULL OR c.medical = 0)');
     if (f.seenSinceMs !== undefined) where.push('d.last_seen >= @seenSince');
+    if (f.vlan !== undefined) where.push('d.id IN (SELECT device_id FROM device_vlans WHERE vlan = @vlan)');
+    if (f.hostname !== undefined) {
+      // The trigram index finds candidates (LIKE there is case-insensitive, and `%`/`_` in the text act as
+      // wildcards: a superset); instr() on the lower-cased name keeps the literal substring matches.
+      where.push(`d.id IN (SELECT h.device_id FROM hostname_search s JOIN device_hostnames h ON h.id = s.rowid
+        WHERE s.name LIKE '%' || @hostname || '%' AND instr(lower(h.name), lower(@hostname)) > 0)`);
+    }
     const limit = Math.max(1, Math.min(f.limit ?? 100, 1000));
     const rows = this
       .stmt(
@@ -118,6 +129,8 @@ export class DeviceQuery {
         vendor: f.vendor?.replace(/[\\%_]/g, (c) => `\\${c}`),
         seenSince: f.seenSinceMs,
         category: f.category,
+        vlan: f.vlan,
+        hostname: f.hostname,
         limitPlusOne: limit + 1,
       }) as DeviceRow[];
     const more = rows.length > limit;

@@ -5,6 +5,7 @@
  * has one over its own connection (`store.reader`: identification reads what the flush just wrote).
  */
 import type Database from 'better-sqlite3';
+import { ChangeQuery, type ChangePage } from './change-query.js';
 import type { Device, DeviceDetail, DeviceObservation } from './device-json.js';
 import { DeviceQuery, type DeviceFilter } from './device-query.js';
 import { FactsQuery, type DeviceFactsRow } from './facts-query.js';
@@ -32,6 +33,7 @@ export class StoreReader {
   private readonly query: DeviceQuery;
   private readonly facts: FactsQuery;
   private readonly eventQuery: EventQuery;
+  private readonly feed: ChangeQuery;
 
   /** A read-only connection of its own to the database at `path` (UserFacingError when there is none). */
   static open(path: string): StoreReader {
@@ -47,6 +49,7 @@ export class StoreReader {
     this.query = new DeviceQuery(this.stmt);
     this.facts = new FactsQuery(this.stmt);
     this.eventQuery = new EventQuery(this.stmt);
+    this.feed = new ChangeQuery(this.stmt, this.query);
   }
 
   /** The database file (tests open a writer beside the reader on it). */
@@ -69,6 +72,19 @@ export class StoreReader {
   /** One page of devices in id order, filtered (keyset pagination: `afterId`). */
   listDevices(f: DeviceFilter): { items: Device[]; nextAfterId: number | null } {
     return this.query.list(f);
+  }
+
+  /**
+   * The change feed: devices changed and tombstones of devices removed after sequence value `since`,
+   * in sequence order, at most `limit`, with the sequence's high-water mark, in one snapshot.
+   */
+  changes(since: number, limit: number): ChangePage {
+    return this.snapshot(() => this.feed.page(since, limit));
+  }
+
+  /** The change sequence's last value: a client that lists devices then follows the feed from here misses nothing. */
+  changeHighWater(): number {
+    return this.feed.sequence().highWater;
   }
 
   /** Every device matching the filter, in id order, a page at a time. */
