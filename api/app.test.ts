@@ -137,7 +137,7 @@ describe('GET /api/v1/devices', () => {
     }
     await expect400('/api/v1/devices?cursor=', /^query parameter 'cursor' must NOT have fewer than 1 characters$/);
     // A cursor past the end is valid: an empty last page.
-    expect(await list(`?cursor=${encodeCursor(10_000)}`)).toEqual({ items: [], next_cursor: null, limit: 100 });
+    expect(await list(`?cursor=${encodeCursor(10_000)}`)).toEqual({ items: [], next_cursor: null, limit: 100, high_water: TOTAL_DEVICES });
   });
 
   it('rejects a bad MAC, IP, vendor or time with the reason', async () => {
@@ -301,7 +301,10 @@ describe('OpenAPI document', () => {
     };
     expect(doc.openapi).toMatch(/^3\.\d+\.\d+$/);
     expect(doc.info).toMatchObject({ title: 'auscult API', version: '9.9.9-test', description: expect.stringContaining('passive') });
-    expect(Object.keys(doc.paths).sort()).toEqual(['/api/v1/devices', '/api/v1/devices/{id}', '/api/v1/devices/{id}/observations', '/api/v1/events', '/api/v1/export/devices', '/api/v1/export/events', '/health']);
+    expect(Object.keys(doc.paths).sort()).toEqual([
+      '/api/v1/changes', '/api/v1/devices', '/api/v1/devices/{id}', '/api/v1/devices/{id}/observations', '/api/v1/events', '/api/v1/export/devices',
+      '/api/v1/export/events', '/health',
+    ]);
     for (const ops of Object.values(doc.paths)) expect(Object.keys(ops)).toEqual(['get']);
 
     const listOp = doc.paths['/api/v1/devices'].get;

@@ -70,6 +70,9 @@ const DeviceList = Type.Object(
     items: Type.Array(Device),
     next_cursor: Type.Union([Type.String(), Type.Null()], { description: 'pass as cursor for the next page; null on the last page' }),
     limit: Type.Integer({ description: 'page size used' }),
+    high_water: Type.Integer({
+      description: 'the change sequence\'s last value, read with the page: follow GET /api/v1/changes from here to miss nothing',
+    }),
   },
   { description: 'One page of devices' },
 );
@@ -182,8 +185,8 @@ const devicesRoutes: FastifyPluginAsyncTypebox<DevicesRoutesOptions> = async (ap
         filter.afterId = afterId;
       }
       Object.assign(filter, filterOfQuery(q, checkCategory));
-      const { items, nextAfterId } = reader.listDevices(filter);
-      return { items, next_cursor: nextAfterId === null ? null : encodeCursor(nextAfterId), limit };
+      const { items, nextAfterId, highWater } = reader.snapshot(() => ({ ...reader.listDevices(filter), highWater: reader.changeHighWater() }));
+      return { items, next_cursor: nextAfterId === null ? null : encodeCursor(nextAfterId), limit, high_water: highWater };
     },
   );
 
