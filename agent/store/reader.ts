@@ -7,7 +7,7 @@
 import type Database from 'better-sqlite3';
 import { ChangeQuery, type ChangePage } from './change-query.js';
 import type { Device, DeviceDetail, DeviceObservation } from './device-json.js';
-import { DeviceQuery, type DeviceFilter } from './device-query.js';
+import { DeviceQuery, type DeviceFilter, type DevicePage } from './device-query.js';
 import { FactsQuery, type DeviceFactsRow } from './facts-query.js';
 import { lastLiveIngest, type LiveIngest } from './ingest-query.js';
 import { ingestOverview, ingestRows, type IngestRow, type IngestStatus } from './ingests.js';
@@ -69,8 +69,8 @@ export class StoreReader {
 
   // The device read model (API, CLI).
 
-  /** One page of devices in id order, filtered (keyset pagination: `afterId`). */
-  listDevices(f: DeviceFilter): { items: Device[]; nextAfterId: number | null } {
+  /** One page of devices, filtered, in id order or another (keyset pagination: `afterId`, `after`). */
+  listDevices(f: DeviceFilter): DevicePage {
     return this.query.list(f);
   }
 
