@@ -168,7 +168,7 @@ describe('GET /api/v1/devices', () => {
       '/api/v1/devices?category=infusion-pumps',
       /^query parameter 'category' is not a category id: 'infusion-pumps' \(valid: [a-z0-9-, ]*infusion-pump, [a-z0-9-, ]*unknown[a-z0-9-, ]*\)$/,
     );
-    await expect400('/api/v1/devices?vendr=GE', /^unknown query parameter 'vendr' \(accepted: limit, cursor, mac, ip, vendor, category, medical, seen_since\)$/);
+    await expect400('/api/v1/devices?vendr=GE', /^unknown query parameter 'vendr' \(accepted: limit, cursor, mac, ip, vendor, category, medical, seen_since, vlan, hostname, sort, order\)$/);
     await expect400('/api/v1/devices?limit=5&page=2', /^unknown query parameter 'page'/);
   });
 });
@@ -309,7 +309,7 @@ describe('OpenAPI document', () => {
 
     const listOp = doc.paths['/api/v1/devices'].get;
     expect(listOp.parameters?.map((p) => `${p.in}:${p.name}`)).toEqual(
-      ['limit', 'cursor', 'mac', 'ip', 'vendor', 'category', 'medical', 'seen_since'].map((n) => `query:${n}`),
+      ['limit', 'cursor', 'mac', 'ip', 'vendor', 'category', 'medical', 'seen_since', 'vlan', 'hostname', 'sort', 'order'].map((n) => `query:${n}`),
     );
     const listSchema = listOp.responses['200'].content['application/json'].schema as {
       properties: { items: { items: { properties: Record<string, unknown>; required: string[] } } };

@@ -111,14 +111,14 @@ describe('the change sequence', () => {
       last_seen INTEGER NOT NULL, packets_sent INTEGER NOT NULL DEFAULT 0, bytes_sent INTEGER NOT NULL DEFAULT 0,
       packets_received INTEGER NOT NULL DEFAULT 0, bytes_received INTEGER NOT NULL DEFAULT 0)`);
     db.close();
-    // Built by the real migrations up to 6, then the feed's.
+    // Built by the real migrations before the feed's, then the feed's.
     const store = new Store(join(work, 'seed.db'));
     store.transaction(() => {
       for (let i = 1; i <= 3; i++) store.macDeviceId(`00:00:5e:00:53:0${i}`, null, false, T0);
     });
     store.close();
     const seeded = new Database(join(work, 'seed.db'));
-    seeded.exec("UPDATE devices SET change_seq = NULL; DELETE FROM change_sequence; DROP TABLE change_sequence; PRAGMA user_version = 6");
+    seeded.exec("UPDATE devices SET change_seq = NULL; DELETE FROM change_sequence; DROP TABLE change_sequence; PRAGMA user_version = 7");
     seeded.exec('DROP INDEX devices_change_seq; DROP INDEX devices_first_seen; ALTER TABLE devices DROP COLUMN change_seq');
     seeded.exec('DROP TABLE device_tombstones; DROP TABLE hostname_search; DROP TABLE device_hostnames; DROP INDEX device_vlans_vlan');
     seeded.close();

@@ -37,10 +37,9 @@ export class ChangeQuery {
     if (since !== 0 && since < prunedThrough) {
       return { ok: false, reason: `since ${since} is older than the tombstones kept (pruned through ${prunedThrough})`, prunedThrough, highWater };
     }
-    // Two index walks, each at most `limit` long, merged: a UNION ordered by seq would sort every row after `since`.
-    const live = this.statements
-      .get('SELECT change_seq AS seq, id FROM devices WHERE change_seq > ? ORDER BY change_seq LIMIT ?')
-      .all(since, limit) as { seq: number; id: number }[];
+    // Two index walks, each at most `limit` long, merged: a UNION ordered by seq would sort every row after
+    // `since`. The devices are read a page at a time (their child tables in one query each).
+    const live = this.devices.changedAfter(since, limit);
     const dead = this.statements
       .get('SELECT seq, device_id AS id, merged_into FROM device_tombstones WHERE seq > ? ORDER BY seq LIMIT ?')
       .all(since, limit) as { seq: number; id: number; merged_into: number | null }[];
@@ -49,10 +48,8 @@ export class ChangeQuery {
     let j = 0;
     while (items.length < limit && (i < live.length || j < dead.length)) {
       if (j >= dead.length || (i < live.length && live[i].seq < dead[j].seq)) {
-        const { seq, id } = live[i++];
-        const device = this.devices.device(id);
-        // In the same snapshot as the row just read: always there.
-        if (device !== null) items.push({ seq, type: 'device', id, deleted: false, device });
+        const { seq, device } = live[i++];
+        items.push({ seq, type: 'device', id: device.id, deleted: false, device });
       } else {
         const { seq, id, merged_into } = dead[j++];
         items.push({ seq, type: 'device', id, deleted: true, merged_into });

@@ -211,6 +211,18 @@ export class DeviceQuery {
     return row ? this.toDevices([row])[0] : null;
   }
 
+  /** The devices whose change sequence value is above `since`, in that order, at most `limit` (the change feed). */
+  changedAfter(since: number, limit: number): { seq: number; device: Device }[] {
+    const rows = this
+      .stmt(
+        `SELECT d.*, c.result AS classification, d.change_seq AS sort_key FROM devices d LEFT JOIN classifications c ON c.device_id = d.id
+         WHERE d.change_seq > ? ORDER BY d.change_seq LIMIT ?`,
+      )
+      .all(since, limit) as DeviceRow[];
+    const devices = this.toDevices(rows);
+    return rows.map((r, i) => ({ seq: r.sort_key as number, device: devices[i] }));
+  }
+
   /** Device ids matching a MAC, an IP address it used, or an id (for `auscult explain`). */
   find(key: string): number[] {
     if (/^\d+$/.test(key)) return this.stmt('SELECT id FROM devices WHERE id = ?').pluck().all(Number(key)) as number[];
