@@ -15,7 +15,7 @@ import type { ChangeItem } from '../agent/store/change-query.js';
 import type { Device } from '../agent/store/device-json.js';
 import { StoreReader } from '../agent/store/reader.js';
 import { Store } from '../agent/store/store.js';
-import { buildApp } from './app.js';
+import { testApp } from './testing/test-app.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const cli = join(root, 'dist', 'agent', 'cli.js');
@@ -30,7 +30,7 @@ describe('following the change feed while another process ingests', () => {
     const db = join(work, 'follow.db');
     new Store(db).close(); // the schema exists before the reader opens it; the CLI then writes to it
     const reader = StoreReader.open(db);
-    const app = await buildApp({ reader });
+    const app = await testApp(reader, { scopes: ['read'] }); // the feed needs no more than read
     try {
       const captures = readdirSync(fixtures).filter((f) => /\.pcap(ng)?$/.test(f)).sort().map((f) => join(fixtures, f));
       const child = spawn(process.execPath, [cli, 'read', ...captures, '--db', db, '--flush-every', '1000', '--no-progress'], {

@@ -6,25 +6,25 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChangeItem } from '../agent/store/change-query.js';
 import { StoreReader } from '../agent/store/reader.js';
-import { buildApp, type ApiApp } from './app.js';
+import { authHeaders, createTestToken, testApp, type TestApp } from './testing/test-app.js';
 import { buildFixtureDatabase, TOTAL_DEVICES } from './testing/fixture-db.js';
 
 let reader: StoreReader;
-let app: ApiApp;
+let t: TestApp;
 
 beforeAll(async () => {
   reader = StoreReader.open(buildFixtureDatabase());
-  app = await buildApp({ reader, version: '9.9.9-test' });
+  t = await testApp(reader, { version: '9.9.9-test' });
 });
 afterAll(async () => {
-  await app.close();
+  await t.close();
   reader.close();
 });
 
 interface Page { items: ChangeItem[]; next_since: number; high_water: number }
 
 async function get(url: string): Promise<{ status: number; body: Record<string, unknown> }> {
-  const r = await app.inject({ method: 'GET', url });
+  const r = await t.inject({ method: 'GET', url });
   return { status: r.statusCode, body: r.json() };
 }
 
@@ -85,6 +85,16 @@ describe('GET /api/v1/changes', () => {
       expect(r.status, qs).toBe(400);
       expect(r.body.message, qs).toMatch(message);
     }
+  });
+
+  it('needs a token with scope read: 401 without one, 403 with a metrics-only token', async () => {
+    expect((await t.app.inject({ url: '/api/v1/changes' })).statusCode).toBe(401);
+    const metricsOnly = authHeaders(createTestToken(reader.path, ['metrics']));
+    const r = await t.app.inject({ url: '/api/v1/changes', headers: metricsOnly });
+    expect(r.statusCode).toBe(403);
+    expect(r.json().message).toMatch(/needs a token with scope read/);
+    const readOnly = authHeaders(createTestToken(reader.path, ['read']));
+    expect((await t.app.inject({ url: '/api/v1/changes', headers: readOnly })).statusCode).toBe(200);
   });
 
   it('is in the OpenAPI document, with its 410', async () => {

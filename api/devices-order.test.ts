@@ -5,26 +5,26 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Device } from '../agent/store/device-json.js';
 import { StoreReader } from '../agent/store/reader.js';
-import { buildApp, type ApiApp } from './app.js';
 import { encodeCursor } from './routes/devices.js';
+import { testApp, type TestApp } from './testing/test-app.js';
 import { buildFixtureDatabase, LAYER2_DEVICES, TOTAL_DEVICES } from './testing/fixture-db.js';
 
 let reader: StoreReader;
-let app: ApiApp;
+let t: TestApp;
 
 beforeAll(async () => {
   reader = StoreReader.open(buildFixtureDatabase());
-  app = await buildApp({ reader, version: '9.9.9-test' });
+  t = await testApp(reader, { version: '9.9.9-test' });
 });
 afterAll(async () => {
-  await app.close();
+  await t.close();
   reader.close();
 });
 
 interface ListBody { items: Device[]; next_cursor: string | null; limit: number; high_water: number }
 
 async function get(url: string): Promise<{ status: number; body: Record<string, unknown> }> {
-  const r = await app.inject({ method: 'GET', url });
+  const r = await t.inject({ method: 'GET', url });
   return { status: r.statusCode, body: r.json() };
 }
 /** Every page of a query, following next_cursor. */
