@@ -257,7 +257,9 @@ export class Store {
 
   /**
    * Run `fn` in one transaction (nested calls join the outer one); the devices it wrote take their
-   * change sequence values just before it commits.
+   * change sequence values just before it commits. IMMEDIATE: the write lock is taken (waiting up to the
+   * busy timeout) before the first read, so another writer on the file (the API's token audit) committing
+   * meanwhile cannot fail the transaction with "database is locked" when it first writes.
    */
   transaction<T>(fn: () => T): T {
     return this.db.transaction(() => {
@@ -269,7 +271,7 @@ export class Store {
         this.changeLog.discard();
         throw err;
       }
-    })();
+    }).immediate();
   }
 
   /** Drop tombstones older than the retention now (the writer also does it as it goes, once a minute). */
