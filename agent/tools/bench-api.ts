@@ -3,7 +3,9 @@
  * (synthetic-capture.ts) in a temp dir, ingests it with `auscult read`, starts `auscult serve` on it in
  * its own process, and drives each route with autocannon (its own process) at a fixed BENCH_API_RATE
  * requests/s for BENCH_API_SECONDS: p99 latency per route against the issue's targets. Then times a
- * full catch-up of the change feed from 0 (pages of 1,000). Nothing big stays on disk.
+ * full catch-up of the change feed from 0 (pages of 1,000). Every request carries a bearer token with
+ * scope read, made on the bench database; the server runs with the per-token rate limit off
+ * (--rate-limit 0), which would otherwise refuse the load with 429. Nothing big stays on disk.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -11,6 +13,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packageRoot, thousands } from '../config.js';
+import { ApiTokens } from '../store/api-tokens.js';
 import { StoreReader } from '../store/reader.js';
 import { SYNTHETIC_BASE_MS, syntheticHostname, writeSyntheticCapture } from './synthetic-capture.js';
 
@@ -23,9 +26,9 @@ const CATCH_UP_TARGET_S = 5;
 interface Case { name: string; path: string; targetMs: number }
 interface Measured extends Case { p50: number; p99: number; max: number; rps: number; non2xx: number; errors: number }
 
-function autocannon(url: string): { p50: number; p99: number; max: number; rps: number; non2xx: number; errors: number } {
+function autocannon(url: string, token: string): { p50: number; p99: number; max: number; rps: number; non2xx: number; errors: number } {
   const bin = join(createRequire(import.meta.url).resolve('autocannon/package.json'), '..', 'autocannon.js');
-  const r = spawnSync(process.execPath, [bin, '-j', '-c', String(CONNECTIONS), '-d', String(SECONDS), '--overallRate', String(RATE), url], {
+  const r = spawnSync(process.execPath, [bin, '-j', '-H', `authorization=Bearer ${token}`, '-c', String(CONNECTIONS), '-d', String(SECONDS), '--overallRate', String(RATE), url], {
     encoding: 'utf8', maxBuffer: 64 * 1024 * 1024,
   });
   if (r.status !== 0) throw new Error(`autocannon failed: ${r.stderr}`);
@@ -36,7 +39,7 @@ function autocannon(url: string): { p50: number; p99: number; max: number; rps: 
 }
 
 async function startServe(cli: string, db: string): Promise<{ url: string; stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, [cli, 'serve', '--db', db, '--port', '0'], { env: { ...process.env, AUSCULT_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [cli, 'serve', '--db', db, '--port', '0', '--rate-limit', '0'], { env: { ...process.env, AUSCULT_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'pipe'] });
   const url = await new Promise<string>((resolve, reject) => {
     let text = '';
     child.stderr.on('data', (b: Buffer) => {
@@ -49,13 +52,13 @@ async function startServe(cli: string, db: string): Promise<{ url: string; stop:
   return { url, stop: async () => { child.kill('SIGTERM'); await new Promise((r) => child.once('exit', r)); } };
 }
 
-async function catchUp(url: string): Promise<{ seconds: number; items: number; pages: number }> {
+async function catchUp(url: string, token: string): Promise<{ seconds: number; items: number; pages: number }> {
   const start = performance.now();
   let since = 0;
   let items = 0;
   let pages = 0;
   for (;;) {
-    const r = await fetch(`${url}/api/v1/changes?since=${since}&limit=1000`);
+    const r = await fetch(`${url}/api/v1/changes?since=${since}&limit=1000`, { headers: { authorization: `Bearer ${token}` } });
     if (!r.ok) throw new Error(`changes: ${r.status} ${await r.text()}`);
     const page = (await r.json()) as { items: unknown[]; next_since: number };
     pages++;
@@ -87,6 +90,10 @@ async function main(): Promise<void> {
     const category = Object.keys(byCategory).find((c) => c !== 'unknown') ?? 'unknown';
     const sample = reader.device(Math.ceil(devices / 2));
     reader.close();
+    const tokens = ApiTokens.open(db);
+    const token = tokens.create('bench-api', ['read'], null);
+    tokens.close();
+    if (token === null) throw new Error('bench token exists already');
     process.stdout.write(`ingest: ${thousands(devices)} devices in ${((performance.now() - t) / 1000).toFixed(1)} s; categories ${JSON.stringify(byCategory)}\n`);
     if (sample === null) throw new Error('no sample device');
 
@@ -108,11 +115,11 @@ async function main(): Promise<void> {
     const results: Measured[] = [];
     try {
       for (const c of cases) {
-        const m = autocannon(server.url + c.path);
+        const m = autocannon(server.url + c.path, token);
         results.push({ ...c, ...m });
         process.stdout.write(`${c.name}: p99 ${m.p99} ms (${m.rps.toFixed(0)} req/s)\n`);
       }
-      const feed = await catchUp(server.url);
+      const feed = await catchUp(server.url, token);
       process.stdout.write('\n| route | target p99 ms | p50 ms | p99 ms | max ms | req/s | non-2xx | errors | met |\n|---|---:|---:|---:|---:|---:|---:|---:|---|\n');
       for (const r of results) {
         const met = r.p99 <= r.targetMs && r.non2xx === 0 && r.errors === 0 && r.rps >= RATE * 0.95;
