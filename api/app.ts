@@ -18,6 +18,7 @@ import type { EventSource } from '../agent/export/event-source.js';
 import { installAuth, SECURITY_SCHEMES, type TokenUseSink } from './auth.js';
 import { errorBody, validationMessage } from './errors.js';
 import { installHardening, type HardeningOptions } from './hardening.js';
+import changesRoutes from './routes/changes.js';
 import devicesRoutes from './routes/devices.js';
 import exportRoutes from './routes/export.js';
 import eventsRoutes from './routes/events.js';
@@ -96,6 +97,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<ApiApp> {
         { name: 'devices', description: 'the device inventory' },
         { name: 'export', description: 'devices and events in SIEM formats (CEF, LEEF, OCSF, ECS, JSON, NDJSON, CSV), streamed' },
         { name: 'events', description: 'what changed on the network, in order (since=)' },
+        { name: 'changes', description: 'the change feed: follow the inventory without missing a change' },
         { name: 'health', description: 'service and database health' },
       ],
       components: { securitySchemes: SECURITY_SCHEMES },
@@ -140,6 +142,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<ApiApp> {
   if (opts.web !== false) {
     await app.register(webRoutes, { dir: opts.web?.dir, idleTimeoutMinutes: opts.web?.idleTimeoutMinutes ?? DEFAULT_IDLE_TIMEOUT_MINUTES });
   }
+  await app.register(changesRoutes, { prefix: API_PREFIX, reader: opts.reader });
 
   const openapi = async () => app.swagger();
   // Any valid token: the document holds no inventory data, but every route but /health needs a token.

@@ -7,11 +7,11 @@ import { openLiveCapture, type LiveCaptureOptions } from '../capture/live-source
 import type { Logger } from '../log.js';
 import { Pipeline, type PipelineOptions, type PipelineSummary } from '../pipeline.js';
 import type { IngestProgress } from '../store/ingests.js';
-import { Store } from '../store/store.js';
+import { Store, type StoreOptions } from '../store/store.js';
 import { thousands } from '../config.js';
 import { forTerminal } from '../output/escape.js';
 
-export interface CaptureOptions extends LiveCaptureOptions, PipelineOptions {
+export interface CaptureOptions extends LiveCaptureOptions, PipelineOptions, StoreOptions {
   db: string;
   log: Logger;
   /** Stops the capture (SIGINT/SIGTERM). */
@@ -32,7 +32,7 @@ export interface CaptureSummary extends PipelineSummary {
 }
 
 export async function captureLive(opts: CaptureOptions): Promise<CaptureSummary> {
-  const store = new Store(opts.db);
+  const store = new Store(opts.db, { tombstoneRetentionDays: opts.tombstoneRetentionDays });
   const pipeline = new Pipeline(store, { ...opts, flushEveryFrames: opts.flushEveryFrames ?? 5_000_000 });
   const started = Date.now();
   let capture: ReturnType<typeof openLiveCapture>;

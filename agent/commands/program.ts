@@ -63,6 +63,9 @@ const workerOption = () => new Option('--worker', 'run the dissectors on a worke
 const fingerprintsOption = () =>
   new Option('--fingerprints <dir>', 'your own signatures and overrides.yaml, loaded after the built-in library (default: $AUSCULT_FINGERPRINTS)');
 const dbOption = () => new Option('--db <path>', 'SQLite database (default: $AUSCULT_DB or ./auscult.db)');
+const tombstoneOption = () =>
+  new Option('--tombstone-retention-days <days>', 'days the change feed keeps tombstones of removed devices (default 30)')
+    .argParser(int('--tombstone-retention-days', 1, 36500));
 /** The event thresholds (README: Events), on `read`, `capture` and `run`. */
 const eventOptions = (cmd: Command) =>
   cmd
@@ -96,7 +99,8 @@ const captureOptions = (cmd: Command) =>
     .option('--no-promiscuous', 'do not put the interface in promiscuous mode')
     .option('--max-flows <n>', 'flows held in memory at once', int('--max-flows', 1024, 50_000_000))
     .addOption(workerOption())
-    .addOption(fingerprintsOption());
+    .addOption(fingerprintsOption())
+    .addOption(tombstoneOption());
 
 interface DeviceFilterFlags {
   mac?: string;
@@ -145,6 +149,7 @@ interface CaptureFlags extends EventFlags {
   worker?: boolean;
   fingerprints?: string;
   db?: string;
+  tombstoneRetentionDays?: number;
 }
 
 function liveOptions(o: CaptureFlags, log: Logger, signal: AbortSignal) {
@@ -152,6 +157,7 @@ function liveOptions(o: CaptureFlags, log: Logger, signal: AbortSignal) {
     interface: o.interface, filter: o.filter, snapLength: o.snaplen, bufferSizeBytes: o.bufferSize * 1024 * 1024,
     promiscuous: o.promiscuous, maxFlows: o.maxFlows, db: dbPath(o.db), log, signal, dissectInWorker: o.worker,
     library: loadFingerprints(userFingerprintsDir(o.fingerprints), log), events: eventThresholds(o),
+    tombstoneRetentionDays: o.tombstoneRetentionDays,
   };
 }
 
@@ -201,11 +207,13 @@ export function buildCli(): Command {
     .option('--flush-every <packets>', 'write to the database after this many packets', int('--flush-every', 1000, 1e9))
     .addOption(workerOption())
     .addOption(fingerprintsOption())
-    .action(async (files: string[], o: EventFlags & { db?: string; json?: boolean; force?: boolean; progress: boolean; maxFlows?: number; flushEvery?: number; worker?: boolean; fingerprints?: string }) => {
+    .addOption(tombstoneOption())
+    .action(async (files: string[], o: EventFlags & { db?: string; json?: boolean; force?: boolean; progress: boolean; maxFlows?: number; flushEvery?: number; worker?: boolean; fingerprints?: string; tombstoneRetentionDays?: number }) => {
       const log = createLogger();
       const summary = await readFiles(files, {
         db: dbPath(o.db), log, signal: stopSignal(log), progress: o.progress && process.stderr.isTTY, maxFlows: o.maxFlows,
         flushEveryFrames: o.flushEvery, dissectInWorker: o.worker === true, force: o.force === true,
+        tombstoneRetentionDays: o.tombstoneRetentionDays,
         library: loadFingerprints(userFingerprintsDir(o.fingerprints), log), events: eventThresholds(o),
       });
       await (o.json ? writeAll(process.stdout, jsonForTerminal(summary, 2) + '\n') : printLines(formatReadSummary(summary)));

@@ -10,11 +10,11 @@ import { readCaptureFile, readCaptureStdin, type FileReadOptions, type FileReadR
 import type { Logger } from '../log.js';
 import { Pipeline, type PipelineOptions, type PipelineSummary } from '../pipeline.js';
 import type { IngestProgress } from '../store/ingests.js';
-import { Store } from '../store/store.js';
+import { Store, type StoreOptions } from '../store/store.js';
 import { thousands } from '../config.js';
 import { forTerminal } from '../output/escape.js';
 
-export interface ReadOptions extends PipelineOptions {
+export interface ReadOptions extends PipelineOptions, StoreOptions {
   db: string;
   /** Show a progress bar (default: when stderr is a terminal). */
   progress?: boolean;
@@ -64,7 +64,7 @@ const PROGRESS_INTERVAL_MS = 1_000;
 
 export async function readFiles(paths: string[], opts: ReadOptions): Promise<ReadSummary> {
   const inputs = checkCaptureInputs(paths);
-  const store = new Store(opts.db);
+  const store = new Store(opts.db, { tombstoneRetentionDays: opts.tombstoneRetentionDays });
   // Files: classify once, at the end (a capture classifies at every flush instead).
   const pipeline = new Pipeline(store, { classifyEveryFlush: false, ...opts });
   const started = process.hrtime.bigint();

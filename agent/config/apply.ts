@@ -23,6 +23,7 @@ export const FLAG_BINDINGS: readonly FlagBinding[] = [
   // `demo` recreates its database: it must never take the real one from the file.
   { key: 'store.path', option: 'db', env: 'AUSCULT_DB', except: ['demo'] },
   { key: 'store.flush_every_packets', option: 'flushEvery' },
+  { key: 'store.tombstone_retention_days', option: 'tombstoneRetentionDays' },
   { key: 'fingerprints', option: 'fingerprints', env: 'AUSCULT_FINGERPRINTS' },
   { key: 'capture.interface', option: 'interface' },
   { key: 'capture.filter', option: 'filter' },

@@ -26,6 +26,12 @@ export const StoreSection = Type.Object(
     flush_every_packets: Type.Optional(
       Type.Integer({ minimum: 1000, maximum: 1_000_000_000, description: 'auscult read: write to the database after this many packets (--flush-every)' }),
     ),
+    tombstone_retention_days: Type.Optional(
+      Type.Integer({
+        minimum: 1, maximum: 36500,
+        description: 'days the change feed keeps tombstones of removed devices; a client further behind gets 410 resync (--tombstone-retention-days; default 30)',
+      }),
+    ),
   },
   closed,
 );

@@ -8,6 +8,28 @@ import { CLINICAL_TLS_PORTS, clinicalBlock, type EncryptedRange } from './clinic
 import { foldObservations, iso, type ObservationRow } from './evidence-fold.js';
 import type { Statements } from './statements.js';
 
+/** What a device list can be ordered by (then by id, so the order is total and a cursor stable). */
+export const DEVICE_SORT_KEYS = ['id', 'last_seen', 'first_seen', 'vendor', 'category'] as const;
+export type DeviceSortKey = (typeof DEVICE_SORT_KEYS)[number];
+
+/**
+ * The SQL of each sort key. vendor: the identified one, else the MAC vendor, '' when neither (first
+ * ascending), compared case-insensitively; category: 'unknown' before classification, as shown.
+ */
+const SORT_SQL: Record<DeviceSortKey, string> = {
+  id: 'd.id',
+  last_seen: 'd.last_seen',
+  first_seen: 'd.first_seen',
+  vendor: "coalesce(c.vendor, d.mac_vendor, '') COLLATE NOCASE",
+  category: "coalesce(c.category, 'unknown')",
+};
+
+/** Where a page ends: the last device's id and its sort key's value (the next page starts after both). */
+export interface DevicePosition {
+  id: number;
+  key: string | number;
+}
+
 export interface DeviceFilter {
   /** Exact MAC (any case/separator already normalised to aa:bb:cc:dd:ee:ff). */
   mac?: string;
@@ -19,10 +41,19 @@ export interface DeviceFilter {
   category?: string;
   /** Only devices identified as medical (true) or not (false). */
   medical?: boolean;
+  /** Devices seen on this 802.1Q VLAN. */
+  vlan?: number;
+  /** Case-insensitive substring of one of the device's host names. */
+  hostname?: string;
   /** Devices seen at or after this time (ms). */
   seenSinceMs?: number;
-  /** Return devices with id greater than this (keyset pagination). */
+  /** Return devices with id greater than this (keyset pagination, id order ascending). */
   afterId?: number;
+  /** Order (default id); `descending` reverses it. */
+  sort?: DeviceSortKey;
+  descending?: boolean;
+  /** Return devices after this position in the order (keyset pagination, any order). */
+  after?: DevicePosition;
   limit?: number;
 }
 
@@ -59,6 +90,14 @@ interface PageChildren {
   encrypted: Map<string, Map<number, { onPort: EncryptedRange | null; any: EncryptedRange | null }>>;
 }
 
+export interface DevicePage {
+  items: Device[];
+  /** The last device's id when there are more (id order: the next afterId), null on the last page. */
+  nextAfterId: number | null;
+  /** The last device's position when there are more, null on the last page. */
+  next: DevicePosition | null;
+}
+
 interface DeviceRow {
   id: number;
   mac: string | null;
@@ -74,6 +113,8 @@ interface DeviceRow {
   bytes_received: number;
   /** classifications.result (JSON) of the joined row, null when not classified. */
   classification: string | null;
+  /** The value of the list's sort key. */
+  sort_key: string | number;
 }
 
 /** The identification fields of the device object, from the stored classification. */
@@ -102,8 +143,14 @@ export function deviceFilterSql(f: Omit<DeviceFilter, 'afterId' | 'limit'>): { w
   if (f.category !== undefined) where.push('c.category = @category');
   if (f.medical !== undefined) where.push(f.medical ? 'c.medical = 1' : '(c.medical IS NULL OR c.medical = 0)');
   if (f.seenSinceMs !== undefined) where.push('d.last_seen >= @seenSince');
+  if (f.vlan !== undefined) where.push('d.id IN (SELECT device_id FROM device_vlans WHERE vlan = @vlan)');
+  if (f.hostname !== undefined) {
+    where.push(`d.id IN (SELECT h.device_id FROM hostname_search s JOIN device_hostnames h ON h.id = s.rowid
+      WHERE s.name LIKE '%' || @hostname || '%' AND instr(lower(h.name), lower(@hostname)) > 0)`);
+  }
   const params = {
     mac: f.mac, ip: f.ip, vendor: f.vendor?.replace(/[\\%_]/g, (c) => `\\${c}`), seenSince: f.seenSinceMs, category: f.category,
+    vlan: f.vlan, hostname: f.hostname,
   };
   return { where, params };
 }
@@ -115,19 +162,55 @@ export class DeviceQuery {
     return this.statements.get(sql);
   }
 
-  list(f: DeviceFilter): { items: Device[]; nextAfterId: number | null } {
-    const { where, params } = deviceFilterSql(f);
-    where.unshift('d.id > @afterId');
+  list(f: DeviceFilter): DevicePage {
+    const sortSql = SORT_SQL[f.sort ?? 'id'];
+    const dir = f.descending === true ? 'DESC' : 'ASC';
+    const cmp = f.descending === true ? '<' : '>';
+    const where: string[] = [];
+    if (f.after !== undefined) where.push(f.sort === undefined || f.sort === 'id' ? `d.id ${cmp} @afterId` : `(${sortSql}, d.id) ${cmp} (@afterKey, @afterId)`);
+    else if (f.afterId !== undefined) where.push('d.id > @afterId');
+    if (f.mac !== undefined) where.push('d.mac = @mac');
+    if (f.ip !== undefined) where.push('d.id IN (SELECT device_id FROM device_ips WHERE ip = @ip)');
+    if (f.vendor !== undefined) {
+      where.push("(d.mac_vendor LIKE '%' || @vendor || '%' ESCAPE '\\' OR c.vendor LIKE '%' || @vendor || '%' ESCAPE '\\')");
+    }
+    if (f.category !== undefined) where.push('c.category = @category');
+    if (f.medical !== undefined) where.push(f.medical ? 'c.medical = 1' : '(c.medical IS NULL OR c.medical = 0)');
+    if (f.seenSinceMs !== undefined) where.push('d.last_seen >= @seenSince');
+    if (f.vlan !== undefined) where.push('d.id IN (SELECT device_id FROM device_vlans WHERE vlan = @vlan)');
+    if (f.hostname !== undefined) {
+      // The trigram index finds candidates (LIKE there is case-insensitive, and `%`/`_` in the text act as
+      // wildcards: a superset); instr() on the lower-cased name keeps the literal substring matches.
+      where.push(`d.id IN (SELECT h.device_id FROM hostname_search s JOIN device_hostnames h ON h.id = s.rowid
+        WHERE s.name LIKE '%' || @hostname || '%' AND instr(lower(h.name), lower(@hostname)) > 0)`);
+    }
     const limit = Math.max(1, Math.min(f.limit ?? 100, 1000));
+    const order = f.sort === undefined || f.sort === 'id' ? `d.id ${dir}` : `${sortSql} ${dir}, d.id ${dir}`;
     const rows = this
       .stmt(
-        `SELECT d.*, c.result AS classification FROM devices d LEFT JOIN classifications c ON c.device_id = d.id
-         WHERE ${where.join(' AND ')} ORDER BY d.id LIMIT @limitPlusOne`,
+        `SELECT d.*, c.result AS classification, ${sortSql} AS sort_key FROM devices d LEFT JOIN classifications c ON c.device_id = d.id
+         ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ${order} LIMIT @limitPlusOne`,
       )
-      .all({ ...params, afterId: f.afterId ?? 0, limitPlusOne: limit + 1 }) as DeviceRow[];
+      .all({
+        afterId: f.after?.id ?? f.afterId ?? 0,
+        afterKey: f.after?.key,
+        mac: f.mac,
+        ip: f.ip,
+        vendor: f.vendor?.replace(/[\\%_]/g, (c) => `\\${c}`),
+        seenSince: f.seenSinceMs,
+        category: f.category,
+        vlan: f.vlan,
+        hostname: f.hostname,
+        limitPlusOne: limit + 1,
+      }) as DeviceRow[];
     const more = rows.length > limit;
     const page = more ? rows.slice(0, limit) : rows;
-    return { items: this.toDevices(page), nextAfterId: more ? page[page.length - 1].id : null };
+    const last = more ? page[page.length - 1] : null;
+    return {
+      items: this.toDevices(page),
+      nextAfterId: last === null ? null : last.id,
+      next: last === null ? null : { id: last.id, key: last.sort_key },
+    };
   }
 
   /** Every device, in id order, for exports. */
@@ -152,6 +235,18 @@ export class DeviceQuery {
       .stmt('SELECT d.*, c.result AS classification FROM devices d LEFT JOIN classifications c ON c.device_id = d.id WHERE d.id = ?')
       .get(id) as DeviceRow | undefined;
     return row ? this.toDevices([row])[0] : null;
+  }
+
+  /** The devices whose change sequence value is above `since`, in that order, at most `limit` (the change feed). */
+  changedAfter(since: number, limit: number): { seq: number; device: Device }[] {
+    const rows = this
+      .stmt(
+        `SELECT d.*, c.result AS classification, d.change_seq AS sort_key FROM devices d LEFT JOIN classifications c ON c.device_id = d.id
+         WHERE d.change_seq > ? ORDER BY d.change_seq LIMIT ?`,
+      )
+      .all(since, limit) as DeviceRow[];
+    const devices = this.toDevices(rows);
+    return rows.map((r, i) => ({ seq: r.sort_key as number, device: devices[i] }));
   }
 
   /** Device ids matching a MAC, an IP address it used, or an id (for `auscult explain`). */

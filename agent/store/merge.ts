@@ -1,12 +1,14 @@
 /**
- * Folding one device into another: every row of `from` (addresses, VLANs, services, evidence,
- * conversations, traffic) is added to `into`, then `from` is deleted. Used when a routed device turns
- * out to be the router's own address (see Store.reclaimRoutedAddress).
+ * Folding one device into another: every row of `from` (addresses, VLANs, services, evidence, host
+ * names, conversations, traffic) is added to `into`, then `from` is deleted, leaving a tombstone that
+ * names `into` for the change feed (change-log.ts). Used when a routed device turns out to be the
+ * router's own address (see Store.reclaimRoutedAddress).
  */
 import type Database from 'better-sqlite3';
 
 /**
- * One statement per table; `@from` and `@into` are device ids. SELECT ... WHERE true: SQLite's
+ * One statement per table; `@from` and `@into` are device ids, `@seq` the tombstone's sequence value and
+ * `@removedAt` the wall-clock time. SELECT ... WHERE true: SQLite's
  * upsert-from-select needs a WHERE. A new table that names devices must be added here (merge.test.ts).
  */
 export const MERGE_SQL: readonly string[] = [
@@ -45,6 +47,10 @@ export const MERGE_SQL: readonly string[] = [
    ON CONFLICT (device_id, source, fields_hash) DO UPDATE SET count = count + excluded.count,
      first_seen = min(first_seen, excluded.first_seen), last_seen = max(last_seen, excluded.last_seen)`,
   `DELETE FROM observations WHERE device_id = @from`,
+  `INSERT INTO device_hostnames (device_id, name)
+   SELECT @into, name FROM device_hostnames WHERE device_id = @from AND true ORDER BY id
+   ON CONFLICT (device_id, name) DO NOTHING`,
+  `DELETE FROM device_hostnames WHERE device_id = @from`,
   // Conversations: as client, then as server (a conversation with itself is moved by both).
   ...(['client', 'server'] as const).flatMap((side) => {
     const other = side === 'client' ? 'server' : 'client';
@@ -76,17 +82,21 @@ export const MERGE_SQL: readonly string[] = [
   // Classified again with the merged evidence (the caller marks `into` changed).
   `DELETE FROM classifications WHERE device_id = @from`,
   `DELETE FROM devices WHERE id = @from`,
+  `INSERT INTO device_tombstones (seq, device_id, merged_into, removed_at) VALUES (@seq, @from, @into, @removedAt)`,
 ];
 
-/** Prepared once per connection: fold device `from` into device `into` (call inside a transaction). */
-export function deviceMerger(db: Database.Database): (from: number, into: number) => void {
+/**
+ * Prepared once per connection: fold device `from` into device `into` (call inside a transaction);
+ * `seq` is the tombstone's sequence value.
+ */
+export function deviceMerger(db: Database.Database): (from: number, into: number, seq: number) => void {
   const statements = MERGE_SQL.map((sql) => db.prepare(sql));
-  return (from, into) => {
+  return (from, into, seq) => {
+    const all: Record<string, number> = { from, into, seq, removedAt: Date.now() };
     for (const st of statements) {
       // Each statement names only the parameters it uses.
       const params: Record<string, number> = {};
-      if (st.source.includes('@from')) params.from = from;
-      if (st.source.includes('@into')) params.into = into;
+      for (const name of Object.keys(all)) if (st.source.includes(`@${name}`)) params[name] = all[name];
       st.run(params);
     }
   };

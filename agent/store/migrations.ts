@@ -261,6 +261,52 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX api_token_uses_at ON api_token_uses (at);
     `,
   },
+  {
+    version: 12,
+    description: 'change feed: one sequence per database stamping every device change, tombstones of devices removed or merged; host names indexed for substring search; VLAN index',
+    sql: `
+      -- The one sequence of the database: its last value handed out, and the highest tombstone
+      -- sequence pruned (a feed client behind it must resync).
+      CREATE TABLE change_sequence (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        value INTEGER NOT NULL,
+        pruned_through INTEGER NOT NULL DEFAULT 0
+      );
+      ALTER TABLE devices ADD COLUMN change_seq INTEGER;   -- sequence value of the device's last change
+      UPDATE devices SET change_seq = id;
+      INSERT INTO change_sequence (id, value) VALUES (1, (SELECT coalesce(max(id), 0) FROM devices));
+      CREATE UNIQUE INDEX devices_change_seq ON devices (change_seq);
+      CREATE INDEX devices_first_seen ON devices (first_seen);
+
+      CREATE TABLE device_tombstones (
+        seq INTEGER PRIMARY KEY,                  -- sequence value of the removal
+        device_id INTEGER NOT NULL,               -- the device removed (no longer in devices)
+        merged_into INTEGER,                      -- the device it was folded into, null when simply removed
+        removed_at INTEGER NOT NULL               -- wall-clock ms, for retention
+      );
+
+      -- Host names (an observation's convention field hostname), one row per device and name, with a
+      -- trigram full-text index for case-insensitive substring search.
+      CREATE TABLE device_hostnames (
+        id INTEGER PRIMARY KEY,
+        device_id INTEGER NOT NULL REFERENCES devices(id),
+        name TEXT NOT NULL,
+        UNIQUE (device_id, name)
+      );
+      CREATE VIRTUAL TABLE hostname_search USING fts5 (name, content = 'device_hostnames', content_rowid = 'id', tokenize = 'trigram');
+      CREATE TRIGGER device_hostnames_insert AFTER INSERT ON device_hostnames BEGIN
+        INSERT INTO hostname_search (rowid, name) VALUES (new.id, new.name);
+      END;
+      CREATE TRIGGER device_hostnames_delete AFTER DELETE ON device_hostnames BEGIN
+        INSERT INTO hostname_search (hostname_search, rowid, name) VALUES ('delete', old.id, old.name);
+      END;
+      INSERT OR IGNORE INTO device_hostnames (device_id, name)
+        SELECT device_id, fields ->> '$.hostname' FROM observations
+        WHERE json_type(fields, '$.hostname') = 'text' AND fields ->> '$.hostname' <> '' ORDER BY device_id;
+
+      CREATE INDEX device_vlans_vlan ON device_vlans (vlan, device_id);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

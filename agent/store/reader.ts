@@ -5,8 +5,9 @@
  * has one over its own connection (`store.reader`: identification reads what the flush just wrote).
  */
 import type Database from 'better-sqlite3';
+import { ChangeQuery, type ChangePage } from './change-query.js';
 import type { Device, DeviceDetail, DeviceObservation } from './device-json.js';
-import { DeviceQuery, type DeviceFilter } from './device-query.js';
+import { DeviceQuery, type DeviceFilter, type DevicePage } from './device-query.js';
 import { FactsQuery, type DeviceFactsRow } from './facts-query.js';
 import { GraphQuery, type Graph, type GraphOptions } from './graph-query.js';
 import { lastLiveIngest, type LiveIngest } from './ingest-query.js';
@@ -34,6 +35,7 @@ export class StoreReader {
   private readonly facts: FactsQuery;
   private readonly eventQuery: EventQuery;
   private readonly graphQuery: GraphQuery;
+  private readonly feed: ChangeQuery;
 
   /** A read-only connection of its own to the database at `path` (UserFacingError when there is none). */
   static open(path: string): StoreReader {
@@ -50,6 +52,7 @@ export class StoreReader {
     this.facts = new FactsQuery(this.stmt);
     this.eventQuery = new EventQuery(this.stmt);
     this.graphQuery = new GraphQuery(this.stmt);
+    this.feed = new ChangeQuery(this.stmt, this.query);
   }
 
   /** The database file (tests open a writer beside the reader on it). */
@@ -69,9 +72,22 @@ export class StoreReader {
 
   // The device read model (API, CLI).
 
-  /** One page of devices in id order, filtered (keyset pagination: `afterId`). */
-  listDevices(f: DeviceFilter): { items: Device[]; nextAfterId: number | null } {
+  /** One page of devices, filtered, in id order or another (keyset pagination: `afterId`, `after`). */
+  listDevices(f: DeviceFilter): DevicePage {
     return this.query.list(f);
+  }
+
+  /**
+   * The change feed: devices changed and tombstones of devices removed after sequence value `since`,
+   * in sequence order, at most `limit`, with the sequence's high-water mark, in one snapshot.
+   */
+  changes(since: number, limit: number): ChangePage {
+    return this.snapshot(() => this.feed.page(since, limit));
+  }
+
+  /** The change sequence's last value: a client that lists devices then follows the feed from here misses nothing. */
+  changeHighWater(): number {
+    return this.feed.sequence().highWater;
   }
 
   /** Every device matching the filter, in id order, a page at a time. */

@@ -6,6 +6,7 @@
  */
 import { hash as oneShotHash } from 'node:crypto';
 import type Database from 'better-sqlite3';
+import { ChangeLog, type ChangeLogOptions } from './change-log.js';
 import { IdSet } from './id-set.js';
 import { IngestLog } from './ingests.js';
 import { InstanceSightings } from './instances.js';
@@ -77,6 +78,8 @@ function identityChanges(before: IdentityFields, after: IdentityFields): Identit
   return out;
 }
 
+export type StoreOptions = ChangeLogOptions;
+
 /** Write access to the inventory. */
 export class Store {
   private readonly db: Db;
@@ -85,7 +88,9 @@ export class Store {
   /** The events table: append in the flush's transaction (see store/events.ts). */
   readonly events: EventLog;
   private readonly s: Record<string, Stmt>;
-  private readonly mergeDevice: (from: number, into: number) => void;
+  private readonly mergeDevice: (from: number, into: number, seq: number) => void;
+  /** The change feed's sequence: every device written is stamped when the transaction ends. */
+  private readonly changeLog: ChangeLog;
   /** Devices given traffic by this Store (this process's run), for the summary's "known" devices. */
   private readonly seen = new IdSet();
   /** Reads on the writer's connection (identification reads what the last flush wrote). */
@@ -96,9 +101,10 @@ export class Store {
   private readonly conversationMarks: Record<ConversationProtocol, Stmt>;
   private readonly instances: InstanceSightings;
 
-  constructor(path: string) {
+  constructor(path: string, opts: StoreOptions = {}) {
     this.db = openDatabase(path);
     this.instances = new InstanceSightings(this.db);
+    this.changeLog = new ChangeLog(this.db, opts);
     this.ingests = new IngestLog(this.db);
     this.events = new EventLog(this.db);
     this.mergeDevice = deviceMerger(this.db);
@@ -189,7 +195,11 @@ export class Store {
            firmware = excluded.firmware, medical = excluded.medical, confidence = excluded.confidence,
            result = excluded.result, library_version = excluded.library_version, classified_at = excluded.classified_at`,
       ),
-      markTls: p(`UPDATE edges SET tls = 1 WHERE client_ip = ? AND server_ip = ? AND port = ? AND transport = 'tcp' AND tls = 0`),
+      markTls: p(
+        `UPDATE edges SET tls = 1 WHERE client_ip = ? AND server_ip = ? AND port = ? AND transport = 'tcp' AND tls = 0
+         RETURNING client_device_id, server_device_id`,
+      ),
+      addHostname: p('INSERT INTO device_hostnames (device_id, name) VALUES (?, ?) ON CONFLICT (device_id, name) DO NOTHING'),
       devicesAbove: p('SELECT count(*) FROM devices WHERE id > ?').pluck(),
       subject: p('SELECT id, mac, routed_ip AS routedIp, mac_vendor AS macVendor, first_seen AS firstSeenMs, last_seen AS lastSeenMs FROM devices WHERE id = ?'),
       boundHolder: p(
@@ -224,6 +234,7 @@ export class Store {
       c.deviceId, c.vendor, c.model, c.category, c.criticality, c.os, c.firmware, c.medical ? 1 : 0, c.confidence,
       c.result, c.libraryVersion, c.classifiedAt,
     );
+    this.changeLog.touch(c.deviceId);
   }
 
   /**
@@ -231,7 +242,8 @@ export class Store {
    * its edge says so (no-op for the other orientation, or an edge not written yet).
    */
   markConversation(protocol: ConversationProtocol, clientIp: string, serverIp: string, port: number): void {
-    this.conversationMarks[protocol].run(clientIp, serverIp, port);
+    const edges = this.conversationMarks[protocol].all(clientIp, serverIp, port) as { client_device_id: number; server_device_id: number }[];
+    for (const e of edges) this.touchPair(e.client_device_id, e.server_device_id);
   }
 
   /**
@@ -243,9 +255,34 @@ export class Store {
     for (const id of this.instances.record(digest, sender, receiver, tsMs)) this.changed.add(id);
   }
 
-  /** Run `fn` in one transaction (nested calls join the outer one). */
+  /**
+   * Run `fn` in one transaction (nested calls join the outer one); the devices it wrote take their
+   * change sequence values just before it commits. IMMEDIATE: the write lock is taken (waiting up to the
+   * busy timeout) before the first read, so another writer on the file (the API's token audit) committing
+   * meanwhile cannot fail the transaction with "database is locked" when it first writes.
+   */
   transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn)();
+    return this.db.transaction(() => {
+      try {
+        const result = fn();
+        this.changeLog.stamp();
+        return result;
+      } catch (err) {
+        this.changeLog.discard();
+        throw err;
+      }
+    }).immediate();
+  }
+
+  /** Drop tombstones older than the retention now (the writer also does it as it goes, once a minute). */
+  pruneTombstones(nowMs = Date.now()): void {
+    this.transaction(() => this.changeLog.prune(nowMs, true));
+  }
+
+  /** Both ends of a conversation changed (0: not a known device). */
+  private touchPair(client: number, server: number): void {
+    if (client !== 0) this.changeLog.touch(client);
+    if (server !== 0) this.changeLog.touch(server);
   }
 
   /** Device id for a layer-2 MAC, created on first sight. */
@@ -255,6 +292,7 @@ export class Store {
     const id = Number(this.s.insertMacDevice.run(mac, vendor, locallyAdministered ? 1 : 0, tsMs, tsMs).lastInsertRowid);
     this.changed.add(id);
     this.changes?.deviceCreated(id, ip, tsMs);
+    this.changeLog.touch(id);
     return id;
   }
 
@@ -265,6 +303,7 @@ export class Store {
     const id = Number(this.s.insertIpDevice.run(ip, tsMs, tsMs).lastInsertRowid);
     this.changed.add(id);
     this.changes?.deviceCreated(id, ip, tsMs);
+    this.changeLog.touch(id);
     return id;
   }
 
@@ -276,6 +315,7 @@ export class Store {
   addTraffic(deviceId: number, t: TrafficCounters): void {
     this.seen.add(deviceId);
     this.s.addTraffic.run(t.packetsSent, t.bytesSent, t.packetsReceived, t.bytesReceived, t.firstSeenMs, t.lastSeenMs, deviceId);
+    this.changeLog.touch(deviceId);
   }
 
   /** Record that `deviceId` used `ip`, with how we know and the traffic it carried. */
@@ -289,6 +329,7 @@ export class Store {
       deviceId, ip, version, ev.arp ? 1 : 0, ev.dhcp ? 1 : 0, ev.traffic ? 1 : 0, ev.leaseSeconds ?? null,
       t.firstSeenMs, t.lastSeenMs, t.packetsSent, t.bytesSent, t.packetsReceived, t.bytesReceived,
     );
+    this.changeLog.touch(deviceId);
   }
 
   /** Whether ARP or DHCP bound `ip` to this device. */
@@ -311,7 +352,10 @@ export class Store {
       ip: string; version: number; first_seen: number; last_seen: number;
       packets_sent: number; bytes_sent: number; packets_received: number; bytes_received: number;
     }[];
-    if (rows.length === 0) return;
+    if (rows.length === 0) {
+      this.changeLog.touch(deviceId);
+      return;
+    }
     // Each address moves to its own device (created with its traffic, or given it); the router loses
     // their traffic in one update and their rows in one delete. Same rows as moving them one by one.
     const moved: TrafficCounters = { packetsSent: 0, bytesSent: 0, packetsReceived: 0, bytesReceived: 0, firstSeenMs: 0, lastSeenMs: 0 };
@@ -336,11 +380,13 @@ export class Store {
         ).lastInsertRowid);
         this.changed.add(target);
         this.changes?.deviceCreated(target, r.ip, t.firstSeenMs);
+        this.changeLog.touch(target);
       }
       this.upsertAddress(target, r.ip, r.version, { traffic: true }, t);
     }
     this.s.deleteTrafficOnlyIps.run(deviceId);
     this.s.subTraffic.run(moved.packetsSent, moved.bytesSent, moved.packetsReceived, moved.bytesReceived, deviceId);
+    this.changeLog.touch(deviceId);
   }
 
 
@@ -352,7 +398,9 @@ export class Store {
   reclaimRoutedAddress(routerId: number, ip: string): number {
     const routed = this.s.ipDevice.get(ip) as { id: number } | undefined;
     if (routed === undefined || routed.id === routerId) return 0;
-    this.mergeDevice(routed.id, routerId);
+    this.changeLog.forget(routed.id);
+    this.mergeDevice(routed.id, routerId, this.changeLog.next());
+    this.changeLog.touch(routerId);
     this.changed.delete(routed.id);
     this.changed.add(routerId);
     return routed.id;
@@ -366,6 +414,7 @@ export class Store {
 
   upsertVlan(deviceId: number, vlan: number, firstMs: number, lastMs: number): void {
     this.s.upsertVlan.run(deviceId, vlan, firstMs, lastMs);
+    this.changeLog.touch(deviceId);
   }
 
   upsertService(deviceId: number, transport: string, port: number, flows: number, firstMs: number, lastMs: number, ip: string | null = null): void {
@@ -374,6 +423,7 @@ export class Store {
       this.changed.add(deviceId); // a new service, not more flows of a known one
       this.changes?.serviceCreated(deviceId, ip, transport, port, firstMs);
     }
+    this.changeLog.touch(deviceId);
   }
 
   upsertEdge(e: EdgeDelta): void {
@@ -382,6 +432,8 @@ export class Store {
       e.packetsSent, e.bytesSent, e.packetsReceived, e.bytesReceived, e.firstSeenMs, e.lastSeenMs,
     ) as { flows: number };
     if (row.flows === e.flows && this.changes !== null) this.changes.edgeCreated(e);
+    // The device object shows its encrypted clinical conversations' times, taken from its edges.
+    this.touchPair(e.clientDeviceId, e.serverDeviceId);
   }
 
   /** Record evidence about a device; identical facts are counted, not repeated. */
@@ -391,7 +443,9 @@ export class Store {
     if (row.count === count) {
       this.changed.add(deviceId); // new facts, not a repeat of known ones
       this.changes?.observationCreated(deviceId, source, fieldsJson, firstMs);
+      if (fieldsJson.includes('"hostname"')) this.indexHostname(deviceId, fieldsJson);
     }
+    this.changeLog.touch(deviceId);
   }
 
   /** The device as events name it, null when there is none. */
@@ -402,6 +456,12 @@ export class Store {
   /** Devices (not routers) whose last packet is after `afterMs` and at or before `upToMs`, oldest first, at most `limit`. */
   devicesLastSeenBetween(afterMs: number, upToMs: number, limit: number): DeviceSubject[] {
     return this.s.silentBetween.all(afterMs, upToMs, limit) as DeviceSubject[];
+  }
+
+  /** The observation's host name (its convention field), searchable by substring (device_hostnames). */
+  private indexHostname(deviceId: number, fieldsJson: string): void {
+    const { hostname } = JSON.parse(fieldsJson) as { hostname?: unknown };
+    if (typeof hostname === 'string' && hostname !== '') this.s.addHostname.run(deviceId, hostname);
   }
 
   /** Devices with an id above `id` (created after a run that started with maxDeviceId() = id). */

@@ -7,7 +7,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type Static } from 'typebox';
 import { ipVersionOf, macToString, parseMac } from '../../agent/decode/format.js';
 import { Device, DeviceDetail, DeviceObservation } from '../../agent/store/device-json.js';
-import type { DeviceFilter } from '../../agent/store/device-query.js';
+import { DEVICE_SORT_KEYS, type DeviceFilter, type DevicePosition, type DeviceSortKey } from '../../agent/store/device-query.js';
 import type { StoreReader } from '../../agent/store/reader.js';
 import { builtinFingerprintsDir, loadCategoryIds } from '../../agent/identify/index.js';
 import { ApiError, ERROR_RESPONSES } from '../errors.js';
@@ -44,6 +44,10 @@ export const DEVICE_FILTER_PARAMS = {
     seen_since: Type.Optional(
       Type.String({ format: 'date-time', description: 'devices last seen at or after this time (ISO 8601, with zone)' }),
     ),
+    vlan: Type.Optional(Type.Integer({ minimum: 0, maximum: 4095, description: 'devices seen on this 802.1Q VLAN id' })),
+    hostname: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 255, description: 'case-insensitive substring of one of the device\'s host names' }),
+    ),
 };
 
 const DeviceListQuery = Type.Object(
@@ -59,6 +63,13 @@ const DeviceListQuery = Type.Object(
       }),
     ),
     ...DEVICE_FILTER_PARAMS,
+    sort: Type.Optional(
+      Type.Enum([...DEVICE_SORT_KEYS], {
+        default: 'id',
+        description: 'order of the list, then by id: id, last_seen, first_seen, vendor (identified, else MAC vendor; case-insensitive; none first), category',
+      }),
+    ),
+    order: Type.Optional(Type.Enum(['asc', 'desc'], { default: 'asc', description: 'ascending (default) or descending' })),
   },
   { additionalProperties: false },
 );
@@ -70,6 +81,9 @@ const DeviceList = Type.Object(
     items: Type.Array(Device),
     next_cursor: Type.Union([Type.String(), Type.Null()], { description: 'pass as cursor for the next page; null on the last page' }),
     limit: Type.Integer({ description: 'page size used' }),
+    high_water: Type.Integer({
+      description: 'the change sequence\'s last value, read with the page: follow GET /api/v1/changes from here to miss nothing',
+    }),
   },
   { description: 'One page of devices' },
 );
@@ -79,13 +93,23 @@ const DeviceIdParams = Type.Object(
   { additionalProperties: false },
 );
 
-/** Opaque to clients; a small JSON object leaves room to add fields (e.g. a sort key) later. */
-export function encodeCursor(afterId: number): string {
-  return Buffer.from(JSON.stringify({ after: afterId }), 'utf8').toString('base64url');
+/** Where a page ends in an order; the order is part of the cursor so a cursor cannot continue another. */
+export interface Cursor {
+  after: number;
+  sort: DeviceSortKey;
+  order: 'asc' | 'desc';
+  /** The last device's sort key value (absent in id order). */
+  key?: string | number;
 }
 
-/** The id a cursor continues after, or null when it is not one we issued. */
-export function decodeCursor(cursor: string): number | null {
+/** Opaque to clients: base64url of a small JSON object ({ after } alone in the default order). */
+export function encodeCursor(afterId: number, sort: DeviceSortKey = 'id', order: 'asc' | 'desc' = 'asc', key?: string | number): string {
+  const value = sort === 'id' && order === 'asc' ? { after: afterId } : { after: afterId, sort, order, ...(sort === 'id' ? {} : { key }) };
+  return Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
+}
+
+/** What a cursor continues after, or null when it is not one we issued. */
+export function decodeCursor(cursor: string): Cursor | null {
   if (!/^[A-Za-z0-9_-]+$/.test(cursor)) return null;
   let value: unknown;
   try {
@@ -94,8 +118,13 @@ export function decodeCursor(cursor: string): number | null {
     return null;
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
-  const after = (value as { after?: unknown }).after;
-  return typeof after === 'number' && Number.isSafeInteger(after) && after > 0 ? after : null;
+  const { after, sort = 'id', order = 'asc', key } = value as { after?: unknown; sort?: unknown; order?: unknown; key?: unknown };
+  if (typeof after !== 'number' || !Number.isSafeInteger(after) || after <= 0) return null;
+  if (!(DEVICE_SORT_KEYS as readonly unknown[]).includes(sort) || (order !== 'asc' && order !== 'desc')) return null;
+  if (sort === 'id') return key === undefined ? { after, sort, order } : null;
+  const numeric = sort === 'last_seen' || sort === 'first_seen';
+  if (numeric ? !(typeof key === 'number' && Number.isSafeInteger(key)) : typeof key !== 'string') return null;
+  return { after, sort: sort as DeviceSortKey, order, key: key as string | number };
 }
 
 /** aa:bb:cc:dd:ee:ff as stored, from the separators people type. */
@@ -133,6 +162,8 @@ export function filterOfQuery(q: DeviceFilterQuery, checkCategory: (category: st
     filter.category = q.category;
   }
   if (q.medical !== undefined) filter.medical = q.medical;
+  if (q.vlan !== undefined) filter.vlan = q.vlan;
+  if (q.hostname !== undefined) filter.hostname = q.hostname;
   if (q.seen_since !== undefined) {
     const ms = Date.parse(q.seen_since);
     // The schema checked the format; a few valid forms (leap second 23:59:60) still do not parse.
@@ -164,7 +195,8 @@ const devicesRoutes: FastifyPluginAsyncTypebox<DevicesRoutesOptions> = async (ap
       schema: {
         summary: 'List devices',
         description:
-          'Devices in id order, filtered, one page at a time. Follow next_cursor (with the same filters) until it is null.',
+          'Devices in id order (or sort, order), filtered, one page at a time. Follow next_cursor (with the same filters, sort and order) ' +
+          'until it is null: paging is stable (keyset) while devices change. high_water: follow GET /api/v1/changes from it to stay current.',
         tags: ['devices'],
         querystring: DeviceListQuery,
         response: { 200: DeviceList, ...ERROR_RESPONSES },
@@ -173,17 +205,24 @@ const devicesRoutes: FastifyPluginAsyncTypebox<DevicesRoutesOptions> = async (ap
     async (req) => {
       const q = req.query;
       const limit = q.limit ?? DEFAULT_PAGE_SIZE;
-      const filter: DeviceFilter = { limit };
+      const sort = q.sort ?? 'id';
+      const order = q.order ?? 'asc';
+      const filter: DeviceFilter = { limit, sort, descending: order === 'desc' };
       if (q.cursor !== undefined) {
-        const afterId = decodeCursor(q.cursor);
-        if (afterId === null) {
+        const c = decodeCursor(q.cursor);
+        if (c === null) {
           throw new ApiError(400, 'invalid cursor: pass the next_cursor of a previous response unchanged');
         }
-        filter.afterId = afterId;
+        if (c.sort !== sort || c.order !== order) {
+          throw new ApiError(400, `cursor belongs to another order (sort=${c.sort}&order=${c.order}): give the same sort and order as the request that returned it`);
+        }
+        const position: DevicePosition = { id: c.after, key: c.key ?? c.after };
+        filter.after = position;
       }
       Object.assign(filter, filterOfQuery(q, checkCategory));
-      const { items, nextAfterId } = reader.listDevices(filter);
-      return { items, next_cursor: nextAfterId === null ? null : encodeCursor(nextAfterId), limit };
+      const { items, next, highWater } = reader.snapshot(() => ({ ...reader.listDevices(filter), highWater: reader.changeHighWater() }));
+      const nextCursor = next === null ? null : encodeCursor(next.id, sort, order, sort === 'id' ? undefined : next.key);
+      return { items, next_cursor: nextCursor, limit, high_water: highWater };
     },
   );
 

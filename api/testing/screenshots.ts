@@ -12,9 +12,9 @@ import { createToken, fixtureInventory, launchChromium, newContext, signIn } fro
 
 const SHOTS: { file: string; route: string; ready: string }[] = [
   { file: 'overview.png', route: '#/', ready: '[data-testid="device-total"]' },
-  { file: 'inventory.png', route: '#/devices?sort=risk&order=desc', ready: 'table.devices tbody tr' },
+  { file: 'inventory.png', route: '#/devices', ready: 'table.devices tbody tr' },
   { file: 'device.png', route: '#/device/DICOM', ready: 'section[aria-labelledby="d-why"]' },
-  { file: 'map.png', route: '#/map?group=subnet', ready: '#map[data-nodes]' },
+  { file: 'map.png', route: '#/map?medical=true', ready: '#map[data-nodes]' },
   { file: 'events.png', route: '#/events', ready: 'table.events' },
 ];
 
@@ -38,7 +38,7 @@ async function main(): Promise<void> {
       await page.goto(`${server.url}/${s.route.replace('DICOM', String(dicom.id))}`);
       await page.waitForSelector(s.ready, { timeout: 30_000 });
       await page.waitForTimeout(800);
-      await page.screenshot({ path: join(out, s.file), fullPage: s.file !== 'map.png' });
+      await page.screenshot({ path: join(out, s.file), fullPage: s.file === 'overview.png' || s.file === 'device.png' });
       console.log(`api/web/screenshots/${s.file}`);
     }
   } finally {
