@@ -301,7 +301,7 @@ describe('OpenAPI document', () => {
     };
     expect(doc.openapi).toMatch(/^3\.\d+\.\d+$/);
     expect(doc.info).toMatchObject({ title: 'auscult API', version: '9.9.9-test', description: expect.stringContaining('passive') });
-    expect(Object.keys(doc.paths).sort()).toEqual(['/api/v1/devices', '/api/v1/devices/{id}', '/api/v1/devices/{id}/observations', '/api/v1/events', '/api/v1/export/devices', '/api/v1/export/events', '/health']);
+    expect(Object.keys(doc.paths).sort()).toEqual(['/api/v1/devices', '/api/v1/devices/{id}', '/api/v1/devices/{id}/observations', '/api/v1/events', '/api/v1/export/devices', '/api/v1/export/events', '/health', '/metrics']);
     for (const ops of Object.values(doc.paths)) expect(Object.keys(ops)).toEqual(['get']);
 
     const listOp = doc.paths['/api/v1/devices'].get;

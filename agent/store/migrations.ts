@@ -261,6 +261,17 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX api_token_uses_at ON api_token_uses (at);
     `,
   },
+  {
+    version: 10,
+    description: 'capture_counters: a capture\'s counters as of its last flush, for /metrics and /health of a separate serve',
+    sql: `
+      CREATE TABLE capture_counters (
+        ingest_id INTEGER PRIMARY KEY REFERENCES ingests(id),
+        written_at_ms INTEGER NOT NULL,           -- wall clock of the flush that wrote them
+        counters TEXT NOT NULL                    -- JSON: agent/store/capture-counters.ts CaptureCounters
+      );
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

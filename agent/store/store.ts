@@ -14,6 +14,7 @@ import type { BindingProtocol, ConversationProtocol } from '../dissectors/types.
 import { openDatabase } from './database.js';
 import { StoreReader } from './reader.js';
 import { EventLog } from './events.js';
+import { writeCaptureCounters, type CaptureCounters } from './capture-counters.js';
 import type { DeviceSubject, InventoryChanges } from './changes.js';
 import type { IdentityChange } from '../export/event.js';
 
@@ -392,6 +393,11 @@ export class Store {
       this.changed.add(deviceId); // new facts, not a repeat of known ones
       this.changes?.observationCreated(deviceId, source, fieldsJson, firstMs);
     }
+  }
+
+  /** The capture's counters as of this flush, for a separate serve's /metrics and /health. */
+  writeCaptureCounters(ingestId: number, c: CaptureCounters): void {
+    writeCaptureCounters(this.db, ingestId, c);
   }
 
   /** The device as events name it, null when there is none. */

@@ -18,6 +18,7 @@ export const TEST_TOOLS = {
   ethtool: 'ethtool',
   'systemd-analyze': 'systemd',
   openssl: 'openssl',
+  promtool: 'prometheus',
 } as const;
 export type TestTool = keyof typeof TEST_TOOLS;
 
