@@ -15,6 +15,7 @@ import type { Library } from './identify/index.js';
 import type { Store } from './store/store.js';
 import { EventRecorder } from './events/recorder.js';
 import type { EventThresholds } from './events/thresholds.js';
+import type { CaptureCounters } from './store/capture-counters.js';
 
 export interface PipelineOptions {
   /** Flows held at once (memory bound: about 200 bytes each). */
@@ -105,6 +106,8 @@ export class Pipeline implements FrameSink {
   private lastFlushMs = performance.now();
   /** Wall time spent writing the inventory (every flush) and identifying devices, in ms. */
   readonly timings = { storeMs: 0, identifyMs: 0 };
+  /** Flushes so far (their wall time is timings.storeMs). */
+  flushes = 0;
 
   constructor(readonly store: Store, opts: PipelineOptions = {}) {
     // Options left undefined (e.g. a flag not given) keep their defaults.
@@ -187,6 +190,7 @@ export class Pipeline implements FrameSink {
     const t = performance.now();
     this.inventory.flush();
     this.timings.storeMs += performance.now() - t;
+    this.flushes++;
   }
 
   private identify(): void {
@@ -219,6 +223,16 @@ export class Pipeline implements FrameSink {
   /** Stop the dissection thread, if any (after finish(); the pipeline is unusable afterwards). */
   close(): void {
     this.dissection.close();
+  }
+
+  /** The counters /metrics reports, as of now (drops come from the packet source). */
+  captureCounters(source: string, drops: { kernelDrops: number; interfaceDrops: number }): CaptureCounters {
+    const s = this.summary();
+    return {
+      source, framesReceived: s.frames, wireBytes: s.wireBytes, kernelDrops: drops.kernelDrops, interfaceDrops: drops.interfaceDrops,
+      malformedByReason: s.malformedByReason, dissectorProduced: s.dissectors.produced, dissectorRejected: s.dissectors.rejected,
+      flowsActive: this.flows.size, flowsEvicted: s.flowsEvictedForSpace, flushes: this.flushes, flushSecondsTotal: this.timings.storeMs / 1000,
+    };
   }
 
   summary(): PipelineSummary {

@@ -303,7 +303,7 @@ describe('OpenAPI document', () => {
     expect(doc.info).toMatchObject({ title: 'auscult API', version: '9.9.9-test', description: expect.stringContaining('passive') });
     expect(Object.keys(doc.paths).sort()).toEqual([
       '/api/v1/changes', '/api/v1/devices', '/api/v1/devices/{id}', '/api/v1/devices/{id}/observations', '/api/v1/events', '/api/v1/export/devices',
-      '/api/v1/export/events', '/api/v1/graph', '/api/v1/summary', '/health',
+      '/api/v1/export/events', '/api/v1/graph', '/api/v1/summary', '/health', '/metrics',
     ]);
     for (const ops of Object.values(doc.paths)) expect(Object.keys(ops)).toEqual(['get']);
 

@@ -24,6 +24,8 @@ import exportRoutes from './routes/export.js';
 import eventsRoutes from './routes/events.js';
 import graphRoutes from './routes/graph.js';
 import webRoutes, { DEFAULT_IDLE_TIMEOUT_MINUTES } from './routes/web.js';
+import metricsRoutes from './routes/metrics.js';
+import { createApiMetrics } from './metrics.js';
 import healthRoutes from './routes/health.js';
 import { strictInput } from './strict-input.js';
 
@@ -133,7 +135,14 @@ export async function buildApp(opts: BuildAppOptions): Promise<ApiApp> {
     return reply.code(404).send(errorBody(404, `no route ${req.method} ${path}`));
   });
 
+  const metrics = createApiMetrics(opts.reader);
+  app.addHook('onResponse', async (req, reply) => {
+    // The route's pattern, never the URL (ids, filters): bounded label values. Unknown routes: 'unmatched'.
+    metrics.observeRequest(req.method, req.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
+  });
+
   await app.register(healthRoutes, { reader: opts.reader });
+  await app.register(metricsRoutes, { metrics });
   await app.register(devicesRoutes, { prefix: API_PREFIX, reader: opts.reader, categories: opts.categories });
   await app.register(exportRoutes, { prefix: API_PREFIX, reader: opts.reader, categories: opts.categories, events: opts.events });
   await app.register(eventsRoutes, { prefix: API_PREFIX, reader: opts.reader });

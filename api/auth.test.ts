@@ -119,7 +119,7 @@ describe('OpenAPI security', () => {
         expect(op.security, path).toBeUndefined();
         continue;
       }
-      expect(op.security, path).toEqual([{ bearer: [path.startsWith('/api/v1/export/') ? 'export' : 'read'] }]);
+      expect(op.security, path).toEqual([{ bearer: [path === '/metrics' ? 'metrics' : path.startsWith('/api/v1/export/') ? 'export' : 'read'] }]);
       expect(Object.keys(op.responses), path).toEqual(expect.arrayContaining(['401', '403']));
     }
   });

@@ -62,6 +62,7 @@ export async function captureLive(opts: CaptureOptions): Promise<CaptureSummary>
     const st = capture.stats();
     pipeline.events?.checkLive(Date.now(), { interface: opts.interface, kernelDrops: st.kernelDrops, received: st.received });
     store.ingests.progress(ingestId, progress(st));
+    store.writeCaptureCounters(ingestId, pipeline.captureCounters(opts.interface, st));
     const now = Date.now();
     if (now - lastStatsLog >= (opts.statsIntervalMs ?? 60_000)) {
       lastStatsLog = now;
@@ -88,6 +89,7 @@ export async function captureLive(opts: CaptureOptions): Promise<CaptureSummary>
       tx_packets_start: txPacketsStart, tx_packets_end: interfaceTxPackets(opts.interface) ?? null,
     },
   });
+  store.writeCaptureCounters(ingestId, pipeline.captureCounters(opts.interface, st));
   const devices = store.reader.deviceCount();
   store.close();
   opts.log.info({ frames: s.frames, ...st }, 'capture stopped, database flushed');

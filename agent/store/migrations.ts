@@ -262,6 +262,17 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    version: 10,
+    description: 'capture_counters: a capture\'s counters as of its last flush, for /metrics and /health of a separate serve',
+    sql: `
+      CREATE TABLE capture_counters (
+        ingest_id INTEGER PRIMARY KEY REFERENCES ingests(id),
+        written_at_ms INTEGER NOT NULL,           -- wall clock of the flush that wrote them
+        counters TEXT NOT NULL                    -- JSON: agent/store/capture-counters.ts CaptureCounters
+      );
+    `,
+  },
+  {
     version: 12,
     description: 'change feed: one sequence per database stamping every device change, tombstones of devices removed or merged; host names indexed for substring search; VLAN index',
     sql: `

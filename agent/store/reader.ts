@@ -14,6 +14,7 @@ import { lastLiveIngest, type LiveIngest } from './ingest-query.js';
 import { ingestOverview, ingestRows, type IngestRow, type IngestStatus } from './ingests.js';
 import { Statements } from './statements.js';
 import { EventQuery, type EventFilter } from './events.js';
+import { latestCaptureCounters, type StoredCaptureCounters } from './capture-counters.js';
 import type { AuscultEvent, EventType } from '../export/event.js';
 import { TOKEN_COLUMNS, tokenRow, type ApiTokenRow } from './api-tokens.js';
 import { openDatabase } from './database.js';
@@ -145,6 +146,11 @@ export class StoreReader {
   /** The highest event seq recorded, 0 when none. */
   lastEventSeq(): number {
     return this.eventQuery.lastSeq();
+  }
+
+  /** The counters a capture wrote at its last flush, null before any. */
+  captureCounters(): StoredCaptureCounters | null {
+    return latestCaptureCounters(this.db);
   }
 
   // Identification.

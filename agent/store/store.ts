@@ -15,6 +15,7 @@ import type { BindingProtocol, ConversationProtocol } from '../dissectors/types.
 import { openDatabase } from './database.js';
 import { StoreReader } from './reader.js';
 import { EventLog } from './events.js';
+import { writeCaptureCounters, type CaptureCounters } from './capture-counters.js';
 import type { DeviceSubject, InventoryChanges } from './changes.js';
 import type { IdentityChange } from '../export/event.js';
 
@@ -446,6 +447,11 @@ export class Store {
       if (fieldsJson.includes('"hostname"')) this.indexHostname(deviceId, fieldsJson);
     }
     this.changeLog.touch(deviceId);
+  }
+
+  /** The capture's counters as of this flush, for a separate serve's /metrics and /health. */
+  writeCaptureCounters(ingestId: number, c: CaptureCounters): void {
+    writeCaptureCounters(this.db, ingestId, c);
   }
 
   /** The device as events name it, null when there is none. */

@@ -19,6 +19,7 @@ export const TEST_TOOLS = {
   'systemd-analyze': 'systemd',
   openssl: 'openssl',
   chromium: 'chromium',
+  promtool: 'prometheus',
 } as const;
 export type TestTool = keyof typeof TEST_TOOLS;
 
