@@ -13,6 +13,8 @@ export interface EventSource {
   lastSeq(): number;
   /** Events stored with `afterSeq < seq <= throughSeq` (lag, and what retention would drop undelivered). */
   countBetween(afterSeq: number, throughSeq: number): number;
+  /** The seq after which the last `count` events up to `throughSeq` begin (0 when there are fewer): a resend window. */
+  seqBefore(throughSeq: number, count: number): number;
 }
 
 /** An EventSource that can be written: how producers add events (seq assigned by the log). */
@@ -37,4 +39,5 @@ export const NO_EVENTS: EventSource = {
   after: () => [],
   lastSeq: () => 0,
   countBetween: () => 0,
+  seqBefore: () => 0,
 };

@@ -261,6 +261,19 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX api_token_uses_at ON api_token_uses (at);
     `,
   },
+  {
+    version: 11,
+    description: 'forward_positions: what each forwarding destination has accepted (the outbox position)',
+    sql: `
+      CREATE TABLE forward_positions (
+        destination TEXT PRIMARY KEY,             -- e.g. syslog+relp://siem:2514 cef, splunk-hec https://splunk:8088 (never a token)
+        delivered_seq INTEGER NOT NULL,           -- highest event seq the receiver accepted
+        dropped INTEGER NOT NULL DEFAULT 0,       -- events retention removed before this destination had them
+        snapshot_at_ms INTEGER,                   -- wall clock of the last full inventory snapshot sent
+        updated_at_ms INTEGER NOT NULL            -- wall clock of the last change
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
