@@ -7,7 +7,7 @@
  */
 import { existsSync } from 'node:fs';
 import { Option, type Command } from 'commander';
-import { NO_EVENTS, type EventSource } from '../export/event-source.js';
+import type { EventSource } from '../export/event-source.js';
 import { hecDestination, SYSLOG_FORMATS, syslogDestination, type Destination, type SyslogFormat } from '../forward/destination.js';
 import { forward, forwardStatus, ReceiverUnreachable } from '../forward/forwarder.js';
 import { ForwardPositions } from '../store/forward-positions.js';
@@ -67,7 +67,7 @@ export interface ForwardRun {
   follow: boolean;
   log: Logger;
   signal: AbortSignal;
-  /** Where events come from (default: none until issue 15's events table lands). */
+  /** Where events come from (default: the database's events table). */
   events?: (reader: StoreReader) => EventSource;
 }
 
@@ -78,7 +78,7 @@ export async function runForward(o: ForwardRun): Promise<number> {
   if (!existsSync(o.db)) throw new UserFacingError(`no database at ${o.db}: ingest a capture first (auscult read FILE --db ${o.db})`);
   const reader = StoreReader.open(o.db);
   const positions = ForwardPositions.open(o.db);
-  const source = (o.events ?? (() => NO_EVENTS))(reader);
+  const source = o.events?.(reader) ?? reader.eventSource();
   const snapshot = o.flags.snapshotEvery === undefined ? undefined : { everyMs: o.flags.snapshotEvery * 3_600_000, devices: () => reader.allDevices() };
   try {
     const results = await Promise.allSettled(destinations.map((destination) => forward({
@@ -104,7 +104,7 @@ export function forwardStatusLines(db: string, events?: (reader: StoreReader) =>
   const reader = StoreReader.open(db);
   const positions = ForwardPositions.open(db);
   try {
-    const rows = forwardStatus(positions, (events ?? (() => NO_EVENTS))(reader));
+    const rows = forwardStatus(positions, events?.(reader) ?? reader.eventSource());
     if (rows.length === 0) return ['no destination has been forwarded to yet'];
     return rows.map((r) => forTerminal(
       `${r.destination}: delivered through seq ${r.deliveredSeq} of ${r.lastSeq}, lag ${thousands(r.lag)} events, ` +

@@ -1,6 +1,6 @@
 /**
  * Where exports and forwarders read events from: a small interface, so they do not depend on how the
- * events table (issue 15) stores them. The real table's store implements it; tests use
+ * events table stores them. StoreReader.eventSource() reads the table; tests may use
  * agent/testing/memory-event-log.ts.
  */
 import type { AuscultEvent } from './event.js';
@@ -33,11 +33,3 @@ export function* eventsAfter(source: EventSource, afterSeq = 0, pageSize = 1000)
     seq = page[page.length - 1].seq;
   }
 }
-
-/** A database without an events table (before issue 15's events land): no events. */
-export const NO_EVENTS: EventSource = {
-  after: () => [],
-  lastSeq: () => 0,
-  countBetween: () => 0,
-  seqBefore: () => 0,
-};

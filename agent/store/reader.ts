@@ -14,6 +14,7 @@ import { Statements } from './statements.js';
 import { EventQuery, type EventFilter } from './events.js';
 import type { AuscultEvent, EventType } from '../export/event.js';
 import { TOKEN_COLUMNS, tokenRow, type ApiTokenRow } from './api-tokens.js';
+import type { EventSource } from '../export/event-source.js';
 import { openDatabase } from './database.js';
 
 /** What `/health` reports of the database. */
@@ -106,6 +107,17 @@ export class StoreReader {
   /** One page of events in seq order after `f.afterSeq`, filtered (`since=`). */
   events(f: EventFilter): AuscultEvent[] {
     return this.eventQuery.list(f);
+  }
+
+  /** The events as exports and forwarders read them (agent/export/event-source.ts). */
+  eventSource(): EventSource {
+    const q = this.eventQuery;
+    return {
+      after: (afterSeq, limit) => q.list({ afterSeq, limit }),
+      lastSeq: () => q.lastSeq(),
+      countBetween: (a, b) => q.countBetween(a, b),
+      seqBefore: (through, count) => q.seqBefore(through, count),
+    };
   }
 
   /** Recorded events by type. */
