@@ -48,7 +48,7 @@ export interface BuildAppOptions {
   https?: { cert: string | Buffer; key: string | Buffer };
   /** Category ids a `category` filter accepts besides those stored devices have (default: the built-in library's). */
   categories?: readonly string[];
-  /** Events for /export/events (default: none until issue 15's events table lands). */
+  /** Events for /export/events (default: the database's events table, through the reader). */
   events?: EventSource;
   /** The web page: false to leave it out; dir defaults to dist/web. */
   web?: false | { dir?: string; idleTimeoutMinutes?: number };

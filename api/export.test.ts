@@ -10,16 +10,20 @@ import { parseCef } from '../agent/testing/cef-parser.js';
 import { parseLeef } from '../agent/testing/leef-parser.js';
 import { MemoryEventLog, sampleEvent } from '../agent/testing/memory-event-log.js';
 import { buildFixtureDatabase, TOTAL_DEVICES } from './testing/fixture-db.js';
-import { testApp, type TestApp } from './testing/test-app.js';
+import { authHeaders, createTestToken, testApp, type TestApp } from './testing/test-app.js';
 
 let reader: StoreReader;
+/** The app with an `export`-scoped token: what a SIEM pulling exports is given. */
 let app: TestApp;
+/** A read-only token's header: the device list the filters are compared with, and the 403s. */
+let readOnly: { authorization: string };
 const events = new MemoryEventLog();
 
 beforeAll(async () => {
   reader = StoreReader.open(buildFixtureDatabase());
   events.append(Array.from({ length: 2500 }, (_, i) => sampleEvent(i + 1)));
-  app = await testApp(reader, { version: '9.9.9-test', events });
+  app = await testApp(reader, { version: '9.9.9-test', events, scopes: ['export'] });
+  readOnly = authHeaders(createTestToken(reader.path, ['read']));
 });
 afterAll(async () => {
   await app.close();
@@ -32,6 +36,19 @@ function records(format: string, body: string): string[] {
   const lines = body.split('\n').filter((l) => l !== '');
   return format === 'csv' ? lines.slice(1) : lines;
 }
+
+describe('export scope', () => {
+  it('refuses a read-only token with 403 on both export routes, and the export token on the device list', async () => {
+    for (const url of ['/api/v1/export/devices?format=ndjson', '/api/v1/export/events?format=ndjson']) {
+      const r = await app.inject({ method: 'GET', url, headers: readOnly });
+      expect(r.statusCode, url).toBe(403);
+      expect(r.headers['www-authenticate'], url).toContain('error="insufficient_scope", scope="export"');
+      expect(r.json().message, url).toMatch(/needs a token with scope export/);
+      expect((await app.inject(url)).statusCode, url).toBe(200);
+    }
+    expect((await app.inject('/api/v1/devices')).statusCode).toBe(403);
+  });
+});
 
 describe('GET /api/v1/export/devices', () => {
   it('streams every device in each format with its content type, one record each', async () => {
@@ -56,7 +73,8 @@ describe('GET /api/v1/export/devices', () => {
 
   it('applies the filters of GET /devices', async () => {
     for (const qs of ['vendor=philips', 'medical=true', 'medical=false', 'category=unknown', 'ip=10.0.1.11', 'seen_since=2024-05-01T08:00:10Z']) {
-      const list = await app.inject({ method: 'GET', url: `/api/v1/devices?limit=1000&${qs}` });
+      const list = await app.inject({ method: 'GET', url: `/api/v1/devices?limit=1000&${qs}`, headers: readOnly });
+      expect(list.statusCode).toBe(200);
       const exp = await app.inject({ method: 'GET', url: `/api/v1/export/devices?format=ndjson&${qs}` });
       expect(exp.statusCode).toBe(200);
       const ids = records('ndjson', exp.body).map((l) => (JSON.parse(l) as { id: number }).id);

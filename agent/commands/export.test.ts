@@ -12,6 +12,7 @@ import { buildFixtureDatabase, TOTAL_DEVICES } from '../../api/testing/fixture-d
 import { parseCef } from '../testing/cef-parser.js';
 import { MemoryEventLog, sampleEvent } from '../testing/memory-event-log.js';
 import { StoreReader } from '../store/reader.js';
+import { Store } from '../store/store.js';
 import { exportRecords } from './export.js';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -74,10 +75,20 @@ describe('auscult export devices', () => {
     }
   });
 
-  it('a database without events exports none', () => {
-    const r = run(['export', 'events', '--format', 'json', '--db', db]);
+  it('events from the events table, after --since', () => {
+    const empty = run(['export', 'events', '--format', 'json', '--db', db]);
+    expect(empty.code, empty.stderr).toBe(0);
+    expect(empty.stdout).toBe('[]\n');
+    const store = new Store(db);
+    store.transaction(() => {
+      for (let i = 1; i <= 30; i++) store.events.append(sampleEvent(i));
+    });
+    store.close();
+    const r = run(['export', 'events', '--format', 'cef', '--since', '20', '--db', db]);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toBe('[]\n');
+    expect(r.stdout.trimEnd().split('\n').map((l) => parseCef(l).extension.get('externalId'))).toEqual(
+      Array.from({ length: 10 }, (_, i) => `evt-test-${21 + i}`),
+    );
   });
 });
 

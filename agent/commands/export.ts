@@ -6,7 +6,7 @@
  */
 import { createWriteStream, renameSync, rmSync } from 'node:fs';
 import type { Writable } from 'node:stream';
-import { eventsAfter, NO_EVENTS, type EventSource } from '../export/event-source.js';
+import { eventsAfter, type EventSource } from '../export/event-source.js';
 import type { FormatName } from '../export/formats.js';
 import { writeDevices, writeEvents, type WriteResult } from '../export/writer.js';
 import { exportContext } from '../export/context.js';
@@ -27,7 +27,7 @@ export interface ExportOptions {
   /** A file to write (replaced atomically at the end); default `out`. */
   output?: string;
   out?: Writable;
-  /** Where events come from (default: the database's events, none before issue 15's table lands). */
+  /** Where events come from (default: the database's events table). */
   events?: (reader: StoreReader) => EventSource;
 }
 
@@ -40,7 +40,7 @@ export async function exportRecords(o: ExportOptions): Promise<WriteResult> {
     const result =
       o.kind === 'devices'
         ? await writeDevices(o.format, reader.allDevices(o.filter ?? {}), out, { context, end: partial !== null })
-        : await writeEvents(o.format, eventsAfter((o.events ?? (() => NO_EVENTS))(reader), o.sinceSeq ?? 0), out, { context, end: partial !== null });
+        : await writeEvents(o.format, eventsAfter(o.events?.(reader) ?? reader.eventSource(), o.sinceSeq ?? 0), out, { context, end: partial !== null });
     if (partial !== null && o.output !== undefined) renameSync(partial, o.output);
     return result;
   } catch (err) {

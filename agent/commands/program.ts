@@ -9,6 +9,7 @@ import { captureLive, formatCaptureSummary } from './capture.js';
 import { doctor } from './doctor.js';
 import { printDevices, type DeviceFormat, type DeviceListFilter } from './devices.js';
 import type { ExportKind } from './export.js';
+import { addForwardOptions, destinationsOf, forwardStatusLines, runForward, type ForwardFlags } from './forward.js';
 import { FORMAT_NAMES, type FormatName } from '../export/formats.js';
 import { formatReadSummary, readFiles } from './read.js';
 import { UserFacingError } from '../errors.js';
@@ -161,6 +162,12 @@ function liveOptions(o: CaptureFlags, log: Logger, signal: AbortSignal) {
   };
 }
 
+/** Forwarding beside a capture (`--syslog`, `--splunk-hec` on capture and run): follows until the capture stops. */
+async function forwardBeside(o: ForwardFlags, db: string, log: Logger, signal: AbortSignal): Promise<number> {
+  if (destinationsOf(o).length === 0) return 0;
+  return runForward({ db, flags: o, follow: true, log, signal });
+}
+
 /**
  * Serve until `signal`. `demoToken`: the demo's token, shown in the ready line's `curl`; otherwise the
  * line shows where a token comes from (a real one is never printed again after `token create`).
@@ -219,11 +226,17 @@ export function buildCli(): Command {
       await (o.json ? writeAll(process.stdout, jsonForTerminal(summary, 2) + '\n') : printLines(formatReadSummary(summary)));
     });
 
-  captureOptions(program.command('capture').description('capture live from an interface into the database (Ctrl-C to stop)'))
+  addForwardOptions(captureOptions(program.command('capture').description('capture live from an interface into the database (Ctrl-C to stop)')))
     .addOption(dbOption())
-    .action(async (o: CaptureFlags) => {
+    .action(async (o: CaptureFlags & ForwardFlags) => {
       const log = createLogger();
-      const summary = await captureLive(liveOptions(o, log, stopSignal(log)));
+      destinationsOf(o); // a bad forwarding flag stops us before the capture starts
+      const signal = stopSignal(log);
+      // captureLive creates and migrates the database synchronously, before the forwarder opens it.
+      const capturing = captureLive(liveOptions(o, log, signal));
+      const forwarding = forwardBeside(o, dbPath(o.db), log, signal);
+      const [summary, code] = await Promise.all([capturing, forwarding]);
+      if (code !== 0) process.exitCode = code;
       await printLines(formatCaptureSummary(summary));
     });
 
@@ -238,18 +251,21 @@ export function buildCli(): Command {
       await serveUntilStopped(dbPath(o.db), o, log, stopSignal(log));
     });
 
-  captureOptions(program.command('run').description('capture live and serve the API in one process'))
+  addForwardOptions(captureOptions(program.command('run').description('capture live and serve the API in one process')))
     .addOption(dbOption())
     .option('--host <address>', 'API address', DEFAULT_HOST)
     .option('--port <port>', 'API port', int('--port', 0, 65535), DEFAULT_PORT)
-    .action(async (o: CaptureFlags & ApiFlags & { host: string; port: number }) => {
+    .action(async (o: CaptureFlags & ApiFlags & ForwardFlags & { host: string; port: number }) => {
       const log = createLogger();
+      destinationsOf(o); // a bad forwarding flag stops us before the capture starts
       const signal = stopSignal(log);
       const db = dbPath(o.db);
       // captureLive creates and migrates the database synchronously, before the API opens it read-only.
       const capturing = captureLive(liveOptions(o, log, signal));
       const serving = serveUntilStopped(db, o, log, signal);
-      const [summary] = await Promise.all([capturing, serving]);
+      const forwarding = forwardBeside(o, db, log, signal);
+      const [summary, , code] = await Promise.all([capturing, serving, forwarding]);
+      if (code !== 0) process.exitCode = code;
       await printLines(formatCaptureSummary(summary));
     });
 
@@ -287,6 +303,22 @@ export function buildCli(): Command {
       db, kind: what, format: o.format, output: o.output, sinceSeq: o.since,
       filter: what === 'devices' ? deviceFilter(db, o) : undefined,
     });
+  });
+
+  addForwardOptions(
+    program
+      .command('forward')
+      .description('forward events (and inventory snapshots) to syslog or Splunk HEC through the outbox')
+      .addOption(dbOption())
+      .addOption(new Option('--once', 'deliver everything not yet delivered, then exit (non-zero when a receiver stays unreachable)').conflicts(['follow', 'status']))
+      .addOption(new Option('--follow', 'keep forwarding new events until stopped').conflicts('status'))
+      .option('--status', 'print each destination\'s position and lag'),
+  ).action(async (o: ForwardFlags & { db?: string; once?: boolean; follow?: boolean; status?: boolean }) => {
+    const db = dbPath(o.db);
+    if (o.status) return printLines(forwardStatusLines(db));
+    if (!o.once && !o.follow) throw new UserFacingError('say --once, --follow or --status');
+    const log = createLogger();
+    process.exitCode = await runForward({ db, flags: o, follow: o.follow === true, log, signal: stopSignal(log) });
   });
 
   program

@@ -1,6 +1,6 @@
 /**
  * Where exports and forwarders read events from: a small interface, so they do not depend on how the
- * events table (issue 15) stores them. The real table's store implements it; tests use
+ * events table stores them. StoreReader.eventSource() reads the table; tests may use
  * agent/testing/memory-event-log.ts.
  */
 import type { AuscultEvent } from './event.js';
@@ -13,6 +13,8 @@ export interface EventSource {
   lastSeq(): number;
   /** Events stored with `afterSeq < seq <= throughSeq` (lag, and what retention would drop undelivered). */
   countBetween(afterSeq: number, throughSeq: number): number;
+  /** The seq after which the last `count` events up to `throughSeq` begin (0 when there are fewer): a resend window. */
+  seqBefore(throughSeq: number, count: number): number;
 }
 
 /** An EventSource that can be written: how producers add events (seq assigned by the log). */
@@ -31,10 +33,3 @@ export function* eventsAfter(source: EventSource, afterSeq = 0, pageSize = 1000)
     seq = page[page.length - 1].seq;
   }
 }
-
-/** A database without an events table (before issue 15's events land): no events. */
-export const NO_EVENTS: EventSource = {
-  after: () => [],
-  lastSeq: () => 0,
-  countBetween: () => 0,
-};

@@ -101,6 +101,16 @@ export class EventQuery {
     return out;
   }
 
+  /** Events with afterSeq < seq <= throughSeq (a forwarding destination's lag). */
+  countBetween(afterSeq: number, throughSeq: number): number {
+    return this.stmt.get('SELECT count(*) FROM events WHERE seq > ? AND seq <= ?').pluck().get(afterSeq, throughSeq) as number;
+  }
+
+  /** The seq after which the last `count` events up to throughSeq begin, 0 when fewer (a resend window). */
+  seqBefore(throughSeq: number, count: number): number {
+    return (this.stmt.get('SELECT seq FROM events WHERE seq <= ? ORDER BY seq DESC LIMIT 1 OFFSET ?').pluck().get(throughSeq, count) as number | undefined) ?? 0;
+  }
+
   /** The highest seq recorded, 0 when none. */
   lastSeq(): number {
     return (this.stmt.get('SELECT coalesce(max(seq), 0) FROM events').pluck().get() as number);

@@ -273,6 +273,19 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    version: 11,
+    description: 'forward_positions: what each forwarding destination has accepted (the outbox position)',
+    sql: `
+      CREATE TABLE forward_positions (
+        destination TEXT PRIMARY KEY,             -- e.g. syslog+relp://siem:2514 cef, splunk-hec https://splunk:8088 (never a token)
+        delivered_seq INTEGER NOT NULL,           -- highest event seq the receiver accepted
+        dropped INTEGER NOT NULL DEFAULT 0,       -- events retention removed before this destination had them
+        snapshot_at_ms INTEGER,                   -- wall clock of the last full inventory snapshot sent
+        updated_at_ms INTEGER NOT NULL            -- wall clock of the last change
+      ) WITHOUT ROWID;
+    `,
+  },
+  {
     version: 12,
     description: 'change feed: one sequence per database stamping every device change, tombstones of devices removed or merged; host names indexed for substring search; VLAN index',
     sql: `

@@ -17,6 +17,7 @@ import { EventQuery, type EventFilter } from './events.js';
 import { latestCaptureCounters, type StoredCaptureCounters } from './capture-counters.js';
 import type { AuscultEvent, EventType } from '../export/event.js';
 import { TOKEN_COLUMNS, tokenRow, type ApiTokenRow } from './api-tokens.js';
+import type { EventSource } from '../export/event-source.js';
 import { openDatabase } from './database.js';
 
 /** What `/health` reports of the database. */
@@ -136,6 +137,17 @@ export class StoreReader {
   /** One page of events in seq order after `f.afterSeq`, filtered (`since=`). */
   events(f: EventFilter): AuscultEvent[] {
     return this.eventQuery.list(f);
+  }
+
+  /** The events as exports and forwarders read them (agent/export/event-source.ts). */
+  eventSource(): EventSource {
+    const q = this.eventQuery;
+    return {
+      after: (afterSeq, limit) => q.list({ afterSeq, limit }),
+      lastSeq: () => q.lastSeq(),
+      countBetween: (a, b) => q.countBetween(a, b),
+      seqBefore: (through, count) => q.seqBefore(through, count),
+    };
   }
 
   /** Recorded events by type. */

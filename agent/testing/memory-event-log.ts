@@ -32,6 +32,11 @@ export class MemoryEventLog implements EventLog {
     return this.events.filter((e) => e.seq > afterSeq && e.seq <= throughSeq).length;
   }
 
+  seqBefore(throughSeq: number, count: number): number {
+    const upTo = this.events.filter((e) => e.seq <= throughSeq);
+    return upTo.length <= count ? 0 : upTo[upTo.length - count - 1].seq;
+  }
+
   /** Retention: drops events with seq <= throughSeq. */
   dropThrough(throughSeq: number): void {
     this.events = this.events.filter((e) => e.seq > throughSeq);

@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { packageRoot } from '../config.js';
-import { PCAP_PACKAGE, TEST_TOOLS, toolMissing } from './tools.js';
+import { PCAP_PACKAGE, RSYSLOG_MODULES, TEST_TOOLS, toolMissing } from './tools.js';
 
 const root = packageRoot();
-const packages = [...new Set([...Object.values(TEST_TOOLS), PCAP_PACKAGE])];
+const packages = [...new Set([...Object.values(TEST_TOOLS), ...Object.values(RSYSLOG_MODULES), PCAP_PACKAGE])];
 /** The words of every `apt-get install ...` command in a text: up to a backtick or a blank line. */
 function aptInstalled(text: string): Set<string> {
   const words = new Set<string>();

@@ -17,6 +17,7 @@ export const TEST_TOOLS = {
   mkfifo: 'coreutils',
   ethtool: 'ethtool',
   'systemd-analyze': 'systemd',
+  rsyslogd: 'rsyslog',
   openssl: 'openssl',
   chromium: 'chromium',
   promtool: 'prometheus',
@@ -55,6 +56,24 @@ export function pcapBindingMissing(): string | undefined {
   } catch (err) {
     return `the pcap binding did not load (${(err as Error).message.split('\n')[0]}; Debian: apt-get install ${PCAP_PACKAGE}, then npm ci)`;
   }
+}
+
+/** rsyslog's loadable modules the forwarding tests use, with the Debian package that ships each. */
+export const RSYSLOG_MODULES = { imtcp: 'rsyslog', imrelp: 'rsyslog-relp', lmnsd_gtls: 'rsyslog-gnutls' } as const;
+const RSYSLOG_MODULE_DIRS = ['/usr/lib/x86_64-linux-gnu/rsyslog', '/usr/lib/aarch64-linux-gnu/rsyslog', '/usr/lib/rsyslog', '/usr/lib64/rsyslog'];
+
+/** Why rsyslog cannot receive for a test: a module missing (and its package); undefined when all are there. */
+export function rsyslogModuleMissing(...modules: (keyof typeof RSYSLOG_MODULES)[]): string | undefined {
+  const missing = modules.filter((m) => !RSYSLOG_MODULE_DIRS.some((d) => {
+    try {
+      accessSync(join(d, `${m}.so`), constants.R_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  }));
+  if (missing.length === 0) return undefined;
+  return `rsyslog module ${missing.join(', ')} not found (Debian: apt-get install ${[...new Set(missing.map((m) => RSYSLOG_MODULES[m]))].join(' ')})`;
 }
 
 /** The first of `reasons` that is set, printed as `<what> skipped: <reason>` so that no skip is silent. */

@@ -8,7 +8,7 @@
 import { PassThrough } from 'node:stream';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { eventsAfter, NO_EVENTS, type EventSource } from '../../agent/export/event-source.js';
+import { eventsAfter, type EventSource } from '../../agent/export/event-source.js';
 import { FORMAT_NAMES, FORMATS, formatByName, type FormatName } from '../../agent/export/formats.js';
 import { exportContext, type ExportContext } from '../../agent/export/context.js';
 import { writeDevices, writeEvents, type WriteResult } from '../../agent/export/writer.js';
@@ -19,7 +19,7 @@ import { categoryCheck, DEVICE_FILTER_PARAMS, filterOfQuery } from './devices.js
 
 export interface ExportRoutesOptions {
   reader: StoreReader;
-  /** Where events come from (default: none until the events table of issue 15 lands). */
+  /** Where events come from (default: the database's events table). */
   events?: EventSource;
   categories?: readonly string[];
   /** Sensor identity in every record (default: this host). */
@@ -52,7 +52,7 @@ const streamed = (what: string) => ({
 
 const exportRoutes: FastifyPluginAsyncTypebox<ExportRoutesOptions> = async (app, opts) => {
   const { reader } = opts;
-  const events = opts.events ?? NO_EVENTS;
+  const events = opts.events ?? reader.eventSource();
   const checkCategory = categoryCheck(reader, opts.categories ?? loadCategoryIds({ builtinDir: builtinFingerprintsDir() }));
   const context = opts.context ?? exportContext();
 
