@@ -17,6 +17,10 @@ import { EventRecorder } from './events/recorder.js';
 import type { EventThresholds } from './events/thresholds.js';
 import type { CaptureCounters } from './store/capture-counters.js';
 
+/** ICMPv6 types of Neighbor Discovery the inventory reads (RFC 4861 sections 4.2, 4.4): routers, bindings. */
+const ICMPV6_ROUTER_ADVERTISEMENT = 134;
+const ICMPV6_NEIGHBOR_ADVERTISEMENT = 136;
+
 export interface PipelineOptions {
   /** Flows held at once (memory bound: about 200 bytes each). */
   maxFlows?: number;
@@ -160,6 +164,8 @@ export class Pipeline implements FrameSink {
         }
       } else if (v.l4Proto === IpProto.UDP) {
         this.dissection.udp(v);
+      } else if (v.l4Proto === IpProto.ICMPV6 && (v.srcPort === ICMPV6_ROUTER_ADVERTISEMENT || v.srcPort === ICMPV6_NEIGHBOR_ADVERTISEMENT)) {
+        this.inventory.onNeighborDiscovery(v);
       }
     } else {
       c.nonIpByKind[v.nonIp]++;

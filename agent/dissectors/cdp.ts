@@ -9,7 +9,8 @@ import { ipToString, isGroupMac, macAt, macToString } from '../decode/format.js'
 import type { PacketView } from '../decode/packet-view.js';
 import { decodeText } from './ber.js';
 import { capabilityNames, nonEmpty } from './lldp.js';
-import type { Observation, PacketDissector } from './types.js';
+import { reportedAddressBindings } from './bindings.js';
+import type { PacketDissector, PacketOutput } from './types.js';
 
 /** Fields of a `cdp` observation (one per CDP frame). */
 export interface CdpFields {
@@ -95,7 +96,7 @@ export const cdp: PacketDissector<'cdp'> = {
   kind: 'packet',
   name: 'cdp',
   snap: [[0x00000c, 0x2000]],
-  parse(v: PacketView): Observation<'cdp'>[] | null {
+  parse(v: PacketView): PacketOutput<'cdp'>[] | null {
     const b = v.buf;
     const start = v.l3Off;
     // On Ethernet the type field is the 802.3 length and excludes padding; cooked captures have none.
@@ -157,6 +158,9 @@ export const cdp: PacketDissector<'cdp'> = {
     if (f.addresses?.length === 0) delete f.addresses;
     const src = v.srcMacOff >= 0 ? macAt(b, v.srcMacOff) : 0;
     if (src === 0 || isGroupMac(src)) return [];
-    return [{ device: { mac: macToString(src) }, tsMs: Math.floor(v.tsMicros / 1000), source: 'cdp', fields: { ...f } }];
+    const mac = macToString(src);
+    const tsMs = Math.floor(v.tsMicros / 1000);
+    // The addresses are the device's own, as it reports them (not seen in its traffic).
+    return [{ device: { mac }, tsMs, source: 'cdp', fields: { ...f } }, ...reportedAddressBindings(mac, f.addresses, 'cdp', tsMs)];
   },
 };

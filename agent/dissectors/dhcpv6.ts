@@ -9,7 +9,7 @@ import type { PacketView } from '../decode/packet-view.js';
 import { optionText } from './dhcp.js';
 import { definedFields } from './intern.js';
 import { senderOf } from './sender.js';
-import type { DeviceKey, Observation, PacketDissector } from './types.js';
+import type { DeviceKey, PacketDissector, PacketOutput } from './types.js';
 
 export const DHCPV6_MESSAGE_TYPES = [
   '', 'SOLICIT', 'ADVERTISE', 'REQUEST', 'CONFIRM', 'RENEW', 'REBIND', 'REPLY', 'RELEASE', 'DECLINE',
@@ -103,15 +103,25 @@ function fqdnInto(f: Dhcpv6Fields, b: Buffer, v0: number, len: number): void {
   f.hostname = labels[0];
 }
 
+/** An IA address with its valid lifetime (IAADDR option 5), kept beside the fields for the binding. */
+interface Lease {
+  ip: string;
+  validSeconds: number;
+}
+
 /** IA_NA / IA_TA / IA_PD: walk the IA's own options for addresses and prefixes. */
-function iaInto(f: Dhcpv6Fields, b: Buffer, code: number, v0: number, end: number): void {
+function iaInto(f: Dhcpv6Fields, leases: Lease[], b: Buffer, code: number, v0: number, end: number): void {
   let o = v0 + (code === 4 ? 4 : 12); // IA_TA has only the IAID
   while (o + 4 <= end) {
     const c = b.readUInt16BE(o);
     const l = b.readUInt16BE(o + 2);
     const s = o + 4;
     if (s + l > end) return;
-    if (c === 5 && l >= 24) (f.assigned_ips ??= []).push(ipToString(b, s, 6));
+    if (c === 5 && l >= 24) {
+      const ip = ipToString(b, s, 6);
+      (f.assigned_ips ??= []).push(ip);
+      leases.push({ ip, validSeconds: b.readUInt32BE(s + 20) });
+    }
     else if (c === 26 && l >= 25) (f.delegated_prefixes ??= []).push(`${ipToString(b, s + 9, 6)}/${b[s + 8]}`);
     o = s + l;
   }
@@ -124,6 +134,8 @@ interface Parsed {
   server?: Dhcpv6Fields;
   /** Peer-address of the innermost relay message (the client), offset into the buffer. */
   peerOff: number;
+  /** IA_NA/IA_TA addresses with their valid lifetimes. */
+  leases: Lease[];
 }
 
 /** Parse one message at `b[p..end)`; relay messages recurse into option 9. Null when malformed. */
@@ -148,7 +160,7 @@ function parseMessage(b: Buffer, p: number, end: number, depth: number, peerOff:
     return null;
   }
   const client: Dhcpv6Fields = { message_type: DHCPV6_MESSAGE_TYPES[type] };
-  const out: Parsed = { type, client, peerOff };
+  const out: Parsed = { type, client, peerOff, leases: [] };
   // Vendor/user class and the like describe whoever sent the message: in a server's, the server.
   const fromServer = type === ADVERTISE || type === REPLY || type === RECONFIGURE;
   const sender = (): Dhcpv6Fields => (fromServer ? (out.server ??= { message_type: client.message_type }) : client);
@@ -161,7 +173,7 @@ function parseMessage(b: Buffer, p: number, end: number, depth: number, peerOff:
     switch (c) {
       case 1: duidInto(client, b, v0, l); break;
       case 2: duidInto((out.server ??= { message_type: client.message_type }), b, v0, l); break;
-      case 3: case 4: case 25: iaInto(client, b, c, v0, v0 + l); break;
+      case 3: case 4: case 25: iaInto(client, out.leases, b, c, v0, v0 + l); break;
       case 6: {
         let s = '';
         for (let i = 0; i + 2 <= l; i += 2) s += `${i === 0 ? '' : ','}${b.readUInt16BE(v0 + i)}`;
@@ -193,7 +205,7 @@ export const dhcpv6: PacketDissector<'dhcpv6'> = {
   kind: 'packet',
   name: 'dhcpv6',
   udpPorts: [546, 547],
-  parse(v: PacketView): Observation<'dhcpv6'>[] | null {
+  parse(v: PacketView): PacketOutput<'dhcpv6'>[] | null {
     const b = v.buf;
     const p = v.payloadOff;
     const len = v.payloadLen;
@@ -209,7 +221,7 @@ export const dhcpv6: PacketDissector<'dhcpv6'> = {
       const device = relayed ? { ip: ipToString(b, m.peerOff, 6) } : sender;
       return [{ device, tsMs, source: 'dhcpv6', fields: definedFields(m.client) }];
     }
-    const out: Observation<'dhcpv6'>[] = [];
+    const out: PacketOutput<'dhcpv6'>[] = [];
     // RELAY-REPL frames come from the server too, so the sender is the server either way.
     if (m.server) out.push({ device: sender, tsMs, source: 'dhcpv6', fields: definedFields(m.server) });
     // The client this answer is for: the relay's peer, or the frame's unicast destination.
@@ -219,6 +231,15 @@ export const dhcpv6: PacketDissector<'dhcpv6'> = {
       client = { mac: macToString(macAt(b, v.dstMacOff)), ip: ipToString(b, v.dstIpOff, v.ipVersion) };
     }
     if (client !== null && m.client.duid !== undefined) out.push({ device: client, tsMs, source: 'dhcpv6', fields: definedFields(m.client) });
+    // A REPLY gives the client its addresses (RFC 8415 section 18.3.10; ADVERTISE only offers them):
+    // bound to the MAC the reply goes to, or through a relay to the MAC in the client's DUID-LL(T).
+    const clientMac = relayed ? m.client.duid_mac : client?.mac;
+    if (m.type === REPLY && clientMac !== undefined) {
+      for (const lease of m.leases) {
+        // A valid lifetime of 0 withdraws the address.
+        if (lease.validSeconds > 0) out.push({ kind: 'address-binding', mac: clientMac, ip: lease.ip, protocol: 'dhcpv6', leaseSeconds: lease.validSeconds, tsMs });
+      }
+    }
     return out;
   },
 };

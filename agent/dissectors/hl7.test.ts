@@ -154,6 +154,11 @@ describe('hl7 IHE PCD-01 (ORU^R01 from a device gateway)', () => {
       [{ mac: '00:09:fb:4c:10:01' }, '0009FBFFFE4C1001', 'device_behind_gateway'],
       [{ mac: '08:00:19:0b:40:20' }, '080019FFFE0B4020', 'device_behind_gateway'],
     ]);
+    // Each is a device derived from the gateway's message, not one seen on the wire (item 13.7).
+    expect(v !== null && v.done ? v.outputs : []).toEqual(['00:09:fb:4c:10:01', '08:00:19:0b:40:20'].map((mac) => ({
+      kind: 'derived-device', mac, from: ctx.srcMac === null ? { ip: ctx.srcIp } : { mac: ctx.srcMac, ip: ctx.srcIp }, protocol: 'hl7',
+      field: 'OBX-18', messageType: 'ORU^R01', tsMs: ctx.tsMs,
+    })));
     if (v !== null && v.done) expectNoPatientData(v.observations);
   });
 

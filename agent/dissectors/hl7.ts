@@ -23,7 +23,7 @@
  */
 import { countDropped, isAsciiToken, isOid } from './allow-list.js';
 import { streamSender } from './sender.js';
-import type { Observation, StreamContext, StreamDissector, StreamVerdict } from './types.js';
+import type { DeviceDerivation, Observation, StreamContext, StreamDissector, StreamVerdict } from './types.js';
 
 /**
  * Fields of an `hl7` observation about a medical device behind a PCD-01 gateway, when its OBX-18
@@ -112,6 +112,10 @@ interface Acc {
   mdc: Set<string>;
   /** Per EUI-64 of OBX-18: the MDC codes of the OBX segments naming it. */
   mdcByEui: Map<string, Set<string>>;
+  /** Per EUI-64 of OBX-18: MSH-9 of the first message naming it. */
+  typeByEui: Map<string, string>;
+  /** MSH-9 of the message being read, when valid. */
+  currentType?: string;
   messages: number;
   withMsa: number;
   /** The current message has an MSA segment (counted when the next MSH or the end comes). */
@@ -229,8 +233,10 @@ function readMsh(seg: string, d: Delims, acc: Acc): void {
   keep('receiving_application', f[4]);
   keep('receiving_facility', f[5]);
   const [code, trigger] = components(f[8], d);
+  acc.currentType = undefined;
   if (code !== undefined && /^[A-Z0-9]{3}$/.test(code)) {
-    addTo(acc.types, trigger !== undefined && /^[A-Z0-9]{3}$/.test(trigger) ? `${code}^${trigger}` : code);
+    acc.currentType = trigger !== undefined && /^[A-Z0-9]{3}$/.test(trigger) ? `${code}^${trigger}` : code;
+    addTo(acc.types, acc.currentType);
   }
   const processing = components(f[10], d)[0];
   if (acc.f.processing_id === undefined && processing !== undefined && /^[DPT]$/.test(processing)) acc.f.processing_id = processing;
@@ -266,6 +272,7 @@ function readObx(seg: string, d: Delims, acc: Acc): void {
       if (!acc.euis.has(eui)) continue; // over the bound
       let codes = acc.mdcByEui.get(eui);
       if (codes === undefined) acc.mdcByEui.set(eui, (codes = new Set()));
+      if (acc.currentType !== undefined && !acc.typeByEui.has(eui)) acc.typeByEui.set(eui, acc.currentType);
       if (mdc !== null) addTo(codes, mdc, MAX_MDC);
     }
   }
@@ -350,7 +357,9 @@ function finish(acc: Acc, ctx: StreamContext): StreamVerdict<'hl7'> {
   if (acc.euis.size > 0) fields.pcd_device_eui64s = [...acc.euis];
   if (acc.mdc.size > 0) fields.mdc_codes = [...acc.mdc];
   const obs: Observation<'hl7'> = { device: streamSender(ctx), tsMs: ctx.tsMs, source: 'hl7', fields: { ...fields } };
-  return { done: true, observations: [obs, ...behindGateway(acc, ctx, fields.sending_application)] };
+  const behind = behindGateway(acc, ctx, fields.sending_application);
+  const observations = [obs, ...behind.observations];
+  return behind.derivations.length > 0 ? { done: true, observations, outputs: behind.derivations } : { done: true, observations };
 }
 
 /** EUI-48 inside an EUI-64 (bytes 4 and 5 FF-FE), as a MAC in text form; null otherwise. */
@@ -360,9 +369,16 @@ export function macOfEui64(eui: string): string | null {
   return hex.match(/../g)!.join(':').toLowerCase();
 }
 
-/** One observation per device behind the gateway whose EUI-64 names its MAC. */
-function behindGateway(acc: Acc, ctx: StreamContext, gatewayApplication: string | undefined): Observation<'hl7'>[] {
+/**
+ * Per device behind the gateway whose EUI-64 names its MAC: an observation about it, and the typed
+ * output saying that the device is known from this gateway's message (OBX-18), not seen on the wire.
+ */
+function behindGateway(
+  acc: Acc, ctx: StreamContext, gatewayApplication: string | undefined,
+): { observations: Observation<'hl7'>[]; derivations: DeviceDerivation[] } {
   const out: Observation<'hl7'>[] = [];
+  const derivations: DeviceDerivation[] = [];
+  const gateway = streamSender(ctx);
   for (const [eui, codes] of acc.mdcByEui) {
     const mac = macOfEui64(eui);
     if (mac === null) continue;
@@ -370,8 +386,12 @@ function behindGateway(acc: Acc, ctx: StreamContext, gatewayApplication: string 
     if (gatewayApplication !== undefined) fields.gateway_application = gatewayApplication;
     if (codes.size > 0) fields.mdc_codes = [...codes];
     out.push({ device: { mac }, tsMs: ctx.tsMs, source: 'hl7', fields: { ...fields } });
+    const derivation: DeviceDerivation = { kind: 'derived-device', mac, from: gateway, protocol: 'hl7', field: 'OBX-18', tsMs: ctx.tsMs };
+    const messageType = acc.typeByEui.get(eui);
+    if (messageType !== undefined) derivation.messageType = messageType;
+    derivations.push(derivation);
   }
-  return out;
+  return { observations: out, derivations };
 }
 
 /** Segment ids a frame may start with: a message, or a batch (HL7 v2.6 2.10.3: FHS, BHS). */
@@ -391,7 +411,10 @@ function startsLikeFrame(b: Buffer, p: number): boolean {
 function parseHl7(data: Buffer, ctx: StreamContext, final: boolean): StreamVerdict<'hl7'> {
   const b = data.length > MAX_BYTES ? data.subarray(0, MAX_BYTES) : data;
   const last = final || data.length >= MAX_BYTES;
-  const acc: Acc = { f: {}, types: new Set(), acks: new Set(), euis: new Set(), mdc: new Set(), mdcByEui: new Map(), messages: 0, withMsa: 0, inMessage: false, msa: false };
+  const acc: Acc = {
+    f: {}, types: new Set(), acks: new Set(), euis: new Set(), mdc: new Set(), mdcByEui: new Map(), typeByEui: new Map(), messages: 0,
+    withMsa: 0, inMessage: false, msa: false,
+  };
   let p = 0;
   while (p < b.length && acc.messages < MAX_MESSAGES) {
     // Between frames: the CR of the previous trailer, or line ends some senders add.

@@ -7,7 +7,8 @@
 import { ipToString, isGroupMac, macAt, macToString } from '../decode/format.js';
 import type { PacketView } from '../decode/packet-view.js';
 import { decodeText, hexOf } from './ber.js';
-import type { Observation, PacketDissector } from './types.js';
+import { reportedAddressBindings } from './bindings.js';
+import type { PacketDissector, PacketOutput } from './types.js';
 
 /** Fields of an `lldp` observation (one per LLDPDU). */
 export interface LldpFields {
@@ -138,7 +139,7 @@ export const lldp: PacketDissector<'lldp'> = {
   kind: 'packet',
   name: 'lldp',
   etherTypes: [0x88cc],
-  parse(v: PacketView): Observation<'lldp'>[] | null {
+  parse(v: PacketView): PacketOutput<'lldp'>[] | null {
     const b = v.buf;
     const end = v.end;
     let o = v.l3Off;
@@ -217,7 +218,9 @@ export const lldp: PacketDissector<'lldp'> = {
     const src = v.srcMacOff >= 0 ? macAt(b, v.srcMacOff) : 0;
     const mac = src !== 0 && !isGroupMac(src) ? macToString(src) : f.chassis_mac;
     if (mac === undefined) return [];
-    return [{ device: { mac }, tsMs: Math.floor(v.tsMicros / 1000), source: 'lldp', fields: { ...f } }];
+    const tsMs = Math.floor(v.tsMicros / 1000);
+    // The management addresses are the device's own, as it reports them (not seen in its traffic).
+    return [{ device: { mac }, tsMs, source: 'lldp', fields: { ...f } }, ...reportedAddressBindings(mac, f.management_addresses, 'lldp', tsMs)];
   },
 };
 

@@ -122,11 +122,16 @@ export type Observation<S extends Source = Source> = S extends Source ? Observat
  * Protocols whose dissector binds addresses to MACs (ARP's bindings are the inventory's own). Each is a
  * source of the device object's `ips[].sources`, stored in its own device_ips column (store.ts).
  */
-export type BindingProtocol = 'dhcp';
+export type BindingProtocol = 'dhcp' | 'dhcpv6' | 'lldp' | 'cdp';
+
+/** Every BindingProtocol, in the order the device object lists an address's sources. */
+export const BINDING_PROTOCOLS: readonly BindingProtocol[] = ['dhcp', 'dhcpv6', 'lldp', 'cdp'];
 
 /**
  * An IP address a protocol assigned to, or announced for, a MAC: the inventory lists it among the
  * device's addresses with `protocol` as its source, and traffic from that IP belongs to that MAC.
+ * Assigned: a DHCP ACK, a DHCPv6 REPLY. Reported by the device itself, not seen in traffic: an
+ * LLDP/CDP management address.
  */
 export interface AddressBinding {
   kind: 'address-binding';
@@ -180,8 +185,29 @@ export interface InstanceSighting {
   tsMs: number;
 }
 
+/**
+ * A device known only because another device's message names it (IHE PCD-01: the EUI-64 of OBX-18
+ * embeds the MAC of a monitor behind a device gateway). The inventory creates or finds the device by
+ * `mac` and records where it came from; until the device is seen on the wire itself it is `derived`
+ * (device object `kind`), and its identification confidence is capped (identify/engine.ts).
+ */
+export interface DeviceDerivation {
+  kind: 'derived-device';
+  /** The derived device's MAC, `aa:bb:cc:dd:ee:ff`. */
+  mac: string;
+  /** The device whose message named it (the sender of that message). */
+  from: DeviceKey;
+  /** Protocol and field the address was read from: `hl7`, `OBX-18`. */
+  protocol: Source;
+  field: string;
+  /** Message type that carried it (`ORU^R01`), when the protocol has one. */
+  messageType?: string;
+  /** Capture time of the message, ms since the epoch. */
+  tsMs: number;
+}
+
 /** What the inventory needs beyond facts: the typed outputs dissectors emit besides observations. */
-export type InventoryOutput = AddressBinding | ConversationMark | InstanceSighting;
+export type InventoryOutput = AddressBinding | ConversationMark | InstanceSighting | DeviceDerivation;
 
 /** What a packet dissector returns for one packet: its observations and typed outputs, in any order. */
 export type PacketOutput<S extends Source = Source> = Observation<S> | InventoryOutput;

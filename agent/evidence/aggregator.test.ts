@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseMac } from '../decode/format.js';
-import type { AddressBinding, ConversationMark, Observation, PacketOutput } from '../dissectors/types.js';
+import type { AddressBinding, ConversationMark, DeviceDerivation, Observation, PacketOutput } from '../dissectors/types.js';
 import { ObservationAggregator } from './aggregator.js';
 
 const MAC = '00:09:fb:0a:00:31';
@@ -25,7 +25,7 @@ describe('ObservationAggregator', () => {
       { mac: parseMac(MAC), ip: '10.20.0.101', protocol: 'dhcp', leaseSeconds: 600, tsMs: 1000 },
       { mac: parseMac(MAC), ip: '10.20.0.101', protocol: 'dhcp', leaseSeconds: 600, tsMs: 5000 },
     ]);
-    expect(a.drain()).toEqual({ observations: [], bindings: [], conversations: [], sightings: [] });
+    expect(a.drain()).toEqual({ observations: [], bindings: [], conversations: [], sightings: [], derivations: [] });
   });
 
   it('drops a binding without a usable MAC', () => {
@@ -33,6 +33,21 @@ describe('ObservationAggregator', () => {
     a.output({ ...binding, mac: '00:00:00:00:00:00' });
     a.output({ ...binding, mac: 'not a mac' });
     expect(a.drain().bindings).toEqual([]);
+  });
+
+  it('hands over each derived device once per origin, at its earliest message', () => {
+    const a = new ObservationAggregator();
+    const d: DeviceDerivation = {
+      kind: 'derived-device', mac: '00:09:fb:4c:10:01', from: { mac: '00:09:fb:40:00:21', ip: '10.40.0.21' }, protocol: 'hl7',
+      field: 'OBX-18', messageType: 'ORU^R01', tsMs: 5000,
+    };
+    a.output(d);
+    a.output({ ...d, tsMs: 1000 }); // the gateway's next report, read earlier (another connection)
+    a.output({ ...d, mac: '01:00:5e:00:00:01' }); // a group MAC is no device
+    expect(a.drain().derivations).toEqual([{
+      mac: parseMac('00:09:fb:4c:10:01'), fromMac: parseMac('00:09:fb:40:00:21'), fromIp: '10.40.0.21', protocol: 'hl7', field: 'OBX-18',
+      messageType: 'ORU^R01', tsMs: 1000,
+    }]);
   });
 
   it('hands over each conversation mark once, in both orientations (the inventory knows the server)', () => {

@@ -1,13 +1,14 @@
 /**
  * Evidence between two flushes: observations deduplicated, one row per (fields, source, device) with a
  * count and first/last times; and the dissectors' typed outputs (address bindings, conversation marks,
- * instance sightings) as rows the inventory takes. Nothing here knows a protocol: it counts, dedupes and hands over. What
- * `drain()` returns is plain data, so it can cross from the dissection thread to the main one.
+ * instance sightings, derived devices) as rows the inventory takes. Nothing here knows a protocol: it
+ * counts, dedupes and hands over. What `drain()` returns is plain data, so it can cross from the
+ * dissection thread to the main one.
  */
 import { isGroupMac, parseMac } from '../decode/format.js';
 import {
-  isInventoryOutput, type BindingProtocol, type ConversationProtocol, type InventoryOutput, type Observation, type PacketOutput,
-  type Source,
+  isInventoryOutput, type BindingProtocol, type ConversationProtocol, type DeviceDerivation, type InventoryOutput,
+  type Observation, type PacketOutput, type Source,
 } from '../dissectors/types.js';
 
 /** One distinct observation since the last drain. `mac` is 0 when the observation names none. */
@@ -54,6 +55,18 @@ export interface SightingRow {
   tsMs: number;
 }
 
+/** A device derivation (dissectors/types.ts DeviceDerivation), MACs as numbers (0: none). */
+export interface DerivationRow {
+  mac: number;
+  fromMac: number;
+  fromIp: string | null;
+  protocol: Source;
+  field: string;
+  messageType: string | null;
+  /** Earliest message naming it since the last drain. */
+  tsMs: number;
+}
+
 /** Dissector counters (cumulative since start). */
 export interface DissectionStats {
   produced: Record<string, number>;
@@ -70,6 +83,7 @@ export interface EvidenceBatch {
   bindings: BindingRow[];
   conversations: ConversationRow[];
   sightings: SightingRow[];
+  derivations: DerivationRow[];
   stats: DissectionStats;
 }
 
@@ -77,6 +91,8 @@ export interface EvidenceBatch {
 const MAX_CONVERSATIONS = 100_000;
 /** Instance sightings kept between two drains (one per object stored: a busy archive sends many). */
 const MAX_SIGHTINGS = 100_000;
+/** Distinct derived devices kept between two drains, likewise. */
+const MAX_DERIVATIONS = 100_000;
 
 /**
  * JSON of an observation's fields. Dissectors build fields in a fixed order, so equal facts give equal
@@ -132,6 +148,8 @@ export class ObservationAggregator {
   private sightings: SightingRow[] = [];
   /** Conversation marks since the last drain, `protocol|a|b|port` (deduplicated: a client reconnects often). */
   private conversations = new Set<string>();
+  /** Derived devices since the last drain, by derived MAC and origin (the gateway repeats itself). */
+  private derivations = new Map<string, DerivationRow>();
   /** The row each fields object last went to, valid until the next drain (generation). */
   private readonly lastRow = new WeakMap<object, LastRow>();
   private generation = 0;
@@ -173,9 +191,14 @@ export class ObservationAggregator {
     else this.listRows.set(list, entry);
   }
 
-  /** A typed output seen at `tsMs`: an address binding to hand over, a conversation to mark, an instance sighting. */
+  /**
+   * A typed output seen at `tsMs`: an address binding to hand over, a conversation to mark, an instance
+   * sighting, a derived device.
+   */
   output(o: InventoryOutput, tsMs: number = o.tsMs): void {
-    if (o.kind === 'instance-sighting') {
+    if (o.kind === 'derived-device') {
+      this.derivation(o, tsMs);
+    } else if (o.kind === 'instance-sighting') {
       if (this.sightings.length >= MAX_SIGHTINGS) return;
       const end = (k: { mac?: string }) => {
         const n = k.mac !== undefined ? macNumber(k.mac) : 0;
@@ -194,6 +217,21 @@ export class ObservationAggregator {
     } else if (this.conversations.size < MAX_CONVERSATIONS) {
       this.conversations.add(`${o.protocol}|${o.srcIp}|${o.dstIp}|${o.dstPort}`);
       this.conversations.add(`${o.protocol}|${o.dstIp}|${o.srcIp}|${o.srcPort}`);
+    }
+  }
+
+  private derivation(o: DeviceDerivation, tsMs: number): void {
+    const mac = macNumber(o.mac);
+    if (Number.isNaN(mac) || mac === 0 || isGroupMac(mac)) return;
+    const fromNum = o.from.mac !== undefined ? macNumber(o.from.mac) : 0;
+    const fromMac = Number.isNaN(fromNum) || isGroupMac(fromNum) ? 0 : fromNum;
+    const fromIp = o.from.ip ?? null;
+    const key = `${mac}|${fromMac}|${fromIp ?? ''}|${o.protocol}|${o.field}|${o.messageType ?? ''}`;
+    const known = this.derivations.get(key);
+    if (known !== undefined) {
+      if (tsMs < known.tsMs) known.tsMs = tsMs;
+    } else if (this.derivations.size < MAX_DERIVATIONS) {
+      this.derivations.set(key, { mac, fromMac, fromIp, protocol: o.protocol, field: o.field, messageType: o.messageType ?? null, tsMs });
     }
   }
 
@@ -244,12 +282,14 @@ export class ObservationAggregator {
     }
     const bindings = this.bindings;
     const sightings = this.sightings;
+    const derivations = [...this.derivations.values()];
+    this.derivations = new Map();
     this.rows = new Map();
     this.bindings = [];
     this.sightings = [];
     this.conversations = new Set();
     this.pending = 0;
     this.generation++;
-    return { observations, bindings, conversations, sightings };
+    return { observations, bindings, conversations, sightings, derivations };
   }
 }

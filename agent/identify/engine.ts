@@ -84,6 +84,8 @@ export interface Classification {
   /** Confidence of the category, else of the vendor, else of the OS; 0 when nothing is known. */
   confidence: number;
   override: OverrideInfo | null;
+  /** Present when the confidences were capped (a device never seen on the wire: capConfidence). */
+  confidence_cap?: { max: number; reason: string };
   /** Library version the classification was made with. */
   library_version: string;
   /**
@@ -91,6 +93,29 @@ export interface Classification {
    * other devices' images, or their Manufacturer contradicts its MAC's maker): why, and whose images.
    */
   images?: ImageAttribution;
+}
+
+/**
+ * Highest confidence of a device known only from another device's message (device kind `derived`):
+ * what a relayed report says of a device is weaker than what a device seen on the wire says of
+ * itself, and the device it came from may have misread or misnamed it. Below
+ * MEDICAL_IDENTITY_MIN_CONFIDENCE on purpose: `medical` is decided before the cap, from the evidence.
+ */
+export const DERIVED_MAX_CONFIDENCE = 40;
+
+/**
+ * The classification with every field's confidence (and the device's) at most `max`; overridden
+ * fields keep theirs. Values, scores and `medical` are unchanged: only how sure we are.
+ */
+export function capConfidence(c: Classification, max: number, reason: string): Classification {
+  const cap = (f: FieldResult): FieldResult => (f.source === 'override' || f.confidence <= max ? f : { ...f, confidence: max });
+  return {
+    ...c,
+    vendor: cap(c.vendor), model: cap(c.model), category: cap(c.category), os: cap(c.os), firmware: cap(c.firmware),
+    software: cap(c.software), medical_identity: cap(c.medical_identity),
+    confidence: c.override !== null ? c.confidence : Math.min(c.confidence, max),
+    confidence_cap: { max, reason },
+  };
 }
 
 /** What the engine needs from the last stored classification (a stored Classification fits). */

@@ -43,5 +43,6 @@ export function explain(c: Classification): string[] {
   lines.push(`medical          ${c.medical ? 'yes' : 'no'}${c.medical_reason ? ` (${c.medical_reason})` : ''}`);
   if (c.criticality) lines.push(`criticality      ${c.criticality}`);
   lines.push(`confidence       ${c.confidence}`);
+  if (c.confidence_cap) lines.push(`    capped at ${c.confidence_cap.max}: ${c.confidence_cap.reason}`);
   return lines;
 }

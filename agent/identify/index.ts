@@ -5,7 +5,7 @@
  */
 export { loadLibrary, loadCategoryIds, builtinFingerprintsDir, formatLibraryError, STRING_FIELDS } from './library.js';
 export type { Library, LibraryError, LoadOptions, CompiledSignature, CategoryInfo, OverrideEntry, StringField } from './library.js';
-export { classify, sharedFactsKey, STABILITY_MARGIN, MEDICAL_IDENTITY_MIN_CONFIDENCE } from './engine.js';
+export { classify, capConfidence, sharedFactsKey, DERIVED_MAX_CONFIDENCE, STABILITY_MARGIN, MEDICAL_IDENTITY_MIN_CONFIDENCE } from './engine.js';
 export type { Classification, FieldResult, SignatureHit, Alternative, PreviousClassification, ClassifyOptions, OverrideInfo } from './engine.js';
 export { explain } from './explain.js';
 export { checkLibrary } from './check.js';

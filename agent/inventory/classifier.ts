@@ -3,9 +3,23 @@
  * the result. The previous stored classification is given back to the engine, so one contradicting
  * observation does not flip a field (see engine.ts: stability).
  */
-import { classify, factsFromDevice, sharedFactsKey, type Classification, type Library } from '../identify/index.js';
+import {
+  capConfidence, classify, DERIVED_MAX_CONFIDENCE, factsFromDevice, sharedFactsKey, type Classification, type Library,
+} from '../identify/index.js';
+import type { DeviceFactsRow } from '../store/facts-query.js';
 import type { StoreReader } from '../store/reader.js';
 import type { Store } from '../store/store.js';
+
+/**
+ * A device known only from another device's message (kind `derived`) gets its confidence capped
+ * (engine.ts DERIVED_MAX_CONFIDENCE); any other keeps the engine's result.
+ */
+export function capDerived(device: Pick<DeviceFactsRow, 'derived'>, c: Classification): Classification {
+  const d = device.derived;
+  if (d === null) return c;
+  const from = d.fromDevice !== null ? ` of device ${d.fromDevice}` : '';
+  return capConfidence(c, DERIVED_MAX_CONFIDENCE, `known only from ${d.protocol} ${d.field}${from}, never seen on the wire`);
+}
 
 export class DeviceClassifier {
   /** The writer's reader: what the last flush wrote. */
@@ -73,6 +87,10 @@ export class DeviceClassifier {
               alike.set(key, { c, json });
             }
           }
+        }
+        if (device.derived !== null) {
+          c = capDerived(device, c);
+          json = null;
         }
         // What the device was identified as before (an event when it changes; none at the first classification).
         const was = storedJson === null ? null : (previous ?? (JSON.parse(storedJson) as Classification));

@@ -1,13 +1,19 @@
 /**
  * Turns flow counters, ARP and other layer-2 frames, and the evidence stage's batches (observations,
- * address bindings, conversation marks, instance sightings) into devices. It knows no protocol's fields: what it needs from
- * a dissector comes as a typed output (dissectors/types.ts).
+ * address bindings, conversation marks, instance sightings, derived devices) into devices. It knows no
+ * protocol's fields: what it needs from a dissector comes as a typed output (dissectors/types.ts).
  *
  * Between flushes everything is aggregated in memory by (MAC, IP) endpoint; at flush each endpoint is
  * resolved to a device and written in one transaction. Resolution rules:
  * - a device is keyed by its MAC where the MAC is seen at layer 2 (never a group MAC);
- * - a MAC that sources many IPs without ARP/DHCP bindings for them is a router: those IPs become
- *   IP-only devices of their own, and the router keeps only its own bound addresses;
+ * - a MAC is a router when it sources many IPs without bindings (ARP, DHCP, DHCPv6, LLDP/CDP) for them,
+ *   when it has a bound private address and sources public ones it has no binding for (a gateway to
+ *   the Internet, a home router), when another MAC sources the same public address unbound too (both
+ *   forward it: one remote host is never two devices), or when it sends IPv6 router advertisements. The IPs it sources
+ *   for others become IP-only (routed) devices of their own, and what they say about themselves goes
+ *   to those devices; the router keeps its own bound and link-local addresses (never forwarded);
+ * - a device derived from another device's message (HL7 OBX-18) is created by its MAC and marked
+ *   with where it came from;
  * - traffic without layer-2 addresses (raw IP captures) goes to whichever device last held the IP,
  *   else to an IP-only device.
  */
@@ -18,7 +24,10 @@ import {
   macToString, parseMac,
 } from '../decode/format.js';
 import { type FlowListener, type FlowTable } from '../flows/flow-table.js';
-import type { BindingRow, ConversationRow, EvidenceBatch, ObservationRow, SightingRow } from '../evidence/aggregator.js';
+import type {
+  BindingRow, ConversationRow, DerivationRow, EvidenceBatch, ObservationRow, SightingRow,
+} from '../evidence/aggregator.js';
+import { addressScope } from '../decode/address-scope.js';
 import type { AddressEvidence, Store, TrafficCounters } from '../store/store.js';
 import { macVendor } from './oui.js';
 import { serverSide, serviceAnswered, transportName } from './roles.js';
@@ -27,7 +36,7 @@ import { KeyedCounters } from '../flows/keyed-counters.js';
 /** More distinct IPv4 addresses (or IPv6 /64 prefixes) than this, unbound by ARP/DHCP, make a MAC a router. */
 export const ROUTER_ADDRESS_THRESHOLD = 3;
 
-/** An address bound to a MAC since the last flush: by ARP (the inventory's own) or a dissector's binding. */
+/** An address bound to a MAC since the last flush: by ARP or NDP (the inventory's own) or a dissector's binding. */
 interface Binding {
   mac: number;
   ip: string;
@@ -73,6 +82,17 @@ export class Inventory implements FlowListener {
   private conversations: ConversationRow[] = [];
   /** Instance sightings since the last flush: handed to the store with their ends' device ids. */
   private sightings: SightingRow[] = [];
+  /** Devices derived from other devices' messages since the last flush. */
+  private derivations: DerivationRow[] = [];
+  /**
+   * What a MAC not (yet) known as a router said from addresses it has no binding for, as written:
+   * moved to the routed devices of those addresses if the MAC turns out to be a router in a later
+   * flush (the device set must not depend on when flushes happen). Bounded by MAX_PROVISIONAL.
+   */
+  private provisional = new Map<number, Provisional[]>();
+  private provisionalSize = 0;
+  /** MACs that sent an IPv6 router advertisement since the last flush and are not known routers yet. */
+  private advertisedRouters = new Set<number>();
   private readonly epKey = new Int32Array(EP_KEY);
   private readonly edgeKey = new Int32Array(EDGE_KEY);
   private readonly svcKey = new Int32Array(SVC_KEY);
@@ -250,20 +270,47 @@ export class Inventory implements FlowListener {
     this.store.changes?.arpClaim(ip, macToString(senderMac), ms);
   }
 
+  /**
+   * IPv6 Neighbor Discovery (the pipeline hands over ICMPv6 types 134 and 136), valid only with hop
+   * limit 255 and code 0 (RFC 4861 sections 6.1.2, 7.1.2). A router advertisement comes only from a
+   * router (section 6.2.3), from its link-local address. A neighbor advertisement with the override
+   * flag binds its target address to the sender, as ARP does for IPv4 (a proxy clears the flag, 7.2.8).
+   */
+  onNeighborDiscovery(v: PacketView): void {
+    if (v.srcMacOff < 0 || v.ttl !== 255 || v.dstPort !== 0) return;
+    const mac = macAt(v.buf, v.srcMacOff);
+    if (mac === 0 || isGroupMac(mac)) return;
+    if (v.srcPort === 134) {
+      if (!this.routers.has(mac) && addressScope(ipToString(v.buf, v.srcIpOff, 6)) === 'link-local') this.advertisedRouters.add(mac);
+      return;
+    }
+    // payloadOff is past the ICMPv6 type, code and checksum: flags (R S O), reserved, target address.
+    if (v.payloadLen < 20 || (v.buf[v.payloadOff] & 0x20) === 0) return;
+    const target = ipToString(v.buf, v.payloadOff + 4, 6);
+    const scope = addressScope(target);
+    if (scope !== 'other') this.bind(mac, target, 'ndp', Math.floor(v.tsMicros / 1000), undefined);
+  }
+
   /** One evidence batch of the evidence stage: written at the next flush; its bindings bind addresses. */
-  addEvidence(batch: Pick<EvidenceBatch, 'observations' | 'bindings' | 'conversations'> & Partial<Pick<EvidenceBatch, 'sightings'>>): void {
+  addEvidence(
+    batch: Pick<EvidenceBatch, 'observations' | 'bindings' | 'conversations'> & Partial<Pick<EvidenceBatch, 'sightings' | 'derivations'>>,
+  ): void {
     for (const c of batch.conversations) this.conversations.push(c);
     for (const r of batch.sightings ?? []) this.sightings.push(r);
+    for (const d of batch.derivations ?? []) this.derivations.push(d);
     for (const r of batch.observations) this.observations.push(r);
     for (const b of batch.bindings) this.bind(b.mac, b.ip, b.protocol, b.tsMs, b.leaseSeconds);
   }
 
-  private bind(mac: number, ip: string, protocol: BindingRow['protocol'] | 'arp', tsMs: number, leaseSeconds: number | undefined): void {
+  private bind(mac: number, ip: string, protocol: BindingRow['protocol'] | 'arp' | 'ndp', tsMs: number, leaseSeconds: number | undefined): void {
     const key = `${mac}|${ip}`;
     let bnd = this.bindings.get(key);
     if (!bnd) {
       // Every binding's evidence has the same shape (the store reads it once per address written).
-      bnd = { mac, ip, evidence: { arp: false, dhcp: false, leaseSeconds: undefined }, firstSeenMs: tsMs, lastSeenMs: tsMs };
+      bnd = {
+        mac, ip, evidence: { arp: false, ndp: false, dhcp: false, dhcpv6: false, lldp: false, cdp: false, leaseSeconds: undefined },
+        firstSeenMs: tsMs, lastSeenMs: tsMs,
+      };
       this.bindings.set(key, bnd);
     }
     widen(bnd, tsMs, tsMs);
@@ -284,7 +331,7 @@ export class Inventory implements FlowListener {
   private resolve(mac: number, ip: string | null, tsMs: number): number {
     if (mac !== 0) {
       const id = this.macDevice(mac, tsMs, ip);
-      if (ip === null || !this.routers.has(mac) || this.store.isAuthoritative(id, ip)) return id;
+      if (ip === null || !this.routers.has(mac) || addressScope(ip) === 'link-local' || this.store.isAuthoritative(id, ip)) return id;
       return this.ipDevice(ip, tsMs);
     }
     if (ip === null) return 0;
@@ -294,6 +341,9 @@ export class Inventory implements FlowListener {
   private ipDevice(ip: string, tsMs: number): number {
     let id = this.ipDeviceIds.get(ip);
     if (id === undefined) {
+      // A public address a router forwards, sourced unbound by another MAC before: that MAC forwards it too
+      // (one remote host is never two devices, whichever MAC was seen forwarding it first).
+      if (addressScope(ip) === 'public') this.markSourcingRouters(this.store.otherMacsSourcing(ip, 0));
       id = this.store.ipDeviceId(ip, tsMs);
       // Bounded: a long capture behind a router meets many addresses; the store stays the source of truth.
       if (this.ipDeviceIds.size >= 100_000) this.ipDeviceIds.clear();
@@ -309,11 +359,16 @@ export class Inventory implements FlowListener {
     const observations = this.observations;
     const conversations = this.conversations;
     const sightings = this.sightings;
-    if (eps.size + bindings.size + svcs.size + edges.size + observations.length + conversations.length + sightings.length === 0) return;
+    const derivations = this.derivations;
+    const advertised = this.advertisedRouters;
+    const rows = eps.size + bindings.size + svcs.size + edges.size + observations.length + conversations.length + sightings.length;
+    if (rows + derivations.length + advertised.size === 0) return;
     this.bindings = new Map();
     this.observations = [];
     this.conversations = [];
     this.sightings = [];
+    this.derivations = [];
+    this.advertisedRouters = new Set();
     const st = this.store;
     st.transaction(() => {
       for (const b of bindings.values()) {
@@ -324,7 +379,9 @@ export class Inventory implements FlowListener {
         st.upsertAddress(id, b.ip, version, b.evidence, counters(b.firstSeenMs, b.lastSeenMs));
         st.addTraffic(id, counters(b.firstSeenMs, b.lastSeenMs));
       }
+      // A binding can complete the rule for a MAC whose traffic came in an earlier flush.
       const gainedAddresses = new Set<number>();
+      for (const b of bindings.values()) if (!this.routers.has(b.mac)) gainedAddresses.add(b.mac);
       for (let i = 0; i < eps.size; i++) {
         const k = i * EP_KEY;
         const v = i * EP_VAL;
@@ -344,18 +401,29 @@ export class Inventory implements FlowListener {
           if (mac !== 0 && !this.routers.has(mac)) gainedAddresses.add(mac);
         }
       }
-      for (const mac of gainedAddresses) this.detectRouter(mac);
+      for (const mac of advertised) this.markRouter(mac);
+      for (const mac of gainedAddresses) if (!this.routers.has(mac)) this.detectRouter(mac);
       for (let i = 0; i < svcs.size; i++) {
         const k = i * SVC_KEY;
         const v = i * SVC_VAL;
         const ip = ipWordsToString(svcs.keys, k + 3);
-        const id = this.resolve(macFromWords(svcs.keys, k), ip, svcs.values[v + 1]);
+        const mac = macFromWords(svcs.keys, k);
+        const id = this.resolve(mac, ip, svcs.values[v + 1]);
         const pp = svcs.keys[k + 2];
-        if (id !== 0) st.upsertService(id, transportName(pp >>> 16), pp & 0xffff, svcs.values[v], svcs.values[v + 1], svcs.values[v + 2], ip);
+        if (id === 0) continue;
+        const service = { transport: transportName(pp >>> 16), port: pp & 0xffff, flows: svcs.values[v], firstMs: svcs.values[v + 1], lastMs: svcs.values[v + 2] };
+        st.upsertService(id, service.transport, service.port, service.flows, service.firstMs, service.lastMs, ip);
+        this.remember(mac, id, ip, { service });
       }
       for (const o of observations) {
         const id = this.resolve(o.mac, o.ip, o.firstSeenMs);
-        if (id !== 0) st.upsertObservation(id, o.source, o.fieldsJson, o.firstSeenMs, o.lastSeenMs, o.count);
+        if (id === 0) continue;
+        st.upsertObservation(id, o.source, o.fieldsJson, o.firstSeenMs, o.lastSeenMs, o.count);
+        this.remember(o.mac, id, o.ip, { observation: o });
+      }
+      for (const d of derivations) {
+        const from = d.fromMac !== 0 ? this.resolve(d.fromMac, d.fromIp, d.tsMs) : d.fromIp !== null ? st.deviceHoldingIp(d.fromIp) : 0;
+        st.markDerived(this.macDevice(d.mac, d.tsMs), from, d.protocol, d.field, d.messageType);
       }
       for (let i = 0; i < edges.size; i++) {
         const k = i * EDGE_KEY;
@@ -393,20 +461,88 @@ export class Inventory implements FlowListener {
     svcs.clear();
   }
 
+  /** Apply the router rules (top of this file) to a MAC's addresses as stored. */
   private detectRouter(mac: number): void {
     const id = this.macDevice(mac, 0);
     const v4 = new Set<string>();
     const v6 = new Set<string>();
+    const publicV4: string[] = [];
     for (const a of this.store.trafficOnlyAddresses(id)) {
-      if (a.version === 4) v4.add(a.ip);
-      else if (!/^fe[89ab]/i.test(a.ip)) v6.add(prefix64(a.ip));
+      const scope = addressScope(a.ip);
+      if (scope === 'link-local') continue;
+      if (a.version === 4) {
+        v4.add(a.ip);
+        if (scope === 'public') publicV4.push(a.ip);
+      } else {
+        v6.add(prefix64(a.ip));
+      }
     }
-    if (v4.size > ROUTER_ADDRESS_THRESHOLD || v6.size > ROUTER_ADDRESS_THRESHOLD) {
-      this.routers.add(mac);
-      this.store.markRouter(id);
+    // IPv4 only: a host's own global IPv6 addresses (SLAAC, privacy addresses) have no ARP to bind them.
+    const gateway = publicV4.length > 0 && this.store.boundAddresses(id).some((ip) => ipVersionOf(ip) === 4 && addressScope(ip) === 'private');
+    if (v4.size > ROUTER_ADDRESS_THRESHOLD || v6.size > ROUTER_ADDRESS_THRESHOLD || gateway) {
+      this.markRouter(mac);
+      return;
+    }
+    // At most ROUTER_ADDRESS_THRESHOLD lookups: more public addresses would have made it a router above.
+    for (const ip of publicV4) {
+      const others = this.store.otherMacsSourcing(ip, id);
+      if (others.length === 0 && !this.store.isRoutedAddress(ip)) continue;
+      this.markRouter(mac);
+      this.markSourcingRouters(others);
+      return;
     }
   }
+
+  /** MACs (text form) that sourced an address some router forwards: they forward it too. */
+  private markSourcingRouters(macs: readonly string[]): void {
+    for (const text of macs) {
+      const mac = parseMac(text);
+      if (!this.routers.has(mac)) this.markRouter(mac);
+    }
+  }
+
+  private markRouter(mac: number): void {
+    this.routers.add(mac);
+    const id = this.macDevice(mac, 0);
+    this.store.markRouter(id);
+    // What it carried earlier from addresses it does not own is their routed devices'.
+    const held = this.provisional.get(mac);
+    if (held === undefined) return;
+    this.provisional.delete(mac);
+    this.provisionalSize -= held.length;
+    for (const p of held) {
+      if (this.store.isAuthoritative(id, p.ip)) continue;
+      const into = this.ipDevice(p.ip, p.observation?.firstSeenMs ?? p.service!.firstMs);
+      if (p.observation) {
+        const o = p.observation;
+        this.store.moveObservation(id, into, o.source, o.fieldsJson, o.firstSeenMs, o.lastSeenMs, o.count);
+      } else {
+        const sv = p.service!;
+        this.store.moveService(id, into, sv.transport, sv.port, sv.flows, sv.firstMs, sv.lastMs, p.ip);
+      }
+    }
+  }
+
+  /** Keep what a non-router MAC device got from an address not bound to it, in case the MAC is a router (provisional). */
+  private remember(mac: number, id: number, ip: string | null, what: Omit<Provisional, 'ip'>): void {
+    if (mac === 0 || ip === null || this.routers.has(mac) || this.provisionalSize >= MAX_PROVISIONAL) return;
+    if (addressScope(ip) === 'link-local' || this.store.isAuthoritative(id, ip)) return;
+    let list = this.provisional.get(mac);
+    if (list === undefined) this.provisional.set(mac, (list = []));
+    list.push({ ip, ...what });
+    this.provisionalSize++;
+  }
 }
+
+/** What remember() keeps: an observation or a service answer, and the address it came from. */
+interface Provisional {
+  ip: string;
+  observation?: ObservationRow;
+  service?: { transport: string; port: number; flows: number; firstMs: number; lastMs: number };
+}
+
+/** Provisional entries kept at most (about 200 bytes each): past it, later router detections move less. */
+const MAX_PROVISIONAL = 50_000;
 
 function macFromWords(words: Int32Array, at: number): number {
   return words[at] * TWO32 + (words[at + 1] >>> 0);

@@ -31,12 +31,24 @@ export const ClinicalSchema = Type.Union([
 export const DeviceAddress = Type.Object({
   ip: Type.String({ description: 'IPv4 or IPv6 address in text form' }),
   version: Type.Union([Type.Literal(4), Type.Literal(6)]),
-  sources: Type.Array(Type.Union([Type.Literal('arp'), Type.Literal('dhcp'), Type.Literal('traffic')]), {
-    description: 'how the binding is known: ARP sender, DHCP ACK to this MAC, or IP traffic sourced with this MAC',
+  sources: Type.Array(Type.Union([
+    Type.Literal('arp'), Type.Literal('ndp'), Type.Literal('dhcp'), Type.Literal('dhcpv6'), Type.Literal('lldp'), Type.Literal('cdp'), Type.Literal('traffic'),
+  ]), {
+    description: 'how the binding is known: ARP sender, IPv6 neighbor advertisement (override flag), DHCP ACK or DHCPv6 REPLY to this MAC, LLDP/CDP management address the '
+      + 'device reported (not seen in traffic), or IP traffic sourced with this MAC',
   }),
-  dhcp_lease_seconds: Type.Union([Type.Integer(), Type.Null()], { description: 'option 51 of the last DHCP ACK' }),
+  dhcp_lease_seconds: Type.Union([Type.Integer(), Type.Null()], { description: 'option 51 of the last DHCP ACK, or the valid lifetime of the last DHCPv6 REPLY' }),
   first_seen: Iso('first packet binding this address to the device'),
   last_seen: Iso('last packet binding this address to the device'),
+});
+
+/** A device whose MAC was read from another device's message (HL7 OBX-18 EUI-64), not from a frame. */
+export const Derivation = Type.Object({
+  from_device: Type.Union([Type.Integer(), Type.Null()], { description: 'id of the device that sent the message' }),
+  protocol: Type.String({ description: 'protocol of that message: hl7' }),
+  field: Type.String({ description: 'field the MAC was read from: OBX-18 (Equipment Instance Identifier, an EUI-64 embedding the MAC)' }),
+  message_type: Type.Union([Type.String(), Type.Null()], { description: 'message type that carried it: ORU^R01' }),
+  mac_source: Type.String({ description: 'where the MAC address came from, in words: "hl7 OBX-18 EUI-64 from device 1"' }),
 });
 
 export const DeviceService = Type.Object({
@@ -66,9 +78,13 @@ export const Device = Type.Object({
     description: 'IEEE registry organisation of the MAC, "(locally administered)" for randomised MACs, null when unknown',
   }),
   mac_locally_administered: Type.Boolean({ description: 'U/L bit set: randomised or software-assigned MAC' }),
-  kind: Type.Union([Type.Literal('layer2'), Type.Literal('routed')], {
-    description: 'layer2: seen with its own MAC on the monitored segment; routed: known only by IP (behind a router)',
+  kind: Type.Union([Type.Literal('layer2'), Type.Literal('routed'), Type.Literal('derived')], {
+    description: 'layer2: seen with its own MAC on the monitored segment; routed: known only by IP (behind a router); '
+      + 'derived: never seen on the wire, known from another device\'s message (see derived)',
   }),
+  derived: Type.Optional(Type.Union([Derivation], {
+    description: 'present for a device known from another device\'s message: where it came from (kept once it is also seen on the wire)',
+  })),
   is_router: Type.Boolean({ description: 'the MAC sources traffic for many IP addresses' }),
   ips: Type.Array(DeviceAddress),
   vlans: Type.Array(Type.Integer(), { description: '802.1Q VLAN ids the device was seen on (outer tag)' }),

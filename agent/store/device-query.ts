@@ -7,6 +7,8 @@ import type { Device, DeviceDetail, DeviceObservation, Peer } from './device-jso
 import { CLINICAL_TLS_PORTS, clinicalBlock, type EncryptedRange } from './clinical.js';
 import { foldObservations, iso, type ObservationRow } from './evidence-fold.js';
 import type { Statements } from './statements.js';
+import type { AddressSource } from './store.js';
+import { BINDING_PROTOCOLS } from '../dissectors/types.js';
 
 /** What a device list can be ordered by (then by id, so the order is total and a cursor stable). */
 export const DEVICE_SORT_KEYS = ['id', 'last_seen', 'first_seen', 'vendor', 'category'] as const;
@@ -57,17 +59,14 @@ export interface DeviceFilter {
   limit?: number;
 }
 
-interface IpRow {
+type IpRow = { [K in `seen_${AddressSource}`]: number } & {
   device_id: number;
   ip: string;
   version: 4 | 6;
-  seen_arp: number;
-  seen_dhcp: number;
-  seen_traffic: number;
   dhcp_lease_seconds: number | null;
   first_seen: number;
   last_seen: number;
-}
+};
 interface VlanRow {
   device_id: number;
   vlan: number;
@@ -105,6 +104,10 @@ interface DeviceRow {
   mac_vendor: string | null;
   mac_locally_administered: number;
   is_router: number;
+  derived_from_device_id: number | null;
+  derived_protocol: string | null;
+  derived_field: string | null;
+  derived_message_type: string | null;
   first_seen: number;
   last_seen: number;
   packets_sent: number;
@@ -153,6 +156,26 @@ export function deviceFilterSql(f: Omit<DeviceFilter, 'afterId' | 'limit'>): { w
     vlan: f.vlan, hostname: f.hostname,
   };
   return { where, params };
+}
+
+/** An address's sources in the order the device object lists them. */
+const ADDRESS_SOURCES: readonly AddressSource[] = ['arp', 'ndp', ...BINDING_PROTOCOLS, 'traffic'];
+
+/** Known from another device's message and never seen sending on the wire itself. */
+export function isDerivedOnly(r: { derived_protocol: string | null; packets_sent: number }): boolean {
+  return r.derived_protocol !== null && r.packets_sent === 0;
+}
+
+function derivation(r: DeviceRow): Pick<Device, 'derived'> {
+  if (r.derived_protocol === null) return {};
+  const field = r.derived_field ?? '';
+  const from = r.derived_from_device_id;
+  return {
+    derived: {
+      from_device: from, protocol: r.derived_protocol, field, message_type: r.derived_message_type,
+      mac_source: `${r.derived_protocol} ${field} EUI-64${from !== null ? ` from device ${from}` : ''}`,
+    },
+  };
 }
 
 export class DeviceQuery {
@@ -306,7 +329,8 @@ export class DeviceQuery {
     };
     const IN = 'device_id IN (SELECT value FROM json_each(?))';
     const ips = group(this.stmt(
-      `SELECT device_id, ip, version, seen_arp, seen_dhcp, seen_traffic, dhcp_lease_seconds, first_seen, last_seen
+      `SELECT device_id, ip, version, seen_arp, seen_ndp, seen_dhcp, seen_dhcpv6, seen_lldp, seen_cdp, seen_traffic,
+         dhcp_lease_seconds, first_seen, last_seen
        FROM device_ips WHERE ${IN} ORDER BY device_id, first_seen, ip`,
     ).all(json) as IpRow[]);
     const vlans = group(this.stmt(`SELECT device_id, vlan FROM device_vlans WHERE ${IN} ORDER BY device_id, vlan`).all(json) as VlanRow[]);
@@ -370,16 +394,13 @@ export class DeviceQuery {
       mac: r.mac,
       mac_vendor: r.mac_vendor,
       mac_locally_administered: r.mac_locally_administered === 1,
-      kind: r.mac !== null ? 'layer2' : 'routed',
+      kind: r.mac === null ? 'routed' : isDerivedOnly(r) ? 'derived' : 'layer2',
+      ...derivation(r),
       is_router: r.is_router === 1,
       ips: ips.map((a) => ({
         ip: a.ip,
         version: a.version,
-        sources: [
-          ...(a.seen_arp ? (['arp'] as const) : []),
-          ...(a.seen_dhcp ? (['dhcp'] as const) : []),
-          ...(a.seen_traffic ? (['traffic'] as const) : []),
-        ],
+        sources: ADDRESS_SOURCES.filter((src) => a[`seen_${src}`] === 1),
         dhcp_lease_seconds: a.dhcp_lease_seconds,
         first_seen: iso(a.first_seen),
         last_seen: iso(a.last_seen),

@@ -8,6 +8,7 @@ import { foldObservations, type ObservationRow } from './evidence-fold.js';
 import type { InstanceInvolvement } from '../identify/dicom-images.js';
 import { InstanceInvolvements } from './instances.js';
 import type { Statements } from './statements.js';
+import { isDerivedOnly } from './device-query.js';
 
 /** The identification engine's view of a stored device. */
 export type DeviceFactsRow = Pick<Device, 'mac' | 'mac_vendor' | 'hostnames' | 'evidence'> & {
@@ -17,17 +18,31 @@ export type DeviceFactsRow = Pick<Device, 'mac' | 'mac_vendor' | 'hostnames' | '
   bare: boolean;
   /** Objects (DICOM instances) it sent or received, when any (store/instances.ts). */
   instances?: InstanceInvolvement[];
+  /** Known only from another device's message, never seen on the wire (device kind `derived`). */
+  derived: { protocol: string; field: string; fromDevice: number | null } | null;
 };
 
+interface DeviceRow {
+  mac: string | null;
+  mac_vendor: string | null;
+  packets_sent: number;
+  derived_protocol: string | null;
+  derived_field: string | null;
+  derived_from_device_id: number | null;
+}
+
+const DEVICE_COLUMNS = 'mac, mac_vendor, packets_sent, derived_protocol, derived_field, derived_from_device_id';
+
 function factsRow(
-  row: { mac: string | null; mac_vendor: string | null },
+  row: DeviceRow,
   ips: { ip: string }[],
   services: { transport: string; port: number }[],
   observations: readonly ObservationRow[],
 ): DeviceFactsRow {
   const { hostnames, evidence } = foldObservations(observations, false);
   const bare = services.length === 0 && Object.keys(evidence).length === 0;
-  return { mac: row.mac, mac_vendor: row.mac_vendor, ips, services, hostnames, evidence, bare };
+  const derived = isDerivedOnly(row) ? { protocol: row.derived_protocol!, field: row.derived_field ?? '', fromDevice: row.derived_from_device_id } : null;
+  return { mac: row.mac, mac_vendor: row.mac_vendor, ips, services, hostnames, evidence, bare, derived };
 }
 
 export class FactsQuery {
@@ -49,8 +64,7 @@ export class FactsQuery {
 
   /** What the identification engine reads about a device, without the rest of the device object. */
   facts(id: number): DeviceFactsRow | null {
-    const row = this.stmt.get('SELECT mac, routed_ip, mac_vendor FROM devices WHERE id = ?').get(id) as
-      { mac: string | null; routed_ip: string | null; mac_vendor: string | null } | undefined;
+    const row = this.stmt.get(`SELECT ${DEVICE_COLUMNS} FROM devices WHERE id = ?`).get(id) as DeviceRow | undefined;
     if (row === undefined) return null;
     const ips = this.stmt.get('SELECT ip FROM device_ips WHERE device_id = ? ORDER BY first_seen, ip').all(id) as { ip: string }[];
     const services = this.stmt.get('SELECT transport, port FROM services WHERE device_id = ? ORDER BY transport, port').all(id) as { transport: string; port: number }[];
@@ -85,8 +99,7 @@ export class FactsQuery {
     );
     const out = new Map<number, DeviceFactsRow>();
     const involved = this.instances.devices();
-    const devices = this.stmt.get('SELECT id, mac, routed_ip, mac_vendor FROM devices ORDER BY id').all() as
-      { id: number; mac: string | null; routed_ip: string | null; mac_vendor: string | null }[];
+    const devices = this.stmt.get(`SELECT id, ${DEVICE_COLUMNS} FROM devices ORDER BY id`).all() as (DeviceRow & { id: number })[];
     for (const d of devices) {
       if (!wanted.has(d.id)) continue;
       const addresses = (ips.get(d.id) ?? []).map((r) => ({ ip: r.ip }));

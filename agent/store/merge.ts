@@ -20,12 +20,15 @@ export const MERGE_SQL: readonly string[] = [
      first_seen = min(first_seen, (SELECT first_seen FROM devices WHERE id = @from)),
      last_seen = max(last_seen, (SELECT last_seen FROM devices WHERE id = @from))
    WHERE id = @into`,
-  `INSERT INTO device_ips (device_id, ip, version, seen_arp, seen_dhcp, seen_traffic, dhcp_lease_seconds, first_seen, last_seen,
-     packets_sent, bytes_sent, packets_received, bytes_received)
-   SELECT @into, ip, version, seen_arp, seen_dhcp, seen_traffic, dhcp_lease_seconds, first_seen, last_seen,
-     packets_sent, bytes_sent, packets_received, bytes_received FROM device_ips WHERE device_id = @from AND true
+  `INSERT INTO device_ips (device_id, ip, version, seen_arp, seen_ndp, seen_dhcp, seen_dhcpv6, seen_lldp, seen_cdp, seen_traffic,
+     dhcp_lease_seconds, first_seen, last_seen, packets_sent, bytes_sent, packets_received, bytes_received)
+   SELECT @into, ip, version, seen_arp, seen_ndp, seen_dhcp, seen_dhcpv6, seen_lldp, seen_cdp, seen_traffic,
+     dhcp_lease_seconds, first_seen, last_seen, packets_sent, bytes_sent, packets_received, bytes_received
+   FROM device_ips WHERE device_id = @from AND true
    ON CONFLICT (device_id, ip) DO UPDATE SET
-     seen_arp = max(seen_arp, excluded.seen_arp), seen_dhcp = max(seen_dhcp, excluded.seen_dhcp),
+     seen_arp = max(seen_arp, excluded.seen_arp), seen_ndp = max(seen_ndp, excluded.seen_ndp),
+     seen_dhcp = max(seen_dhcp, excluded.seen_dhcp), seen_dhcpv6 = max(seen_dhcpv6, excluded.seen_dhcpv6), seen_lldp = max(seen_lldp, excluded.seen_lldp),
+     seen_cdp = max(seen_cdp, excluded.seen_cdp),
      seen_traffic = max(seen_traffic, excluded.seen_traffic),
      dhcp_lease_seconds = coalesce(dhcp_lease_seconds, excluded.dhcp_lease_seconds),
      first_seen = min(first_seen, excluded.first_seen), last_seen = max(last_seen, excluded.last_seen),
@@ -79,6 +82,8 @@ export const MERGE_SQL: readonly string[] = [
       `DELETE FROM instance_sightings WHERE ${side}_device_id = @from`,
     ];
   }),
+  // Devices derived from `from`'s messages now come from `into`'s.
+  `UPDATE devices SET derived_from_device_id = @into WHERE derived_from_device_id = @from`,
   // Classified again with the merged evidence (the caller marks `into` changed).
   `DELETE FROM classifications WHERE device_id = @from`,
   `DELETE FROM devices WHERE id = @from`,

@@ -331,6 +331,20 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX device_vlans_vlan ON device_vlans (vlan, device_id);
     `,
   },
+  {
+    version: 13,
+    description: 'addresses bound by DHCPv6 and NDP, reported by LLDP/CDP; devices derived from another device\'s message',
+    sql: `
+      ALTER TABLE device_ips ADD COLUMN seen_dhcpv6 INTEGER NOT NULL DEFAULT 0; -- given by a DHCPv6 REPLY to this client MAC
+      ALTER TABLE device_ips ADD COLUMN seen_lldp INTEGER NOT NULL DEFAULT 0;   -- LLDP management address of this MAC (reported)
+      ALTER TABLE device_ips ADD COLUMN seen_cdp INTEGER NOT NULL DEFAULT 0;    -- CDP address of this MAC (reported)
+      ALTER TABLE device_ips ADD COLUMN seen_ndp INTEGER NOT NULL DEFAULT 0;    -- IPv6 neighbor advertisement (target, override flag)
+      ALTER TABLE devices ADD COLUMN derived_from_device_id INTEGER;          -- known from this device's message (HL7 OBX-18)
+      ALTER TABLE devices ADD COLUMN derived_protocol TEXT;                   -- protocol of that message: hl7
+      ALTER TABLE devices ADD COLUMN derived_field TEXT;                      -- field the MAC was read from: OBX-18
+      ALTER TABLE devices ADD COLUMN derived_message_type TEXT;               -- message type: ORU^R01
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { UserFacingError } from '../errors.js';
-import { SCHEMA_VERSION } from './migrations.js';
+import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
 import { openDatabase } from './database.js';
 import { Store } from './store.js';
 
@@ -41,8 +41,9 @@ describe('Store', () => {
     const path = join(work, 'again.db');
     new Store(path).close();
     const store = new Store(path);
-    // Versions are assigned per branch at merge (gaps allowed): the database ends at the last one.
     expect(store.reader.health().schemaVersion).toBe(SCHEMA_VERSION);
+    // Versions are assigned per branch (gaps allowed until the lead orders them): strictly increasing.
+    for (let i = 1; i < MIGRATIONS.length; i++) expect(MIGRATIONS[i].version).toBeGreaterThan(MIGRATIONS[i - 1].version);
     store.close();
   });
 

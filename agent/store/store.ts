@@ -18,9 +18,13 @@ import { EventLog } from './events.js';
 import { writeCaptureCounters, type CaptureCounters } from './capture-counters.js';
 import type { DeviceSubject, InventoryChanges } from './changes.js';
 import type { IdentityChange } from '../export/event.js';
+import { addressScope } from '../decode/address-scope.js';
 
 type Db = Database.Database;
 type Stmt = Database.Statement;
+
+/** An address some protocol bound to the device (ARP, NDP, DHCP, DHCPv6, LLDP, CDP), not only traffic. */
+const BOUND = '(seen_arp = 1 OR seen_ndp = 1 OR seen_dhcp = 1 OR seen_dhcpv6 = 1 OR seen_lldp = 1 OR seen_cdp = 1)';
 
 export interface TrafficCounters {
   packetsSent: number;
@@ -31,8 +35,11 @@ export interface TrafficCounters {
   lastSeenMs: number;
 }
 
-/** How an address can become known for a device: ARP, a dissector's binding, or traffic it sourced. */
-export type AddressSource = 'arp' | BindingProtocol | 'traffic';
+/**
+ * How an address can become known for a device: ARP, a dissector's binding (DHCP/DHCPv6 assigned it,
+ * LLDP/CDP: the device reported it), or traffic it sourced.
+ */
+export type AddressSource = 'arp' | 'ndp' | BindingProtocol | 'traffic';
 
 /** How an address became known for a device (each source true when it bound the address), and the lease. */
 export type AddressEvidence = { [S in AddressSource]?: boolean } & {
@@ -135,12 +142,13 @@ export class Store {
            packets_received = packets_received - ?, bytes_received = bytes_received - ? WHERE id = ?`,
       ),
       upsertIp: p(
-        `INSERT INTO device_ips (device_id, ip, version, seen_arp, seen_dhcp, seen_traffic, dhcp_lease_seconds,
-           first_seen, last_seen, packets_sent, bytes_sent, packets_received, bytes_received)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        `INSERT INTO device_ips (device_id, ip, version, seen_arp, seen_ndp, seen_dhcp, seen_dhcpv6, seen_lldp, seen_cdp, seen_traffic,
+           dhcp_lease_seconds, first_seen, last_seen, packets_sent, bytes_sent, packets_received, bytes_received)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (device_id, ip) DO UPDATE SET
-           seen_arp = max(seen_arp, excluded.seen_arp), seen_dhcp = max(seen_dhcp, excluded.seen_dhcp),
-           seen_traffic = max(seen_traffic, excluded.seen_traffic),
+           seen_arp = max(seen_arp, excluded.seen_arp), seen_ndp = max(seen_ndp, excluded.seen_ndp), seen_dhcp = max(seen_dhcp, excluded.seen_dhcp),
+           seen_dhcpv6 = max(seen_dhcpv6, excluded.seen_dhcpv6), seen_lldp = max(seen_lldp, excluded.seen_lldp),
+           seen_cdp = max(seen_cdp, excluded.seen_cdp), seen_traffic = max(seen_traffic, excluded.seen_traffic),
            dhcp_lease_seconds = coalesce(excluded.dhcp_lease_seconds, dhcp_lease_seconds),
            first_seen = min(first_seen, excluded.first_seen), last_seen = max(last_seen, excluded.last_seen),
            packets_sent = packets_sent + excluded.packets_sent, bytes_sent = bytes_sent + excluded.bytes_sent,
@@ -148,13 +156,46 @@ export class Store {
            bytes_received = bytes_received + excluded.bytes_received`,
       ),
       authoritative: p(
-        'SELECT 1 FROM device_ips WHERE device_id = ? AND ip = ? AND (seen_arp = 1 OR seen_dhcp = 1)',
+        `SELECT 1 FROM device_ips WHERE device_id = ? AND ip = ? AND ${BOUND}`,
       ),
       trafficOnlyIps: p(
         `SELECT ip, version, first_seen, last_seen, packets_sent, bytes_sent, packets_received, bytes_received
-         FROM device_ips WHERE device_id = ? AND seen_arp = 0 AND seen_dhcp = 0`,
+         FROM device_ips WHERE device_id = ? AND NOT ${BOUND}`,
       ),
-      deleteTrafficOnlyIps: p('DELETE FROM device_ips WHERE device_id = ? AND seen_arp = 0 AND seen_dhcp = 0'),
+      deleteIp: p('DELETE FROM device_ips WHERE device_id = ? AND ip = ?'),
+      lessObservation: p(
+        'UPDATE observations SET count = count - ? WHERE device_id = ? AND source = ? AND fields_hash = ? RETURNING count',
+      ),
+      deleteObservation: p('DELETE FROM observations WHERE device_id = ? AND source = ? AND fields_hash = ?'),
+      lessService: p('UPDATE services SET flows = flows - ? WHERE device_id = ? AND transport = ? AND port = ? RETURNING flows'),
+      deleteService: p('DELETE FROM services WHERE device_id = ? AND transport = ? AND port = ?'),
+      ...Object.fromEntries((['client', 'server'] as const).flatMap((side) => {
+        const other = side === 'client' ? 'server' : 'client';
+        return [
+          [`moveEdges_${side}`, p(
+            `INSERT INTO edges (${side}_device_id, ${other}_device_id, client_ip, server_ip, transport, port, flows,
+               packets_to_server, bytes_to_server, packets_to_client, bytes_to_client, first_seen, last_seen, tls)
+             SELECT @into, ${other}_device_id, client_ip, server_ip, transport, port, flows,
+               packets_to_server, bytes_to_server, packets_to_client, bytes_to_client, first_seen, last_seen, tls
+             FROM edges WHERE ${side}_device_id = @from AND ${side}_ip = @ip
+             ON CONFLICT (client_device_id, server_device_id, client_ip, server_ip, transport, port) DO UPDATE SET
+               flows = flows + excluded.flows,
+               packets_to_server = packets_to_server + excluded.packets_to_server, bytes_to_server = bytes_to_server + excluded.bytes_to_server,
+               packets_to_client = packets_to_client + excluded.packets_to_client, bytes_to_client = bytes_to_client + excluded.bytes_to_client,
+               first_seen = min(first_seen, excluded.first_seen), last_seen = max(last_seen, excluded.last_seen), tls = max(tls, excluded.tls)`,
+          )],
+          [`deleteEdges_${side}`, p(`DELETE FROM edges WHERE ${side}_device_id = @from AND ${side}_ip = @ip`)],
+        ];
+      })),
+      boundIps: p(`SELECT ip FROM device_ips WHERE device_id = ? AND ${BOUND}`).pluck(),
+      otherSourcingMacs: p(
+        `SELECT d.mac FROM device_ips i JOIN devices d ON d.id = i.device_id
+         WHERE i.ip = ? AND i.device_id != ? AND d.mac IS NOT NULL AND i.seen_traffic = 1 AND NOT ${BOUND.replace(/seen_/g, 'i.seen_')}`,
+      ).pluck(),
+      markDerived: p(
+        `UPDATE devices SET derived_from_device_id = ?, derived_protocol = ?, derived_field = ?, derived_message_type = ?
+         WHERE id = ? AND derived_protocol IS NULL`,
+      ),
       holder: p('SELECT device_id FROM device_ips WHERE ip = ? ORDER BY last_seen DESC LIMIT 1'),
       upsertVlan: p(
         `INSERT INTO device_vlans (device_id, vlan, first_seen, last_seen) VALUES (?, ?, ?, ?)
@@ -204,12 +245,14 @@ export class Store {
       devicesAbove: p('SELECT count(*) FROM devices WHERE id > ?').pluck(),
       subject: p('SELECT id, mac, routed_ip AS routedIp, mac_vendor AS macVendor, first_seen AS firstSeenMs, last_seen AS lastSeenMs FROM devices WHERE id = ?'),
       boundHolder: p(
-        `SELECT device_id FROM device_ips WHERE ip = ? AND device_id != ? AND (seen_arp = 1 OR seen_dhcp = 1)
+        `SELECT device_id FROM device_ips WHERE ip = ? AND device_id != ? AND (seen_arp = 1 OR seen_ndp = 1 OR seen_dhcp = 1 OR seen_dhcpv6 = 1)
          ORDER BY last_seen DESC LIMIT 1`,
       ).pluck(),
       silentBetween: p(
         `SELECT id, mac, routed_ip AS routedIp, mac_vendor AS macVendor, first_seen AS firstSeenMs, last_seen AS lastSeenMs
-         FROM devices WHERE last_seen > ? AND last_seen <= ? AND is_router = 0 ORDER BY last_seen LIMIT ?`,
+         FROM devices WHERE last_seen > ? AND last_seen <= ? AND is_router = 0
+           AND NOT (derived_protocol IS NOT NULL AND packets_sent = 0) -- never on the wire: nothing to fall silent
+         ORDER BY last_seen LIMIT ?`,
       ),
     };
     this.conversationMarks = { tls: this.s.markTls };
@@ -322,37 +365,56 @@ export class Store {
   /** Record that `deviceId` used `ip`, with how we know and the traffic it carried. */
   upsertAddress(deviceId: number, ip: string, version: number, ev: AddressEvidence, t: TrafficCounters): void {
     // A binding the device did not hold: an address new to it, or moved from another device.
-    if (this.changes !== null && (ev.arp === true || ev.dhcp === true) && !this.isAuthoritative(deviceId, ip)) {
+    // LLDP/CDP addresses are only reported by the device itself: they move nothing.
+    const binds = ev.arp === true || ev.ndp === true || ev.dhcp === true || ev.dhcpv6 === true;
+    if (this.changes !== null && binds && !this.isAuthoritative(deviceId, ip)) {
       this.changes.addressBound(deviceId, ip, (this.s.boundHolder.get(ip, deviceId) as number | undefined) ?? 0, t.firstSeenMs);
     }
     // Positional parameters: binding named ones looks each name up on the object (a flush binds thousands).
     this.s.upsertIp.run(
-      deviceId, ip, version, ev.arp ? 1 : 0, ev.dhcp ? 1 : 0, ev.traffic ? 1 : 0, ev.leaseSeconds ?? null,
+      deviceId, ip, version, ev.arp ? 1 : 0, ev.ndp ? 1 : 0, ev.dhcp ? 1 : 0, ev.dhcpv6 ? 1 : 0, ev.lldp ? 1 : 0, ev.cdp ? 1 : 0,
+      ev.traffic ? 1 : 0, ev.leaseSeconds ?? null,
       t.firstSeenMs, t.lastSeenMs, t.packetsSent, t.bytesSent, t.packetsReceived, t.bytesReceived,
     );
     this.changeLog.touch(deviceId);
   }
 
-  /** Whether ARP or DHCP bound `ip` to this device. */
+  /** Whether ARP, NDP or a dissector's binding (DHCP, DHCPv6, LLDP, CDP) bound `ip` to this device. */
   isAuthoritative(deviceId: number, ip: string): boolean {
     return this.s.authoritative.get(deviceId, ip) !== undefined;
   }
 
-  /** Addresses of a device known from traffic only (no ARP/DHCP binding). */
+  /** Addresses of a device known from traffic only (no ARP or dissector binding). */
   trafficOnlyAddresses(deviceId: number): { ip: string; version: number }[] {
     return this.s.trafficOnlyIps.all(deviceId) as { ip: string; version: number }[];
   }
 
+  /** Addresses some protocol bound to the device (ARP, NDP, DHCP, DHCPv6, LLDP, CDP). */
+  boundAddresses(deviceId: number): string[] {
+    return this.s.boundIps.all(deviceId) as string[];
+  }
+
+  /** Whether `ip` is a routed (IP-only) device's: some router forwards it. */
+  isRoutedAddress(ip: string): boolean {
+    return this.s.ipDevice.get(ip) !== undefined;
+  }
+
+  /** MACs of other layer-2 devices that sourced `ip` without a binding for it. */
+  otherMacsSourcing(ip: string, deviceId: number): string[] {
+    return this.s.otherSourcingMacs.all(ip, deviceId) as string[];
+  }
+
   /**
-   * The MAC forwards traffic for many IPs: flag it as a router and give each address it sourced without
-   * an ARP/DHCP binding a device of its own, moving that address's counters along.
+   * The MAC forwards traffic for others: flag it as a router and give each address it sourced without
+   * a binding a device of its own, moving that address's counters along. Link-local addresses stay:
+   * no router forwards them.
    */
   markRouter(deviceId: number): void {
     this.s.setRouter.run(deviceId);
-    const rows = this.s.trafficOnlyIps.all(deviceId) as {
+    const rows = (this.s.trafficOnlyIps.all(deviceId) as {
       ip: string; version: number; first_seen: number; last_seen: number;
       packets_sent: number; bytes_sent: number; packets_received: number; bytes_received: number;
-    }[];
+    }[]).filter((r) => addressScope(r.ip) !== 'link-local');
     if (rows.length === 0) {
       this.changeLog.touch(deviceId);
       return;
@@ -384,12 +446,41 @@ export class Store {
         this.changeLog.touch(target);
       }
       this.upsertAddress(target, r.ip, r.version, { traffic: true }, t);
+      this.s.deleteIp.run(deviceId, r.ip);
+      // Its conversations name the routed device from now on (as the router rule would have at the time).
+      for (const side of ['client', 'server'] as const) {
+        this.s[`moveEdges_${side}`].run({ from: deviceId, into: target, ip: r.ip });
+        this.s[`deleteEdges_${side}`].run({ from: deviceId, ip: r.ip });
+      }
     }
-    this.s.deleteTrafficOnlyIps.run(deviceId);
     this.s.subTraffic.run(moved.packetsSent, moved.bytesSent, moved.packetsReceived, moved.bytesReceived, deviceId);
     this.changeLog.touch(deviceId);
   }
 
+
+  /**
+   * Evidence written to device `from` that turned out to be another's (a router's MAC carried what a
+   * remote host said about itself): `count` sightings of it move to device `into`.
+   */
+  moveObservation(from: number, into: number, source: string, fieldsJson: string, firstMs: number, lastMs: number, count: number): void {
+    const hash = oneShotHash('sha1', fieldsJson, 'hex');
+    const left = this.s.lessObservation.get(count, from, source, hash) as { count: number } | undefined;
+    if (left === undefined) return;
+    if (left.count <= 0) this.s.deleteObservation.run(from, source, hash);
+    this.changed.add(from);
+    this.upsertObservation(into, source, fieldsJson, firstMs, lastMs, count);
+  }
+
+  /** Likewise for `flows` answers on a service. */
+  moveService(
+    from: number, into: number, transport: string, port: number, flows: number, firstMs: number, lastMs: number, ip: string | null = null,
+  ): void {
+    const left = this.s.lessService.get(flows, from, transport, port) as { flows: number } | undefined;
+    if (left === undefined) return;
+    if (left.flows <= 0) this.s.deleteService.run(from, transport, port);
+    this.changed.add(from);
+    this.upsertService(into, transport, port, flows, firstMs, lastMs, ip);
+  }
 
   /**
    * `ip` is the router's own address after all (ARP or DHCP bound it to the router after its traffic
@@ -405,6 +496,14 @@ export class Store {
     this.changed.delete(routed.id);
     this.changed.add(routerId);
     return routed.id;
+  }
+
+  /**
+   * The device is known from another device's message (a DeviceDerivation): record the first such
+   * origin (later ones do not replace it).
+   */
+  markDerived(deviceId: number, fromDeviceId: number, protocol: string, field: string, messageType: string | null): void {
+    if (this.s.markDerived.run(fromDeviceId || null, protocol, field, messageType, deviceId).changes > 0) this.changed.add(deviceId);
   }
 
   /** The device that most recently held `ip`, or 0. */
