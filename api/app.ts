@@ -22,6 +22,7 @@ import devicesRoutes from './routes/devices.js';
 import exportRoutes from './routes/export.js';
 import eventsRoutes from './routes/events.js';
 import healthRoutes from './routes/health.js';
+import findingsRoutes from './routes/findings.js';
 import { strictInput } from './strict-input.js';
 
 export const API_PREFIX = '/api/v1';
@@ -45,6 +46,8 @@ export interface BuildAppOptions {
   categories?: readonly string[];
   /** Events for /export/events (default: none until issue 15's events table lands). */
   events?: EventSource;
+  /** Acknowledge a finding (POST /findings/{id}/ack): the one write, given by the server; absent: 405. */
+  acknowledge?: (id: number, reason: string) => Promise<boolean>;
 }
 
 export type ApiApp = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>;
@@ -92,6 +95,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<ApiApp> {
         { name: 'devices', description: 'the device inventory' },
         { name: 'export', description: 'devices and events in SIEM formats (CEF, LEEF, OCSF, ECS, JSON, NDJSON, CSV), streamed' },
         { name: 'events', description: 'what changed on the network, in order (since=)' },
+        { name: 'findings', description: 'security findings with their evidence; acknowledgements' },
         { name: 'health', description: 'service and database health' },
       ],
       components: { securitySchemes: SECURITY_SCHEMES },
@@ -131,6 +135,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<ApiApp> {
   await app.register(devicesRoutes, { prefix: API_PREFIX, reader: opts.reader, categories: opts.categories });
   await app.register(exportRoutes, { prefix: API_PREFIX, reader: opts.reader, categories: opts.categories, events: opts.events });
   await app.register(eventsRoutes, { prefix: API_PREFIX, reader: opts.reader });
+  await app.register(findingsRoutes, { prefix: API_PREFIX, reader: opts.reader, acknowledge: opts.acknowledge });
 
   const openapi = async () => app.swagger();
   // Any valid token: the document holds no inventory data, but every route but /health needs a token.

@@ -7,6 +7,7 @@ import type { Device, DeviceDetail, DeviceObservation, Peer } from './device-jso
 import { CLINICAL_TLS_PORTS, clinicalBlock, type EncryptedRange } from './clinical.js';
 import { foldObservations, iso, type ObservationRow } from './evidence-fold.js';
 import type { Statements } from './statements.js';
+import { NO_RISK, type Finding, type Risk } from './finding-json.js';
 
 export interface DeviceFilter {
   /** Exact MAC (any case/separator already normalised to aa:bb:cc:dd:ee:ff). */
@@ -21,8 +22,13 @@ export interface DeviceFilter {
   medical?: boolean;
   /** Devices seen at or after this time (ms). */
   seenSinceMs?: number;
-  /** Return devices with id greater than this (keyset pagination). */
+  /** Devices whose risk score is at least this (0..100). */
+  minRisk?: number;
+  /** id (default): ascending ids; risk: highest risk score first, then ids. */
+  sort?: 'id' | 'risk';
+  /** Return devices after this id (keyset pagination; with sort risk, after (afterRisk, afterId)). */
   afterId?: number;
+  afterRisk?: number;
   limit?: number;
 }
 
@@ -91,12 +97,19 @@ function identity(json: string | null): Pick<Device, 'vendor' | 'model' | 'categ
 export class DeviceQuery {
   constructor(private readonly statements: Statements) {}
 
+  /** A device's findings and risk block (StoreReader sets it: findings are their own read model, findings.ts). */
+  findingsOf: (id: number) => { findings: Finding[]; risk: Risk } = () => ({ findings: [], risk: NO_RISK });
+
   private stmt(sql: string) {
     return this.statements.get(sql);
   }
 
-  list(f: DeviceFilter): { items: Device[]; nextAfterId: number | null } {
-    const where: string[] = ['d.id > @afterId'];
+  list(f: DeviceFilter): { items: Device[]; nextAfterId: number | null; nextAfterRisk: number | null } {
+    const byRisk = f.sort === 'risk';
+    const where: string[] = [byRisk && f.afterRisk !== undefined
+      ? '(coalesce(r.score, 0) < @afterRisk OR (coalesce(r.score, 0) = @afterRisk AND d.id > @afterId))'
+      : 'd.id > @afterId'];
+    if (f.minRisk !== undefined) where.push('coalesce(r.score, 0) >= @minRisk');
     if (f.mac !== undefined) where.push('d.mac = @mac');
     if (f.ip !== undefined) where.push('d.id IN (SELECT device_id FROM device_ips WHERE ip = @ip)');
     if (f.vendor !== undefined) {
@@ -108,31 +121,37 @@ export class DeviceQuery {
     const limit = Math.max(1, Math.min(f.limit ?? 100, 1000));
     const rows = this
       .stmt(
-        `SELECT d.*, c.result AS classification FROM devices d LEFT JOIN classifications c ON c.device_id = d.id
-         WHERE ${where.join(' AND ')} ORDER BY d.id LIMIT @limitPlusOne`,
+        `SELECT d.*, c.result AS classification, coalesce(r.score, 0) AS risk_score FROM devices d
+         LEFT JOIN classifications c ON c.device_id = d.id LEFT JOIN device_risk r ON r.device_id = d.id
+         WHERE ${where.join(' AND ')} ORDER BY ${byRisk ? 'risk_score DESC, d.id' : 'd.id'} LIMIT @limitPlusOne`,
       )
       .all({
         afterId: f.afterId ?? 0,
+        afterRisk: f.afterRisk,
+        minRisk: f.minRisk,
         mac: f.mac,
         ip: f.ip,
         vendor: f.vendor?.replace(/[\\%_]/g, (c) => `\\${c}`),
         seenSince: f.seenSinceMs,
         category: f.category,
         limitPlusOne: limit + 1,
-      }) as DeviceRow[];
+      }) as (DeviceRow & { risk_score: number })[];
     const more = rows.length > limit;
     const page = more ? rows.slice(0, limit) : rows;
-    return { items: this.toDevices(page), nextAfterId: more ? page[page.length - 1].id : null };
+    const last = page[page.length - 1];
+    return { items: this.toDevices(page), nextAfterId: more ? last.id : null, nextAfterRisk: more && byRisk ? last.risk_score : null };
   }
 
   /** Every device, in id order, for exports. */
   *all(f: Omit<DeviceFilter, 'afterId' | 'limit'> = {}): Generator<Device> {
     let afterId = 0;
+    let afterRisk: number | undefined;
     for (;;) {
-      const { items, nextAfterId } = this.list({ ...f, afterId, limit: 1000 });
+      const { items, nextAfterId, nextAfterRisk } = this.list({ ...f, afterId, afterRisk, limit: 1000 });
       yield* items;
       if (nextAfterId === null) return;
       afterId = nextAfterId;
+      afterRisk = nextAfterRisk ?? undefined;
     }
   }
 
@@ -296,6 +315,7 @@ export class DeviceQuery {
       services: services.map((s) => ({ ...s, first_seen: iso(s.first_seen), last_seen: iso(s.last_seen) })),
       ...this.evidence(r.id, c),
       ...identity(r.classification),
+      ...this.findingsOf(r.id),
     };
   }
 

@@ -75,6 +75,10 @@ export const MERGE_SQL: readonly string[] = [
   }),
   // Classified again with the merged evidence (the caller marks `into` changed).
   `DELETE FROM classifications WHERE device_id = @from`,
+  // Findings keep their status (an acknowledgement holds for the merged device); its risk is computed again.
+  `UPDATE OR IGNORE findings SET device_id = @into WHERE device_id = @from`,
+  `DELETE FROM findings WHERE device_id = @from`,
+  `DELETE FROM device_risk WHERE device_id = @from`,
   `DELETE FROM devices WHERE id = @from`,
 ];
 

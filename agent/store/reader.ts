@@ -14,6 +14,11 @@ import { Statements } from './statements.js';
 import { EventQuery, type EventFilter } from './events.js';
 import type { AuscultEvent, EventType } from '../export/event.js';
 import { TOKEN_COLUMNS, tokenRow, type ApiTokenRow } from './api-tokens.js';
+import { FindingsQuery, type FindingFilter, type FindingInput, type FindingPoints } from './findings.js';
+import type { Finding, Risk } from './finding-json.js';
+import { AdvisoryStore } from './advisories.js';
+import type { Advisory } from '../risk/csaf.js';
+import type { NetworkIndicator } from '../risk/advisory-ioc.js';
 import { openDatabase } from './database.js';
 
 /** What `/health` reports of the database. */
@@ -32,6 +37,7 @@ export class StoreReader {
   private readonly query: DeviceQuery;
   private readonly facts: FactsQuery;
   private readonly eventQuery: EventQuery;
+  private readonly findingsQuery: FindingsQuery;
 
   /** A read-only connection of its own to the database at `path` (UserFacingError when there is none). */
   static open(path: string): StoreReader {
@@ -47,6 +53,8 @@ export class StoreReader {
     this.query = new DeviceQuery(this.stmt);
     this.facts = new FactsQuery(this.stmt);
     this.eventQuery = new EventQuery(this.stmt);
+    this.findingsQuery = new FindingsQuery(this.stmt);
+    this.query.findingsOf = (id) => ({ findings: this.findingsQuery.ofDevice(id), risk: this.findingsQuery.risk(id) });
   }
 
   /** The database file (tests open a writer beside the reader on it). */
@@ -67,7 +75,7 @@ export class StoreReader {
   // The device read model (API, CLI).
 
   /** One page of devices in id order, filtered (keyset pagination: `afterId`). */
-  listDevices(f: DeviceFilter): { items: Device[]; nextAfterId: number | null } {
+  listDevices(f: DeviceFilter): { items: Device[]; nextAfterId: number | null; nextAfterRisk: number | null } {
     return this.query.list(f);
   }
 
@@ -172,6 +180,44 @@ export class StoreReader {
   /** Every token (never a value: the database has none), by name. */
   apiTokens(): ApiTokenRow[] {
     return (this.stmt.get(`SELECT ${TOKEN_COLUMNS} FROM api_tokens ORDER BY name`).all() as Parameters<typeof tokenRow>[0][]).map(tokenRow);
+  }
+
+  // Findings and risk.
+
+  /** What the findings engine reads about a device; null when there is no such device. */
+  findingInput(id: number): FindingInput | null {
+    return this.findingsQuery.input(id);
+  }
+
+  /** One page of findings in id order, filtered. */
+  findings(f: FindingFilter): { items: Finding[]; nextAfterId: number | null } {
+    return this.findingsQuery.list(f);
+  }
+
+  finding(id: number): Finding | null {
+    return this.findingsQuery.one(id);
+  }
+
+  deviceRisk(id: number): Risk {
+    return this.findingsQuery.risk(id);
+  }
+
+  findingPoints(deviceId: number): FindingPoints[] {
+    return this.findingsQuery.points(deviceId);
+  }
+
+  /** Stored advisories (auscult advisories import), normalised, and the indicators they name. */
+  advisories(): Advisory[] {
+    return AdvisoryStore.over(this.db).advisories();
+  }
+
+  indicators(): NetworkIndicator[] {
+    return AdvisoryStore.over(this.db).indicators();
+  }
+
+  /** Changes whenever an advisory is imported or replaced. */
+  advisoriesVersion(): string {
+    return AdvisoryStore.over(this.db).version();
   }
 
   // The database and its capture runs.

@@ -16,6 +16,7 @@ import { StoreReader } from './reader.js';
 import { EventLog } from './events.js';
 import type { DeviceSubject, InventoryChanges } from './changes.js';
 import type { IdentityChange } from '../export/event.js';
+import { FindingsWriter } from './findings.js';
 
 type Db = Database.Database;
 type Stmt = Database.Statement;
@@ -95,12 +96,15 @@ export class Store {
   /** The statement marking an edge, per conversation protocol (its column in `edges`). */
   private readonly conversationMarks: Record<ConversationProtocol, Stmt>;
   private readonly instances: InstanceSightings;
+  /** Findings and risk blocks (the findings engine writes them after identification). */
+  readonly findings: FindingsWriter;
 
   constructor(path: string) {
     this.db = openDatabase(path);
     this.instances = new InstanceSightings(this.db);
     this.ingests = new IngestLog(this.db);
     this.events = new EventLog(this.db);
+    this.findings = new FindingsWriter(this.db);
     this.mergeDevice = deviceMerger(this.db);
     this.reader = new StoreReader(this.db);
     const p = (sql: string): Stmt => this.db.prepare(sql);

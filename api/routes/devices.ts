@@ -59,6 +59,8 @@ const DeviceListQuery = Type.Object(
       }),
     ),
     ...DEVICE_FILTER_PARAMS,
+    min_risk: Type.Optional(Type.Integer({ minimum: 0, maximum: 100, description: 'devices whose risk score is at least this (README: Risk score)' })),
+    sort: Type.Optional(Type.Union([Type.Literal('id'), Type.Literal('risk')], { description: 'id (default) or risk: highest risk score first' })),
   },
   { additionalProperties: false },
 );
@@ -79,9 +81,19 @@ const DeviceIdParams = Type.Object(
   { additionalProperties: false },
 );
 
-/** Opaque to clients; a small JSON object leaves room to add fields (e.g. a sort key) later. */
-export function encodeCursor(afterId: number): string {
-  return Buffer.from(JSON.stringify({ after: afterId }), 'utf8').toString('base64url');
+/** Opaque to clients; a small JSON object: the id, and the risk score when sorted by risk. */
+export function encodeCursor(afterId: number, afterRisk: number | null = null): string {
+  return Buffer.from(JSON.stringify(afterRisk === null ? { after: afterId } : { after: afterId, risk: afterRisk }), 'utf8').toString('base64url');
+}
+
+/** The risk score a cursor of a risk-sorted list continues after, or null. */
+export function decodeCursorRisk(cursor: string): number | null {
+  try {
+    const risk = (JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { risk?: unknown }).risk;
+    return typeof risk === 'number' && Number.isInteger(risk) && risk >= 0 && risk <= 100 ? risk : null;
+  } catch {
+    return null;
+  }
 }
 
 /** The id a cursor continues after, or null when it is not one we issued. */
@@ -164,7 +176,7 @@ const devicesRoutes: FastifyPluginAsyncTypebox<DevicesRoutesOptions> = async (ap
       schema: {
         summary: 'List devices',
         description:
-          'Devices in id order, filtered, one page at a time. Follow next_cursor (with the same filters) until it is null.',
+          'Devices in id order (or highest risk first with sort=risk), filtered, one page at a time. Follow next_cursor (with the same filters and sort) until it is null.',
         tags: ['devices'],
         querystring: DeviceListQuery,
         response: { 200: DeviceList, ...ERROR_RESPONSES },
@@ -180,10 +192,17 @@ const devicesRoutes: FastifyPluginAsyncTypebox<DevicesRoutesOptions> = async (ap
           throw new ApiError(400, 'invalid cursor: pass the next_cursor of a previous response unchanged');
         }
         filter.afterId = afterId;
+        if (q.sort === 'risk') {
+          const afterRisk = decodeCursorRisk(q.cursor);
+          if (afterRisk === null) throw new ApiError(400, 'invalid cursor: pass the next_cursor of a previous response unchanged, with the same sort');
+          filter.afterRisk = afterRisk;
+        }
       }
       Object.assign(filter, filterOfQuery(q, checkCategory));
-      const { items, nextAfterId } = reader.listDevices(filter);
-      return { items, next_cursor: nextAfterId === null ? null : encodeCursor(nextAfterId), limit };
+      if (q.sort !== undefined) filter.sort = q.sort;
+      if (q.min_risk !== undefined) filter.minRisk = q.min_risk;
+      const { items, nextAfterId, nextAfterRisk } = reader.listDevices(filter);
+      return { items, next_cursor: nextAfterId === null ? null : encodeCursor(nextAfterId, nextAfterRisk), limit };
     },
   );
 
