@@ -55,12 +55,15 @@ export class FindingsRunner {
     for (let i = 0; i < ids.length; i += BATCH) {
       this.store.transaction(() => {
         for (const id of ids.slice(i, i + BATCH)) {
-          const input = this.reader.findingInput(id);
+          const input = this.reader.findingInput(id, this.engine.sources);
           if (input === null) continue;
-          const changed = this.store.findings.sync(id, this.engine.compute(input, this.context), nowMs, input.lastSeenMs);
+          const computed = this.engine.compute(input, this.context);
+          // Most devices have no finding and never had one: nothing to write.
+          if (computed.length === 0 && !this.reader.hasRisk(id)) continue;
+          const changed = this.store.findings.sync(id, computed, nowMs, input.lastSeenMs);
           for (const c of changed) this.event(c, input.mac, input.ip);
           changes.push(...changed);
-          const impact = impactFactors({ ...input, protocols: Object.keys(input.evidence) }, this.data.risk);
+          const impact = impactFactors(input, this.data.risk);
           this.store.findings.writeRisk(id, riskOf(this.reader.findingPoints(id), impact, this.data.risk));
         }
       });

@@ -152,7 +152,7 @@ describe('findings from real captures', () => {
     const engine = new FindingsEngine(data);
     const input = (nativeOs: string, lastSeenMs: number): FindingInput => ({
       deviceId: 1, mac: null, ip: null, lastSeenMs, vendor: null, model: null, firmware: null, os: 'Windows', category: 'workstation', criticality: null, medical: false,
-      services: [], observations: [], evidence: { smb: { native_os: [nativeOs] } }, peers: [], peerSources: () => new Set(),
+      services: [], protocols: ['smb'], observations: [], evidence: { smb: { native_os: [nativeOs] } }, peers: [], peerSources: () => new Set(),
     });
     const legacy = (nativeOs: string, at: string) =>
       engine.compute(input(nativeOs, Date.parse(at)), { matcher: null, indicators: null }).filter((f) => f.type === 'legacy-os');

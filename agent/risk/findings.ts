@@ -9,7 +9,7 @@ import { evaluateMatch, type CompiledMatch } from '../identify/conditions.js';
 import type { ComputedFinding, FindingInput, PeerInput } from '../store/findings.js';
 import type { FindingEvidence } from '../store/finding-json.js';
 import type { AdvisoryMatcher } from './advisory-match.js';
-import { matchInputOf } from './advisory-match.js';
+import { matchInputOf, OWN_VERSION_FACTS } from './advisory-match.js';
 import type { IndicatorIndex } from './advisory-ioc.js';
 import type { FindingData, FindingType, LegacyOs } from './finding-types.js';
 
@@ -73,11 +73,16 @@ const peerJson = (p: PeerInput): FindingEvidence['peers'][number] => ({
 export class FindingsEngine {
   private readonly observationTypes: { type: FindingType; sources: Set<string>; paths: string[] }[];
   private readonly relevantSources = new Set<string>();
+  /** The protocols whose observations the engine reads: those the types name, the own-version facts of advisory matching, SMB (NativeOS). */
+  readonly sources: readonly string[];
 
   constructor(readonly data: FindingData) {
     this.observationTypes = data.types.filter((t) => t.scope === 'observation' && t.match !== null)
       .map((type) => ({ type, sources: sourcesNamed(type.match as CompiledMatch), paths: pathsNamed(type.match as CompiledMatch) }));
     for (const { sources } of this.observationTypes) for (const s of sources) this.relevantSources.add(s);
+    const read = new Set([...this.relevantSources, 'smb', ...OWN_VERSION_FACTS.map((p) => p.split('.')[0])]);
+    for (const t of data.types) if (t.match !== null && t.scope !== 'observation') for (const s of sourcesNamed(t.match)) read.add(s);
+    this.sources = [...read];
   }
 
   /** Device-level facts: services, protocols, the identification. */
@@ -88,8 +93,7 @@ export class FindingsEngine {
     if (d.criticality !== null) facts.set('device.criticality', [d.criticality]);
     if (d.os !== null) facts.set('device.os', [d.os]);
     if (d.services.length) facts.set('service', d.services);
-    const protocols = Object.keys(d.evidence);
-    if (protocols.length) facts.set('protocol', protocols);
+    if (d.protocols.length) facts.set('protocol', d.protocols);
     if (withEvidence) {
       for (const [protocol, fields] of Object.entries(d.evidence)) for (const [field, values] of Object.entries(fields)) facts.set(`${protocol}.${field}`, values);
     }

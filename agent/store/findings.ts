@@ -41,6 +41,8 @@ export interface FindingInput {
   medical: boolean;
   /** `tcp/23` */
   services: string[];
+  /** Every protocol the device produced evidence in. */
+  protocols: string[];
   observations: { source: string; fields: Record<string, unknown>; firstMs: number; lastMs: number; count: number }[];
   evidence: Device['evidence'];
   peers: PeerInput[];
@@ -109,8 +111,11 @@ const toFinding = (r: FindingRow): Finding => ({
 export class FindingsQuery {
   constructor(private readonly stmt: Statements) {}
 
-  /** The engine's input for one device, null when there is no such device. */
-  input(id: number): FindingInput | null {
+  /**
+   * The engine's input for one device, null when there is no such device. Only the observations of
+   * `readSources` are read (the protocols the finding types name), and the conversations only when asked.
+   */
+  input(id: number, readSources: readonly string[]): FindingInput | null {
     const d = this.stmt.get('SELECT id, mac, routed_ip, last_seen FROM devices WHERE id = ?').get(id) as
       { id: number; mac: string | null; routed_ip: string | null; last_seen: number } | undefined;
     if (d === undefined) return null;
@@ -119,10 +124,14 @@ export class FindingsQuery {
       { vendor: string | null; model: string | null; firmware: string | null; os: string | null; category: string; criticality: string | null; medical: number } | undefined;
     const services = (this.stmt.get('SELECT transport, port FROM services WHERE device_id = ?').all(id) as { transport: string; port: number }[])
       .map((s) => `${s.transport}/${s.port}`);
-    const rows = this.stmt.get('SELECT source, fields, first_seen, last_seen, count FROM observations WHERE device_id = ? ORDER BY last_seen DESC, source, fields')
-      .all(id) as ObservationRow[];
+    const protocols = this.stmt.get('SELECT DISTINCT source FROM observations WHERE device_id = ?').pluck().all(id) as string[];
+    const wanted = protocols.filter((p) => readSources.includes(p));
+    const rows = wanted.length === 0 ? [] : this.stmt.get(
+      `SELECT source, fields, first_seen, last_seen, count FROM observations
+       WHERE device_id = ? AND source IN (SELECT value FROM json_each(?)) ORDER BY last_seen DESC, source, fields`,
+    ).all(id, JSON.stringify(wanted)) as ObservationRow[];
     const { evidence, parsed } = foldObservations(rows, true);
-    const peers = (this.stmt.get(
+    const readPeers = (): PeerInput[] => (this.stmt.get(
       `SELECT 'client' AS role, client_ip AS l, server_ip AS p, server_device_id AS pid, transport, port, tls,
               bytes_to_server AS bs, bytes_to_client AS br, first_seen AS f, last_seen AS ls
        FROM edges WHERE client_device_id = @id
@@ -135,6 +144,7 @@ export class FindingsQuery {
         role: p.role, localIp: p.l, peerIp: p.p, peerDeviceId: p.pid === 0 ? null : p.pid, transport: p.transport, port: p.port,
         tls: p.tls === 1, bytesSent: p.bs, bytesReceived: p.br, firstMs: p.f, lastMs: p.ls,
       }));
+    let peers: PeerInput[] | null = null;
     const sources = new Map<number, Set<string>>();
     const peerSources = (peerId: number): ReadonlySet<string> => {
       let s = sources.get(peerId);
@@ -146,7 +156,11 @@ export class FindingsQuery {
     };
     return {
       deviceId: id, mac: d.mac, ip, lastSeenMs: d.last_seen, vendor: c?.vendor ?? null, model: c?.model ?? null, firmware: c?.firmware ?? null, os: c?.os ?? null,
-      category: c?.category ?? 'unknown', criticality: c?.criticality ?? null, medical: c?.medical === 1, services, evidence, peers, peerSources,
+      category: c?.category ?? 'unknown', criticality: c?.criticality ?? null, medical: c?.medical === 1, services, protocols, evidence, peerSources,
+      // A router's or a server's conversations are many: read only when a finding needs its peers.
+      get peers() {
+        return (peers ??= readPeers());
+      },
       observations: parsed.map((o, i) => ({ source: o.source, fields: o.fields, firstMs: rows[i].first_seen, lastMs: rows[i].last_seen, count: rows[i].count })),
     };
   }
@@ -189,6 +203,11 @@ export class FindingsQuery {
     const r = this.stmt.get('SELECT score, level, likelihood, impact, factors FROM device_risk WHERE device_id = ?').get(id) as
       { score: number; level: string; likelihood: number; impact: number; factors: string } | undefined;
     return r ? { score: r.score, level: r.level, likelihood: r.likelihood, impact: r.impact, factors: JSON.parse(r.factors) as Risk['factors'] } : NO_RISK;
+  }
+
+  /** Whether the device has a stored risk block (it has, or had, findings). */
+  hasRisk(id: number): boolean {
+    return this.stmt.get('SELECT 1 FROM device_risk WHERE device_id = ?').get(id) !== undefined;
   }
 
   /** What the score reads of each stored finding of a device. */

@@ -185,8 +185,13 @@ export class StoreReader {
   // Findings and risk.
 
   /** What the findings engine reads about a device; null when there is no such device. */
-  findingInput(id: number): FindingInput | null {
-    return this.findingsQuery.input(id);
+  findingInput(id: number, sources: readonly string[]): FindingInput | null {
+    return this.findingsQuery.input(id, sources);
+  }
+
+  /** Whether the device has a stored risk block (it has, or had, findings). */
+  hasRisk(id: number): boolean {
+    return this.findingsQuery.hasRisk(id);
   }
 
   /** One page of findings in id order, filtered. */

@@ -28,7 +28,10 @@ describe('Store', () => {
     expect(store.reader.health().schemaVersion).toBe(SCHEMA_VERSION);
     expect(inspect(path, (db) => db.pragma('journal_mode', { simple: true }))).toBe('wal');
     const tables = inspect(path, (db) => db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all());
-    expect(tables).toEqual(['advisories', 'advisory_indicators', 'api_token_uses', 'api_tokens', 'classifications', 'device_ips', 'device_vlans', 'devices', 'edges', 'events', 'ingests', 'instance_salt', 'instance_sightings', 'observations', 'services', 'sqlite_sequence']);
+    expect(tables).toEqual([
+      'advisories', 'advisory_indicators', 'api_token_uses', 'api_tokens', 'classifications', 'device_ips', 'device_risk', 'device_vlans', 'devices',
+      'edges', 'events', 'findings', 'ingests', 'instance_salt', 'instance_sightings', 'observations', 'services', 'sqlite_sequence',
+    ]);
     store.close();
   });
 
