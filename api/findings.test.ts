@@ -15,9 +15,9 @@ import { loadFindingData } from '../agent/risk/finding-types.js';
 import { openFindingsStore, type FindingsStore } from '../agent/store/findings.js';
 import { StoreReader } from '../agent/store/reader.js';
 import { Store } from '../agent/store/store.js';
-import { buildApp, type ApiApp } from './app.js';
+import { testApp, type TestApp } from './testing/test-app.js';
 
-let app: ApiApp;
+let app: TestApp;
 let reader: StoreReader;
 let writer: FindingsStore;
 
@@ -32,7 +32,8 @@ beforeAll(async () => {
   reader = StoreReader.open(path);
   writer = await openFindingsStore(path);
   const data = loadFindingData();
-  app = await buildApp({ reader, acknowledge: async (id, reason) => acknowledgeFinding(writer, data, id, reason) });
+  // A token with every scope; the scope tests below make their own.
+  app = await testApp(reader, { acknowledge: async (id, reason) => acknowledgeFinding(writer, data, id, reason) });
 });
 
 afterAll(async () => {
@@ -63,6 +64,25 @@ describe('GET /api/v1/findings', () => {
 });
 
 describe('POST /api/v1/findings/{id}/ack', () => {
+  it('needs a token with the admin scope: a read-only token reads findings but cannot acknowledge one', async () => {
+    const f = (await app.inject('/api/v1/findings?type=snmp-v1-v2c')).json().items[0];
+    const readOnly = await testApp(reader, { scopes: ['read'], acknowledge: async (id, reason) => acknowledgeFinding(writer, loadFindingData(), id, reason) });
+    try {
+      expect((await readOnly.inject('/api/v1/findings')).statusCode).toBe(200);
+      expect((await readOnly.inject(`/api/v1/findings/${f.id}`)).statusCode).toBe(200);
+      const refused = await readOnly.inject({ method: 'POST', url: `/api/v1/findings/${f.id}/ack`, payload: { reason: 'not mine to accept' } });
+      expect(refused.statusCode).toBe(403);
+      expect(refused.json().message).toContain('admin');
+      const anonymous = await readOnly.inject({ method: 'POST', url: `/api/v1/findings/${f.id}/ack`, headers: {}, payload: { reason: 'x' } });
+      expect(anonymous.statusCode).toBe(401);
+      expect((await readOnly.inject({ url: '/api/v1/findings', headers: {} })).statusCode).toBe(401);
+      // Refused means unchanged.
+      expect((await app.inject(`/api/v1/findings/${f.id}`)).json()).toMatchObject({ status: 'open', ack_reason: null });
+    } finally {
+      await readOnly.close();
+    }
+  });
+
   it('marks the finding, keeps it listed, and the device\'s score drops', async () => {
     const f = (await app.inject('/api/v1/findings?type=cleartext-dicom')).json().items[0];
     const before = (await app.inject(`/api/v1/devices/${f.device_id}`)).json().risk;
