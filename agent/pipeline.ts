@@ -11,6 +11,9 @@ import { RemoteDissection, workerEntry } from './evidence/remote.js';
 import { InlineDissection, type Dissection } from './evidence/stage.js';
 import { Inventory } from './inventory/inventory.js';
 import { DeviceClassifier } from './inventory/classifier.js';
+import { FindingsRunner } from './risk/findings-run.js';
+import { loadFindingData, type FindingData } from './risk/finding-types.js';
+import { loadAdvisoryAliases, type AdvisoryAliases } from './risk/advisory-aliases.js';
 import type { Library } from './identify/index.js';
 import type { Store } from './store/store.js';
 import { EventRecorder } from './events/recorder.js';
@@ -44,6 +47,11 @@ export interface PipelineOptions {
   /** Signature library: devices whose evidence changed are classified at each flush (none: not classified). */
   library?: Library | null;
   /**
+   * Finding types and advisory aliases: the findings and risk of each device classified are computed
+   * after it (default with a library: the built-in data; null: none).
+   */
+  findings?: { data: FindingData; aliases: AdvisoryAliases | null } | null;
+  /**
    * Classify at every flush (live capture: results within seconds) or only at finish() (reading files:
    * a device whose evidence keeps changing is classified once, not at every flush). Default: true.
    */
@@ -52,7 +60,7 @@ export interface PipelineOptions {
   events?: Partial<EventThresholds> | false;
 }
 
-export const DEFAULT_PIPELINE_OPTIONS: Required<PipelineOptions> = {
+export const DEFAULT_PIPELINE_OPTIONS: Required<Omit<PipelineOptions, 'findings'>> & Pick<PipelineOptions, 'findings'> = {
   maxFlows: 131_072,
   flowIdleTimeoutMs: 120_000,
   flushEveryFrames: 5_000_000,
@@ -62,6 +70,7 @@ export const DEFAULT_PIPELINE_OPTIONS: Required<PipelineOptions> = {
   dissectInWorker: false,
   dissectWorkerEntry: null,
   library: null,
+  findings: undefined as PipelineOptions['findings'],
   classifyEveryFlush: true,
   events: {},
 };
@@ -96,6 +105,7 @@ export class Pipeline implements FrameSink {
   readonly classifier: DeviceClassifier | null;
   /** The events stage (listens to the store), null when events are off. */
   readonly events: EventRecorder | null;
+  readonly findings: FindingsRunner | null;
   private readonly classifyEveryFlush: boolean;
   /** Whether dissection runs on a worker thread. */
   readonly threaded: boolean;
@@ -130,6 +140,8 @@ export class Pipeline implements FrameSink {
     this.events = o.events === false ? null : new EventRecorder(store, o.events);
     this.inventory = new Inventory(store, this.flows.maxFlows);
     this.classifier = o.library !== null ? new DeviceClassifier(store, o.library) : null;
+    const findings = o.findings !== undefined ? o.findings : o.library !== null ? { data: loadFindingData(), aliases: loadAdvisoryAliases() } : null;
+    this.findings = this.classifier !== null && findings !== null ? new FindingsRunner(store, findings.data, findings.aliases) : null;
     this.classifyEveryFlush = o.classifyEveryFlush;
     const entry = o.dissectInWorker ? (o.dissectWorkerEntry ?? workerEntry()) : null;
     this.threaded = entry !== null;
@@ -203,6 +215,7 @@ export class Pipeline implements FrameSink {
     if (this.classifier === null) return;
     const t = performance.now();
     this.classifier.run();
+    this.findings?.run(this.classifier.lastIds);
     this.timings.identifyMs += performance.now() - t;
   }
 

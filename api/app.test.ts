@@ -168,7 +168,7 @@ describe('GET /api/v1/devices', () => {
       '/api/v1/devices?category=infusion-pumps',
       /^query parameter 'category' is not a category id: 'infusion-pumps' \(valid: [a-z0-9-, ]*infusion-pump, [a-z0-9-, ]*unknown[a-z0-9-, ]*\)$/,
     );
-    await expect400('/api/v1/devices?vendr=GE', /^unknown query parameter 'vendr' \(accepted: limit, cursor, mac, ip, vendor, category, medical, seen_since, vlan, hostname, sort, order\)$/);
+    await expect400('/api/v1/devices?vendr=GE', /^unknown query parameter 'vendr' \(accepted: limit, cursor, mac, ip, vendor, category, medical, seen_since, vlan, hostname, min_risk, sort, order\)$/);
     await expect400('/api/v1/devices?limit=5&page=2', /^unknown query parameter 'page'/);
   });
 });
@@ -303,13 +303,13 @@ describe('OpenAPI document', () => {
     expect(doc.info).toMatchObject({ title: 'auscult API', version: '9.9.9-test', description: expect.stringContaining('passive') });
     expect(Object.keys(doc.paths).sort()).toEqual([
       '/api/v1/changes', '/api/v1/devices', '/api/v1/devices/{id}', '/api/v1/devices/{id}/observations', '/api/v1/events', '/api/v1/export/devices',
-      '/api/v1/export/events', '/api/v1/graph', '/api/v1/summary', '/health', '/metrics',
+      '/api/v1/export/events', '/api/v1/findings', '/api/v1/findings/{id}', '/api/v1/findings/{id}/ack', '/api/v1/graph', '/api/v1/summary', '/health', '/metrics',
     ]);
-    for (const ops of Object.values(doc.paths)) expect(Object.keys(ops)).toEqual(['get']);
+    for (const [path, ops] of Object.entries(doc.paths)) expect(Object.keys(ops)).toEqual([path.endsWith('/ack') ? 'post' : 'get']);
 
     const listOp = doc.paths['/api/v1/devices'].get;
     expect(listOp.parameters?.map((p) => `${p.in}:${p.name}`)).toEqual(
-      ['limit', 'cursor', 'mac', 'ip', 'vendor', 'category', 'medical', 'seen_since', 'vlan', 'hostname', 'sort', 'order'].map((n) => `query:${n}`),
+      ['limit', 'cursor', 'mac', 'ip', 'vendor', 'category', 'medical', 'seen_since', 'vlan', 'hostname', 'min_risk', 'sort', 'order'].map((n) => `query:${n}`),
     );
     const listSchema = listOp.responses['200'].content['application/json'].schema as {
       properties: { items: { items: { properties: Record<string, unknown>; required: string[] } } };

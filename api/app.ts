@@ -27,6 +27,7 @@ import webRoutes, { DEFAULT_IDLE_TIMEOUT_MINUTES } from './routes/web.js';
 import metricsRoutes from './routes/metrics.js';
 import { createApiMetrics } from './metrics.js';
 import healthRoutes from './routes/health.js';
+import findingsRoutes from './routes/findings.js';
 import { strictInput } from './strict-input.js';
 
 export const API_PREFIX = '/api/v1';
@@ -52,6 +53,8 @@ export interface BuildAppOptions {
   events?: EventSource;
   /** The web page: false to leave it out; dir defaults to dist/web. */
   web?: false | { dir?: string; idleTimeoutMinutes?: number };
+  /** Acknowledge a finding (POST /findings/{id}/ack): the one write, given by the server; absent: 405. */
+  acknowledge?: (id: number, reason: string) => Promise<boolean>;
 }
 
 export type ApiApp = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>;
@@ -100,6 +103,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<ApiApp> {
         { name: 'export', description: 'devices and events in SIEM formats (CEF, LEEF, OCSF, ECS, JSON, NDJSON, CSV), streamed' },
         { name: 'events', description: 'what changed on the network, in order (since=)' },
         { name: 'changes', description: 'the change feed: follow the inventory without missing a change' },
+        { name: 'findings', description: 'security findings with their evidence; acknowledgements' },
         { name: 'health', description: 'service and database health' },
       ],
       components: { securitySchemes: SECURITY_SCHEMES },
@@ -152,6 +156,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<ApiApp> {
     await app.register(webRoutes, { dir: opts.web?.dir, idleTimeoutMinutes: opts.web?.idleTimeoutMinutes ?? DEFAULT_IDLE_TIMEOUT_MINUTES });
   }
   await app.register(changesRoutes, { prefix: API_PREFIX, reader: opts.reader });
+  await app.register(findingsRoutes, { prefix: API_PREFIX, reader: opts.reader, acknowledge: opts.acknowledge });
 
   const openapi = async () => app.swagger();
   // Any valid token: the document holds no inventory data, but every route but /health needs a token.

@@ -8,6 +8,9 @@ import { ApiTokens } from '../agent/store/api-tokens.js';
 import { StoreReader } from '../agent/store/reader.js';
 import { buildApp, type ApiApp, type ApiLogger } from './app.js';
 import type { HardeningOptions } from './hardening.js';
+import { acknowledgeFinding } from '../agent/risk/findings-run.js';
+import { loadFindingData } from '../agent/risk/finding-types.js';
+import { openFindingsStore, type FindingsStore } from '../agent/store/findings.js';
 
 export interface StartServerOptions {
   dbPath: string;
@@ -88,15 +91,23 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
   let audit: ApiTokens | undefined;
   let app: ApiApp | undefined;
   let url: string;
+  // Opened at the first acknowledgement: serving a database the server may not write stays possible.
+  let writer: FindingsStore | null = null;
+  const findingData = loadFindingData();
+  const acknowledge = async (id: number, reason: string): Promise<boolean> => {
+    writer ??= await openFindingsStore(opts.dbPath);
+    return acknowledgeFinding(writer, findingData, id, reason);
+  };
   const closeDatabase = () => {
     audit?.close();
     reader.close();
+    writer?.close();
   };
   try {
     // The token audit's own connection; it also brings an older database's schema up to date.
     audit = ApiTokens.open(opts.dbPath);
     app = await buildApp({
-      reader, audit, logger: opts.logger, version: opts.version, https: tls, hardening: { ...opts.hardening, listenHost: opts.host },
+      reader, audit, logger: opts.logger, version: opts.version, acknowledge, https: tls, hardening: { ...opts.hardening, listenHost: opts.host },
       web: opts.webIdleTimeoutMinutes === undefined ? {} : { idleTimeoutMinutes: opts.webIdleTimeoutMinutes },
     });
     // Node's defaults let a connection idle for long and a client dribble its headers.

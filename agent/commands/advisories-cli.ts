@@ -27,6 +27,10 @@ export function addAdvisoryCommands(program: Command): void {
       const report = importAdvisories(paths, dbPath(o.db));
       await writeAll(process.stdout, linesForTerminal(formatImportReport(report)) + '\n');
       if (report.counts.error > 0) process.exitCode = 1;
+      // Devices already in the database are matched against what was imported.
+      const { findingData, refreshFindings } = await import('./findings.js');
+      const r = refreshFindings(dbPath(o.db), findingData(undefined), undefined);
+      if (r.devices > 0) await writeAll(process.stdout, `findings computed again: ${r.findings} open on ${r.devices} devices\n`);
     });
 
   advisories

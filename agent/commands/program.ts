@@ -25,6 +25,7 @@ import { EVENT_TYPES, SEVERITIES, type EventType, type Severity } from '../expor
 import { printEvents, type EventFormat } from './events.js';
 import { addTokenCommands } from './tokens-cli.js';
 import { addApiOptions, apiServerOptions, type ApiFlags } from './api-options.js';
+import { addFindingCommands } from './findings-cli.js';
 import { explainDevice, fingerprintsCheck, knownCategories, loadFingerprints, reclassify, userFingerprintsDir } from './identify.js';
 
 const VERSION = '0.1.0';
@@ -354,6 +355,10 @@ export function buildCli(): Command {
       if (!signal.aborted) {
         const { demoAdvisories } = await import('./advisories.js');
         await writeAll(process.stderr, linesForTerminal(demoAdvisories(o.db)) + '\n');
+        // The advisories came after the captures: match them now.
+        const { findingData, refreshFindings } = await import('./findings.js');
+        const r = refreshFindings(o.db, findingData(undefined), undefined);
+        await writeAll(process.stderr, `findings: ${r.findings} open on ${r.devices} devices (auscult findings, auscult risk)\n`);
       }
       if (signal.aborted) return;
       // The demo's database is recreated at each start, and its token with it.
@@ -365,6 +370,7 @@ export function buildCli(): Command {
   addAdvisoryCommands(program);
   addTokenCommands(program);
   for (const cmd of program.commands) if (['serve', 'run', 'demo'].includes(cmd.name())) addApiOptions(cmd);
+  addFindingCommands(program);
 
   program
     .command('doctor')

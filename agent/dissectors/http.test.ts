@@ -103,11 +103,18 @@ describe('http probe and start line', () => {
     expect(parse(Buffer.from('EHLO mail.example\r\n'), ctx)).toBeNull();
     expect(parse(Buffer.from('GET /x HTTP/2.0\r\n\r\n'), ctx)).toBeNull();
   });
-  it('keeps no request target, query, cookie or authorization', () => {
+  it('keeps no request target, query, cookie or authorization: Basic authentication only as a flag', () => {
     const req = 'GET /patients/12345?mrn=987654 HTTP/1.1\r\nHost: ehr\r\nCookie: sid=s3cr3t\r\nAuthorization: Basic dXNlcjpwYXNz\r\nReferer: http://ehr/p?mrn=987654\r\n\r\n';
     const v = parse(Buffer.from(req), ctx);
-    expect(fieldsOf(v)).toEqual([{ http_version: '1.1', method: 'GET', host: 'ehr' }]);
+    expect(fieldsOf(v)).toEqual([{ http_version: '1.1', method: 'GET', host: 'ehr', basic_auth: true }]);
     expect(JSON.stringify(v)).not.toMatch(/12345|987654|s3cr3t|dXNlcjpwYXNz/);
+  });
+  it('says a server asks for Basic authentication (any case), and not for other schemes', () => {
+    const res = (auth: string) => fieldsOf(parse(Buffer.from(`HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: ${auth}\r\n\r\n`), ctx));
+    expect(res('Basic realm="device"')).toEqual([{ http_version: '1.1', status_code: 401, auth_challenge: 'basic' }]);
+    expect(res('basic')).toEqual([{ http_version: '1.1', status_code: 401, auth_challenge: 'basic' }]);
+    expect(res('Digest realm="x", nonce="1"')).toEqual([{ http_version: '1.1', status_code: 401 }]);
+    expect(res('BasicX realm="x"')).toEqual([{ http_version: '1.1', status_code: 401 }]);
   });
   it('skips 1xx interim responses to the final one', () => {
     const res = 'HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nServer: nginx\r\n\r\n';

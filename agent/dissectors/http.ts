@@ -28,6 +28,10 @@ export interface HttpFields extends NtlmFields {
   server?: string;
   /** X-Powered-By header (application framework: `PHP/7.4.3`, `ASP.NET`, `Express`). */
   x_powered_by?: string;
+  /** Request: it carried `Authorization: Basic` (a password, only base64-encoded): the flag, never the credentials. */
+  basic_auth?: boolean;
+  /** Response: `WWW-Authenticate` asks for `basic` authentication (a password will follow in clear on plain HTTP). */
+  auth_challenge?: 'basic';
 }
 
 /** Header block bound: beyond it the message is reported with the headers read so far. */
@@ -87,6 +91,14 @@ function headerAt(b: Buffer, start: number, colon: number): number {
     if (j === len) return i;
   }
   return -1;
+}
+
+const BASIC = Buffer.from('basic', 'latin1');
+/** Whether the header value `b[v..e)` starts with the scheme `Basic` (any case) and a space or its end. */
+function isBasic(b: Buffer, v: number, e: number): boolean {
+  if (e - v < 5 || (e - v > 5 && b[v + 5] !== SP)) return false;
+  for (let i = 0; i < 5; i++) if ((b[v + i] | 0x20) !== BASIC[i]) return false;
+  return true;
 }
 
 /** `Authorization: NTLM <base64>` (or Negotiate wrapping NTLMSSP): identity fields into `f`. */
@@ -177,7 +189,11 @@ function parseHttp(b: Buffer, ctx: StreamContext, final: boolean): StreamVerdict
           e = Math.min(e, v + MAX_VALUE);
           // The first non-empty value of a kept header; authentication headers are decoded at once.
           if (h >= KEPT.length) {
-            if (v < e) ntlmFromAuth(b.toString('utf8', v, e), f);
+            if (v < e && isBasic(b, v, e)) {
+              // The credentials after the scheme are never read.
+              if (HEADERS[h].endsWith('authorization')) f.basic_auth = true;
+              else f.auth_challenge = 'basic';
+            } else if (v < e) ntlmFromAuth(b.toString('utf8', v, e), f);
           } else if (v < e && VALUES[2 * h] < 0) {
             VALUES[2 * h] = v;
             VALUES[2 * h + 1] = e;

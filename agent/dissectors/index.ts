@@ -24,14 +24,19 @@ import { smb } from './smb.js';
 import { snmp } from './snmp.js';
 import { ssh } from './ssh.js';
 import { tls } from './tls.js';
+import { telnet } from './telnet.js';
+import { ftp } from './ftp.js';
+import { tftp } from './tftp.js';
+import { vnc } from './vnc.js';
+import { rdp } from './rdp.js';
 import { isInventoryOutput, type ClinicalView, type Observation, type PacketDissector, type PacketOutput, type Source, type StreamDissector } from './types.js';
 import { HASH, hashRange } from './hash.js';
 
 export const PACKET_DISSECTORS: readonly PacketDissector[] = [
-  dhcp, dhcpv6, dns, llmnr, mdns, nbns, browser, ssdp, snmp, lldp, cdp, wsd, intellivue, bacnet,
+  dhcp, dhcpv6, dns, llmnr, mdns, nbns, browser, ssdp, snmp, lldp, cdp, wsd, intellivue, bacnet, tftp,
 ];
 /** Offered in this order; each probe looks at a byte or two. */
-export const STREAM_DISSECTORS: readonly StreamDissector[] = [tls, http, ssh, smb, dicom, hl7, poct1a];
+export const STREAM_DISSECTORS: readonly StreamDissector[] = [tls, http, ssh, smb, dicom, hl7, poct1a, telnet, ftp, vnc, rdp];
 
 /** The clinical protocols' views (store/clinical.ts builds the device's clinical block from them), by source. */
 export const CLINICAL_VIEWS: ReadonlyMap<Source, ClinicalView> = new Map(

@@ -22,6 +22,11 @@ export interface NtlmFields {
   dns_tree?: string;
   /** NEGOTIATE/AUTHENTICATE DomainName: logon domain of the client's account ("." = local account). */
   auth_domain?: string;
+  /**
+   * AUTHENTICATE: `v1` when the NT response is 24 bytes (NTLMv1, or its NTLM2 session variant: crackable
+   * offline), `v2` when longer (NTLMv2); absent for anonymous logons. The responses themselves are never kept.
+   */
+  ntlm_version?: 'v1' | 'v2';
 }
 
 /**
@@ -52,7 +57,7 @@ const TARGET_TYPE_DOMAIN = 0x10000;
 const TARGET_TYPE_SERVER = 0x20000;
 const NEGOTIATE_VERSION = 0x02000000;
 /** CHALLENGE target-info AV pairs we keep, by AvId (MS-NLMP 2.2.2.1): MsvAvNbComputerName..MsvAvDnsTreeName. */
-const AV_FIELDS: readonly (keyof NtlmFields | undefined)[] = [undefined, 'hostname', 'nb_domain', 'dns_hostname', 'dns_domain', 'dns_tree'];
+const AV_FIELDS: readonly (Exclude<keyof NtlmFields, 'ntlm_version'> | undefined)[] = [undefined, 'hostname', 'nb_domain', 'dns_hostname', 'dns_domain', 'dns_tree'];
 /** Longest name kept from any string field. */
 const MAX_NAME = 256;
 
@@ -136,6 +141,10 @@ export function parseNtlmssp(b: Buffer, off: number, end: number, out: NtlmField
     const unicode = (flags & NEGOTIATE_UNICODE) !== 0;
     out.auth_domain = secString(b, off, end, off + 28, unicode) ?? out.auth_domain;
     out.hostname = secString(b, off, end, off + 44, unicode) ?? out.hostname; // field 36 is the user name: skipped
+    // NtChallengeResponseFields (offset 20): only the length is read.
+    const ntLen = b.readUInt16LE(off + 20);
+    if (ntLen === 24) out.ntlm_version = 'v1';
+    else if (ntLen > 24) out.ntlm_version = 'v2';
     if (flags & NEGOTIATE_VERSION && len >= 72 && payloadStart(b, off, [12, 20, 28, 36, 44, 52], len) >= 72) {
       readVersion(b, off + 64, out);
     }

@@ -17,6 +17,11 @@ export interface SnmpFields {
   version: 'v1' | 'v2c' | 'v3';
   /** v1/v2c: a community string crossed the network in clear text (its value is never kept). */
   community_seen?: boolean;
+  /**
+   * v1/v2c: the community was a default one, `public` or `private` (compared in place with the packet's
+   * bytes; the community itself is never copied, stored or logged).
+   */
+  default_community?: boolean;
   /** v1/v2c: agent (sent a response or a notification) or manager (sent a request, or acknowledged an inform). */
   role?: 'agent' | 'manager';
   /** v1/v2c PDU: get, get-next, response, set, trap, get-bulk, inform, snmpv2-trap, report. */
@@ -102,6 +107,20 @@ function takeSystemValue(b: Buffer, which: number, f: SnmpFields): void {
   else if (which === 6) f.sys_location ??= text;
 }
 
+/** The communities agents ship with (CVE-1999-0517), as bytes. */
+const DEFAULT_COMMUNITIES = [Buffer.from('public', 'latin1'), Buffer.from('private', 'latin1')];
+
+/** Whether `b[off .. off + len)` is a default community, compared in place. */
+function isDefaultCommunity(b: Uint8Array, off: number, len: number): boolean {
+  for (const c of DEFAULT_COMMUNITIES) {
+    if (c.length !== len) continue;
+    let same = true;
+    for (let i = 0; i < len && same; i++) same = b[off + i] === c[i];
+    if (same) return true;
+  }
+  return false;
+}
+
 export const snmp: PacketDissector<'snmp'> = {
   kind: 'packet',
   name: 'snmp',
@@ -117,13 +136,15 @@ export const snmp: PacketDissector<'snmp'> = {
     const version = b[ver.off];
     if (version === 3) return parseV3(v, ver.end);
     if (version !== 0 && version !== 1) return null;
-    // The community: its bounds are checked, its octets are never read.
+    // The community: its bounds are checked; its octets are only compared with the defaults, never kept.
     if (!readTag(b, ver.end, msg.end, BerTag.OCTET_STRING, t)) return null;
+    const defaultCommunity = isDefaultCommunity(b, t.off, t.len);
     if (!readTlv(b, t.end, msg.end, pdu) || pdu.end !== msg.end) return null;
     const kind = pdu.tag - 0xa0;
     if (kind < 0 || kind > 8 || (version === 0 && kind > PDU_TRAP_V1) || (version === 1 && kind === PDU_TRAP_V1)) return null;
 
     const f: SnmpFields = { version: version === 0 ? 'v1' : 'v2c', community_seen: true, pdu_type: PDU_NAMES[kind] };
+    if (defaultCommunity) f.default_community = true;
     const isRequest = kind === PDU_GET || kind === PDU_GET_NEXT || kind === PDU_SET || kind === PDU_GET_BULK;
     // A response sent from port 162 acknowledges an inform: its sender is a manager, its values the agent's.
     const isManager = isRequest || (kind === PDU_RESPONSE && v.srcPort === 162 && v.dstPort !== 162);

@@ -15,6 +15,7 @@ import type { ConversationMark, Observation, StreamContext, StreamDissector, Str
 import { FieldsInterner } from './intern.js';
 import { HASH, HashMemo, hashInt, hashRange, hashStart } from './hash.js';
 import { certificateFields as readCertificate } from './x509.js';
+import { cipherWeakness } from './tls-weak-suites.js';
 
 /** The pipeline hands us at most this many bytes of a direction: past it, finish with what we have. */
 export const TLS_WINDOW_BYTES = 16384;
@@ -85,6 +86,13 @@ export interface TlsServerHelloFields {
   cert_not_before?: string;
   /** Leaf certificate notAfter, ISO 8601 UTC. */
   cert_not_after?: string;
+  /** Leaf certificate RSA/DSA key size in bits. */
+  cert_key_bits?: number;
+  /**
+   * What is weak about the cipher suite selected, from its IANA name: `null` (no encryption), `export`
+   * (40/56-bit export grade), `rc4`, `des` (single DES), `3des`; absent when none of these.
+   */
+  cipher_weakness?: 'null' | 'export' | 'rc4' | 'des' | '3des';
   /** Leaf certificate serial number, upper-case hex. */
   cert_serial?: string;
   /** Subject equals issuer: a self-signed certificate (typical of embedded device web servers). */
@@ -232,6 +240,7 @@ function serverVerdict(hs: Buffer, end: number, final: boolean, ctx: StreamConte
       version: versionName(version),
       cipher_suite: sh.cipherSuite,
       ...serverFingerprints(sh),
+      ...cipherWeakness(sh.cipherSuite),
       ...cert,
     };
     if (sh.alpn) f.alpn = alpnText(sh.alpn);

@@ -40,6 +40,11 @@ import type { SsdpFields } from './ssdp.js';
 import type { SshFields } from './ssh.js';
 import type { TlsClientHelloFields, TlsServerHelloFields } from './tls.js';
 import type { WsdFields } from './wsd.js';
+import type { TelnetFields } from './telnet.js';
+import type { FtpFields } from './ftp.js';
+import type { TftpFields } from './tftp.js';
+import type { VncFields } from './vnc.js';
+import type { RdpFields } from './rdp.js';
 
 /** The fields of each source's observations: `Observation<'dhcp'>` has DhcpFields. */
 export interface FieldsBySource {
@@ -64,6 +69,11 @@ export interface FieldsBySource {
   dicom: DicomFields;
   hl7: Hl7Fields | Hl7BehindGatewayFields;
   poct1a: Poct1aFields;
+  telnet: TelnetFields;
+  ftp: FtpFields;
+  tftp: TftpFields;
+  vnc: VncFields;
+  rdp: RdpFields;
 }
 
 /** A dissector's name, which is also the `source` of its observations. */

@@ -12,7 +12,7 @@
  * signature or extensions OpenSSL refuses, and its fingerprint is the SHA-256 of the bytes sent where
  * OpenSSL hashes its own re-encoding (the same bytes for any well-formed DER).
  */
-import { hash as oneShotHash, X509Certificate } from 'node:crypto';
+import { createPublicKey, hash as oneShotHash, KeyObject, X509Certificate } from 'node:crypto';
 import { isUtf8 } from 'node:buffer';
 import { newTlv, readTlv, type BerTlv } from './ber.js';
 
@@ -26,6 +26,8 @@ export interface CertificateFields {
   cert_san_dns?: string[];
   cert_not_before?: string;
   cert_not_after?: string;
+  /** RSA or DSA key size in bits (the modulus); absent for EC and other keys, whose sizes do not compare. */
+  cert_key_bits?: number;
 }
 
 /** OpenSSL's short names of the attribute types read here (OBJ_nid2sn), by DER-encoded OID body. */
@@ -132,6 +134,8 @@ class Reader {
       p = end;
     }
     const out: Omit<CertificateFields, 'cert_sha256' | 'cert_self_signed'> = { cert_subject: subject, cert_issuer: issuer, cert_serial: serialHex };
+    const bits = keyBits(b.subarray(subjectEl.end, spki.end));
+    if (bits !== undefined) out.cert_key_bits = bits;
     if (dns.length > 0) out.cert_san_dns = dns;
     out.cert_not_before = notBefore;
     out.cert_not_after = notAfter;
@@ -278,9 +282,23 @@ export function certificateFieldsOpenSsl(der: Buffer): CertificateFields | null 
     const to = new Date(x.validTo);
     if (!Number.isNaN(from.getTime())) f.cert_not_before = from.toISOString();
     if (!Number.isNaN(to.getTime())) f.cert_not_after = to.toISOString();
+    const bits = keyBits(x.publicKey);
+    if (bits !== undefined) f.cert_key_bits = bits;
     return f;
   } catch {
     return null;
+  }
+}
+
+/** RSA/DSA modulus length of a SubjectPublicKeyInfo (read by OpenSSL: once per certificate, the TLS memo keeps the result). */
+function keyBits(spki: Buffer | KeyObject): number | undefined {
+  try {
+    const key = spki instanceof KeyObject ? spki : createPublicKey({ key: spki, format: 'der', type: 'spki' });
+    return key.asymmetricKeyType === 'rsa' || key.asymmetricKeyType === 'rsa-pss' || key.asymmetricKeyType === 'dsa'
+      ? key.asymmetricKeyDetails?.modulusLength
+      : undefined;
+  } catch {
+    return undefined;
   }
 }
 
@@ -298,6 +316,7 @@ export function certificateFieldsDirect(der: Buffer): CertificateFields | null {
   if (r.cert_san_dns) f.cert_san_dns = r.cert_san_dns;
   if (r.cert_not_before) f.cert_not_before = r.cert_not_before;
   if (r.cert_not_after) f.cert_not_after = r.cert_not_after;
+  if (r.cert_key_bits !== undefined) f.cert_key_bits = r.cert_key_bits;
   return f;
 }
 

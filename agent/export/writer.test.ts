@@ -1,6 +1,7 @@
 import { PassThrough, Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { Device } from '../store/device-json.js';
+import { NO_RISK } from '../store/finding-json.js';
 import type { ExportContext } from './context.js';
 import { FORMAT_NAMES, formatByName } from './formats.js';
 import { writeDevices } from './writer.js';
@@ -14,6 +15,7 @@ function device(id: number): Device {
     vlans: [], first_seen: '2026-01-01T00:00:00.000Z', last_seen: '2026-01-01T00:00:01.000Z', packets: 1, bytes: 60, packets_sent: 1,
     bytes_sent: 60, packets_received: 0, bytes_received: 0, services: [], hostnames: [], evidence: {}, clinical: null, vendor: null,
     model: null, category: 'unknown', criticality: null, os: null, firmware: null, confidence: 0, medical: false, classification: null,
+    findings: [], risk: NO_RISK,
   };
 }
 

@@ -25,6 +25,9 @@ export class DeviceClassifier {
   /** The writer's reader: what the last flush wrote. */
   private readonly reader: StoreReader;
 
+  /** The devices the last run classified (the findings engine runs after it on the same ones). */
+  lastIds: readonly number[] = [];
+
   /** Devices classified with another version of the library: classified again at the first run. */
   private stale: number[];
 
@@ -43,6 +46,7 @@ export class DeviceClassifier {
    * classified with another version of the library); returns how many.
    */
   run(ids: readonly number[] = this.pending(), fresh = false): number {
+    this.lastIds = ids;
     if (ids.length === 0) return 0;
     const now = Date.now();
     // Devices that show nothing but a MAC (most of a large network) are classified by vendor once, and

@@ -54,6 +54,17 @@ interface SummaryRow {
 export class AdvisoryStore {
   private constructor(private readonly db: Database.Database) {}
 
+  /** Over a connection someone else owns (StoreReader's): never close it. */
+  static over(db: Database.Database): AdvisoryStore {
+    return new AdvisoryStore(db);
+  }
+
+  /** Changes whenever an advisory is imported or replaced. */
+  version(): string {
+    const r = this.db.prepare('SELECT count(*) AS n, max(imported_at_ms) AS t FROM advisories').get() as { n: number; t: number | null };
+    return `${r.n}:${r.t ?? 0}`;
+  }
+
   /** Open (and migrate, unless read-only) the database at `path`. */
   static open(path: string, opts: { readonly?: boolean } = {}): AdvisoryStore {
     return new AdvisoryStore(openDatabase(path, opts));

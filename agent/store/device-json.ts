@@ -4,6 +4,7 @@
  * Keys are snake_case; times are ISO 8601 UTC strings (capture time).
  */
 import { Type, type Static } from 'typebox';
+import { Finding, Risk } from './finding-json.js';
 
 const Iso = (description: string) => Type.String({ format: 'date-time', description });
 
@@ -111,6 +112,8 @@ export const Device = Type.Object({
   classification: Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()], {
     description: 'the explanation: per field its value, confidence, alternatives, and the signatures and evidence behind it (null before the first classification)',
   }),
+  findings: Type.Array(Finding, { description: 'security findings with their evidence, open first (README: Findings)' }),
+  risk: Risk,
 });
 export type Device = Static<typeof Device>;
 

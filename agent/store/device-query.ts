@@ -11,7 +11,7 @@ import type { AddressSource } from './store.js';
 import { BINDING_PROTOCOLS } from '../dissectors/types.js';
 
 /** What a device list can be ordered by (then by id, so the order is total and a cursor stable). */
-export const DEVICE_SORT_KEYS = ['id', 'last_seen', 'first_seen', 'vendor', 'category'] as const;
+export const DEVICE_SORT_KEYS = ['id', 'last_seen', 'first_seen', 'vendor', 'category', 'risk'] as const;
 export type DeviceSortKey = (typeof DEVICE_SORT_KEYS)[number];
 
 /**
@@ -24,6 +24,7 @@ const SORT_SQL: Record<DeviceSortKey, string> = {
   first_seen: 'd.first_seen',
   vendor: "coalesce(c.vendor, d.mac_vendor, '') COLLATE NOCASE",
   category: "coalesce(c.category, 'unknown')",
+  risk: 'coalesce(r.score, 0)',
 };
 
 /** Where a page ends: the last device's id and its sort key's value (the next page starts after both). */
@@ -31,6 +32,7 @@ export interface DevicePosition {
   id: number;
   key: string | number;
 }
+import { NO_RISK, type Finding, type Risk } from './finding-json.js';
 
 export interface DeviceFilter {
   /** Exact MAC (any case/separator already normalised to aa:bb:cc:dd:ee:ff). */
@@ -56,6 +58,8 @@ export interface DeviceFilter {
   descending?: boolean;
   /** Return devices after this position in the order (keyset pagination, any order). */
   after?: DevicePosition;
+  /** Devices whose risk score is at least this (0..100). */
+  minRisk?: number;
   limit?: number;
 }
 
@@ -181,6 +185,9 @@ function derivation(r: DeviceRow): Pick<Device, 'derived'> {
 export class DeviceQuery {
   constructor(private readonly statements: Statements) {}
 
+  /** A device's findings and risk block (StoreReader sets it: findings are their own read model, findings.ts). */
+  findingsOf: (id: number) => { findings: Finding[]; risk: Risk } = () => ({ findings: [], risk: NO_RISK });
+
   private stmt(sql: string) {
     return this.statements.get(sql);
   }
@@ -192,6 +199,7 @@ export class DeviceQuery {
     const where: string[] = [];
     if (f.after !== undefined) where.push(f.sort === undefined || f.sort === 'id' ? `d.id ${cmp} @afterId` : `(${sortSql}, d.id) ${cmp} (@afterKey, @afterId)`);
     else if (f.afterId !== undefined) where.push('d.id > @afterId');
+    if (f.minRisk !== undefined) where.push('coalesce(r.score, 0) >= @minRisk');
     if (f.mac !== undefined) where.push('d.mac = @mac');
     if (f.ip !== undefined) where.push('d.id IN (SELECT device_id FROM device_ips WHERE ip = @ip)');
     if (f.vendor !== undefined) {
@@ -211,12 +219,14 @@ export class DeviceQuery {
     const order = f.sort === undefined || f.sort === 'id' ? `d.id ${dir}` : `${sortSql} ${dir}, d.id ${dir}`;
     const rows = this
       .stmt(
-        `SELECT d.*, c.result AS classification, ${sortSql} AS sort_key FROM devices d LEFT JOIN classifications c ON c.device_id = d.id
+        `SELECT d.*, c.result AS classification, ${sortSql} AS sort_key FROM devices d
+         LEFT JOIN classifications c ON c.device_id = d.id LEFT JOIN device_risk r ON r.device_id = d.id
          ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ${order} LIMIT @limitPlusOne`,
       )
       .all({
         afterId: f.after?.id ?? f.afterId ?? 0,
         afterKey: f.after?.key,
+        minRisk: f.minRisk,
         mac: f.mac,
         ip: f.ip,
         vendor: f.vendor?.replace(/[\\%_]/g, (c) => `\\${c}`),
@@ -225,7 +235,7 @@ export class DeviceQuery {
         vlan: f.vlan,
         hostname: f.hostname,
         limitPlusOne: limit + 1,
-      }) as DeviceRow[];
+      }) as (DeviceRow & { risk_score: number })[];
     const more = rows.length > limit;
     const page = more ? rows.slice(0, limit) : rows;
     const last = more ? page[page.length - 1] : null;
@@ -240,7 +250,7 @@ export class DeviceQuery {
   *all(f: Omit<DeviceFilter, 'afterId' | 'limit'> = {}): Generator<Device> {
     let afterId = 0;
     for (;;) {
-      const { items, nextAfterId } = this.list({ ...f, afterId, limit: 1000 });
+      const { items, nextAfterId } = this.list({ ...f, sort: 'id', descending: false, after: undefined, afterId, limit: 1000 });
       yield* items;
       if (nextAfterId === null) return;
       afterId = nextAfterId;
@@ -417,6 +427,7 @@ export class DeviceQuery {
       services: services.map((s) => ({ ...s, first_seen: iso(s.first_seen), last_seen: iso(s.last_seen) })),
       ...this.evidence(r.id, c),
       ...identity(r.classification),
+      ...this.findingsOf(r.id),
     };
   }
 

@@ -86,6 +86,10 @@ export const MERGE_SQL: readonly string[] = [
   `UPDATE devices SET derived_from_device_id = @into WHERE derived_from_device_id = @from`,
   // Classified again with the merged evidence (the caller marks `into` changed).
   `DELETE FROM classifications WHERE device_id = @from`,
+  // Findings keep their status (an acknowledgement holds for the merged device); its risk is computed again.
+  `UPDATE OR IGNORE findings SET device_id = @into WHERE device_id = @from`,
+  `DELETE FROM findings WHERE device_id = @from`,
+  `DELETE FROM device_risk WHERE device_id = @from`,
   `DELETE FROM devices WHERE id = @from`,
   `INSERT INTO device_tombstones (seq, device_id, merged_into, removed_at) VALUES (@seq, @from, @into, @removedAt)`,
 ];

@@ -345,6 +345,41 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE devices ADD COLUMN derived_message_type TEXT;               -- message type: ORU^R01
     `,
   },
+  {
+    version: 14,
+    description: 'findings: security facts about devices with their evidence and status; device_risk: the risk score each device has',
+    sql: `
+      CREATE TABLE findings (
+        id INTEGER PRIMARY KEY,
+        device_id INTEGER NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+        type TEXT NOT NULL,                        -- finding type id (fingerprints/findings/types.yaml)
+        key TEXT NOT NULL DEFAULT '',              -- what tells two findings of one type apart (advisory id, indicator)
+        severity TEXT NOT NULL,                    -- critical, high, medium, low, info
+        title TEXT NOT NULL,                       -- the type's title when last computed
+        remediation TEXT NOT NULL,
+        refs TEXT NOT NULL,                        -- JSON array: the type's references
+        points REAL NOT NULL,                      -- likelihood points it adds while it counts
+        evidence TEXT NOT NULL,                    -- JSON: observations, peers, facts it rests on (agent/risk/findings-json.ts)
+        first_seen INTEGER NOT NULL,               -- capture time of its earliest evidence, ms
+        last_seen INTEGER NOT NULL,                -- capture time of its latest evidence, ms
+        status TEXT NOT NULL DEFAULT 'open',       -- open, acknowledged, resolved
+        ack_reason TEXT,                           -- why an analyst acknowledged it (accepted risk)
+        ack_at INTEGER,                            -- wall clock of the acknowledgement, ms
+        resolved_at INTEGER,                       -- wall clock when its evidence stopped supporting it, ms
+        UNIQUE (device_id, type, key)
+      );
+      CREATE INDEX findings_type ON findings (type, severity);
+      CREATE TABLE device_risk (
+        device_id INTEGER PRIMARY KEY REFERENCES devices(id) ON DELETE CASCADE,
+        score INTEGER NOT NULL,                    -- 0..100 = likelihood x impact
+        level TEXT NOT NULL,                       -- none, low, medium, high, critical
+        likelihood REAL NOT NULL,                  -- 0..10
+        impact REAL NOT NULL,                      -- 0..10
+        factors TEXT NOT NULL                      -- JSON: the factors and their points
+      ) WITHOUT ROWID;
+      CREATE INDEX device_risk_score ON device_risk (score DESC, device_id);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -18,6 +18,11 @@ import { latestCaptureCounters, type StoredCaptureCounters } from './capture-cou
 import type { AuscultEvent, EventType } from '../export/event.js';
 import { TOKEN_COLUMNS, tokenRow, type ApiTokenRow } from './api-tokens.js';
 import type { EventSource } from '../export/event-source.js';
+import { FindingsQuery, type FindingFilter, type FindingInput, type FindingPoints } from './findings.js';
+import type { Finding, Risk } from './finding-json.js';
+import { AdvisoryStore } from './advisories.js';
+import type { Advisory } from '../risk/csaf.js';
+import type { NetworkIndicator } from '../risk/advisory-ioc.js';
 import { openDatabase } from './database.js';
 
 /** What `/health` reports of the database. */
@@ -38,6 +43,7 @@ export class StoreReader {
   private readonly eventQuery: EventQuery;
   private readonly graphQuery: GraphQuery;
   private readonly feed: ChangeQuery;
+  private readonly findingsQuery: FindingsQuery;
 
   /** A read-only connection of its own to the database at `path` (UserFacingError when there is none). */
   static open(path: string): StoreReader {
@@ -55,6 +61,8 @@ export class StoreReader {
     this.eventQuery = new EventQuery(this.stmt);
     this.graphQuery = new GraphQuery(this.stmt);
     this.feed = new ChangeQuery(this.stmt, this.query);
+    this.findingsQuery = new FindingsQuery(this.stmt);
+    this.query.findingsOf = (id) => ({ findings: this.findingsQuery.ofDevice(id), risk: this.findingsQuery.risk(id) });
   }
 
   /** The database file (tests open a writer beside the reader on it). */
@@ -219,6 +227,49 @@ export class StoreReader {
   /** Every token (never a value: the database has none), by name. */
   apiTokens(): ApiTokenRow[] {
     return (this.stmt.get(`SELECT ${TOKEN_COLUMNS} FROM api_tokens ORDER BY name`).all() as Parameters<typeof tokenRow>[0][]).map(tokenRow);
+  }
+
+  // Findings and risk.
+
+  /** What the findings engine reads about a device; null when there is no such device. */
+  findingInput(id: number, sources: readonly string[]): FindingInput | null {
+    return this.findingsQuery.input(id, sources);
+  }
+
+  /** Whether the device has a stored risk block (it has, or had, findings). */
+  hasRisk(id: number): boolean {
+    return this.findingsQuery.hasRisk(id);
+  }
+
+  /** One page of findings in id order, filtered. */
+  findings(f: FindingFilter): { items: Finding[]; nextAfterId: number | null } {
+    return this.findingsQuery.list(f);
+  }
+
+  finding(id: number): Finding | null {
+    return this.findingsQuery.one(id);
+  }
+
+  deviceRisk(id: number): Risk {
+    return this.findingsQuery.risk(id);
+  }
+
+  findingPoints(deviceId: number): FindingPoints[] {
+    return this.findingsQuery.points(deviceId);
+  }
+
+  /** Stored advisories (auscult advisories import), normalised, and the indicators they name. */
+  advisories(): Advisory[] {
+    return AdvisoryStore.over(this.db).advisories();
+  }
+
+  indicators(): NetworkIndicator[] {
+    return AdvisoryStore.over(this.db).indicators();
+  }
+
+  /** Changes whenever an advisory is imported or replaced. */
+  advisoriesVersion(): string {
+    return AdvisoryStore.over(this.db).version();
   }
 
   // The database and its capture runs.

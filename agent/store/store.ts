@@ -19,6 +19,7 @@ import { writeCaptureCounters, type CaptureCounters } from './capture-counters.j
 import type { DeviceSubject, InventoryChanges } from './changes.js';
 import type { IdentityChange } from '../export/event.js';
 import { addressScope } from '../decode/address-scope.js';
+import { FindingsWriter } from './findings.js';
 
 type Db = Database.Database;
 type Stmt = Database.Statement;
@@ -108,6 +109,8 @@ export class Store {
   /** The statement marking an edge, per conversation protocol (its column in `edges`). */
   private readonly conversationMarks: Record<ConversationProtocol, Stmt>;
   private readonly instances: InstanceSightings;
+  /** Findings and risk blocks (the findings engine writes them after identification). */
+  readonly findings: FindingsWriter;
 
   constructor(path: string, opts: StoreOptions = {}) {
     this.db = openDatabase(path);
@@ -115,6 +118,7 @@ export class Store {
     this.changeLog = new ChangeLog(this.db, opts);
     this.ingests = new IngestLog(this.db);
     this.events = new EventLog(this.db);
+    this.findings = new FindingsWriter(this.db);
     this.mergeDevice = deviceMerger(this.db);
     this.reader = new StoreReader(this.db);
     const p = (sql: string): Stmt => this.db.prepare(sql);

@@ -63,10 +63,11 @@ const DeviceListQuery = Type.Object(
       }),
     ),
     ...DEVICE_FILTER_PARAMS,
+    min_risk: Type.Optional(Type.Integer({ minimum: 0, maximum: 100, description: 'devices whose risk score is at least this (README: Risk score)' })),
     sort: Type.Optional(
       Type.Enum([...DEVICE_SORT_KEYS], {
         default: 'id',
-        description: 'order of the list, then by id: id, last_seen, first_seen, vendor (identified, else MAC vendor; case-insensitive; none first), category',
+        description: 'order of the list, then by id: id, last_seen, first_seen, vendor (identified, else MAC vendor; case-insensitive; none first), category, risk (the risk score: README, Risk score)',
       }),
     ),
     order: Type.Optional(Type.Enum(['asc', 'desc'], { default: 'asc', description: 'ascending (default) or descending' })),
@@ -220,6 +221,7 @@ const devicesRoutes: FastifyPluginAsyncTypebox<DevicesRoutesOptions> = async (ap
         filter.after = position;
       }
       Object.assign(filter, filterOfQuery(q, checkCategory));
+      if (q.min_risk !== undefined) filter.minRisk = q.min_risk;
       const { items, next, highWater } = reader.snapshot(() => ({ ...reader.listDevices(filter), highWater: reader.changeHighWater() }));
       const nextCursor = next === null ? null : encodeCursor(next.id, sort, order, sort === 'id' ? undefined : next.key);
       return { items, next_cursor: nextCursor, limit, high_water: highWater };

@@ -1,0 +1,113 @@
+/**
+ * Runs the findings engine after identification: for each device just classified, its findings now
+ * (findings.ts) are folded into the stored ones and its risk block written, in batches inside one
+ * transaction per batch. Reads through the Store's reader; writes through its FindingsWriter.
+ */
+import { eventId } from '../events/event-id.js';
+import { SEVERITIES, type Severity } from '../export/event.js';
+import type { Store } from '../store/store.js';
+import type { FindingChange } from '../store/findings.js';
+import type { StoreReader } from '../store/reader.js';
+import { AdvisoryMatcher } from './advisory-match.js';
+import { IndicatorIndex } from './advisory-ioc.js';
+import type { AdvisoryAliases } from './advisory-aliases.js';
+import type { FindingData } from './finding-types.js';
+import { FindingsEngine, type FindingContext } from './findings.js';
+import { impactFactors, riskOf, storedImpact } from './risk-score.js';
+
+/** Devices per transaction: a long capture's thousands of devices do not hold the write lock at once. */
+const BATCH = 500;
+
+export class FindingsRunner {
+  private readonly engine: FindingsEngine;
+  private readonly reader: StoreReader;
+  private context: FindingContext = { matcher: null, indicators: null };
+  private advisoriesVersion = '';
+  /** Changes of the last run (new, reopened, resolved findings), for the event feed. */
+  lastChanges: FindingChange[] = [];
+
+  constructor(private readonly store: Store, readonly data: FindingData, private readonly aliases: AdvisoryAliases | null) {
+    this.engine = new FindingsEngine(data);
+    this.reader = store.reader;
+  }
+
+  /** Advisories imported since the last run are matched from this run on. */
+  private refreshAdvisories(): void {
+    const version = this.reader.advisoriesVersion();
+    if (version === this.advisoriesVersion) return;
+    this.advisoriesVersion = version;
+    const advisories = this.reader.advisories();
+    this.context = {
+      matcher: this.aliases !== null && advisories.length ? new AdvisoryMatcher(advisories, this.aliases) : null,
+      indicators: advisories.length ? new IndicatorIndex(this.reader.indicators()) : null,
+    };
+  }
+
+  private event(c: FindingChange, mac: string | null, ip: string | null): void {
+    findingEvent(this.store, c, mac, ip);
+  }
+
+  /** Compute the findings and risk of these devices; returns the changes. */
+  run(ids: readonly number[], nowMs = Date.now()): FindingChange[] {
+    const changes: FindingChange[] = [];
+    if (ids.length === 0) return (this.lastChanges = changes);
+    this.refreshAdvisories();
+    for (let i = 0; i < ids.length; i += BATCH) {
+      this.store.transaction(() => {
+        for (const id of ids.slice(i, i + BATCH)) {
+          const input = this.reader.findingInput(id, this.engine.sources);
+          if (input === null) continue;
+          const computed = this.engine.compute(input, this.context);
+          // Most devices have no finding and never had one: nothing to write.
+          if (computed.length === 0 && !this.reader.hasRisk(id)) continue;
+          const changed = this.store.findings.sync(id, computed, nowMs, input.lastSeenMs);
+          for (const c of changed) this.event(c, input.mac, input.ip);
+          changes.push(...changed);
+          const impact = impactFactors(input, this.data.risk);
+          this.store.findings.writeRisk(id, riskOf(this.reader.findingPoints(id), impact, this.data.risk));
+        }
+      });
+    }
+    return (this.lastChanges = changes);
+  }
+}
+
+/**
+ * finding.new (also when a resolved finding opens again) and finding.resolved on the event feed, in the
+ * findings' transaction. The id names the finding and the time of what changed: the same capture read
+ * again appends nothing, a new occurrence after a resolution is a new event.
+ */
+function findingEvent(store: Store, c: FindingChange, mac: string | null, ip: string | null): void {
+  const type = c.change === 'resolved' ? 'finding.resolved' : 'finding.new';
+  const severity: Severity = c.change === 'resolved' ? 'info' : SEVERITIES.includes(c.severity as Severity) ? (c.severity as Severity) : 'medium';
+  const what = c.key ? `${c.type} ${c.key}` : c.type;
+  const subject = `${mac ?? ip ?? `device ${c.deviceId}`}`;
+  store.events.append({
+    id: eventId(type, subject, String(c.findingId), c.timeMs),
+    time: new Date(c.timeMs).toISOString(),
+    type,
+    severity,
+    device_id: c.deviceId,
+    summary: `${c.change === 'resolved' ? 'Finding resolved' : c.change === 'reopened' ? 'Finding open again' : 'New finding'}: ${what} on ${subject}`,
+    details: { finding_id: String(c.findingId), finding_type: c.type, mac, ip },
+  });
+}
+
+/**
+ * Acknowledge a finding (an analyst accepts the risk, with a reason): it stays listed, marked, and
+ * stops counting in its device's score, which is computed again. Returns false when there is no such
+ * unresolved finding.
+ */
+export function acknowledgeFinding(
+  w: { reader: StoreReader; findings: Store['findings']; transaction: Store['transaction'] },
+  data: FindingData, id: number, reason: string, nowMs = Date.now(),
+): boolean {
+  let done = false;
+  w.transaction(() => {
+    const deviceId = w.findings.acknowledge(id, reason, nowMs);
+    if (deviceId === null) return;
+    done = true;
+    w.findings.writeRisk(deviceId, riskOf(w.reader.findingPoints(deviceId), storedImpact(w.reader.deviceRisk(deviceId)), data.risk));
+  });
+  return done;
+}

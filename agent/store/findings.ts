@@ -1,0 +1,321 @@
+/**
+ * Findings and risk in the database (migration 7): what the findings engine (agent/risk/findings.ts)
+ * reads about a device, how its computed findings are folded into the stored ones (new, updated,
+ * resolved, reopened; acknowledgements kept), the risk block, and the read model the API and the CLI
+ * list. SQL only here.
+ */
+import type Database from 'better-sqlite3';
+import type { Device } from './device-json.js';
+import { foldObservations, iso, type ObservationRow } from './evidence-fold.js';
+import { NO_RISK, type Finding, type FindingEvidence, type FindingStatus, type Risk } from './finding-json.js';
+import type { Statements } from './statements.js';
+
+/** One conversation of the device, as the engine reads it. */
+export interface PeerInput {
+  role: 'client' | 'server';
+  localIp: string;
+  peerIp: string;
+  peerDeviceId: number | null;
+  transport: string;
+  port: number;
+  tls: boolean;
+  bytesSent: number;
+  bytesReceived: number;
+  firstMs: number;
+  lastMs: number;
+}
+
+/** Everything the findings engine reads about one device. */
+export interface FindingInput {
+  deviceId: number;
+  /** The device's MAC (null: known by IP only) and its most recent address (for events). */
+  mac: string | null;
+  ip: string | null;
+  lastSeenMs: number;
+  vendor: string | null;
+  model: string | null;
+  firmware: string | null;
+  os: string | null;
+  category: string;
+  criticality: string | null;
+  medical: boolean;
+  /** `tcp/23` */
+  services: string[];
+  /** Every protocol the device produced evidence in. */
+  protocols: string[];
+  observations: { source: string; fields: Record<string, unknown>; firstMs: number; lastMs: number; count: number }[];
+  evidence: Device['evidence'];
+  peers: PeerInput[];
+  /** Sources of the observations of each peer device (to find the peers that spoke a protocol too). */
+  peerSources(peerId: number): ReadonlySet<string>;
+}
+
+export interface ComputedFinding {
+  type: string;
+  key: string;
+  severity: string;
+  title: string;
+  remediation: string;
+  references: string[];
+  points: number;
+  evidence: FindingEvidence;
+  firstMs: number;
+  lastMs: number;
+}
+
+export interface FindingChange {
+  findingId: number;
+  deviceId: number;
+  type: string;
+  key: string;
+  severity: string;
+  title: string;
+  change: 'new' | 'reopened' | 'resolved';
+  /** Capture time of the evidence that made it new or reopened it; for a resolution, the device's last packet. */
+  timeMs: number;
+}
+
+/** What the risk score reads of a stored finding. */
+export interface FindingPoints {
+  id: number;
+  type: string;
+  title: string;
+  status: FindingStatus;
+  points: number;
+}
+
+export interface FindingFilter {
+  type?: string;
+  severity?: string;
+  deviceId?: number;
+  medical?: boolean;
+  status?: FindingStatus;
+  afterId?: number;
+  limit?: number;
+}
+
+interface FindingRow {
+  id: number; device_id: number; type: string; key: string; severity: Finding['severity']; title: string; remediation: string;
+  refs: string; points: number; evidence: string; first_seen: number; last_seen: number; status: FindingStatus;
+  ack_reason: string | null; ack_at: number | null; resolved_at: number | null;
+}
+
+const toFinding = (r: FindingRow): Finding => ({
+  id: r.id, type: r.type, key: r.key, title: r.title, severity: r.severity, status: r.status, points: r.points, device_id: r.device_id,
+  first_seen: iso(r.first_seen), last_seen: iso(r.last_seen), evidence: JSON.parse(r.evidence) as FindingEvidence,
+  remediation: r.remediation, references: JSON.parse(r.refs) as string[], ack_reason: r.ack_reason,
+  acknowledged_at: r.ack_at === null ? null : iso(r.ack_at), resolved_at: r.resolved_at === null ? null : iso(r.resolved_at),
+});
+
+/** Reads: the engine's input and the read model. */
+export class FindingsQuery {
+  constructor(private readonly stmt: Statements) {}
+
+  /**
+   * The engine's input for one device, null when there is no such device. Only the observations of
+   * `readSources` are read (the protocols the finding types name), and the conversations only when asked.
+   */
+  input(id: number, readSources: readonly string[]): FindingInput | null {
+    const d = this.stmt.get('SELECT id, mac, routed_ip, last_seen FROM devices WHERE id = ?').get(id) as
+      { id: number; mac: string | null; routed_ip: string | null; last_seen: number } | undefined;
+    if (d === undefined) return null;
+    const ip = d.routed_ip ?? (this.stmt.get('SELECT ip FROM device_ips WHERE device_id = ? ORDER BY last_seen DESC, ip LIMIT 1').pluck().get(id) as string | undefined) ?? null;
+    const c = this.stmt.get('SELECT vendor, model, firmware, os, category, criticality, medical FROM classifications WHERE device_id = ?').get(id) as
+      { vendor: string | null; model: string | null; firmware: string | null; os: string | null; category: string; criticality: string | null; medical: number } | undefined;
+    const services = (this.stmt.get('SELECT transport, port FROM services WHERE device_id = ?').all(id) as { transport: string; port: number }[])
+      .map((s) => `${s.transport}/${s.port}`);
+    const protocols = this.stmt.get('SELECT DISTINCT source FROM observations WHERE device_id = ?').pluck().all(id) as string[];
+    const wanted = protocols.filter((p) => readSources.includes(p));
+    const rows = wanted.length === 0 ? [] : this.stmt.get(
+      `SELECT source, fields, first_seen, last_seen, count FROM observations
+       WHERE device_id = ? AND source IN (SELECT value FROM json_each(?)) ORDER BY last_seen DESC, source, fields`,
+    ).all(id, JSON.stringify(wanted)) as ObservationRow[];
+    const { evidence, parsed } = foldObservations(rows, true);
+    const readPeers = (): PeerInput[] => (this.stmt.get(
+      `SELECT 'client' AS role, client_ip AS l, server_ip AS p, server_device_id AS pid, transport, port, tls,
+              bytes_to_server AS bs, bytes_to_client AS br, first_seen AS f, last_seen AS ls
+       FROM edges WHERE client_device_id = @id
+       UNION ALL
+       SELECT 'server', server_ip, client_ip, client_device_id, transport, port, tls, bytes_to_client, bytes_to_server, first_seen, last_seen
+       FROM edges WHERE server_device_id = @id
+       ORDER BY f, p, port`,
+    ).all({ id }) as { role: 'client' | 'server'; l: string; p: string; pid: number; transport: string; port: number; tls: number; bs: number; br: number; f: number; ls: number }[])
+      .map((p): PeerInput => ({
+        role: p.role, localIp: p.l, peerIp: p.p, peerDeviceId: p.pid === 0 ? null : p.pid, transport: p.transport, port: p.port,
+        tls: p.tls === 1, bytesSent: p.bs, bytesReceived: p.br, firstMs: p.f, lastMs: p.ls,
+      }));
+    let peers: PeerInput[] | null = null;
+    const sources = new Map<number, Set<string>>();
+    const peerSources = (peerId: number): ReadonlySet<string> => {
+      let s = sources.get(peerId);
+      if (s === undefined) {
+        s = new Set(this.stmt.get('SELECT DISTINCT source FROM observations WHERE device_id = ?').pluck().all(peerId) as string[]);
+        sources.set(peerId, s);
+      }
+      return s;
+    };
+    return {
+      deviceId: id, mac: d.mac, ip, lastSeenMs: d.last_seen, vendor: c?.vendor ?? null, model: c?.model ?? null, firmware: c?.firmware ?? null, os: c?.os ?? null,
+      category: c?.category ?? 'unknown', criticality: c?.criticality ?? null, medical: c?.medical === 1, services, protocols, evidence, peerSources,
+      // A router's or a server's conversations are many: read only when a finding needs its peers.
+      get peers() {
+        return (peers ??= readPeers());
+      },
+      observations: parsed.map((o, i) => ({ source: o.source, fields: o.fields, firstMs: rows[i].first_seen, lastMs: rows[i].last_seen, count: rows[i].count })),
+    };
+  }
+
+  /** One page of findings in id order. */
+  list(f: FindingFilter): { items: Finding[]; nextAfterId: number | null } {
+    const where = ['f.id > @afterId'];
+    if (f.type !== undefined) where.push('f.type = @type');
+    if (f.severity !== undefined) where.push('f.severity = @severity');
+    if (f.deviceId !== undefined) where.push('f.device_id = @deviceId');
+    if (f.status !== undefined) where.push('f.status = @status');
+    if (f.medical !== undefined) {
+      where.push(f.medical
+        ? 'f.device_id IN (SELECT device_id FROM classifications WHERE medical = 1)'
+        : 'f.device_id NOT IN (SELECT device_id FROM classifications WHERE medical = 1)');
+    }
+    const limit = Math.max(1, Math.min(f.limit ?? 100, 1000));
+    const rows = this.stmt.get(`SELECT f.* FROM findings f WHERE ${where.join(' AND ')} ORDER BY f.id LIMIT @limitPlusOne`).all({
+      afterId: f.afterId ?? 0, type: f.type, severity: f.severity, deviceId: f.deviceId, status: f.status, limitPlusOne: limit + 1,
+    }) as FindingRow[];
+    const more = rows.length > limit;
+    const page = more ? rows.slice(0, limit) : rows;
+    return { items: page.map(toFinding), nextAfterId: more ? page[page.length - 1].id : null };
+  }
+
+  one(id: number): Finding | null {
+    const r = this.stmt.get('SELECT * FROM findings WHERE id = ?').get(id) as FindingRow | undefined;
+    return r ? toFinding(r) : null;
+  }
+
+  /** A device's findings, open first, then by severity and type. */
+  ofDevice(id: number): Finding[] {
+    return (this.stmt.get(
+      `SELECT * FROM findings WHERE device_id = ? ORDER BY CASE status WHEN 'open' THEN 0 WHEN 'acknowledged' THEN 1 ELSE 2 END,
+         CASE severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4 END, type, key`,
+    ).all(id) as FindingRow[]).map(toFinding);
+  }
+
+  risk(id: number): Risk {
+    const r = this.stmt.get('SELECT score, level, likelihood, impact, factors FROM device_risk WHERE device_id = ?').get(id) as
+      { score: number; level: string; likelihood: number; impact: number; factors: string } | undefined;
+    return r ? { score: r.score, level: r.level, likelihood: r.likelihood, impact: r.impact, factors: JSON.parse(r.factors) as Risk['factors'] } : NO_RISK;
+  }
+
+  /** Whether the device has a stored risk block (it has, or had, findings). */
+  hasRisk(id: number): boolean {
+    return this.stmt.get('SELECT 1 FROM device_risk WHERE device_id = ?').get(id) !== undefined;
+  }
+
+  /** What the score reads of each stored finding of a device. */
+  points(id: number): FindingPoints[] {
+    return this.stmt.get('SELECT id, type, title, status, points FROM findings WHERE device_id = ? ORDER BY id').all(id) as FindingPoints[];
+  }
+}
+
+/** Writes: computed findings folded into the stored ones, acknowledgements, risk blocks. */
+export class FindingsWriter {
+  private readonly rows: Database.Statement;
+  private readonly insert: Database.Statement;
+  private readonly update: Database.Statement;
+  private readonly resolve: Database.Statement;
+  private readonly riskUpsert: Database.Statement;
+  private readonly ackOne: Database.Statement;
+
+  constructor(db: Database.Database) {
+    this.rows = db.prepare('SELECT id, type, key, status, severity, title FROM findings WHERE device_id = ?');
+    this.insert = db.prepare(
+      `INSERT INTO findings (device_id, type, key, severity, title, remediation, refs, points, evidence, first_seen, last_seen)
+       VALUES (@deviceId, @type, @key, @severity, @title, @remediation, @refs, @points, @evidence, @firstMs, @lastMs) RETURNING id`,
+    );
+    // A finding found again after it was resolved is a new occurrence: open again, the old acknowledgement gone.
+    this.update = db.prepare(
+      `UPDATE findings SET severity = @severity, title = @title, remediation = @remediation, refs = @refs, points = @points, evidence = @evidence,
+         first_seen = min(first_seen, @firstMs), last_seen = max(last_seen, @lastMs),
+         status = CASE status WHEN 'resolved' THEN 'open' ELSE status END,
+         ack_reason = CASE status WHEN 'resolved' THEN NULL ELSE ack_reason END,
+         ack_at = CASE status WHEN 'resolved' THEN NULL ELSE ack_at END,
+         resolved_at = NULL
+       WHERE id = @id`,
+    );
+    this.resolve = db.prepare("UPDATE findings SET status = 'resolved', resolved_at = ? WHERE id = ?");
+    this.riskUpsert = db.prepare(
+      `INSERT INTO device_risk (device_id, score, level, likelihood, impact, factors) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (device_id) DO UPDATE SET score = excluded.score, level = excluded.level, likelihood = excluded.likelihood,
+         impact = excluded.impact, factors = excluded.factors`,
+    );
+    this.ackOne = db.prepare("UPDATE findings SET status = 'acknowledged', ack_reason = ?, ack_at = ? WHERE id = ? AND status != 'resolved' RETURNING device_id");
+  }
+
+  /** Replace a device's findings by what the engine computed now; returns what changed (for events). */
+  sync(deviceId: number, computed: readonly ComputedFinding[], nowMs: number, deviceLastSeenMs = nowMs): FindingChange[] {
+    const stored = new Map<string, { id: number; status: FindingStatus; severity: string; title: string }>();
+    for (const r of this.rows.all(deviceId) as { id: number; type: string; key: string; status: FindingStatus; severity: string; title: string }[]) {
+      stored.set(`${r.type}\0${r.key}`, r);
+    }
+    const changes: FindingChange[] = [];
+    for (const c of computed) {
+      const k = `${c.type}\0${c.key}`;
+      const params = {
+        deviceId, type: c.type, key: c.key, severity: c.severity, title: c.title, remediation: c.remediation, refs: JSON.stringify(c.references),
+        points: c.points, evidence: JSON.stringify(c.evidence), firstMs: c.firstMs, lastMs: c.lastMs,
+      };
+      const s = stored.get(k);
+      if (s === undefined) {
+        const { id } = this.insert.get(params) as { id: number };
+        changes.push({ findingId: id, deviceId, type: c.type, key: c.key, severity: c.severity, title: c.title, change: 'new', timeMs: c.lastMs });
+      } else {
+        this.update.run({ ...params, id: s.id });
+        if (s.status === 'resolved') {
+          changes.push({ findingId: s.id, deviceId, type: c.type, key: c.key, severity: c.severity, title: c.title, change: 'reopened', timeMs: c.lastMs });
+        }
+        stored.delete(k);
+      }
+    }
+    for (const [k, s] of stored) {
+      if (s.status === 'resolved') continue;
+      this.resolve.run(nowMs, s.id);
+      const [type, key] = k.split('\0');
+      changes.push({ findingId: s.id, deviceId, type, key, severity: s.severity, title: s.title, change: 'resolved', timeMs: deviceLastSeenMs });
+    }
+    return changes;
+  }
+
+  /** Acknowledge (accept) a finding with a reason; the device id, or null when there is no such unresolved finding. */
+  acknowledge(id: number, reason: string, nowMs: number): number | null {
+    const r = this.ackOne.get(reason, nowMs, id) as { device_id: number } | undefined;
+    return r ? r.device_id : null;
+  }
+
+  writeRisk(deviceId: number, r: Risk): void {
+    this.riskUpsert.run(deviceId, r.score, r.level, r.likelihood, r.impact, JSON.stringify(r.factors));
+  }
+}
+
+/**
+ * A connection of its own for acknowledgements (`auscult findings ack`, the API's ack route, which
+ * otherwise only reads): the writer, a reader on the same connection, transactions.
+ */
+export interface FindingsStore {
+  reader: StoreReaderLike;
+  findings: FindingsWriter;
+  transaction<T>(fn: () => T): T;
+  close(): void;
+}
+
+type StoreReaderLike = import('./reader.js').StoreReader;
+
+export async function openFindingsStore(path: string): Promise<FindingsStore> {
+  const { openDatabase } = await import('./database.js');
+  const { StoreReader } = await import('./reader.js');
+  const db = openDatabase(path);
+  return {
+    reader: new StoreReader(db),
+    findings: new FindingsWriter(db),
+    transaction: <T>(fn: () => T): T => db.transaction(fn)(),
+    close: () => db.close(),
+  };
+}
