@@ -12,7 +12,7 @@ import { createToken, fixtureInventory, launchChromium, newContext, signIn } fro
 
 const SHOTS: { file: string; route: string; ready: string }[] = [
   { file: 'overview.png', route: '#/', ready: '[data-testid="device-total"]' },
-  { file: 'inventory.png', route: '#/devices', ready: 'table.devices tbody tr' },
+  { file: 'inventory.png', route: '#/devices?sort=risk&order=desc', ready: 'table.devices tbody tr' },
   { file: 'device.png', route: '#/device/DICOM', ready: 'section[aria-labelledby="d-why"]' },
   { file: 'map.png', route: '#/map?medical=true', ready: '#map[data-nodes]' },
   { file: 'events.png', route: '#/events', ready: 'table.events' },
