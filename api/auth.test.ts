@@ -111,15 +111,16 @@ describe('OpenAPI security', () => {
   it('declares the bearer scheme, and each route\'s scope and 401/403 answers', async () => {
     const doc = (await t.inject('/api/v1/openapi.json')).json() as {
       components: { securitySchemes: Record<string, { type: string; scheme: string }> };
-      paths: Record<string, { get: { security?: unknown; responses: Record<string, unknown> } }>;
+      paths: Record<string, Record<string, { security?: unknown; responses: Record<string, unknown> }>>;
     };
     expect(doc.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
-    for (const [path, { get: op }] of Object.entries(doc.paths)) {
+    for (const [path, ops] of Object.entries(doc.paths)) {
+      const op = ops.get ?? ops.post;
       if (path === '/health') {
         expect(op.security, path).toBeUndefined();
         continue;
       }
-      expect(op.security, path).toEqual([{ bearer: [path === '/metrics' ? 'metrics' : path.startsWith('/api/v1/export/') ? 'export' : 'read'] }]);
+      expect(op.security, path).toEqual([{ bearer: [path === '/metrics' ? 'metrics' : path.startsWith('/api/v1/export/') ? 'export' : path.endsWith('/ack') ? 'admin' : 'read'] }]);
       expect(Object.keys(op.responses), path).toEqual(expect.arrayContaining(['401', '403']));
     }
   });

@@ -225,7 +225,8 @@ export class FindingsWriter {
   private readonly riskUpsert: Database.Statement;
   private readonly ackOne: Database.Statement;
 
-  constructor(db: Database.Database) {
+  /** `changed`: a device whose findings or risk block was written (the change feed stamps it). */
+  constructor(db: Database.Database, private readonly changed: (deviceId: number) => void = () => {}) {
     this.rows = db.prepare('SELECT id, type, key, status, severity, title FROM findings WHERE device_id = ?');
     this.insert = db.prepare(
       `INSERT INTO findings (device_id, type, key, severity, title, remediation, refs, points, evidence, first_seen, last_seen)
@@ -281,6 +282,7 @@ export class FindingsWriter {
       const [type, key] = k.split('\0');
       changes.push({ findingId: s.id, deviceId, type, key, severity: s.severity, title: s.title, change: 'resolved', timeMs: deviceLastSeenMs });
     }
+    if (changes.length > 0) this.changed(deviceId);
     return changes;
   }
 
@@ -291,6 +293,7 @@ export class FindingsWriter {
   }
 
   writeRisk(deviceId: number, r: Risk): void {
+    this.changed(deviceId);
     this.riskUpsert.run(deviceId, r.score, r.level, r.likelihood, r.impact, JSON.stringify(r.factors));
   }
 }

@@ -118,7 +118,7 @@ export class Store {
     this.changeLog = new ChangeLog(this.db, opts);
     this.ingests = new IngestLog(this.db);
     this.events = new EventLog(this.db);
-    this.findings = new FindingsWriter(this.db);
+    this.findings = new FindingsWriter(this.db, (id) => this.changeLog.touch(id));
     this.mergeDevice = deviceMerger(this.db);
     this.reader = new StoreReader(this.db);
     const p = (sql: string): Stmt => this.db.prepare(sql);

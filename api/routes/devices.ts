@@ -70,7 +70,7 @@ const DeviceListQuery = Type.Object(
         description: 'order of the list, then by id: id, last_seen, first_seen, vendor (identified, else MAC vendor; case-insensitive; none first), category, risk (the risk score: README, Risk score)',
       }),
     ),
-    order: Type.Optional(Type.Enum(['asc', 'desc'], { default: 'asc', description: 'ascending (default) or descending' })),
+    order: Type.Optional(Type.Enum(['asc', 'desc'], { description: 'ascending or descending (default: ascending; descending for sort=risk, riskiest first)' })),
   },
   { additionalProperties: false },
 );
@@ -123,7 +123,7 @@ export function decodeCursor(cursor: string): Cursor | null {
   if (typeof after !== 'number' || !Number.isSafeInteger(after) || after <= 0) return null;
   if (!(DEVICE_SORT_KEYS as readonly unknown[]).includes(sort) || (order !== 'asc' && order !== 'desc')) return null;
   if (sort === 'id') return key === undefined ? { after, sort, order } : null;
-  const numeric = sort === 'last_seen' || sort === 'first_seen';
+  const numeric = sort === 'last_seen' || sort === 'first_seen' || sort === 'risk';
   if (numeric ? !(typeof key === 'number' && Number.isSafeInteger(key)) : typeof key !== 'string') return null;
   return { after, sort: sort as DeviceSortKey, order, key: key as string | number };
 }
@@ -207,7 +207,8 @@ const devicesRoutes: FastifyPluginAsyncTypebox<DevicesRoutesOptions> = async (ap
       const q = req.query;
       const limit = q.limit ?? DEFAULT_PAGE_SIZE;
       const sort = q.sort ?? 'id';
-      const order = q.order ?? 'asc';
+      // Riskiest first unless told otherwise: what an analyst sorting by risk wants.
+      const order = q.order ?? (sort === 'risk' ? 'desc' : 'asc');
       const filter: DeviceFilter = { limit, sort, descending: order === 'desc' };
       if (q.cursor !== undefined) {
         const c = decodeCursor(q.cursor);
