@@ -31,6 +31,8 @@ const TIME = '/usr/bin/time';
 interface Measure {
   wallS: number;
   peakRssMb: number;
+  /** CPU time, user + sys (what a loaded machine does not inflate much, unlike wall time). */
+  cpuS?: number;
   /** auscult only: its own account of the run (`auscult read --json`): elapsed and where it went. */
   split?: Split;
 }
@@ -46,17 +48,17 @@ interface Row {
 }
 
 function timed(cmd: string, args: string[]): Measure & { stdout: string } {
-  const r = spawnSync(TIME, ['-f', 'BENCH %e %M', cmd, ...args], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const r = spawnSync(TIME, ['-f', 'BENCH %e %M %U %S', cmd, ...args], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   const line = (r.stderr ?? '').split('\n').reverse().find((l) => l.startsWith('BENCH '));
   if (r.status !== 0 || !line) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${(r.stderr ?? '').slice(-500)}`);
-  const [, wall, rssKb] = line.split(' ');
-  return { wallS: Number(wall), peakRssMb: Number(rssKb) / 1024, stdout: r.stdout };
+  const [, wall, rssKb, user, sys] = line.split(' ');
+  return { wallS: Number(wall), peakRssMb: Number(rssKb) / 1024, cpuS: Number(user) + Number(sys), stdout: r.stdout };
 }
 
 function median(ms: Measure[]): Measure {
   const sorted = [...ms].sort((a, b) => a.wallS - b.wallS);
   const mid = sorted[Math.floor(sorted.length / 2)];
-  return { wallS: mid.wallS, peakRssMb: Math.max(...ms.map((m) => m.peakRssMb)), split: mid.split };
+  return { wallS: mid.wallS, peakRssMb: Math.max(...ms.map((m) => m.peakRssMb)), cpuS: mid.cpuS, split: mid.split };
 }
 
 function have(cmd: string): boolean {
@@ -160,8 +162,8 @@ function manyDevices(nodeFlags: string[], cli: string): void {
     '',
     `many devices: one TCP SYN from each of N new source MACs (agent/tools/many-devices.ts); runs per size: ${MANY_RUNS} (median wall, max RSS)`,
     '',
-    '| devices | packets | MB | wall s | database writes s | identification s | peak RSS MB | RSS bound |',
-    '|---:|---:|---:|---:|---:|---:|---:|---|',
+    '| devices | packets | MB | wall s | CPU s (user+sys) | database writes s | identification s | peak RSS MB | RSS bound |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---|',
   ];
   try {
     for (const n of MANY_DEVICES) {
@@ -174,13 +176,13 @@ function manyDevices(nodeFlags: string[], cli: string): void {
         for (const x of ['', '-wal', '-shm']) rmSync(db + x, { force: true });
         const r = timed(process.execPath, [...nodeFlags, cli, 'read', file, '--db', db, '--json', '--no-progress']);
         const summary = JSON.parse(r.stdout) as Split & { devices: { total: number } };
-        runs.push({ wallS: r.wallS, peakRssMb: r.peakRssMb, split: { elapsedMs: summary.elapsedMs, timingsMs: summary.timingsMs }, devices: summary.devices.total });
+        runs.push({ ...r, split: { elapsedMs: summary.elapsedMs, timingsMs: summary.timingsMs }, devices: summary.devices.total });
       }
       rmSync(file, { force: true });
       const m = median(runs);
       const s = (ms: number | undefined) => ((ms ?? 0) / 1000).toFixed(1);
       out.push(
-        `| ${thousands(runs[0].devices)} | ${thousands(packets)} | ${sizeMb.toFixed(1)} | ${m.wallS.toFixed(1)} | ${s(m.split?.timingsMs.store)} | ` +
+        `| ${thousands(runs[0].devices)} | ${thousands(packets)} | ${sizeMb.toFixed(1)} | ${m.wallS.toFixed(1)} | ${(m.cpuS ?? 0).toFixed(1)} | ${s(m.split?.timingsMs.store)} | ` +
           `${s(m.split?.timingsMs.identification)} | ${m.peakRssMb.toFixed(0)} | ≤ ${MANY_RSS_BOUND_MB} MB: ${m.peakRssMb <= MANY_RSS_BOUND_MB ? 'met' : 'MISSED'} |`,
       );
     }
