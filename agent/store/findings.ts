@@ -108,6 +108,20 @@ const toFinding = (r: FindingRow): Finding => ({
 });
 
 /** Reads: the engine's input and the read model. */
+/** A device's findings: open first, then by severity, type and key. */
+const FINDING_ORDER = `CASE status WHEN 'open' THEN 0 WHEN 'acknowledged' THEN 1 ELSE 2 END,
+  CASE severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4 END, type, key`;
+
+interface RiskRow {
+  score: number;
+  level: string;
+  likelihood: number;
+  impact: number;
+  factors: string;
+}
+
+const toRisk = (r: RiskRow): Risk => ({ score: r.score, level: r.level, likelihood: r.likelihood, impact: r.impact, factors: JSON.parse(r.factors) as Risk['factors'] });
+
 export class FindingsQuery {
   constructor(private readonly stmt: Statements) {}
 
@@ -191,18 +205,31 @@ export class FindingsQuery {
     return r ? toFinding(r) : null;
   }
 
-  /** A device's findings, open first, then by severity and type. */
-  ofDevice(id: number): Finding[] {
-    return (this.stmt.get(
-      `SELECT * FROM findings WHERE device_id = ? ORDER BY CASE status WHEN 'open' THEN 0 WHEN 'acknowledged' THEN 1 ELSE 2 END,
-         CASE severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4 END, type, key`,
-    ).all(id) as FindingRow[]).map(toFinding);
+  risk(id: number): Risk {
+    const r = this.stmt.get('SELECT score, level, likelihood, impact, factors FROM device_risk WHERE device_id = ?').get(id) as RiskRow | undefined;
+    return r ? toRisk(r) : NO_RISK;
   }
 
-  risk(id: number): Risk {
-    const r = this.stmt.get('SELECT score, level, likelihood, impact, factors FROM device_risk WHERE device_id = ?').get(id) as
-      { score: number; level: string; likelihood: number; impact: number; factors: string } | undefined;
-    return r ? { score: r.score, level: r.level, likelihood: r.likelihood, impact: r.impact, factors: JSON.parse(r.factors) as Risk['factors'] } : NO_RISK;
+  /**
+   * The findings and risk block of each of a page of devices (ids as a JSON array), two queries for the
+   * page: a query per device made a 100 k device export spend seconds on statements that found nothing.
+   * A device without findings is absent (its block: no findings, NO_RISK).
+   */
+  ofDevices(idsJson: string): Map<number, { findings: Finding[]; risk: Risk }> {
+    const out = new Map<number, { findings: Finding[]; risk: Risk }>();
+    const entry = (id: number) => {
+      let e = out.get(id);
+      if (e === undefined) out.set(id, (e = { findings: [], risk: NO_RISK }));
+      return e;
+    };
+    const IN = 'device_id IN (SELECT value FROM json_each(?))';
+    for (const r of this.stmt.get(`SELECT * FROM findings WHERE ${IN} ORDER BY device_id, ${FINDING_ORDER}`).all(idsJson) as FindingRow[]) {
+      entry(r.device_id).findings.push(toFinding(r));
+    }
+    for (const r of this.stmt.get(`SELECT device_id, score, level, likelihood, impact, factors FROM device_risk WHERE ${IN}`).all(idsJson) as (RiskRow & { device_id: number })[]) {
+      entry(r.device_id).risk = toRisk(r);
+    }
+    return out;
   }
 
   /** Whether the device has a stored risk block (it has, or had, findings). */

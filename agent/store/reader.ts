@@ -64,7 +64,7 @@ export class StoreReader {
     this.graphQuery = new GraphQuery(this.stmt);
     this.feed = new ChangeQuery(this.stmt, this.query);
     this.findingsQuery = new FindingsQuery(this.stmt);
-    this.query.findingsOf = (id) => ({ findings: this.findingsQuery.ofDevice(id), risk: this.findingsQuery.risk(id) });
+    this.query.findingsOfPage = (idsJson) => this.findingsQuery.ofDevices(idsJson);
   }
 
   /** The database file (tests open a writer beside the reader on it). */
