@@ -153,6 +153,8 @@ export function deviceFilterSql(f: Omit<DeviceFilter, 'afterId' | 'limit'>): { w
   if (f.seenSinceMs !== undefined) where.push('d.last_seen >= @seenSince');
   if (f.vlan !== undefined) where.push('d.id IN (SELECT device_id FROM device_vlans WHERE vlan = @vlan)');
   if (f.hostname !== undefined) {
+    // The trigram index finds candidates (LIKE there is case-insensitive, and `%`/`_` in the text act as
+    // wildcards: a superset); instr() on the lower-cased name keeps the literal substring matches.
     where.push(`d.id IN (SELECT h.device_id FROM hostname_search s JOIN device_hostnames h ON h.id = s.rowid
       WHERE s.name LIKE '%' || @hostname || '%' AND instr(lower(h.name), lower(@hostname)) > 0)`);
   }
@@ -206,22 +208,10 @@ export class DeviceQuery {
     const where: string[] = [];
     if (f.after !== undefined) where.push(f.sort === undefined || f.sort === 'id' ? `d.id ${cmp} @afterId` : `(${sortSql}, d.id) ${cmp} (@afterKey, @afterId)`);
     else if (f.afterId !== undefined) where.push('d.id > @afterId');
+    // The risk block is joined by the list only (the graph's filter has no risk).
     if (f.minRisk !== undefined) where.push('coalesce(r.score, 0) >= @minRisk');
-    if (f.mac !== undefined) where.push('d.mac = @mac');
-    if (f.ip !== undefined) where.push('d.id IN (SELECT device_id FROM device_ips WHERE ip = @ip)');
-    if (f.vendor !== undefined) {
-      where.push("(d.mac_vendor LIKE '%' || @vendor || '%' ESCAPE '\\' OR c.vendor LIKE '%' || @vendor || '%' ESCAPE '\\')");
-    }
-    if (f.category !== undefined) where.push('c.category = @category');
-    if (f.medical !== undefined) where.push(f.medical ? 'c.medical = 1' : '(c.medical IS NULL OR c.medical = 0)');
-    if (f.seenSinceMs !== undefined) where.push('d.last_seen >= @seenSince');
-    if (f.vlan !== undefined) where.push('d.id IN (SELECT device_id FROM device_vlans WHERE vlan = @vlan)');
-    if (f.hostname !== undefined) {
-      // The trigram index finds candidates (LIKE there is case-insensitive, and `%`/`_` in the text act as
-      // wildcards: a superset); instr() on the lower-cased name keeps the literal substring matches.
-      where.push(`d.id IN (SELECT h.device_id FROM hostname_search s JOIN device_hostnames h ON h.id = s.rowid
-        WHERE s.name LIKE '%' || @hostname || '%' AND instr(lower(h.name), lower(@hostname)) > 0)`);
-    }
+    const filter = deviceFilterSql(f);
+    where.push(...filter.where);
     const limit = Math.max(1, Math.min(f.limit ?? 100, 1000));
     const order = f.sort === undefined || f.sort === 'id' ? `d.id ${dir}` : `${sortSql} ${dir}, d.id ${dir}`;
     // The risk block's table only when the order or a filter reads it (an export reads 100 k rows).
@@ -232,19 +222,7 @@ export class DeviceQuery {
          LEFT JOIN classifications c ON c.device_id = d.id ${riskJoin}
          ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ${order} LIMIT @limitPlusOne`,
       )
-      .all({
-        afterId: f.after?.id ?? f.afterId ?? 0,
-        afterKey: f.after?.key,
-        minRisk: f.minRisk,
-        mac: f.mac,
-        ip: f.ip,
-        vendor: f.vendor?.replace(/[\\%_]/g, (c) => `\\${c}`),
-        seenSince: f.seenSinceMs,
-        category: f.category,
-        vlan: f.vlan,
-        hostname: f.hostname,
-        limitPlusOne: limit + 1,
-      }) as (DeviceRow & { risk_score: number })[];
+      .all({ ...filter.params, afterId: f.after?.id ?? f.afterId ?? 0, afterKey: f.after?.key, minRisk: f.minRisk, limitPlusOne: limit + 1 }) as (DeviceRow & { risk_score: number })[];
     const more = rows.length > limit;
     const page = more ? rows.slice(0, limit) : rows;
     const last = more ? page[page.length - 1] : null;

@@ -5,6 +5,7 @@
  * list. SQL only here.
  */
 import type Database from 'better-sqlite3';
+import { ChangeLog } from './change-log.js';
 import type { Device } from './device-json.js';
 import { foldObservations, iso, type ObservationRow } from './evidence-fold.js';
 import { NO_RISK, type Finding, type FindingEvidence, type FindingStatus, type Risk } from './finding-json.js';
@@ -327,7 +328,9 @@ export class FindingsWriter {
 
 /**
  * A connection of its own for acknowledgements (`auscult findings ack`, the API's ack route, which
- * otherwise only reads): the writer, a reader on the same connection, transactions.
+ * otherwise only reads): the writer, a reader on the same connection, transactions. A device whose
+ * findings or risk it writes takes the next change sequence value, as a capture's writes do, so a
+ * follower of the change feed sees the acknowledgement.
  */
 export interface FindingsStore {
   reader: StoreReaderLike;
@@ -342,10 +345,12 @@ export async function openFindingsStore(path: string): Promise<FindingsStore> {
   const { openDatabase } = await import('./database.js');
   const { StoreReader } = await import('./reader.js');
   const db = openDatabase(path);
+  // Tombstones are pruned by the capture, which knows the retention it was given.
+  const changeLog = new ChangeLog(db, { pruneTombstones: false });
   return {
     reader: new StoreReader(db),
-    findings: new FindingsWriter(db),
-    transaction: <T>(fn: () => T): T => db.transaction(fn)(),
+    findings: new FindingsWriter(db, (id) => changeLog.touch(id)),
+    transaction: <T>(fn: () => T): T => changeLog.transaction(fn),
     close: () => db.close(),
   };
 }

@@ -32,7 +32,7 @@ describe('StoreReader', () => {
     const reader = store.reader;
     expect(reader.readonly).toBe(false); // the writer's own: not for the API
     const none = { running: 0, complete: 0, incomplete: 0, interrupted: 0, failed: 0 };
-    expect(reader.health()).toEqual({ schemaVersion: SCHEMA_VERSION, devices: 0, lastIngest: null, ingests: none });
+    expect(reader.health()).toEqual({ schemaVersion: SCHEMA_VERSION, devices: 0, lastIngest: null, ingests: none, capture: null });
     const id = store.ingests.start({ kind: 'file', source: 'ward.pcap' });
     store.ingests.finish(id, { status: 'complete', frames: 10, bytes: 1000, malformed: 1, unsupported: 0, flows: 2 });
     store.macDeviceId('00:1b:21:00:00:01', 'Intel Corporate', false, T0);
@@ -42,6 +42,15 @@ describe('StoreReader', () => {
       lastIngest: { id, kind: 'file', source: 'ward.pcap', status: 'complete', reason: null, frames: 10, kernel_drops: null },
     });
     expect(reader.ingests()).toEqual([h.lastIngest]);
+    // A file read writes no capture counters; a live capture's last flush does, and health reports them.
+    expect(h.capture).toBeNull();
+    const live = store.ingests.start({ kind: 'live', source: 'eth1' });
+    const counters = {
+      source: 'eth1', framesReceived: 5, wireBytes: 500, kernelDrops: 3, interfaceDrops: 1, malformedByReason: {}, dissectorProduced: {},
+      dissectorRejected: {}, flowsActive: 1, flowsEvicted: 0, flushes: 1, flushSecondsTotal: 0.01, lastPacketMs: T0,
+    };
+    store.writeCaptureCounters(live, counters);
+    expect(reader.health().capture).toEqual({ ingestId: live, writtenAtMs: expect.any(Number), counters });
     expect(reader.integrityProblems()).toEqual([]);
     store.close();
   });
