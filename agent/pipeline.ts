@@ -261,6 +261,7 @@ export class Pipeline implements FrameSink {
       source, framesReceived: s.frames, wireBytes: s.wireBytes, kernelDrops: drops.kernelDrops, interfaceDrops: drops.interfaceDrops,
       malformedByReason: s.malformedByReason, dissectorProduced: s.dissectors.produced, dissectorRejected: s.dissectors.rejected,
       flowsActive: this.flows.size, flowsEvicted: s.flowsEvictedForSpace, flushes: this.flushes, flushSecondsTotal: this.timings.storeMs / 1000,
+      lastPacketMs: this.lastPacketMs(),
     };
   }
 

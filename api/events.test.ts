@@ -39,7 +39,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-interface Page { items: AuscultEvent[]; next_since: number }
+interface Page { items: AuscultEvent[]; next_since: number; next_before?: number | null }
 async function page(qs: string): Promise<Page> {
   const r = await app.inject({ method: 'GET', url: `/api/v1/events${qs}` });
   expect(r.statusCode, r.body).toBe(200);
@@ -62,6 +62,40 @@ describe('GET /api/v1/events', () => {
       }
       expect(seqs).toEqual(Array.from({ length: COUNT }, (_, i) => i + 1));
     }
+  });
+
+  it('order=desc: the newest first, paging backwards with before=next_before to exhaustion, every event once', async () => {
+    const newest = await page('?order=desc&limit=10');
+    expect(newest.items.map((e) => e.seq)).toEqual([25, 24, 23, 22, 21, 20, 19, 18, 17, 16]);
+    expect(newest.next_before).toBe(16);
+    expect(newest.next_since).toBe(25);
+    for (const limit of [1, 7, COUNT, 1000]) {
+      const seqs: number[] = [];
+      let before: number | null | undefined;
+      for (let pages = 0; ; pages++) {
+        expect(pages).toBeLessThan(COUNT + 2);
+        const p = await page(`?order=desc&limit=${limit}${before === undefined ? '' : `&before=${before}`}`);
+        seqs.push(...p.items.map((e) => e.seq));
+        if (p.next_before === null) break;
+        expect(p.next_before).toBe(p.items[p.items.length - 1].seq);
+        before = p.next_before;
+      }
+      expect(seqs, `limit ${limit}`).toEqual(Array.from({ length: COUNT }, (_, i) => COUNT - i));
+    }
+  });
+
+  it('order=desc with filters and since: the newest matching events above since', async () => {
+    expect((await page('?order=desc&type=arp.conflict')).items.map((e) => e.seq)).toEqual([23, 18, 13, 8, 3]);
+    const p = await page('?order=desc&type=arp.conflict&limit=2&before=18');
+    expect(p.items.map((e) => e.seq)).toEqual([13, 8]);
+    expect(p.next_before).toBe(8);
+    expect((await page('?order=desc&since=20')).items.map((e) => e.seq)).toEqual([25, 24, 23, 22, 21]);
+    expect((await page('?order=desc&device_id=2&limit=3')).items.every((e) => e.device_id === 2)).toBe(true);
+    // Following the feed after a newest-first page: nothing newer yet.
+    const followed = await page(`?since=${(await page('?order=desc&limit=3')).next_since}`);
+    expect(followed.items).toEqual([]);
+    // order=asc is the default and says so explicitly too.
+    expect(await page('?order=asc&limit=3')).toEqual(await page('?limit=3'));
   });
 
   it('returns the events exactly as the reader gives them', async () => {
@@ -93,6 +127,8 @@ describe('GET /api/v1/events', () => {
       ['?since=abc', /since/], ['?since=-1', /since/], ['?since=0x10', /since.*decimal/], ['?limit=0', /limit/], ['?limit=1001', /limit/],
       ['?type=device.gone', /type/], ['?min_severity=urgent', /min_severity/], ['?device_id=0', /device_id/], ['?sinse=3', /sinse/],
       ['?since=1&since=2', /since.*twice|2 times/], ['?type=%1b', /control/],
+      ['?order=newest', /order/], ['?order=desc&before=0', /before/], ['?order=desc&before=x', /before/], ['?before=5', /before.*order=desc/],
+      ['?order=asc&before=5', /before.*order=desc/],
     ] as const) {
       const r = await app.inject({ method: 'GET', url: `/api/v1/events${qs}` });
       expect(r.statusCode, qs).toBe(400);
@@ -103,7 +139,7 @@ describe('GET /api/v1/events', () => {
   it('is in the OpenAPI document', async () => {
     const doc = (await app.inject({ method: 'GET', url: '/api/v1/openapi.json' })).json();
     const op = doc.paths['/api/v1/events'].get;
-    expect(op.parameters.map((p: { name: string }) => p.name).sort()).toEqual(['device_id', 'limit', 'min_severity', 'since', 'type']);
+    expect(op.parameters.map((p: { name: string }) => p.name).sort()).toEqual(['before', 'device_id', 'limit', 'min_severity', 'order', 'since', 'type']);
     expect(op.responses['200']).toBeDefined();
   });
 });

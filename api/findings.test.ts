@@ -3,7 +3,8 @@
  * ingest of real captures (test-fixtures/), and the acknowledgement through the narrow write the
  * server gives the app.
  */
-import { mkdtempSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,6 +18,7 @@ import { StoreReader } from '../agent/store/reader.js';
 import { Store } from '../agent/store/store.js';
 import { testApp, type TestApp } from './testing/test-app.js';
 
+const cli = join(import.meta.dirname, '..', 'dist', 'agent', 'cli.js');
 let app: TestApp;
 let reader: StoreReader;
 let writer: FindingsStore;
@@ -35,6 +37,15 @@ beforeAll(async () => {
   // A token with every scope; the scope tests below make their own.
   app = await testApp(reader, { acknowledge: async (id, reason) => acknowledgeFinding(writer, data, id, reason) });
 });
+
+/** The devices the change feed has after `since`: id, risk score and the status of their one finding. */
+async function changesSince(since: number): Promise<{ id: number; score: number; status: string }[]> {
+  const page = (await app.inject(`/api/v1/changes?since=${since}&limit=100`)).json() as {
+    items: { id: number; seq: number; device: { risk: { score: number }; findings: { status: string }[] } }[];
+  };
+  for (const item of page.items) expect(item.seq).toBeGreaterThan(since);
+  return page.items.map((i) => ({ id: i.id, score: i.device.risk.score, status: i.device.findings.map((x) => x.status).join() }));
+}
 
 afterAll(async () => {
   await app.close();
@@ -87,14 +98,28 @@ describe('POST /api/v1/findings/{id}/ack', () => {
     const f = (await app.inject('/api/v1/findings?type=cleartext-dicom')).json().items[0];
     const before = (await app.inject(`/api/v1/devices/${f.device_id}`)).json().risk;
     expect(before.score).toBeGreaterThan(0);
+    const highWater = (await app.inject('/api/v1/changes?since=0&limit=1')).json().high_water as number;
     const r = await app.inject({ method: 'POST', url: `/api/v1/findings/${f.id}/ack`, payload: { reason: 'accepted until the PACS upgrade' } });
     expect(r.statusCode).toBe(200);
     expect(r.json()).toMatchObject({ id: f.id, status: 'acknowledged', ack_reason: 'accepted until the PACS upgrade' });
     const device = (await app.inject(`/api/v1/devices/${f.device_id}`)).json();
     expect(device.findings.find((x: { id: number }) => x.id === f.id).status).toBe('acknowledged');
     expect(device.risk.score).toBe(0);
+    // A follower of the change feed sees the device again, with its new risk.
+    expect(await changesSince(highWater)).toEqual([{ id: f.device_id, score: 0, status: 'acknowledged' }]);
     expect((await app.inject({ method: 'POST', url: `/api/v1/findings/${f.id}/ack`, payload: {} })).statusCode).toBe(400);
     expect((await app.inject({ method: 'POST', url: '/api/v1/findings/999999/ack', payload: { reason: 'x' } })).statusCode).toBe(404);
+  });
+});
+
+describe('auscult findings ack (another process)', () => {
+  it.skipIf(!existsSync(cli))('stamps the device in the change feed: a follower sees its risk change', async () => {
+    const f = (await app.inject('/api/v1/findings?type=snmp-v1-v2c&status=open')).json().items[0];
+    expect((await app.inject(`/api/v1/devices/${f.device_id}`)).json().risk.score).toBeGreaterThan(0);
+    const highWater = (await app.inject('/api/v1/changes?since=0&limit=1')).json().high_water as number;
+    const r = spawnSync(process.execPath, [cli, 'findings', 'ack', String(f.id), '--reason', 'SNMP v3 next quarter', '--db', reader.path], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(await changesSince(highWater)).toEqual([{ id: f.device_id, score: 0, status: 'acknowledged' }]);
   });
 });
 

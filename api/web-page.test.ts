@@ -10,11 +10,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { skipReason, toolMissing } from '../agent/testing/tools.js';
 import { startServer, type RunningServer } from './server.js';
 import { createTestToken } from './testing/test-app.js';
-import { fixtureInventory, launchChromium, newContext, signIn } from './testing/web-browser.js';
+import { fixtureCapture, fixtureInventory, launchChromium, newContext, readCaptures, signIn } from './testing/web-browser.js';
 
 const skip = skipReason('web page end-to-end tests', toolMissing('chromium'));
 const HOSTILE = '<script>alert(1)</script>';
+/** Read into the database while the Events screen is open: the events it adds must appear on top. */
+const LATE_CAPTURE = 'events-arpspoof.pcap';
 
+interface EventItem { seq: number; type: string; summary: string }
 interface Device { id: number; vendor: string | null; category: string; confidence: number; evidence: Record<string, unknown>; hostnames: { name: string }[]; classification: Record<string, { signatures?: { matched: { path: string }[] }[] }> | null }
 
 describe.skipIf(skip !== undefined)('the web page in chromium', () => {
@@ -41,9 +44,11 @@ describe.skipIf(skip !== undefined)('the web page in chromium', () => {
     }
   };
 
+  let db: string;
+
   beforeAll(async () => {
-    const db = join(mkdtempSync(join(tmpdir(), 'auscult-web-')), 'inventory.db');
-    fixtureInventory(db);
+    db = join(mkdtempSync(join(tmpdir(), 'auscult-web-')), 'inventory.db');
+    fixtureInventory(db, [LATE_CAPTURE]);
     token = createTestToken(db, ['read', 'export']);
     server = await startServer({ dbPath: db, host: '127.0.0.1', port: 0 });
     browser = await launchChromium();
@@ -84,7 +89,8 @@ describe.skipIf(skip !== undefined)('the web page in chromium', () => {
     const all = await allDevices();
     await page.goto(`${server.url}/#/devices`);
     await expect.poll(() => page.getByTestId('total').textContent()).toBe(String(all.length));
-    expect(await page.locator('table.devices tbody tr').count()).toBe(Math.min(100, all.length));
+    // The count and the table come from two requests: wait for the table too.
+    await expect.poll(() => page.locator('table.devices tbody tr').count()).toBe(Math.min(100, all.length));
 
     // The most common category other than unknown: fewer rows, each of that category.
     const counts = new Map<string, number>();
@@ -94,7 +100,7 @@ describe.skipIf(skip !== undefined)('the web page in chromium', () => {
     await page.getByRole('search').getByLabel('Category').selectOption(category);
     await page.getByRole('button', { name: 'Apply' }).click();
     await expect.poll(() => page.getByTestId('total').textContent()).toBe(String(n));
-    expect(await page.locator('table.devices tbody tr').count()).toBe(n);
+    await expect.poll(() => page.locator('table.devices tbody tr').count()).toBe(n);
     expect(page.url()).toContain(`category=${category}`);
     const ids = (await page.locator('table.devices tbody tr').evaluateAll((rows) => rows.map((r) => Number(r.getAttribute('data-device'))))).sort((a, b) => a - b);
     expect(ids).toEqual(all.filter((d) => d.category === category).map((d) => d.id));
@@ -142,6 +148,37 @@ describe.skipIf(skip !== undefined)('the web page in chromium', () => {
     expect(await page.locator('main img, main svg').count()).toBe(0);
     await page.waitForTimeout(500);
     expect(dialogs).toEqual([]);
+    expect(pageErrors).toEqual([]);
+  }, 60_000);
+
+  it('shows the latest events on the overview and the Events screen newest first, and follows new ones', async () => {
+    const newest = await api<{ items: EventItem[] }>('/api/v1/events?order=desc&limit=10');
+    expect(newest.items.length).toBe(10);
+    const maxSeq = (await api<{ items: EventItem[] }>('/api/v1/events?order=desc&limit=1')).items[0].seq;
+    expect(newest.items[0].seq).toBe(maxSeq);
+    await page.goto(`${server.url}/#/`);
+    const overviewRows = page.locator('section[aria-labelledby="ov-events"] tbody tr');
+    await expect.poll(() => overviewRows.count()).toBe(10);
+    const cells = await overviewRows.evaluateAll((rows) => rows.map((r) => r.lastElementChild?.textContent));
+    expect(cells).toEqual(newest.items.map((e) => e.summary));
+
+    await page.goto(`${server.url}/#/events`);
+    const rows = page.locator('table.events tbody tr');
+    const seqs = () => rows.evaluateAll((rs) => rs.map((r) => Number(r.getAttribute('data-seq'))));
+    await expect.poll(async () => (await seqs())[0]).toBe(maxSeq);
+    const shown = await seqs();
+    expect(shown).toEqual([...shown].sort((a, b) => b - a));
+
+    // A capture adds to the database while the screen is open: its events come on top, still newest first.
+    readCaptures(db, [fixtureCapture(LATE_CAPTURE)]);
+    const added = await api<{ items: EventItem[] }>(`/api/v1/events?since=${maxSeq}&limit=1000`);
+    expect(added.items.map((e) => e.type)).toContain('arp.conflict');
+    const top = added.items[added.items.length - 1].seq;
+    await expect.poll(async () => (await seqs())[0], { timeout: 15_000 }).toBe(top);
+    const after = await seqs();
+    expect(after).toEqual([...after].sort((a, b) => b - a));
+    expect(after.length).toBe(shown.length + added.items.length);
+    expect(await page.locator('table.events tbody tr[data-seq]').first().textContent()).toContain(added.items[added.items.length - 1].summary);
     expect(pageErrors).toEqual([]);
   }, 60_000);
 });

@@ -18,6 +18,22 @@ const liveSkip = skipReason('live capture tests', netnsUnavailable(), pcapBindin
 /** The tests that make the peer send traffic with ping. */
 const trafficSkip = liveSkip ?? skipReason('capture tests with traffic', toolMissing('ping'));
 
+/** Wait (up to 20 s) until the capture writing `db` has flushed some frames. */
+async function untilFramesStored(db: string): Promise<void> {
+  for (let i = 0; i < 80; i++) {
+    await new Promise((r) => setTimeout(r, 250));
+    if (!existsSync(db)) continue;
+    try {
+      const reader = StoreReader.open(db);
+      const frames = reader.health().lastIngest?.frames ?? 0;
+      reader.close();
+      if (frames > 0) return;
+    } catch {
+      // still being created and migrated
+    }
+  }
+}
+
 describe.skipIf(trafficSkip !== undefined)('auscult capture on a veth pair', () => {
   let lab: VethLab;
   let work: string;
@@ -45,7 +61,9 @@ describe.skipIf(trafficSkip !== undefined)('auscult capture on a veth pair', () 
       child.stdout.on('data', (d: Buffer) => (out += d.toString()));
       child.stderr.on('data', (d: Buffer) => (err += d.toString()));
       const exited = new Promise<{ code: number | null; at: number }>((r) => child.on('exit', (code) => r({ code, at: Date.now() })));
-      await new Promise((r) => setTimeout(r, 2500));
+      // Until a flush has stored frames (a loaded machine may take seconds to start the capture), then 0.5 s more.
+      await untilFramesStored(db);
+      await new Promise((r) => setTimeout(r, 500));
       const sent = Date.now();
       child.kill(signal);
       const { code, at } = await exited;
@@ -92,7 +110,7 @@ describe.skipIf(trafficSkip !== undefined)('auscult run: capture and API in one 
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
     const exited = new Promise<{ code: number | null; at: number }>((r) => child.on('exit', (code) => r({ code, at: Date.now() })));
     let url: string | undefined;
-    for (let i = 0; i < 100 && !url; i++) {
+    for (let i = 0; i < 400 && !url; i++) {
       await new Promise((r) => setTimeout(r, 50));
       url = /auscult API at (http:\/\/[^/\s]+)/.exec(err)?.[1];
     }
@@ -107,11 +125,18 @@ describe.skipIf(trafficSkip !== undefined)('auscult run: capture and API in one 
     }
     expect(found.map((d) => d.mac)).toContain(lab.peerMac);
     // /health shows the capture's progress as of its last flush: frames, drops, the last packet's time.
-    type Health = { status: string; last_ingest: { kind: string; status: string; frames: number; kernel_drops: number | null; last_packet_at: string | null; updated_at: string } };
+    type Health = {
+      status: string; last_ingest: { kind: string; status: string; frames: number; kernel_drops: number | null; last_packet_at: string | null; updated_at: string };
+      capture: { source: string; frames_received: number; kernel_drops: number; age_seconds: number } | null;
+    };
     const health = async (): Promise<Health> => (await (await fetch(`${url}/health`)).json()) as Health;
     const first = await health();
     expect(first).toMatchObject({ status: 'ok', last_ingest: { kind: 'live', status: 'running', kernel_drops: 0 } });
     expect(first.last_ingest.frames).toBeGreaterThan(0);
+    // The same process's capture counters, as /metrics reports them, with their age.
+    expect(first.capture).toMatchObject({ source: lab.captureIf, kernel_drops: 0 });
+    expect(first.capture!.frames_received).toBeGreaterThan(0);
+    expect(first.capture!.age_seconds).toBeLessThan(5);
     expect(Date.now() - Date.parse(first.last_ingest.last_packet_at!)).toBeLessThan(10_000);
     let later = first;
     for (let i = 0; i < 40 && later.last_ingest.frames === first.last_ingest.frames; i++) {
@@ -127,6 +152,90 @@ describe.skipIf(trafficSkip !== undefined)('auscult run: capture and API in one 
     expect(code, err).toBe(0);
     expect(at - sent).toBeLessThan(2000);
     expect(lab.txPackets()).toBe(txBefore);
+  });
+});
+
+/** A CLI process with its stderr kept (the API's ready line is there). */
+function startCli(args: string[]) {
+  const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, AUSCULT_LOG_LEVEL: 'warn' } });
+  let err = '';
+  child.stdout.resume();
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  return { child, exited, stderr: () => err };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe.skipIf(trafficSkip !== undefined)('auscult capture and auscult serve as separate processes', () => {
+  let lab: VethLab;
+  let work: string;
+  beforeAll(() => {
+    lab = createVethLab('hlt', '198.18.87.1', '00:09:fb:87:00:01');
+    work = mkdtempSync(join(tmpdir(), 'auscult-health-'));
+  });
+  afterAll(() => {
+    lab?.destroy();
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  it('/health reports the counters the capture process wrote at its flush, as /metrics does, with their age', async () => {
+    const db = join(work, 'h.db');
+    const pinger = lab.spawnInNs('ping', ['-q', '-i', '0.05', '198.18.87.2']);
+    const capture = startCli(['capture', '--interface', lab.captureIf, '--db', db]);
+    // The capture creates and migrates the database before it listens; serve opens it read-only.
+    for (let i = 0; i < 100 && !existsSync(db); i++) await sleep(50);
+    const serve = startCli(['serve', '--db', db, '--port', '0']);
+    try {
+      let url: string | undefined;
+      for (let i = 0; i < 200 && !url && serve.child.exitCode === null; i++) {
+        await sleep(50);
+        url = /auscult API at (http:\/\/[^/\s]+)/.exec(serve.stderr())?.[1];
+      }
+      expect(url, serve.stderr()).toBeDefined();
+      type Capture = { ingest_id: number; source: string; frames_received: number; kernel_drops: number; interface_drops: number; last_packet_at: string | null; written_at: string; age_seconds: number };
+      const health = async () => (await (await fetch(`${url}/health`)).json()) as { status: string; capture: Capture | null };
+      let first = await health();
+      for (let i = 0; i < 60 && (first.capture === null || first.capture.frames_received === 0); i++) {
+        await sleep(250);
+        first = await health();
+      }
+      expect(first.status).toBe('ok');
+      expect(first.capture, capture.stderr()).toMatchObject({ source: lab.captureIf, kernel_drops: 0 });
+      const c1 = first.capture!;
+      expect(c1.frames_received).toBeGreaterThan(0);
+      expect(c1.age_seconds).toBeLessThan(5);
+      expect(Date.now() - Date.parse(c1.last_packet_at!)).toBeLessThan(10_000);
+      // The next flush (every 2 s) moves them on.
+      let later = first;
+      for (let i = 0; i < 40 && later.capture!.written_at === c1.written_at; i++) {
+        await sleep(250);
+        later = await health();
+      }
+      expect(later.capture!.frames_received).toBeGreaterThan(c1.frames_received);
+      expect(Date.parse(later.capture!.last_packet_at!)).toBeGreaterThan(Date.parse(c1.last_packet_at!));
+
+      // Stopped: the final counters stay, /metrics reports the same ones, and their age grows.
+      capture.child.kill('SIGTERM');
+      expect(await capture.exited, capture.stderr()).toBe(0);
+      pinger.kill('SIGKILL');
+      const stopped = (await health()).capture!;
+      const metrics = await (await fetch(`${url}/metrics`, { headers: authHeaders(createTestToken(db, ['metrics'])) })).text();
+      const series = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(metrics)?.[1]);
+      expect(series('auscult_frames_received_total')).toBe(stopped.frames_received);
+      expect(series('auscult_kernel_drops_total')).toBe(stopped.kernel_drops);
+      expect(series('auscult_interface_drops_total')).toBe(stopped.interface_drops);
+      expect(metrics).toContain(`auscult_capture_info{source="${lab.captureIf}",ingest_id="${stopped.ingest_id}"} 1`);
+      await sleep(1100);
+      const aged = (await health()).capture!;
+      expect(aged).toMatchObject({ frames_received: stopped.frames_received, written_at: stopped.written_at });
+      expect(aged.age_seconds - stopped.age_seconds).toBeGreaterThanOrEqual(1);
+    } finally {
+      pinger.kill('SIGKILL');
+      capture.child.kill('SIGKILL');
+      serve.child.kill('SIGTERM');
+      await serve.exited;
+    }
   });
 });
 

@@ -1,6 +1,7 @@
 /**
- * `auscult events`: the events after a seq, filtered, as a table or JSON (the objects the API
- * returns). Summaries carry names from the wire: escaped for the terminal before they are cut.
+ * `auscult events`: the events after a seq (or the newest first, before a seq), filtered, as a table
+ * or JSON (the objects the API returns). Summaries carry names from the wire: escaped for the
+ * terminal before they are cut.
  */
 import type { Writable } from 'node:stream';
 import type { AuscultEvent } from '../export/event.js';
@@ -14,13 +15,13 @@ export type EventFormat = 'table' | 'json';
 export async function printEvents(db: string, filter: EventFilter, format: EventFormat, out: Writable = process.stdout): Promise<void> {
   const reader = StoreReader.open(db);
   try {
-    await writeAll(out, [formatEvents(reader.events(filter), format)]);
+    await writeAll(out, [formatEvents(reader.events(filter), format, filter.order)]);
   } finally {
     reader.close();
   }
 }
 
-export function formatEvents(events: AuscultEvent[], format: EventFormat): string {
+export function formatEvents(events: AuscultEvent[], format: EventFormat, order: EventFilter['order'] = 'asc'): string {
   if (format === 'json') return jsonForTerminal(events, 2) + '\n';
   const header = ['SEQ', 'TIME', 'SEVERITY', 'TYPE', 'DEVICE', 'SUMMARY'];
   const cut = (s: string, n: number) => {
@@ -34,5 +35,6 @@ export function formatEvents(events: AuscultEvent[], format: EventFormat): strin
   for (const r of rows) for (let i = 0; i < r.length; i++) if (r[i].length > widths[i]) widths[i] = r[i].length;
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
   const last = events.length === 0 ? null : events[events.length - 1].seq;
-  return [line(header), ...rows.map(line), `${events.length} event(s)${last === null ? '' : `; continue with --since ${last}`}`].join('\n') + '\n';
+  const more = last === null ? '' : order === 'desc' ? `; older ones with --newest --before ${last}` : `; continue with --since ${last}`;
+  return [line(header), ...rows.map(line), `${events.length} event(s)${more}`].join('\n') + '\n';
 }

@@ -342,7 +342,7 @@ export function buildCli(): Command {
 
   program
     .command('events')
-    .description('list events (what changed on the network) in the order they were recorded')
+    .description('list events (what changed on the network) in the order they were recorded, or the newest first')
     .addOption(dbOption())
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
     .option('--since <seq>', 'only events after this seq (the last one printed before)', int('--since', 0, Number.MAX_SAFE_INTEGER), 0)
@@ -350,8 +350,12 @@ export function buildCli(): Command {
     .addOption(new Option('--type <type>', 'only this event type').choices([...EVENT_TYPES]))
     .option('--device <id>', 'only events about this device id', int('--device', 1, Number.MAX_SAFE_INTEGER))
     .addOption(new Option('--min-severity <severity>', 'this severity and above').choices([...SEVERITIES]))
-    .action(async (o: { db?: string; format: EventFormat; since: number; limit: number; type?: EventType; device?: number; minSeverity?: Severity }) => {
-      await printEvents(dbPath(o.db), { afterSeq: o.since, limit: o.limit, type: o.type, deviceId: o.device, minSeverity: o.minSeverity }, o.format);
+    .option('--newest', 'the newest events first (the latest --limit of them)')
+    .option('--before <seq>', 'with --newest: only events before this seq (the last one printed before)', int('--before', 1, Number.MAX_SAFE_INTEGER))
+    .action(async (o: { db?: string; format: EventFormat; since: number; limit: number; type?: EventType; device?: number; minSeverity?: Severity; newest?: boolean; before?: number }) => {
+      if (o.before !== undefined && o.newest !== true) throw new UserFacingError('--before pages backwards: give it with --newest (oldest first, continue with --since)');
+      const order = o.newest === true ? 'desc' : 'asc';
+      await printEvents(dbPath(o.db), { afterSeq: o.since, beforeSeq: o.before, order, limit: o.limit, type: o.type, deviceId: o.device, minSeverity: o.minSeverity }, o.format);
     });
 
   program

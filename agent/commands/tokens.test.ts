@@ -1,8 +1,8 @@
 /**
  * `auscult token create|list|revoke` through the built executable, and the lifetimes `--expires` takes.
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -90,5 +90,52 @@ describe('token options', () => {
   it('deduplicates scopes', () => {
     expect(parseScopes('read, read,admin')).toEqual(['read', 'admin']);
     expect(() => parseScopes(',')).toThrow(/no scope given/);
+  });
+});
+
+describe('two processes creating tokens at once', () => {
+  // What a second writer does to create(): both loop on it with no pause, against the same database.
+  const creator = `import { ApiTokens } from ${JSON.stringify(join(root, 'dist', 'agent', 'store', 'api-tokens.js'))};
+const [db, tag, startAt] = process.argv.slice(2);
+const tokens = ApiTokens.open(db);
+while (Date.now() < Number(startAt));
+const created = [], taken = [], errors = [];
+for (let i = 0; i < 300; i++) {
+  // Every third name is one both processes try: exactly one of them gets it.
+  const name = i % 3 === 0 ? 'shared-' + i : tag + '-' + i;
+  try {
+    (tokens.create(name, ['read'], null) === null ? taken : created).push(name);
+  } catch (err) {
+    errors.push(err.code + ': ' + err.message);
+  }
+}
+tokens.close();
+process.stdout.write(JSON.stringify({ created, taken, errors }));`;
+
+  it('neither fails with SQLITE_BUSY; a name both want goes to one, the other is told it is taken', async () => {
+    const db = join(work, 'race.db');
+    run(['token', 'create', '--name', 'first', '--scopes', 'read', '--db', db]); // the database exists before the race
+    const script = join(work, 'creator.mjs');
+    writeFileSync(script, creator);
+    const startAt = Date.now() + 1500;
+    const results = await Promise.all(['a', 'b'].map((tag) => new Promise<{ created: string[]; taken: string[]; errors: string[] }>((resolve, reject) => {
+      const child = spawn(process.execPath, [script, db, tag, String(startAt)], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`creator ${tag} exited ${code}`))));
+    })));
+    const [a, b] = results;
+    expect(a.errors).toEqual([]);
+    expect(b.errors).toEqual([]);
+    expect(a.created.length + a.taken.length).toBe(300);
+    expect(b.created.length + b.taken.length).toBe(300);
+    // Each shared name created exactly once, and refused to the other.
+    const shared = [...a.created, ...b.created].filter((n) => n.startsWith('shared-'));
+    expect(shared.length).toBe(100);
+    expect(new Set(shared).size).toBe(100);
+    expect([...a.taken, ...b.taken].sort()).toEqual([...shared].sort());
+    const listed = run(['token', 'list', '--db', db]);
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.stdout.trim().split('\n').filter((l) => /^(a|b|shared)-\d+\s/.test(l))).toHaveLength(500);
   });
 });

@@ -65,7 +65,7 @@ export const TOKEN_COLUMNS = 'name, scopes, created_at, expires_at, last_used_at
 
 /** Write access to the token tables, over a connection of its own. */
 export class ApiTokens {
-  private readonly s: Record<'insert' | 'byName' | 'list' | 'remove' | 'use' | 'lastUsed', Database.Statement>;
+  private readonly s: Record<'insert' | 'list' | 'remove' | 'use' | 'lastUsed', Database.Statement>;
 
   /** The database at `path`, created and migrated when needed (a token can exist before the first capture). */
   static open(path: string): ApiTokens {
@@ -75,8 +75,9 @@ export class ApiTokens {
   private constructor(private readonly db: Database.Database) {
     const p = (sql: string) => db.prepare(sql);
     this.s = {
-      insert: p('INSERT INTO api_tokens (name, token_sha256, scopes, created_at, expires_at) VALUES (?, ?, ?, ?, ?)'),
-      byName: p('SELECT 1 FROM api_tokens WHERE name = ?'),
+      // One statement, so one write transaction: a read-then-insert transaction would have to upgrade its
+      // read lock, and SQLite fails that at once (SQLITE_BUSY, no busy wait) when another writer went first.
+      insert: p('INSERT INTO api_tokens (name, token_sha256, scopes, created_at, expires_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING'),
       list: p(`SELECT ${TOKEN_COLUMNS} FROM api_tokens ORDER BY name`),
       remove: p('DELETE FROM api_tokens WHERE name = ?'),
       use: p('INSERT INTO api_token_uses (at, token_name, method, route, path, status, client) VALUES (?, ?, ?, ?, ?, ?, ?)'),
@@ -87,11 +88,8 @@ export class ApiTokens {
   /** A new token: the value to hand over (shown once), or null when the name is taken. */
   create(name: string, scopes: readonly TokenScope[], expiresAtMs: number | null, nowMs = Date.now()): string | null {
     const token = newToken();
-    return this.db.transaction(() => {
-      if (this.s.byName.get(name) !== undefined) return null;
-      this.s.insert.run(name, tokenHash(token), [...new Set(scopes)].join(','), nowMs, expiresAtMs);
-      return token;
-    })();
+    const inserted = this.s.insert.run(name, tokenHash(token), [...new Set(scopes)].join(','), nowMs, expiresAtMs).changes > 0;
+    return inserted ? token : null;
   }
 
   list(): ApiTokenRow[] {

@@ -18,6 +18,8 @@ export interface CaptureCounters {
   flowsEvicted: number;
   flushes: number;
   flushSecondsTotal: number;
+  /** Capture time of the newest packet, ms; null before the first (absent in rows written before it was added). */
+  lastPacketMs?: number | null;
 }
 
 export interface StoredCaptureCounters {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
+import { ChangeLog } from './change-log.js';
 import type { ChangeItem } from './change-query.js';
 import { MIGRATIONS } from './migrations.js';
 import { StoreReader } from './reader.js';
@@ -18,6 +19,16 @@ const fresh = (): { path: string; store: Store } => {
   const path = join(work, `feed-${++n}.db`);
   return { path, store: new Store(path) };
 };
+/** Device 1 (a MAC), device 2 (a routed address) folded into it: a tombstone at seq 3, device 1 at 4. */
+function storeWithTombstone(path: string, tombstoneRetentionDays: number): Store {
+  const store = new Store(path, { tombstoneRetentionDays });
+  store.transaction(() => {
+    store.macDeviceId('00:00:5e:00:53:aa', null, false, T0);
+    store.ipDeviceId('198.51.100.7', T0);
+  });
+  store.transaction(() => store.reclaimRoutedAddress(1, '198.51.100.7'));
+  return store;
+}
 const brief = (items: ChangeItem[]) => items.map((i) => (i.deleted ? { seq: i.seq, id: i.id, merged_into: i.merged_into } : { seq: i.seq, id: i.id }));
 
 describe('the change sequence', () => {
@@ -85,12 +96,7 @@ describe('the change sequence', () => {
 
   it('prunes tombstones past their retention; a client behind them must resync, one starting at 0 need not', () => {
     const path = join(work, 'retention.db');
-    const store = new Store(path, { tombstoneRetentionDays: 1 });
-    store.transaction(() => {
-      store.macDeviceId('00:00:5e:00:53:aa', null, false, T0);
-      store.ipDeviceId('198.51.100.7', T0);
-    });
-    store.transaction(() => store.reclaimRoutedAddress(1, '198.51.100.7'));
+    const store = storeWithTombstone(path, 1);
     const reader = StoreReader.open(path);
     const before = reader.changes(1, 10);
     expect(before.ok && brief(before.items)).toEqual([{ seq: 3, id: 2, merged_into: 1 }, { seq: 4, id: 1 }]);
@@ -102,6 +108,20 @@ describe('the change sequence', () => {
     expect(reader.changes(5, 10)).toMatchObject({ ok: false, reason: expect.stringMatching(/ahead of this database/) });
     reader.close();
     store.close();
+  });
+
+  it('a writer other than the capture (an acknowledgement) never prunes tombstones: it does not know their retention', () => {
+    const path = join(work, 'no-prune.db');
+    storeWithTombstone(path, 365).close();
+    const db = new Database(path);
+    const reader = StoreReader.open(path);
+    new ChangeLog(db, { pruneTombstones: false }).prune(Date.now() + 60 * 86_400_000, true);
+    expect(reader.changes(1, 10)).toMatchObject({ ok: true, items: [{ seq: 3, id: 2, deleted: true }, { seq: 4, id: 1 }] });
+    // The default retention (30 days) would have pruned it.
+    new ChangeLog(db).prune(Date.now() + 60 * 86_400_000, true);
+    expect(reader.changes(1, 10)).toMatchObject({ ok: false, prunedThrough: 3 });
+    reader.close();
+    db.close();
   });
 
   it('numbers the devices of a database from before the feed by id, and continues from there', () => {

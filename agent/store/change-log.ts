@@ -17,6 +17,11 @@ const PRUNE_EVERY_MS = 60_000;
 export interface ChangeLogOptions {
   /** Days a tombstone is kept; a feed client further behind than the oldest kept must resync. */
   tombstoneRetentionDays?: number;
+  /**
+   * false: never prune tombstones. For a writer other than the capture's (an acknowledgement), which
+   * does not know the retention the capture was given and must not prune by the default.
+   */
+  pruneTombstones?: boolean;
 }
 
 export const DEFAULT_TOMBSTONE_RETENTION_DAYS = 30;
@@ -29,6 +34,7 @@ export class ChangeLog {
   private readonly deleteThrough: Database.Statement;
   private readonly raiseFloor: Database.Statement;
   private readonly retentionMs: number;
+  private readonly pruneTombstones: boolean;
   private lastPruneMs = 0;
 
   constructor(private readonly db: Database.Database, opts: ChangeLogOptions = {}) {
@@ -38,6 +44,26 @@ export class ChangeLog {
     this.deleteThrough = db.prepare('DELETE FROM device_tombstones WHERE seq <= ?');
     this.raiseFloor = db.prepare('UPDATE change_sequence SET pruned_through = max(pruned_through, ?) WHERE id = 1');
     this.retentionMs = (opts.tombstoneRetentionDays ?? DEFAULT_TOMBSTONE_RETENTION_DAYS) * DAY_MS;
+    this.pruneTombstones = opts.pruneTombstones ?? true;
+  }
+
+  /**
+   * Run `fn` in one transaction (nested calls join the outer one); the devices it touched take their
+   * sequence values just before it commits. IMMEDIATE: the write lock is taken (waiting up to the busy
+   * timeout) before the first read, so another writer on the file committing meanwhile cannot fail the
+   * transaction with "database is locked" when it first writes.
+   */
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(() => {
+      try {
+        const result = fn();
+        this.stamp();
+        return result;
+      } catch (err) {
+        this.discard();
+        throw err;
+      }
+    }).immediate();
   }
 
   /** `deviceId` was written (call after the write): it takes a sequence value when the transaction ends. */
@@ -78,7 +104,7 @@ export class ChangeLog {
    * once a minute unless `force`).
    */
   prune(nowMs: number, force = false): void {
-    if (!force && nowMs - this.lastPruneMs < PRUNE_EVERY_MS) return;
+    if (!this.pruneTombstones || (!force && nowMs - this.lastPruneMs < PRUNE_EVERY_MS)) return;
     this.lastPruneMs = nowMs;
     const through = this.oldestExpired.get(nowMs - this.retentionMs) as number | null;
     if (through === null) return;

@@ -91,6 +91,7 @@ interface PageChildren {
   services: Map<number, ServiceRow[]>;
   observations: Map<number, ObservationRow[]>;
   encrypted: Map<string, Map<number, { onPort: EncryptedRange | null; any: EncryptedRange | null }>>;
+  findings: Map<number, { findings: Finding[]; risk: Risk }>;
 }
 
 export interface DevicePage {
@@ -152,6 +153,8 @@ export function deviceFilterSql(f: Omit<DeviceFilter, 'afterId' | 'limit'>): { w
   if (f.seenSinceMs !== undefined) where.push('d.last_seen >= @seenSince');
   if (f.vlan !== undefined) where.push('d.id IN (SELECT device_id FROM device_vlans WHERE vlan = @vlan)');
   if (f.hostname !== undefined) {
+    // The trigram index finds candidates (LIKE there is case-insensitive, and `%`/`_` in the text act as
+    // wildcards: a superset); instr() on the lower-cased name keeps the literal substring matches.
     where.push(`d.id IN (SELECT h.device_id FROM hostname_search s JOIN device_hostnames h ON h.id = s.rowid
       WHERE s.name LIKE '%' || @hostname || '%' AND instr(lower(h.name), lower(@hostname)) > 0)`);
   }
@@ -182,11 +185,17 @@ function derivation(r: DeviceRow): Pick<Device, 'derived'> {
   };
 }
 
+/** Devices per page of all() (exports, snapshots). */
+const ALL_PAGE = 250;
+
 export class DeviceQuery {
   constructor(private readonly statements: Statements) {}
 
-  /** A device's findings and risk block (StoreReader sets it: findings are their own read model, findings.ts). */
-  findingsOf: (id: number) => { findings: Finding[]; risk: Risk } = () => ({ findings: [], risk: NO_RISK });
+  /**
+   * The findings and risk blocks of a page of devices (ids as a JSON array), absent for a device without
+   * any (StoreReader sets it: findings are their own read model, findings.ts).
+   */
+  findingsOfPage: (idsJson: string) => Map<number, { findings: Finding[]; risk: Risk }> = () => new Map();
 
   private stmt(sql: string) {
     return this.statements.get(sql);
@@ -199,43 +208,21 @@ export class DeviceQuery {
     const where: string[] = [];
     if (f.after !== undefined) where.push(f.sort === undefined || f.sort === 'id' ? `d.id ${cmp} @afterId` : `(${sortSql}, d.id) ${cmp} (@afterKey, @afterId)`);
     else if (f.afterId !== undefined) where.push('d.id > @afterId');
+    // The risk block is joined by the list only (the graph's filter has no risk).
     if (f.minRisk !== undefined) where.push('coalesce(r.score, 0) >= @minRisk');
-    if (f.mac !== undefined) where.push('d.mac = @mac');
-    if (f.ip !== undefined) where.push('d.id IN (SELECT device_id FROM device_ips WHERE ip = @ip)');
-    if (f.vendor !== undefined) {
-      where.push("(d.mac_vendor LIKE '%' || @vendor || '%' ESCAPE '\\' OR c.vendor LIKE '%' || @vendor || '%' ESCAPE '\\')");
-    }
-    if (f.category !== undefined) where.push('c.category = @category');
-    if (f.medical !== undefined) where.push(f.medical ? 'c.medical = 1' : '(c.medical IS NULL OR c.medical = 0)');
-    if (f.seenSinceMs !== undefined) where.push('d.last_seen >= @seenSince');
-    if (f.vlan !== undefined) where.push('d.id IN (SELECT device_id FROM device_vlans WHERE vlan = @vlan)');
-    if (f.hostname !== undefined) {
-      // The trigram index finds candidates (LIKE there is case-insensitive, and `%`/`_` in the text act as
-      // wildcards: a superset); instr() on the lower-cased name keeps the literal substring matches.
-      where.push(`d.id IN (SELECT h.device_id FROM hostname_search s JOIN device_hostnames h ON h.id = s.rowid
-        WHERE s.name LIKE '%' || @hostname || '%' AND instr(lower(h.name), lower(@hostname)) > 0)`);
-    }
+    const filter = deviceFilterSql(f);
+    where.push(...filter.where);
     const limit = Math.max(1, Math.min(f.limit ?? 100, 1000));
     const order = f.sort === undefined || f.sort === 'id' ? `d.id ${dir}` : `${sortSql} ${dir}, d.id ${dir}`;
+    // The risk block's table only when the order or a filter reads it (an export reads 100 k rows).
+    const riskJoin = f.sort === 'risk' || f.minRisk !== undefined ? 'LEFT JOIN device_risk r ON r.device_id = d.id' : '';
     const rows = this
       .stmt(
         `SELECT d.*, c.result AS classification, ${sortSql} AS sort_key FROM devices d
-         LEFT JOIN classifications c ON c.device_id = d.id LEFT JOIN device_risk r ON r.device_id = d.id
+         LEFT JOIN classifications c ON c.device_id = d.id ${riskJoin}
          ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ${order} LIMIT @limitPlusOne`,
       )
-      .all({
-        afterId: f.after?.id ?? f.afterId ?? 0,
-        afterKey: f.after?.key,
-        minRisk: f.minRisk,
-        mac: f.mac,
-        ip: f.ip,
-        vendor: f.vendor?.replace(/[\\%_]/g, (c) => `\\${c}`),
-        seenSince: f.seenSinceMs,
-        category: f.category,
-        vlan: f.vlan,
-        hostname: f.hostname,
-        limitPlusOne: limit + 1,
-      }) as (DeviceRow & { risk_score: number })[];
+      .all({ ...filter.params, afterId: f.after?.id ?? f.afterId ?? 0, afterKey: f.after?.key, minRisk: f.minRisk, limitPlusOne: limit + 1 }) as (DeviceRow & { risk_score: number })[];
     const more = rows.length > limit;
     const page = more ? rows.slice(0, limit) : rows;
     const last = more ? page[page.length - 1] : null;
@@ -246,11 +233,16 @@ export class DeviceQuery {
     };
   }
 
-  /** Every device, in id order, for exports. */
+  /**
+   * Every device, in id order, for exports: pages of ALL_PAGE devices. Small pages on purpose: a page
+   * with its rows and device objects stays within V8's young generation, so it dies there cheaply;
+   * pages of 1,000 outgrew it, got copied to the old generation, and garbage collection took half of
+   * a 100 k device export's CPU time (BENCHMARKS.md).
+   */
   *all(f: Omit<DeviceFilter, 'afterId' | 'limit'> = {}): Generator<Device> {
     let afterId = 0;
     for (;;) {
-      const { items, nextAfterId } = this.list({ ...f, sort: 'id', descending: false, after: undefined, afterId, limit: 1000 });
+      const { items, nextAfterId } = this.list({ ...f, sort: 'id', descending: false, after: undefined, afterId, limit: ALL_PAGE });
       yield* items;
       if (nextAfterId === null) return;
       afterId = nextAfterId;
@@ -328,32 +320,40 @@ export class DeviceQuery {
    */
   private children(ids: readonly number[]): PageChildren {
     const json = JSON.stringify(ids);
+    // A dense page (an export in id order) reads an id range through the primary keys; a sparse one
+    // (a filter, another order) its ids. Rows of devices in the range but not on the page are skipped.
+    const lo = ids[0] - 1;
+    const hi = ids[ids.length - 1];
+    const dense = hi - lo <= 2 * ids.length && ids.every((id, i) => i === 0 || id > ids[i - 1]);
+    const wanted = dense && hi - lo !== ids.length ? new Set(ids) : null;
+    const IN = dense ? 'device_id > @lo AND device_id <= @hi' : 'device_id IN (SELECT value FROM json_each(@ids))';
+    const params = dense ? { lo, hi } : { ids: json };
     const group = <R extends { device_id: number }>(rows: R[]): Map<number, R[]> => {
       const m = new Map<number, R[]>();
       for (const r of rows) {
+        if (wanted !== null && !wanted.has(r.device_id)) continue;
         const list = m.get(r.device_id);
         if (list === undefined) m.set(r.device_id, [r]);
         else list.push(r);
       }
       return m;
     };
-    const IN = 'device_id IN (SELECT value FROM json_each(?))';
     const ips = group(this.stmt(
       `SELECT device_id, ip, version, seen_arp, seen_ndp, seen_dhcp, seen_dhcpv6, seen_lldp, seen_cdp, seen_traffic,
          dhcp_lease_seconds, first_seen, last_seen
        FROM device_ips WHERE ${IN} ORDER BY device_id, first_seen, ip`,
-    ).all(json) as IpRow[]);
-    const vlans = group(this.stmt(`SELECT device_id, vlan FROM device_vlans WHERE ${IN} ORDER BY device_id, vlan`).all(json) as VlanRow[]);
+    ).all(params) as IpRow[]);
+    const vlans = group(this.stmt(`SELECT device_id, vlan FROM device_vlans WHERE ${IN} ORDER BY device_id, vlan`).all(params) as VlanRow[]);
     const services = group(this.stmt(
       `SELECT device_id, transport, port, flows, first_seen, last_seen FROM services WHERE ${IN} ORDER BY device_id, transport, port`,
-    ).all(json) as ServiceRow[]);
+    ).all(params) as ServiceRow[]);
     const observations = group(this.stmt(
       `SELECT device_id, source, fields, first_seen, last_seen, count FROM observations WHERE ${IN}
        ORDER BY device_id, last_seen DESC, source, fields`,
-    ).all(json) as (ObservationRow & { device_id: number })[]);
+    ).all(params) as (ObservationRow & { device_id: number })[]);
     const encrypted = new Map<string, Map<number, { onPort: EncryptedRange | null; any: EncryptedRange | null }>>();
     for (const { source, protocol, port } of CLINICAL_TLS_PORTS) encrypted.set(protocol, this.encryptedConversations(json, source, port));
-    return { ips, vlans, services, observations, encrypted };
+    return { ips, vlans, services, observations, encrypted, findings: this.findingsOfPage(json) };
   }
 
   /**
@@ -427,7 +427,7 @@ export class DeviceQuery {
       services: services.map((s) => ({ ...s, first_seen: iso(s.first_seen), last_seen: iso(s.last_seen) })),
       ...this.evidence(r.id, c),
       ...identity(r.classification),
-      ...this.findingsOf(r.id),
+      ...(c.findings.get(r.id) ?? { findings: [], risk: NO_RISK }),
     };
   }
 

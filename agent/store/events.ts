@@ -14,7 +14,11 @@ export type NewEvent = Omit<AuscultEvent, 'seq'>;
 export interface EventFilter {
   /** Events with a seq above this (0: from the start). */
   afterSeq: number;
+  /** Events with a seq below this (none: up to the newest). */
+  beforeSeq?: number;
   limit: number;
+  /** 'desc': newest first (the page holds the newest events of the range). Default 'asc'. */
+  order?: 'asc' | 'desc';
   type?: EventType;
   deviceId?: number;
   /** This severity and above. */
@@ -71,10 +75,17 @@ export class EventLog {
 export class EventQuery {
   constructor(private readonly stmt: Statements) {}
 
-  /** One page of events in seq order after `f.afterSeq`, filtered. */
+  /**
+   * One page of events between `f.afterSeq` and `f.beforeSeq`, filtered: the oldest of them in seq
+   * order, or with order 'desc' the newest, newest first (both walk the primary key, no sort).
+   */
   list(f: EventFilter): AuscultEvent[] {
     const where = ['seq > ?'];
     const params: (string | number)[] = [f.afterSeq];
+    if (f.beforeSeq !== undefined) {
+      where.push('seq < ?');
+      params.push(f.beforeSeq);
+    }
     if (f.type !== undefined) {
       where.push('type = ?');
       params.push(f.type);
@@ -88,7 +99,7 @@ export class EventQuery {
       params.push(rank(f.minSeverity));
     }
     params.push(f.limit);
-    const sql = `SELECT seq, id, time_ms, type, severity, device_id, summary, details FROM events WHERE ${where.join(' AND ')} ORDER BY seq LIMIT ?`;
+    const sql = `SELECT seq, id, time_ms, type, severity, device_id, summary, details FROM events WHERE ${where.join(' AND ')} ORDER BY seq ${f.order === 'desc' ? 'DESC' : 'ASC'} LIMIT ?`;
     return (this.stmt.get(sql).all(...params) as EventRow[]).map(toEvent);
   }
 

@@ -32,7 +32,7 @@ describe('StoreReader', () => {
     const reader = store.reader;
     expect(reader.readonly).toBe(false); // the writer's own: not for the API
     const none = { running: 0, complete: 0, incomplete: 0, interrupted: 0, failed: 0 };
-    expect(reader.health()).toEqual({ schemaVersion: SCHEMA_VERSION, devices: 0, lastIngest: null, ingests: none });
+    expect(reader.health()).toEqual({ schemaVersion: SCHEMA_VERSION, devices: 0, lastIngest: null, ingests: none, capture: null });
     const id = store.ingests.start({ kind: 'file', source: 'ward.pcap' });
     store.ingests.finish(id, { status: 'complete', frames: 10, bytes: 1000, malformed: 1, unsupported: 0, flows: 2 });
     store.macDeviceId('00:1b:21:00:00:01', 'Intel Corporate', false, T0);
@@ -42,6 +42,15 @@ describe('StoreReader', () => {
       lastIngest: { id, kind: 'file', source: 'ward.pcap', status: 'complete', reason: null, frames: 10, kernel_drops: null },
     });
     expect(reader.ingests()).toEqual([h.lastIngest]);
+    // A file read writes no capture counters; a live capture's last flush does, and health reports them.
+    expect(h.capture).toBeNull();
+    const live = store.ingests.start({ kind: 'live', source: 'eth1' });
+    const counters = {
+      source: 'eth1', framesReceived: 5, wireBytes: 500, kernelDrops: 3, interfaceDrops: 1, malformedByReason: {}, dissectorProduced: {},
+      dissectorRejected: {}, flowsActive: 1, flowsEvicted: 0, flushes: 1, flushSecondsTotal: 0.01, lastPacketMs: T0,
+    };
+    store.writeCaptureCounters(live, counters);
+    expect(reader.health().capture).toEqual({ ingestId: live, writtenAtMs: expect.any(Number), counters });
     expect(reader.integrityProblems()).toEqual([]);
     store.close();
   });
@@ -76,5 +85,38 @@ describe('StoreReader', () => {
     expect(store.reader.classifiedWithOtherLibrary('v2')).toEqual([1, 2, 3]);
     expect(store.reader.classifiedWithOtherLibrary('v1')).toEqual([]);
     store.close();
+  });
+});
+
+describe('device pages read by id range and by id list agree', () => {
+  it('every device object is the same from an export (dense id ranges), a filtered export and a list in another order (id lists)', async () => {
+    const { readFiles } = await import('../commands/read.js');
+    const { loadFingerprints } = await import('../commands/identify.js');
+    const { createLogger } = await import('../log.js');
+    const fixtures = join(import.meta.dirname, '..', '..', 'test-fixtures');
+    const db = join(work, 'pages.db');
+    await readFiles(['lan-dhcp.pcap', 'dicom-tls.pcap', 'findings-telnet.pcap', 'vlan.pcap', 'routed.pcap', 'hl7-pcd01.pcap'].map((f) => join(fixtures, f)), {
+      db, log: createLogger({ level: 'silent', pretty: false }), progress: false, library: loadFingerprints(undefined, null),
+    });
+    const reader = StoreReader.open(db);
+    const all = [...reader.allDevices()];
+    expect(all.length).toBeGreaterThan(10);
+    expect(all.some((d) => d.findings.length > 0)).toBe(true);
+    expect(all.some((d) => d.clinical !== null)).toBe(true);
+    const byId = new Map(all.map((d) => [d.id, d]));
+    // Another order: the page's ids are not ascending, so its children are read by id list.
+    const byVendor = reader.listDevices({ sort: 'vendor', limit: 1000 }).items;
+    expect(byVendor.map((d) => d.id)).not.toEqual(all.map((d) => d.id));
+    for (const d of byVendor) expect(d).toEqual(byId.get(d.id));
+    // A filter leaves gaps in a page's id range: the rows of the devices in between are not theirs.
+    // Filters leave gaps in a page's id range (read by range, the devices in between skipped) or make
+    // it sparse (read by id list).
+    for (const medical of [false, true]) {
+      const some = [...reader.allDevices({ medical })];
+      expect(some.length).toBeGreaterThan(5);
+      for (const d of some) expect(d).toEqual(byId.get(d.id));
+    }
+    for (const d of all) expect(reader.device(d.id)).toEqual(d);
+    reader.close();
   });
 });

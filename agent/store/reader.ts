@@ -34,6 +34,8 @@ export interface StoreHealth {
   lastIngest: IngestRow | null;
   /** Capture runs by status as readers show them (a running one whose writer is gone is interrupted). */
   ingests: Record<IngestStatus, number>;
+  /** The counters a live capture wrote at its last flush (this process's or another's), null before any. */
+  capture: StoredCaptureCounters | null;
 }
 
 export class StoreReader {
@@ -62,7 +64,7 @@ export class StoreReader {
     this.graphQuery = new GraphQuery(this.stmt);
     this.feed = new ChangeQuery(this.stmt, this.query);
     this.findingsQuery = new FindingsQuery(this.stmt);
-    this.query.findingsOf = (id) => ({ findings: this.findingsQuery.ofDevice(id), risk: this.findingsQuery.risk(id) });
+    this.query.findingsOfPage = (idsJson) => this.findingsQuery.ofDevices(idsJson);
   }
 
   /** The database file (tests open a writer beside the reader on it). */
@@ -312,8 +314,10 @@ export class StoreReader {
 
   /** Schema version, devices, the last capture run and runs by status; throws when the database cannot be read. */
   health(): StoreHealth {
-    const { last, counts } = ingestOverview(this.db);
-    return { schemaVersion: this.schemaVersion(), devices: this.deviceCount(), lastIngest: last, ingests: counts };
+    return this.snapshot(() => {
+      const { last, counts } = ingestOverview(this.db);
+      return { schemaVersion: this.schemaVersion(), devices: this.deviceCount(), lastIngest: last, ingests: counts, capture: this.captureCounters() };
+    });
   }
 
   /** SQLite's integrity and foreign-key checks: the problems found, none when the file is sound. */

@@ -310,22 +310,11 @@ export class Store {
   }
 
   /**
-   * Run `fn` in one transaction (nested calls join the outer one); the devices it wrote take their
-   * change sequence values just before it commits. IMMEDIATE: the write lock is taken (waiting up to the
-   * busy timeout) before the first read, so another writer on the file (the API's token audit) committing
-   * meanwhile cannot fail the transaction with "database is locked" when it first writes.
+   * Run `fn` in one IMMEDIATE transaction (nested calls join the outer one); the devices it wrote take
+   * their change sequence values just before it commits (ChangeLog.transaction).
    */
   transaction<T>(fn: () => T): T {
-    return this.db.transaction(() => {
-      try {
-        const result = fn();
-        this.changeLog.stamp();
-        return result;
-      } catch (err) {
-        this.changeLog.discard();
-        throw err;
-      }
-    }).immediate();
+    return this.changeLog.transaction(fn);
   }
 
   /** Drop tombstones older than the retention now (the writer also does it as it goes, once a minute). */

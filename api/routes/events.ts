@@ -1,13 +1,14 @@
 /**
  * Events: what changed on the network, in the order the database recorded it. A client passes the
  * `next_since` of its last page as `since` and misses nothing (seq is assigned in the writing
- * transaction and never reused); an empty page means caught up.
+ * transaction and never reused); an empty page means caught up. `order=desc` gives the newest first
+ * (a screen's "latest events") and pages backwards with `before=next_before`.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { EVENT_TYPES, SEVERITIES } from '../../agent/export/event.js';
 import type { StoreReader } from '../../agent/store/reader.js';
-import { ERROR_RESPONSES } from '../errors.js';
+import { ApiError, ERROR_RESPONSES } from '../errors.js';
 
 export interface EventsRoutesOptions {
   reader: StoreReader;
@@ -23,6 +24,8 @@ const EventsQuery = Type.Object(
     type: Type.Optional(Type.Enum([...EVENT_TYPES], { description: 'only this event type' })),
     device_id: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'only events about this device' })),
     min_severity: Type.Optional(Type.Enum([...SEVERITIES], { description: 'this severity and above' })),
+    order: Type.Optional(Type.Enum(['asc', 'desc'], { default: 'asc', description: 'asc: oldest first, after since (following the feed); desc: newest first, pages backwards with before' })),
+    before: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'order=desc only: events with a seq below this: next_before of the previous page (absent: from the newest)' })),
   },
   { additionalProperties: false },
 );
@@ -44,9 +47,10 @@ export const EventSchema = Type.Object(
 const EventPage = Type.Object(
   {
     items: Type.Array(EventSchema),
-    next_since: Type.Integer({ description: 'pass as since for the next page (the last seq returned; since itself when the page is empty)' }),
+    next_since: Type.Integer({ description: 'pass as since for the next page (the highest seq returned; since itself when the page is empty). After a first order=desc page, following the feed with since=next_since gives what came after it' }),
+    next_before: Type.Optional(Type.Union([Type.Integer(), Type.Null()], { description: 'order=desc only: pass as before for the next, older page (the lowest seq returned); null when this page is the last' })),
   },
-  { description: 'One page of events in seq order' },
+  { description: 'One page of events in seq order (order=desc: newest first)' },
 );
 
 const eventsRoutes: FastifyPluginAsyncTypebox<EventsRoutesOptions> = async (app, opts) => {
@@ -56,7 +60,8 @@ const eventsRoutes: FastifyPluginAsyncTypebox<EventsRoutesOptions> = async (app,
     {
       schema: {
         summary: 'List events',
-        description: 'Events in seq order after `since`, filtered. Pass next_since as the next since; an empty page means caught up.',
+        description: 'Events in seq order after `since`, filtered. Pass next_since as the next since; an empty page means caught up. '
+          + 'With order=desc the newest events first (below `before` when given, above `since`); pass next_before as the next before to page backwards, until it is null.',
         tags: ['events'],
         querystring: EventsQuery,
         response: { 200: EventPage, ...ERROR_RESPONSES },
@@ -65,10 +70,21 @@ const eventsRoutes: FastifyPluginAsyncTypebox<EventsRoutesOptions> = async (app,
     async (req) => {
       const q = req.query;
       const since = q.since ?? 0;
+      const limit = q.limit ?? DEFAULT_EVENT_PAGE;
+      const desc = q.order === 'desc';
+      if (q.before !== undefined && !desc) {
+        throw new ApiError(400, "query parameter 'before' pages backwards: it needs order=desc (with order=asc, page forwards with since)");
+      }
       const items = reader.events({
-        afterSeq: since, limit: q.limit ?? DEFAULT_EVENT_PAGE, type: q.type, deviceId: q.device_id, minSeverity: q.min_severity,
+        afterSeq: since, beforeSeq: q.before, order: desc ? 'desc' : 'asc', limit, type: q.type, deviceId: q.device_id, minSeverity: q.min_severity,
       });
-      return { items, next_since: items.length === 0 ? since : items[items.length - 1].seq };
+      if (!desc) return { items, next_since: items.length === 0 ? since : items[items.length - 1].seq };
+      // A short page is the last: nothing older matches (saves the client an empty round trip).
+      return {
+        items,
+        next_since: items.length === 0 ? since : items[0].seq,
+        next_before: items.length < limit ? null : items[items.length - 1].seq,
+      };
     },
   );
 };

@@ -15,10 +15,18 @@ function cli(args: string[]): string {
   return execFileSync(process.execPath, [join(packageRoot(), 'dist', 'agent', 'cli.js'), ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
 }
 
-/** `auscult read` of every capture in test-fixtures/ into `db` (the built CLI: `npm run build` first). */
-export function fixtureInventory(db: string): void {
+/** A capture of test-fixtures/ by its file name. */
+export const fixtureCapture = (name: string): string => join(packageRoot(), 'test-fixtures', name);
+
+/** `auscult read` of every capture in test-fixtures/ but `except` into `db` (the built CLI: `npm run build` first). */
+export function fixtureInventory(db: string, except: string[] = []): void {
   const dir = join(packageRoot(), 'test-fixtures');
-  cli(['read', ...readdirSync(dir).filter((f) => f.endsWith('.pcap')).map((f) => join(dir, f)), '--db', db]);
+  cli(['read', ...readdirSync(dir).filter((f) => f.endsWith('.pcap') && !except.includes(f)).map((f) => join(dir, f)), '--db', db]);
+}
+
+/** `auscult read` of captures into `db`, as a capture adding to a running server's database does. */
+export function readCaptures(db: string, files: string[]): void {
+  cli(['read', ...files, '--db', db]);
 }
 
 /** A new API token with these scopes (`auscult token create`): the last line of its output. */

@@ -51,10 +51,10 @@ export function overviewScreen(main: HTMLElement): () => void {
     ]));
   }, (err) => failed(health, 'Capture health', err));
 
-  const loadEvents = () => get<{ items: AuscultEvent[] }>('/api/v1/events', { limit: 10, order: undefined }).then((r) => {
-    const items = [...r.items].sort((a, b) => b.seq - a.seq).slice(0, 10);
-    render(events, items.length === 0 ? h('p', null, 'No events.') : table(['Time', 'Severity', 'Type', 'Device', 'Summary'],
-      items.map((e) => [time(e.time), e.severity, e.type, deviceLink(e.device_id, e.device_id === null ? '—' : `#${e.device_id}`), e.summary])),
+  // The API gives the newest first (order=desc): the ten latest, not the ten oldest.
+  const loadEvents = () => get<{ items: AuscultEvent[] }>('/api/v1/events', { limit: 10, order: 'desc' }).then((r) => {
+    render(events, r.items.length === 0 ? h('p', null, 'No events.') : table(['Time', 'Severity', 'Type', 'Device', 'Summary'],
+      r.items.map((e) => [time(e.time), e.severity, e.type, deviceLink(e.device_id, e.device_id === null ? '—' : `#${e.device_id}`), e.summary])),
       link(href('events'), 'All events'));
   }, (err) => failed(events, 'Events', err));
 
@@ -62,6 +62,7 @@ export function overviewScreen(main: HTMLElement): () => void {
   void loadEvents();
   const timer = setInterval(() => {
     void loadHealth();
+    void loadEvents();
   }, 10_000);
   return () => clearInterval(timer);
 }
