@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { readCaptureFile } from './capture/file-source.js';
 import { builtinFingerprintsDir, classify, factsFromDevice, loadLibrary } from './identify/index.js';
 import { capDerived, DeviceClassifier } from './inventory/classifier.js';
-import { Pipeline } from './pipeline.js';
+import { Pipeline, type PipelineOptions } from './pipeline.js';
 import { Store } from './store/store.js';
 import { loadFrames, type CapturedFrame } from './testing/frames.js';
 import { truncateAndCorrupt } from './testing/fuzz.js';
@@ -52,14 +52,14 @@ describe('Pipeline flush triggers', () => {
     }
   }
 
-  it('flushes when the inventory holds maxPendingRows rows (checked every 65,536 frames)', async () => {
-    expect(await feed({ maxPendingRows: 1, flushIntervalMs: 0 }, 70_000)).toBeGreaterThan(0);
-    expect(await feed({ maxPendingRows: 1, flushIntervalMs: 0 }, 60_000)).toBe(0);
+  it('flushes when the inventory holds maxPendingRows rows (checked every 4,096 frames)', async () => {
+    expect(await feed({ maxPendingRows: 1, flushIntervalMs: 0 }, 5_000)).toBeGreaterThan(0);
+    expect(await feed({ maxPendingRows: 1, flushIntervalMs: 0 }, 4_000)).toBe(0);
   });
 
   it('flushes after flushIntervalMs of wall-clock time, and not before', async () => {
     expect(await feed({ flushIntervalMs: 1 }, 70_000)).toBeGreaterThan(0);
-    expect(await feed({ flushIntervalMs: 3_600_000 }, 70_000)).toBe(0);
+    expect(await feed({ flushIntervalMs: 3_600_000, maxPendingRows: 1e9 }, 70_000)).toBe(0);
   });
 });
 
@@ -69,14 +69,25 @@ describe('The device set does not depend on when flushes happen', () => {
    * with `sent`, each followed by the packets it sent.
    */
   function devicesAfter(frames: CapturedFrame[], flushEveryFrames: number, sent = false): string[] {
+    return devicesWith(frames, { flushEveryFrames }, sent);
+  }
+
+  function devicesWith(frames: CapturedFrame[], opts: PipelineOptions, sent = false, traffic = false): string[] {
     const dir = mkdtempSync(join(tmpdir(), 'auscult-pipeline-timing-'));
     try {
       const store = new Store(join(dir, 't.db'));
-      const pipeline = new Pipeline(store, { flushEveryFrames, flushIntervalMs: 0 });
+      const pipeline = new Pipeline(store, { flushIntervalMs: 0, ...opts });
       for (const f of frames) pipeline.frame(f.bytes, 0, f.bytes.length, f.wireLen, f.tsMicros, f.linkType);
       pipeline.finish();
       pipeline.close();
-      const keys = store.reader.deviceKeys().map((d) => (sent ? `${d.key} ${d.packetsSent}` : d.key)).sort();
+      const keys = traffic
+        // Routers and routed devices aside: how traffic is split between them (router attribution) is
+        // issue 13.8's, not this check's.
+        ? [...store.reader.allDevices()].filter((d) => d.kind === 'layer2' && !d.is_router).map((d) =>
+          `${d.mac} ${d.packets_sent}/${d.bytes_sent} sent ${d.packets_received}/${d.bytes_received} received ` +
+            d.ips.map((a) => a.ip).sort().join(','),
+        ).sort()
+        : store.reader.deviceKeys().map((d) => (sent ? `${d.key} ${d.packetsSent}` : d.key)).sort();
       store.close();
       return keys;
     } finally {
@@ -108,6 +119,18 @@ describe('The device set does not depend on when flushes happen', () => {
     expect(once.some((d) => d.startsWith('10.20.0.1 '))).toBe(false);
     // Its traffic from 10.20.0.1 went to a routed device at first, folded back into it by the ARP reply.
     expect(devicesAfter(frames, 1, true)).toEqual(once);
+  });
+
+  it('what each device sent and received, and on which address, is the same flushed after every frame, in small batches or once', async () => {
+    // A flow whose second side speaks after a flush: what it received before was once lost to it.
+    for (const capture of ['lan-http.pcap', 'routed.pcap', 'lan-dhcp.pcap', 'evidence-tls.pcap']) {
+      const frames = await loadFrames(join(fixtures, capture));
+      const once = devicesWith(frames, { flushEveryFrames: 1e9 }, false, true);
+      expect(once.length, capture).toBeGreaterThan(1);
+      expect(devicesWith(frames, { flushEveryFrames: 1 }, false, true), capture).toEqual(once);
+      // The memory bounds at their smallest: flushes by pending rows, a tiny MAC cache, small batches.
+      expect(devicesWith(frames, { maxPendingRows: 1, deviceCache: 1, identifyBatch: 1 }, false, true), capture).toEqual(once);
+    }
   });
 
   const corpusCapture = join(fixtures, '..', '..', 'shared', 'corpus', 'bench', 'ndpi-ethernet-merged.pcap');
@@ -153,19 +176,23 @@ describe('Identification of a whole capture', () => {
       const reader = store.reader;
       const ids = reader.deviceIds();
       expect(ids.length).toBeGreaterThan(30);
-      const many = reader.deviceFactsMany([...ids, 1_000_000]);
+      const many = reader.deviceFactsRange(ids[0], ids[ids.length - 1] + 10);
       expect([...many.keys()]).toEqual(ids);
+      const even = reader.deviceFactsRange(ids[0], ids[ids.length - 1], (id) => id % 2 === 0);
+      expect([...even.keys()]).toEqual(ids.filter((id) => id % 2 === 0));
       for (const id of ids) expect(many.get(id)).toEqual(reader.deviceFacts(id));
       const stored = reader.classificationJsons();
       for (const id of ids) expect(stored.get(id) ?? null).toBe(reader.classificationJson(id));
       // Every device classified again in one run, read in bulk and one by one: the same results.
-      const results = (bulkFrom: number): unknown[] => {
-        new DeviceClassifier(store, library, bulkFrom).run(ids, true);
+      const results = (bulkFrom: number, batch?: number): unknown[] => {
+        new DeviceClassifier(store, library, bulkFrom, batch).run(ids, true);
         return [...reader.classificationJsons()].sort(([a], [b]) => a - b).map(([id, json]) => ({ id, result: JSON.parse(json) as unknown }));
       };
       const bulk = results(1);
       expect(bulk.length).toBeGreaterThan(20);
       expect(results(Number.POSITIVE_INFINITY)).toEqual(bulk);
+      // In small batches (bounded memory), some read in bulk and some one by one: the same results.
+      expect(results(4, 7)).toEqual(bulk);
       // Alike devices share one classification (sharedFactsKey): each is what the engine gives it alone.
       for (const { id, result } of bulk as { id: number; result: unknown }[]) {
         const facts = reader.deviceFacts(id)!;

@@ -10,7 +10,8 @@ import type { DissectionStats } from './evidence/aggregator.js';
 import { RemoteDissection, workerEntry } from './evidence/remote.js';
 import { InlineDissection, type Dissection } from './evidence/stage.js';
 import { Inventory } from './inventory/inventory.js';
-import { DeviceClassifier } from './inventory/classifier.js';
+import { DEFAULT_IDENTIFY_BATCH, DeviceClassifier } from './inventory/classifier.js';
+import { DEFAULT_DEVICE_CACHE } from './inventory/mac-ids.js';
 import { FindingsRunner } from './risk/findings-run.js';
 import { loadFindingData, type FindingData } from './risk/finding-types.js';
 import { loadAdvisoryAliases, type AdvisoryAliases } from './risk/advisory-aliases.js';
@@ -31,12 +32,19 @@ export interface PipelineOptions {
   flowIdleTimeoutMs?: number;
   /** Flush to the database after this many frames. */
   flushEveryFrames?: number;
-  /** Flush after this much wall-clock time since the last flush (checked every 65,536 frames; 0: never). */
+  /** Flush after this much wall-clock time since the last flush (checked every 4,096 frames; 0: never). */
   flushIntervalMs?: number;
   /** Flush early when this many distinct observations wait (a flood of DNS names, say). */
   maxPendingObservations?: number;
-  /** Flush early when the inventory holds this many pending endpoint, edge and service rows (a scan). */
+  /**
+   * Flush early when the inventory holds this many pending endpoint, edge, service and address rows (a
+   * scan, a MAC flood): with maxPendingObservations, what bounds the memory pending rows take.
+   */
   maxPendingRows?: number;
+  /** MAC → device ids the inventory keeps in memory (12-24 bytes each; the store is the source of truth). */
+  deviceCache?: number;
+  /** Devices identified per batch (one transaction; one batch's facts in memory). */
+  identifyBatch?: number;
   /**
    * Run the dissectors on a worker thread (the compiled worker.js must exist beside remote.js; when
    * running from TypeScript sources the pipeline falls back to its own thread). Default: false.
@@ -66,7 +74,9 @@ export const DEFAULT_PIPELINE_OPTIONS: Required<Omit<PipelineOptions, 'findings'
   flushEveryFrames: 5_000_000,
   flushIntervalMs: 10_000,
   maxPendingObservations: 50_000,
-  maxPendingRows: 200_000,
+  maxPendingRows: 100_000,
+  deviceCache: DEFAULT_DEVICE_CACHE,
+  identifyBatch: DEFAULT_IDENTIFY_BATCH,
   dissectInWorker: false,
   dissectWorkerEntry: null,
   library: null,
@@ -138,8 +148,8 @@ export class Pipeline implements FrameSink {
     );
     // Before the inventory: it tells the store's listener of ARP claims from the first frame.
     this.events = o.events === false ? null : new EventRecorder(store, o.events);
-    this.inventory = new Inventory(store, this.flows.maxFlows);
-    this.classifier = o.library !== null ? new DeviceClassifier(store, o.library) : null;
+    this.inventory = new Inventory(store, this.flows.maxFlows, o.deviceCache);
+    this.classifier = o.library !== null ? new DeviceClassifier(store, o.library, undefined, o.identifyBatch) : null;
     const findings = o.findings !== undefined ? o.findings : o.library !== null ? { data: loadFindingData(), aliases: loadAdvisoryAliases() } : null;
     this.findings = this.classifier !== null && findings !== null ? new FindingsRunner(store, findings.data, findings.aliases) : null;
     this.classifyEveryFlush = o.classifyEveryFlush;
@@ -185,7 +195,7 @@ export class Pipeline implements FrameSink {
       this.dissection.layer2(v);
     }
     if (++this.sinceFlush >= this.flushEvery || this.dissection.pending >= this.maxPending) this.flush();
-    else if ((this.sinceFlush & 0xffff) === 0 && this.flushDue()) this.flush();
+    else if ((this.sinceFlush & 0xfff) === 0 && this.flushDue()) this.flush();
   }
 
   /** Time for a flush by the clock, or by the memory the inventory's pending rows hold. */

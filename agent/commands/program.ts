@@ -92,8 +92,25 @@ function eventThresholds(o: EventFlags): Partial<EventThresholds> {
   };
 }
 
+/** The memory bounds of ingesting (README: Memory), whatever the network sends. */
+const memoryOptions = (cmd: Command) =>
+  cmd
+    .option('--max-pending-rows <n>', 'write to the database when this many device rows wait (default 100000)', int('--max-pending-rows', 1000, 10_000_000))
+    .option('--device-cache <n>', 'MAC to device ids held in memory (default 262144)', int('--device-cache', 1024, 50_000_000))
+    .option('--identify-batch <n>', 'devices identified per batch (default 4096)', int('--identify-batch', 16, 1_000_000));
+
+interface MemoryFlags {
+  maxPendingRows?: number;
+  deviceCache?: number;
+  identifyBatch?: number;
+}
+
+function memoryLimits(o: MemoryFlags) {
+  return { maxPendingRows: o.maxPendingRows, deviceCache: o.deviceCache, identifyBatch: o.identifyBatch };
+}
+
 const captureOptions = (cmd: Command) =>
-  eventOptions(cmd)
+  memoryOptions(eventOptions(cmd))
     .requiredOption('-i, --interface <name>', 'interface to listen on (a SPAN/TAP port)')
     .option('-f, --filter <bpf>', 'BPF capture filter, e.g. "not port 22"')
     .option('--snaplen <bytes>', 'bytes captured per packet', int('--snaplen', 64, 262144), 65535)
@@ -141,7 +158,7 @@ function deviceFilter(db: string, o: DeviceFilterFlags): DeviceListFilter {
   return { mac, ip: o.ip?.toLowerCase(), vendor: o.vendor, category: o.category, medical: o.medical };
 }
 
-interface CaptureFlags extends EventFlags {
+interface CaptureFlags extends EventFlags, MemoryFlags {
   interface: string;
   filter?: string;
   snaplen: number;
@@ -158,7 +175,7 @@ function liveOptions(o: CaptureFlags, log: Logger, signal: AbortSignal) {
   return {
     interface: o.interface, filter: o.filter, snapLength: o.snaplen, bufferSizeBytes: o.bufferSize * 1024 * 1024,
     promiscuous: o.promiscuous, maxFlows: o.maxFlows, db: dbPath(o.db), log, signal, dissectInWorker: o.worker,
-    library: loadFingerprints(userFingerprintsDir(o.fingerprints), log), events: eventThresholds(o),
+    library: loadFingerprints(userFingerprintsDir(o.fingerprints), log), events: eventThresholds(o), ...memoryLimits(o),
     tombstoneRetentionDays: o.tombstoneRetentionDays,
   };
 }
@@ -203,7 +220,7 @@ export function buildCli(): Command {
     .configureOutput({ outputError: (text, write) => write(errorLines(text.trimEnd())) })
     .exitOverride();
 
-  eventOptions(program
+  const read = eventOptions(program
     .command('read'))
     .description('ingest pcap/pcapng capture files (plain or gzip) into the database')
     .argument('<files...>', 'capture files; - for standard input')
@@ -215,14 +232,15 @@ export function buildCli(): Command {
     .option('--flush-every <packets>', 'write to the database after this many packets', int('--flush-every', 1000, 1e9))
     .addOption(workerOption())
     .addOption(fingerprintsOption())
-    .addOption(tombstoneOption())
-    .action(async (files: string[], o: EventFlags & { db?: string; json?: boolean; force?: boolean; progress: boolean; maxFlows?: number; flushEvery?: number; worker?: boolean; fingerprints?: string; tombstoneRetentionDays?: number }) => {
+    .addOption(tombstoneOption());
+  memoryOptions(read)
+    .action(async (files: string[], o: EventFlags & MemoryFlags & { db?: string; json?: boolean; force?: boolean; progress: boolean; maxFlows?: number; flushEvery?: number; worker?: boolean; fingerprints?: string; tombstoneRetentionDays?: number }) => {
       const log = createLogger();
       const summary = await readFiles(files, {
         db: dbPath(o.db), log, signal: stopSignal(log), progress: o.progress && process.stderr.isTTY, maxFlows: o.maxFlows,
         flushEveryFrames: o.flushEvery, dissectInWorker: o.worker === true, force: o.force === true,
         tombstoneRetentionDays: o.tombstoneRetentionDays,
-        library: loadFingerprints(userFingerprintsDir(o.fingerprints), log), events: eventThresholds(o),
+        library: loadFingerprints(userFingerprintsDir(o.fingerprints), log), events: eventThresholds(o), ...memoryLimits(o),
       });
       await (o.json ? writeAll(process.stdout, jsonForTerminal(summary, 2) + '\n') : printLines(formatReadSummary(summary)));
     });

@@ -71,6 +71,22 @@ export const EventsSection = Type.Object(
   closed,
 );
 
+/** What ingesting holds in memory (`read`, `capture`, `run`), bounded whatever the network sends. */
+export const MemorySection = Type.Object(
+  {
+    pending_rows: Type.Optional(
+      Type.Integer({ minimum: 1000, maximum: 10_000_000, description: 'write to the database when this many endpoint, edge, service and address rows wait (--max-pending-rows; default 100000)' }),
+    ),
+    device_cache: Type.Optional(
+      Type.Integer({ minimum: 1024, maximum: 50_000_000, description: 'MAC to device ids held in memory, 24 bytes each (--device-cache; default 262144)' }),
+    ),
+    identify_batch: Type.Optional(
+      Type.Integer({ minimum: 16, maximum: 1_000_000, description: 'devices identified per batch, one batch\'s facts in memory (--identify-batch; default 4096)' }),
+    ),
+  },
+  closed,
+);
+
 /** The HTTP API (`serve`, `run`, `demo`). */
 export const ApiSection = Type.Object(
   {
@@ -106,6 +122,7 @@ export const ConfigFile = Type.Object(
     capture: Type.Optional(CaptureSection),
     flows: Type.Optional(FlowsSection),
     events: Type.Optional(EventsSection),
+    memory: Type.Optional(MemorySection),
     api: Type.Optional(ApiSection),
     web: Type.Optional(WebSection),
   },

@@ -21,45 +21,77 @@ export function capDerived(device: Pick<DeviceFactsRow, 'derived'>, c: Classific
   return capConfidence(c, DERIVED_MAX_CONFIDENCE, `known only from ${d.protocol} ${d.field}${from}, never seen on the wire`);
 }
 
+/** Devices classified per batch (one transaction, one batch's facts in memory): see `DeviceClassifier`. */
+export const DEFAULT_IDENTIFY_BATCH = 4096;
+/** Results kept for bare devices and for alike devices (see `run`); cleared when full. */
+const SHARED_RESULTS_MAX = 10_000;
+
 export class DeviceClassifier {
   /** The writer's reader: what the last flush wrote. */
   private readonly reader: StoreReader;
 
-  /** The devices the last run classified (the findings engine runs after it on the same ones). */
-  lastIds: readonly number[] = [];
-
-  /** Devices classified with another version of the library: classified again at the first run. */
-  private stale: number[];
+  /**
+   * The devices the last run classified (the findings engine runs after it on the same ones): packed,
+   * 4 bytes per device, so a run over a million new devices keeps 4 MB for it.
+   */
+  lastIds: ArrayLike<number> = [];
 
   /**
-   * @param bulkFrom from this many devices on, and when they are at least a quarter of the database's,
-   *   `run` reads their facts and stored classifications in a few table scans instead of a few lookups
-   *   per device (a scan reads every device's rows: not worth it for a few of many).
+   * @param bulkFrom from this many devices in a batch on, and when the batch's ids are dense enough,
+   *   a batch reads its devices' facts and stored classifications in a few range scans instead of a few
+   *   lookups per device (a scan of a sparse range reads rows nobody asked for).
+   * @param batchDevices devices classified per batch: what identification holds in memory at once,
+   *   whatever the number of devices to classify (a million new MACs are a few hundred batches).
    */
-  constructor(private readonly store: Store, readonly library: Library, private readonly bulkFrom = 256) {
+  constructor(
+    private readonly store: Store, readonly library: Library, private readonly bulkFrom = 256,
+    private readonly batchDevices = DEFAULT_IDENTIFY_BATCH,
+  ) {
     this.reader = store.reader;
-    this.stale = this.reader.classifiedWithOtherLibrary(library.version);
+    // Devices classified with another version of the library: classified again at the first run.
+    for (const id of this.reader.classifiedWithOtherLibrary(library.version)) store.markChanged(id);
   }
 
+  // Devices that show nothing but a MAC (most of a large network) are classified by vendor once, and
+  // alike devices (same evidence but their addresses, e.g. one vendor's hosts with the same services)
+  // once per kind: the engine would give each the same result. Shared across the batches of a run.
+  private bareResults = new Map<string, Classification | null>();
+  private alike = new Map<string, { c: Classification; json: string }>();
+
   /**
-   * Classify these devices (default: those whose evidence changed since the last run, and those
-   * classified with another version of the library); returns how many.
+   * Classify these devices, in ascending id order (default: those whose evidence changed since the last
+   * run, and those classified with another version of the library), batch by batch; returns how many.
    */
-  run(ids: readonly number[] = this.pending(), fresh = false): number {
+  run(ids: ArrayLike<number> = this.store.takeChanged(), fresh = false): number {
     this.lastIds = ids;
-    if (ids.length === 0) return 0;
+    this.bareResults = new Map();
+    this.alike = new Map();
+    for (let at = 0; at < ids.length; at += this.batchDevices) {
+      const batch = Array.prototype.slice.call(ids, at, Math.min(ids.length, at + this.batchDevices)) as number[];
+      this.runBatch(batch, fresh);
+    }
+    this.bareResults = new Map();
+    this.alike = new Map();
+    return ids.length;
+  }
+
+  private runBatch(ids: readonly number[], fresh: boolean): void {
     const now = Date.now();
-    // Devices that show nothing but a MAC (most of a large network) are classified by vendor once, and
-    // alike devices (same evidence but their addresses, e.g. one vendor's hosts with the same services)
-    // once per kind: the engine would give each the same result.
-    const bareResults = new Map<string, Classification | null>();
-    const alike = new Map<string, { c: Classification; json: string }>();
     const shareable = this.library.overrides.length === 0;
+    const bareResults = this.bareResults;
+    const alike = this.alike;
+    let lo = Number.POSITIVE_INFINITY;
+    let hi = 0;
+    for (const id of ids) {
+      if (id < lo) lo = id;
+      if (id > hi) hi = id;
+    }
     this.store.transaction(() => {
-      // A whole capture's devices are read in a few table scans; a flush's handful one by one.
-      const bulk = ids.length >= this.bulkFrom && ids.length * 4 >= this.reader.maxDeviceId();
-      const many = bulk ? this.reader.deviceFactsMany(ids) : null;
-      const stored = bulk ? this.reader.classificationJsons() : null;
+      // Many devices of a dense id range are read in a few range scans; a handful one by one.
+      const bulk = ids.length >= this.bulkFrom && ids.length * 4 >= hi - lo + 1;
+      const wanted = bulk ? new Set(ids) : null;
+      const many = wanted !== null ? this.reader.deviceFactsRange(lo, hi, (id) => wanted.has(id)) : null;
+      const stored = bulk ? this.reader.classificationJsons(lo, hi) : null;
       for (const id of ids) {
         const device = many !== null ? (many.get(id) ?? null) : this.reader.deviceFacts(id);
         if (device === null) continue;
@@ -73,6 +105,7 @@ export class DeviceClassifier {
           if (!bareResults.has(key)) {
             c = classify(factsFromDevice(device), this.library, null);
             if (c.category.value === 'unknown' && c.vendor.value === null && !c.medical) c = null; // as good as no row
+            if (bareResults.size >= SHARED_RESULTS_MAX) bareResults.clear();
             bareResults.set(key, c);
           }
           if (c === null) continue;
@@ -87,7 +120,7 @@ export class DeviceClassifier {
             c = classify(facts, this.library, previous);
             if (key !== null) {
               json = JSON.stringify(c);
-              if (alike.size >= 10_000) alike.clear();
+              if (alike.size >= SHARED_RESULTS_MAX) alike.clear();
               alike.set(key, { c, json });
             }
           }
@@ -109,21 +142,17 @@ export class DeviceClassifier {
         }, before);
       }
     });
-    return ids.length;
   }
 
-  private pending(): number[] {
-    const changed = this.store.takeChanged();
-    if (this.stale.length === 0) return changed;
-    const ids = [...new Set([...this.stale, ...changed])].sort((a, b) => a - b);
-    this.stale = [];
-    return ids;
-  }
-
-  /** Every device, e.g. after the library changed (`auscult reclassify`). */
+  /** Every device, e.g. after the library changed (`auscult reclassify`): a page of ids at a time. */
   runAll(fresh: boolean): number {
-    this.stale = [];
     this.store.takeChanged();
-    return this.run(this.reader.deviceIds(), fresh);
+    let n = 0;
+    for (let after = 0; ;) {
+      const page = this.reader.deviceIdsAfter(after, this.batchDevices * 16);
+      if (page.length === 0) return n;
+      n += this.run(page, fresh);
+      after = page[page.length - 1];
+    }
   }
 }

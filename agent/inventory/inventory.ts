@@ -32,6 +32,7 @@ import type { AddressEvidence, Store, TrafficCounters } from '../store/store.js'
 import { macVendor } from './oui.js';
 import { serverSide, serviceAnswered, transportName } from './roles.js';
 import { KeyedCounters } from '../flows/keyed-counters.js';
+import { DEFAULT_DEVICE_CACHE, MacIdCache } from './mac-ids.js';
 
 /** More distinct IPv4 addresses (or IPv6 /64 prefixes) than this, unbound by ARP/DHCP, make a MAC a router. */
 export const ROUTER_ADDRESS_THRESHOLD = 3;
@@ -97,7 +98,8 @@ export class Inventory implements FlowListener {
   private readonly edgeKey = new Int32Array(EDGE_KEY);
   private readonly svcKey = new Int32Array(SVC_KEY);
   private readonly routers = new Set<number>();
-  private readonly macIds = new Map<number, number>();
+  /** MAC → device id, bounded (the store is the source of truth): see MacIdCache. */
+  private readonly macIds: MacIdCache;
   private readonly ipDeviceIds = new Map<string, number>();
   /**
    * Per flow slot of the flow table (side A at 2f, side B at 2f+1): packets and bytes already folded
@@ -105,21 +107,34 @@ export class Inventory implements FlowListener {
    */
   private readonly reportedPackets: Float64Array;
   private readonly reportedBytes: Float64Array;
+  /**
+   * Per flow side: the other side's packets and bytes already counted as this side's received. A side
+   * is credited only once it has sent (before, its MAC is unknown): the packets it received before then
+   * are credited at its first report, so what it received does not depend on when flushes happen.
+   */
+  private readonly creditedPackets: Float64Array;
+  private readonly creditedBytes: Float64Array;
   /** Per flow slot: EDGE_COUNTED, SERVICE_COUNTED once the flow was counted as an edge's, a service's. */
   private readonly counted: Uint8Array;
   /** Flows ended since start, for the summary. */
   flowsReported = 0;
 
-  /** Endpoint, edge and service rows waiting for the next flush (what their memory grows with). */
+  /** Endpoint, edge, service and address rows waiting for the next flush (what their memory grows with). */
   get pendingRows(): number {
-    return this.endpoints.size + this.edges.size + this.services.size;
+    return this.endpoints.size + this.edges.size + this.services.size + this.bindings.size;
   }
 
-  /** @param flowSlots the flow table's size (`FlowTable.maxFlows`): the per-flow columns are indexed by slot. */
-  constructor(private readonly store: Store, flowSlots: number) {
+  /**
+   * @param flowSlots the flow table's size (`FlowTable.maxFlows`): the per-flow columns are indexed by slot.
+   * @param deviceCache MAC → device ids held in memory (MacIdCache).
+   */
+  constructor(private readonly store: Store, flowSlots: number, deviceCache = DEFAULT_DEVICE_CACHE) {
+    this.macIds = new MacIdCache(deviceCache);
     for (const mac of store.routerMacs()) this.routers.add(parseMac(mac));
     this.reportedPackets = new Float64Array(flowSlots * 2);
     this.reportedBytes = new Float64Array(flowSlots * 2);
+    this.creditedPackets = new Float64Array(flowSlots * 2);
+    this.creditedBytes = new Float64Array(flowSlots * 2);
     this.counted = new Uint8Array(flowSlots);
   }
 
@@ -130,6 +145,8 @@ export class Inventory implements FlowListener {
       // The slot's next flow starts from nothing.
       this.reportedPackets[2 * f] = this.reportedPackets[2 * f + 1] = 0;
       this.reportedBytes[2 * f] = this.reportedBytes[2 * f + 1] = 0;
+      this.creditedPackets[2 * f] = this.creditedPackets[2 * f + 1] = 0;
+      this.creditedBytes[2 * f] = this.creditedBytes[2 * f + 1] = 0;
       this.counted[f] = 0;
     }
   }
@@ -159,8 +176,20 @@ export class Inventory implements FlowListener {
     const unicastB = !isNonUnicastIp(t.keys, kb);
     // Each side's own first/last packet: a reply or a late joiner is not seen before it spoke.
     const ms = (us: number) => Math.floor(us / 1000);
-    if (dPa > 0) this.addEndpoint(t.macs[a], unicastA ? ka : -1, t.keys, vlan, dPa, dBa, dPb, dBb, ms(t.sideFirstTs[a]), ms(t.sideLastTs[a]));
-    if (dPb > 0) this.addEndpoint(t.macs[b], unicastB ? kb : -1, t.keys, vlan, dPb, dBb, dPa, dBa, ms(t.sideFirstTs[b]), ms(t.sideLastTs[b]));
+    // A side that has sent gets a row: what it sent since the last report, and what it received since
+    // it was last credited (for a side that just spoke for the first time, everything so far).
+    const cp = this.creditedPackets;
+    const cb = this.creditedBytes;
+    if (t.packets[a] > 0 && (dPa > 0 || t.packets[b] > cp[a])) {
+      this.addEndpoint(t.macs[a], unicastA ? ka : -1, t.keys, vlan, dPa, dBa, t.packets[b] - cp[a], t.bytes[b] - cb[a], ms(t.sideFirstTs[a]), ms(t.sideLastTs[a]));
+      cp[a] = t.packets[b];
+      cb[a] = t.bytes[b];
+    }
+    if (t.packets[b] > 0 && (dPb > 0 || t.packets[a] > cp[b])) {
+      this.addEndpoint(t.macs[b], unicastB ? kb : -1, t.keys, vlan, dPb, dBb, t.packets[a] - cp[b], t.bytes[a] - cb[b], ms(t.sideFirstTs[b]), ms(t.sideLastTs[b]));
+      cp[b] = t.packets[a];
+      cb[b] = t.bytes[a];
+    }
     if (!unicastA || !unicastB || t.toGroup[f] === 1) return;
 
     const server = serverSide(t, f);
@@ -320,7 +349,7 @@ export class Inventory implements FlowListener {
 
   private macDevice(mac: number, tsMs: number, ip: string | null = null): number {
     let id = this.macIds.get(mac);
-    if (id === undefined) {
+    if (id === 0) {
       id = this.store.macDeviceId(macToString(mac), macVendor(mac), isLocallyAdministeredMac(mac), tsMs, ip);
       this.macIds.set(mac, id);
     }

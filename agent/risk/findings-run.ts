@@ -47,14 +47,18 @@ export class FindingsRunner {
     findingEvent(this.store, c, mac, ip);
   }
 
-  /** Compute the findings and risk of these devices; returns the changes. */
-  run(ids: readonly number[], nowMs = Date.now()): FindingChange[] {
+  /**
+   * Compute the findings and risk of these devices; returns the changes. The ids may be a packed array
+   * (the classifier's run over a million new devices): read by index, never copied whole.
+   */
+  run(ids: ArrayLike<number>, nowMs = Date.now()): FindingChange[] {
     const changes: FindingChange[] = [];
     if (ids.length === 0) return (this.lastChanges = changes);
     this.refreshAdvisories();
     for (let i = 0; i < ids.length; i += BATCH) {
       this.store.transaction(() => {
-        for (const id of ids.slice(i, i + BATCH)) {
+        for (let j = i; j < Math.min(ids.length, i + BATCH); j++) {
+          const id = ids[j];
           const input = this.reader.findingInput(id, this.engine.sources);
           if (input === null) continue;
           const computed = this.engine.compute(input, this.context);

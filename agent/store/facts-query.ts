@@ -75,39 +75,48 @@ export class FactsQuery {
   }
 
   /**
-   * `facts()` of many devices at once (absent ids are left out): four scans of the tables instead of four
-   * lookups per device, for the identification of a whole capture (whose rows fit in memory: it holds them).
+   * `facts()` of the wanted devices among ids `fromId`..`toId` (absent ids are left out): four range scans
+   * instead of four lookups per device. Identification reads a large set of devices this way, one bounded
+   * batch of ids at a time, so memory holds one batch's rows, never a whole capture's.
    */
-  factsMany(ids: readonly number[]): Map<number, DeviceFactsRow> {
-    const wanted = new Set(ids);
+  factsRange(fromId: number, toId: number, wanted: (id: number) => boolean): Map<number, DeviceFactsRow> {
     const group = <T extends { device_id: number }>(sql: string): Map<number, T[]> => {
       const by = new Map<number, T[]>();
-      for (const r of this.stmt.get(sql).all() as T[]) {
-        if (!wanted.has(r.device_id)) continue;
+      for (const r of this.stmt.get(sql).iterate(fromId, toId) as IterableIterator<T>) {
+        if (!wanted(r.device_id)) continue;
         let list = by.get(r.device_id);
         if (list === undefined) by.set(r.device_id, (list = []));
         list.push(r);
       }
       return by;
     };
-    const ips = group<{ device_id: number; ip: string }>('SELECT device_id, ip FROM device_ips ORDER BY device_id, first_seen, ip');
+    const ips = group<{ device_id: number; ip: string }>(
+      'SELECT device_id, ip FROM device_ips WHERE device_id BETWEEN ? AND ? ORDER BY device_id, first_seen, ip',
+    );
     const services = group<{ device_id: number; transport: string; port: number }>(
-      'SELECT device_id, transport, port FROM services ORDER BY device_id, transport, port',
+      'SELECT device_id, transport, port FROM services WHERE device_id BETWEEN ? AND ? ORDER BY device_id, transport, port',
     );
     const observations = group<ObservationRow & { device_id: number }>(
-      'SELECT device_id, source, fields, first_seen, last_seen, count FROM observations ORDER BY device_id, last_seen DESC, source, fields',
+      'SELECT device_id, source, fields, first_seen, last_seen, count FROM observations WHERE device_id BETWEEN ? AND ? ' +
+        'ORDER BY device_id, last_seen DESC, source, fields',
     );
     const out = new Map<number, DeviceFactsRow>();
-    const involved = this.instances.devices();
-    const devices = this.stmt.get(`SELECT id, ${DEVICE_COLUMNS} FROM devices ORDER BY id`).all() as (DeviceRow & { id: number })[];
+    const involved = this.instances.devices(fromId, toId);
+    const devices = this.stmt.get(`SELECT id, ${DEVICE_COLUMNS} FROM devices WHERE id BETWEEN ? AND ? ORDER BY id`)
+      .iterate(fromId, toId) as IterableIterator<DeviceRow & { id: number }>;
     for (const d of devices) {
-      if (!wanted.has(d.id)) continue;
+      if (!wanted(d.id)) continue;
       const addresses = (ips.get(d.id) ?? []).map((r) => ({ ip: r.ip }));
       const ports = (services.get(d.id) ?? []).map((r) => ({ transport: r.transport, port: r.port }));
       const row = factsRow(d, addresses, ports, observations.get(d.id) ?? []);
       out.set(d.id, involved.has(d.id) ? this.withInstances(d.id, row) : row);
     }
     return out;
+  }
+
+  /** Up to `limit` device ids above `afterId`, in order (every device, a page at a time). */
+  deviceIdsAfter(afterId: number, limit: number): number[] {
+    return this.stmt.get('SELECT id FROM devices WHERE id > ? ORDER BY id LIMIT ?').pluck().all(afterId, limit) as number[];
   }
 
   /** Every device id, in order. */
@@ -131,10 +140,11 @@ export class FactsQuery {
     return row?.result ?? null;
   }
 
-  /** Every stored classification result (JSON) by device id. */
-  classificationJsons(): Map<number, string> {
+  /** Stored classification results (JSON) of devices `fromId`..`toId`, by device id. */
+  classificationJsonsRange(fromId: number, toId: number): Map<number, string> {
     const out = new Map<number, string>();
-    const rows = this.stmt.get('SELECT device_id, result FROM classifications').iterate() as IterableIterator<{ device_id: number; result: string }>;
+    const rows = this.stmt.get('SELECT device_id, result FROM classifications WHERE device_id BETWEEN ? AND ?')
+      .iterate(fromId, toId) as IterableIterator<{ device_id: number; result: string }>;
     for (const r of rows) out.set(r.device_id, r.result);
     return out;
   }

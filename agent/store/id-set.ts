@@ -15,6 +15,28 @@ export class IdSet {
     this.bits[word] |= 1 << (id & 31);
   }
 
+  delete(id: number): void {
+    const word = id >>> 5;
+    if (word < this.bits.length) this.bits[word] &= ~(1 << (id & 31));
+  }
+
+  /** The members in ascending order, as a packed array (4 bytes each), leaving the set empty. */
+  take(): Int32Array {
+    const out = new Int32Array(this.countUpTo(this.bits.length * 32 - 1));
+    let n = 0;
+    for (let w = 0; w < this.bits.length; w++) {
+      let x = this.bits[w];
+      if (x === 0) continue;
+      this.bits[w] = 0;
+      while (x !== 0) {
+        const low = x & -x;
+        out[n++] = w * 32 + (31 - Math.clz32(low));
+        x ^= low;
+      }
+    }
+    return out;
+  }
+
   has(id: number): boolean {
     const word = id >>> 5;
     return word < this.bits.length && (this.bits[word] & (1 << (id & 31))) !== 0;

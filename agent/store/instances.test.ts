@@ -47,9 +47,9 @@ describe('instance sightings', () => {
     const [m, a, s] = [1, 2, 3].map((n) => store.macDeviceId(`00:00:00:00:00:0${n}`, null, false, 1));
     store.takeChanged();
     store.recordInstanceSighting(digest('9.9'), a, s, 5000); // the archive's sending, read first
-    expect(store.takeChanged()).toEqual([a, s]);
+    expect([...store.takeChanged()]).toEqual([a, s]);
     store.recordInstanceSighting(digest('9.9'), m, a, 1000); // the modality's, earlier, read later
-    expect(store.takeChanged()).toEqual([m, a, s]);
+    expect([...store.takeChanged()]).toEqual([m, a, s]);
     store.recordInstanceSighting(digest('9.9'), m, a, 3000); // a repeat, later: first_seen stays
     const inv = new InstanceInvolvements(new Statements(openDatabase(join(dir, 'o.db'), { readonly: true })));
     expect(inv.of(m)).toEqual([{ sentMs: 1000, received: false, otherSentMs: 5000 }]);

@@ -89,8 +89,11 @@ export class InstanceInvolvements {
     return rows.map((r) => ({ sentMs: r.sent_ms, received: r.received === 1, otherSentMs: r.other_sent_ms }));
   }
 
-  /** Devices with any sighting. */
-  devices(): Set<number> {
-    return new Set(this.stmt.get('SELECT sender_device_id FROM instance_sightings UNION SELECT receiver_device_id FROM instance_sightings').pluck().all() as number[]);
+  /** Devices among ids `fromId`..`toId` with any sighting (both indexed: one batch of identification reads only its range). */
+  devices(fromId = 0, toId = Number.MAX_SAFE_INTEGER): Set<number> {
+    return new Set(this.stmt.get(
+      'SELECT sender_device_id FROM instance_sightings WHERE sender_device_id BETWEEN ? AND ? ' +
+        'UNION SELECT receiver_device_id FROM instance_sightings WHERE receiver_device_id BETWEEN ? AND ?',
+    ).pluck().all(fromId, toId, fromId, toId) as number[]);
   }
 }

@@ -181,13 +181,18 @@ export class StoreReader {
     return this.facts.facts(id);
   }
 
-  /** deviceFacts of many devices in a few table scans (a whole capture's devices). */
-  deviceFactsMany(ids: readonly number[]): Map<number, DeviceFactsRow> {
-    return this.facts.factsMany(ids);
+  /** deviceFacts of the wanted devices among ids `fromId`..`toId`, in a few range scans (a batch of many). */
+  deviceFactsRange(fromId: number, toId: number, wanted: (id: number) => boolean = () => true): Map<number, DeviceFactsRow> {
+    return this.facts.factsRange(fromId, toId, wanted);
   }
 
   deviceIds(): number[] {
     return this.facts.deviceIds();
+  }
+
+  /** Up to `limit` device ids above `afterId`, in order: every device a page at a time. */
+  deviceIdsAfter(afterId: number, limit: number): number[] {
+    return this.facts.deviceIdsAfter(afterId, limit);
   }
 
   /** The highest device id (about the number of devices: ids are never reused), 0 when none. */
@@ -204,8 +209,9 @@ export class StoreReader {
     return this.facts.classificationJson(deviceId);
   }
 
-  classificationJsons(): Map<number, string> {
-    return this.facts.classificationJsons();
+  /** Stored classification results of devices `fromId`..`toId` (default: all), by device id. */
+  classificationJsons(fromId = 0, toId = Number.MAX_SAFE_INTEGER): Map<number, string> {
+    return this.facts.classificationJsonsRange(fromId, toId);
   }
 
   /** Classified devices by category (most first), and how many are medical. */

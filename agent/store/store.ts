@@ -262,14 +262,20 @@ export class Store {
     this.conversationMarks = { tls: this.s.markTls };
   }
 
-  /** Devices whose evidence changed (new device, observation or service) since the last takeChanged(). */
-  private changed = new Set<number>();
+  /**
+   * Devices whose evidence changed (new device, observation or service) since the last takeChanged():
+   * a bitmap, 125 KB per million device ids, whatever number of devices changed.
+   */
+  private readonly changed = new IdSet();
 
-  /** The devices to classify again, and start collecting anew. */
-  takeChanged(): number[] {
-    const ids = [...this.changed].sort((a, b) => a - b);
-    this.changed = new Set();
-    return ids;
+  /** Classify this device again at the next identification run (e.g. classified with another library). */
+  markChanged(deviceId: number): void {
+    this.changed.add(deviceId);
+  }
+
+  /** The devices to classify again, in id order, and start collecting anew. */
+  takeChanged(): Int32Array {
+    return this.changed.take();
   }
 
   /** Store what the identification engine concluded (the classification JSON holds the reasons). */

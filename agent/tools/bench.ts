@@ -7,6 +7,10 @@
  * (packets, database writes, identification; start-up is the rest of the wall time) and a warm-up run
  * (agent/tools/warmup.ts: the bench files read three times in one process) show where the time goes.
  * Wall time and peak RSS come from GNU time (wait4 rusage); each command runs RUNS times, median kept.
+ *
+ * Many devices (issue 13.4): captures of 100,000 and 1,000,000 new source MACs, generated here into the
+ * temporary directory (agent/tools/many-devices.ts), read BENCH_MANY_RUNS times (default 1): peak RSS
+ * against the 300 MB bound, and time. BENCH_ONLY=many runs only this part; BENCH_ONLY=files skips it.
  */
 import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
@@ -14,14 +18,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ReadSummary } from '../commands/read.js';
 import { packageRoot, thousands } from '../config.js';
+import { writeManyDevices } from './many-devices.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const MANY_RUNS = Number(process.env.BENCH_MANY_RUNS ?? 1);
+const ONLY = process.env.BENCH_ONLY ?? '';
+const MANY_DEVICES = [100_000, 1_000_000];
+const MANY_RSS_BOUND_MB = 300;
 const LARGE_MIN_PACKETS = 1_500_000;
 const TIME = '/usr/bin/time';
 
 interface Measure {
   wallS: number;
   peakRssMb: number;
+  /** CPU time, user + sys (what a loaded machine does not inflate much, unlike wall time). */
+  cpuS?: number;
   /** auscult only: its own account of the run (`auscult read --json`): elapsed and where it went. */
   split?: Split;
 }
@@ -37,17 +48,17 @@ interface Row {
 }
 
 function timed(cmd: string, args: string[]): Measure & { stdout: string } {
-  const r = spawnSync(TIME, ['-f', 'BENCH %e %M', cmd, ...args], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const r = spawnSync(TIME, ['-f', 'BENCH %e %M %U %S', cmd, ...args], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   const line = (r.stderr ?? '').split('\n').reverse().find((l) => l.startsWith('BENCH '));
   if (r.status !== 0 || !line) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${(r.stderr ?? '').slice(-500)}`);
-  const [, wall, rssKb] = line.split(' ');
-  return { wallS: Number(wall), peakRssMb: Number(rssKb) / 1024, stdout: r.stdout };
+  const [, wall, rssKb, user, sys] = line.split(' ');
+  return { wallS: Number(wall), peakRssMb: Number(rssKb) / 1024, cpuS: Number(user) + Number(sys), stdout: r.stdout };
 }
 
 function median(ms: Measure[]): Measure {
   const sorted = [...ms].sort((a, b) => a.wallS - b.wallS);
   const mid = sorted[Math.floor(sorted.length / 2)];
-  return { wallS: mid.wallS, peakRssMb: Math.max(...ms.map((m) => m.peakRssMb)), split: mid.split };
+  return { wallS: mid.wallS, peakRssMb: Math.max(...ms.map((m) => m.peakRssMb)), cpuS: mid.cpuS, split: mid.split };
 }
 
 function have(cmd: string): boolean {
@@ -84,6 +95,10 @@ function main(): void {
   const cli = join(root, 'dist', 'agent', 'cli.js');
   // Run it as the executable runs: with the node flags of its first line (`#!/usr/bin/env -S node ...`).
   const nodeFlags = (/^#!.*\bnode\b(.*)$/m.exec(readFileSync(cli, 'utf8').split('\n', 1)[0])?.[1] ?? '').trim().split(/\s+/).filter(Boolean);
+  if (ONLY === 'many') {
+    manyDevices(nodeFlags, cli);
+    return;
+  }
   const files = readdirSync(benchDir).filter((f) => f.endsWith('.pcap')).sort().map((f) => join(benchDir, f));
   const work = mkdtempSync(join(tmpdir(), 'auscult-bench-'));
   try {
@@ -137,6 +152,44 @@ function main(): void {
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
+  if (ONLY !== 'files') manyDevices(nodeFlags, cli);
+}
+
+/** `auscult read` of generated captures with MANY_DEVICES new source MACs: peak RSS and time. */
+function manyDevices(nodeFlags: string[], cli: string): void {
+  const work = mkdtempSync(join(tmpdir(), 'auscult-bench-many-'));
+  const out = [
+    '',
+    `many devices: one TCP SYN from each of N new source MACs (agent/tools/many-devices.ts); runs per size: ${MANY_RUNS} (median wall, max RSS)`,
+    '',
+    '| devices | packets | MB | wall s | CPU s (user+sys) | database writes s | identification s | peak RSS MB | RSS bound |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---|',
+  ];
+  try {
+    for (const n of MANY_DEVICES) {
+      const file = join(work, `many-${n}.pcap`);
+      const packets = writeManyDevices(file, n);
+      const sizeMb = statSync(file).size / 1e6;
+      const runs: (Measure & { devices: number })[] = [];
+      for (let i = 0; i < MANY_RUNS; i++) {
+        const db = join(work, 'many.db');
+        for (const x of ['', '-wal', '-shm']) rmSync(db + x, { force: true });
+        const r = timed(process.execPath, [...nodeFlags, cli, 'read', file, '--db', db, '--json', '--no-progress']);
+        const summary = JSON.parse(r.stdout) as Split & { devices: { total: number } };
+        runs.push({ ...r, split: { elapsedMs: summary.elapsedMs, timingsMs: summary.timingsMs }, devices: summary.devices.total });
+      }
+      rmSync(file, { force: true });
+      const m = median(runs);
+      const s = (ms: number | undefined) => ((ms ?? 0) / 1000).toFixed(1);
+      out.push(
+        `| ${thousands(runs[0].devices)} | ${thousands(packets)} | ${sizeMb.toFixed(1)} | ${m.wallS.toFixed(1)} | ${(m.cpuS ?? 0).toFixed(1)} | ${s(m.split?.timingsMs.store)} | ` +
+          `${s(m.split?.timingsMs.identification)} | ${m.peakRssMb.toFixed(0)} | ≤ ${MANY_RSS_BOUND_MB} MB: ${m.peakRssMb <= MANY_RSS_BOUND_MB ? 'met' : 'MISSED'} |`,
+      );
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+  process.stdout.write(out.join('\n') + '\n');
 }
 
 /** One line of agent/tools/warmup.js. */
