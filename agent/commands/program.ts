@@ -75,7 +75,8 @@ const eventOptions = (cmd: Command) =>
     .option('--mac-flood-threshold <macs>', 'more new MACs than this in a minute are a mac.flood (default 3000)', int('--mac-flood-threshold', 1, 10_000_000))
     .option('--silent-after <seconds>', 'live: a device with no packet for this long is device.silent (default 3600)', int('--silent-after', 1, 31_536_000))
     .option('--drops-threshold <packets>', 'live: this many kernel drops within the drops interval are capture.drops (default 1000)', int('--drops-threshold', 1, 1e12))
-    .option('--drops-interval <seconds>', 'live: the interval kernel drops are counted over (default 60)', int('--drops-interval', 1, 86_400));
+    .option('--drops-interval <seconds>', 'live: the interval kernel drops are counted over (default 60)', int('--drops-interval', 1, 86_400))
+    .option('--events-retention-days <days>', 'delete events stored longer ago; what a forwarding destination had not accepted is counted (default 90)', int('--events-retention-days', 1, 36500));
 
 interface EventFlags {
   arpConflictWindow?: number;
@@ -83,6 +84,7 @@ interface EventFlags {
   silentAfter?: number;
   dropsThreshold?: number;
   dropsInterval?: number;
+  eventsRetentionDays?: number;
 }
 
 function eventThresholds(o: EventFlags): Partial<EventThresholds> {
@@ -176,7 +178,7 @@ function liveOptions(o: CaptureFlags, log: Logger, signal: AbortSignal) {
     interface: o.interface, filter: o.filter, snapLength: o.snaplen, bufferSizeBytes: o.bufferSize * 1024 * 1024,
     promiscuous: o.promiscuous, maxFlows: o.maxFlows, db: dbPath(o.db), log, signal, dissectInWorker: o.worker,
     library: loadFingerprints(userFingerprintsDir(o.fingerprints), log), events: eventThresholds(o), ...memoryLimits(o),
-    tombstoneRetentionDays: o.tombstoneRetentionDays,
+    tombstoneRetentionDays: o.tombstoneRetentionDays, eventsRetentionDays: o.eventsRetentionDays,
   };
 }
 
@@ -239,7 +241,7 @@ export function buildCli(): Command {
       const summary = await readFiles(files, {
         db: dbPath(o.db), log, signal: stopSignal(log), progress: o.progress && process.stderr.isTTY, maxFlows: o.maxFlows,
         flushEveryFrames: o.flushEvery, dissectInWorker: o.worker === true, force: o.force === true,
-        tombstoneRetentionDays: o.tombstoneRetentionDays,
+        tombstoneRetentionDays: o.tombstoneRetentionDays, eventsRetentionDays: o.eventsRetentionDays,
         library: loadFingerprints(userFingerprintsDir(o.fingerprints), log), events: eventThresholds(o), ...memoryLimits(o),
       });
       await (o.json ? writeAll(process.stdout, jsonForTerminal(summary, 2) + '\n') : printLines(formatReadSummary(summary)));

@@ -24,6 +24,7 @@ import { AdvisoryStore } from './advisories.js';
 import type { Advisory } from '../risk/csaf.js';
 import type { NetworkIndicator } from '../risk/advisory-ioc.js';
 import { openDatabase } from './database.js';
+import { readForwardPositions, type ForwardPosition } from './forward-positions.js';
 
 /** What `/health` reports of the database. */
 export interface StoreHealth {
@@ -163,6 +164,15 @@ export class StoreReader {
   /** Recorded events by type. */
   eventCounts(): Record<EventType, number> {
     return this.eventQuery.countsByType();
+  }
+
+  /** Each forwarding destination's position, lag and counters (/metrics), with the last event seq. */
+  forwarding(): { lastSeq: number; destinations: (ForwardPosition & { lag: number })[] } {
+    const lastSeq = this.eventQuery.lastSeq();
+    return {
+      lastSeq,
+      destinations: readForwardPositions(this.db).map((p) => ({ ...p, lag: this.eventQuery.countBetween(p.deliveredSeq, lastSeq) })),
+    };
   }
 
   /** The highest event seq recorded, 0 when none. */

@@ -15,6 +15,7 @@ import type { BindingProtocol, ConversationProtocol } from '../dissectors/types.
 import { openDatabase } from './database.js';
 import { StoreReader } from './reader.js';
 import { EventLog } from './events.js';
+import { EventRetention, type EventRetentionOptions, type RetentionPass } from './event-retention.js';
 import { writeCaptureCounters, type CaptureCounters } from './capture-counters.js';
 import type { DeviceSubject, InventoryChanges } from './changes.js';
 import type { IdentityChange } from '../export/event.js';
@@ -87,7 +88,7 @@ function identityChanges(before: IdentityFields, after: IdentityFields): Identit
   return out;
 }
 
-export type StoreOptions = ChangeLogOptions;
+export type StoreOptions = ChangeLogOptions & EventRetentionOptions;
 
 /** Write access to the inventory. */
 export class Store {
@@ -111,6 +112,8 @@ export class Store {
   private readonly instances: InstanceSightings;
   /** Findings and risk blocks (the findings engine writes them after identification). */
   readonly findings: FindingsWriter;
+  /** Events past their retention, deleted as flushes commit (counted for destinations that lacked them). */
+  private readonly retention: EventRetention;
 
   constructor(path: string, opts: StoreOptions = {}) {
     this.db = openDatabase(path);
@@ -118,6 +121,7 @@ export class Store {
     this.changeLog = new ChangeLog(this.db, opts);
     this.ingests = new IngestLog(this.db);
     this.events = new EventLog(this.db);
+    this.retention = new EventRetention(this.db, this.events, opts);
     this.findings = new FindingsWriter(this.db, (id) => this.changeLog.touch(id));
     this.mergeDevice = deviceMerger(this.db);
     this.reader = new StoreReader(this.db);
@@ -314,7 +318,19 @@ export class Store {
    * their change sequence values just before it commits (ChangeLog.transaction).
    */
   transaction<T>(fn: () => T): T {
-    return this.changeLog.transaction(fn);
+    return this.changeLog.transaction(() => {
+      const result = fn();
+      this.retention.prune(Date.now());
+      return result;
+    });
+  }
+
+  /**
+   * Delete events past their retention now (the writer also does it as flushes commit, once a minute);
+   * what forwarding destinations had not accepted is counted (event-retention.ts).
+   */
+  pruneEvents(nowMs = Date.now()): RetentionPass | null {
+    return this.transaction(() => this.retention.prune(nowMs, true));
   }
 
   /** Drop tombstones older than the retention now (the writer also does it as it goes, once a minute). */
