@@ -36,6 +36,7 @@ export const FLAG_BINDINGS: readonly FlagBinding[] = [
   { key: 'events.silent_after_seconds', option: 'silentAfter' },
   { key: 'events.capture_drops_threshold', option: 'dropsThreshold' },
   { key: 'events.capture_drops_interval_seconds', option: 'dropsInterval' },
+  { key: 'findings.resolve_after_hours', option: 'resolveFindingsAfter' },
   { key: 'api.host', option: 'host' },
   { key: 'api.port', option: 'port' },
   { key: 'web.idle_timeout_minutes', option: 'webIdleTimeout' },

@@ -71,6 +71,16 @@ export const EventsSection = Type.Object(
   closed,
 );
 
+/** Findings (README: Findings and risk): `read`, `capture`, `run`, `findings refresh`. */
+export const FindingsSection = Type.Object(
+  {
+    resolve_after_hours: Type.Optional(
+      Type.Integer({ minimum: 0, maximum: 876_000, description: 'a finding with no evidence for this many hours of capture time is resolved, 0: never (--resolve-findings-after; default 168)' }),
+    ),
+  },
+  closed,
+);
+
 /** The HTTP API (`serve`, `run`, `demo`). */
 export const ApiSection = Type.Object(
   {
@@ -106,6 +116,7 @@ export const ConfigFile = Type.Object(
     capture: Type.Optional(CaptureSection),
     flows: Type.Optional(FlowsSection),
     events: Type.Optional(EventsSection),
+    findings: Type.Optional(FindingsSection),
     api: Type.Optional(ApiSection),
     web: Type.Optional(WebSection),
   },
