@@ -25,7 +25,7 @@ import { EVENT_TYPES, SEVERITIES, type EventType, type Severity } from '../expor
 import { printEvents, type EventFormat } from './events.js';
 import { addTokenCommands } from './tokens-cli.js';
 import { addApiOptions, apiServerOptions, type ApiFlags } from './api-options.js';
-import { addFindingCommands } from './findings-cli.js';
+import { addFindingCommands, resolveFindingsOption } from './findings-cli.js';
 import { explainDevice, fingerprintsCheck, knownCategories, loadFingerprints, reclassify, userFingerprintsDir } from './identify.js';
 
 const VERSION = '0.1.0';
@@ -76,7 +76,8 @@ const eventOptions = (cmd: Command) =>
     .option('--silent-after <seconds>', 'live: a device with no packet for this long is device.silent (default 3600)', int('--silent-after', 1, 31_536_000))
     .option('--drops-threshold <packets>', 'live: this many kernel drops within the drops interval are capture.drops (default 1000)', int('--drops-threshold', 1, 1e12))
     .option('--drops-interval <seconds>', 'live: the interval kernel drops are counted over (default 60)', int('--drops-interval', 1, 86_400))
-    .option('--events-retention-days <days>', 'delete events stored longer ago; what a forwarding destination had not accepted is counted (default 90)', int('--events-retention-days', 1, 36500));
+    .option('--events-retention-days <days>', 'delete events stored longer ago; what a forwarding destination had not accepted is counted (default 90)', int('--events-retention-days', 1, 36500))
+    .addOption(resolveFindingsOption());
 
 interface EventFlags {
   arpConflictWindow?: number;
@@ -85,6 +86,7 @@ interface EventFlags {
   dropsThreshold?: number;
   dropsInterval?: number;
   eventsRetentionDays?: number;
+  resolveFindingsAfter?: number;
 }
 
 function eventThresholds(o: EventFlags): Partial<EventThresholds> {
@@ -179,6 +181,7 @@ function liveOptions(o: CaptureFlags, log: Logger, signal: AbortSignal) {
     promiscuous: o.promiscuous, maxFlows: o.maxFlows, db: dbPath(o.db), log, signal, dissectInWorker: o.worker,
     library: loadFingerprints(userFingerprintsDir(o.fingerprints), log), events: eventThresholds(o), ...memoryLimits(o),
     tombstoneRetentionDays: o.tombstoneRetentionDays, eventsRetentionDays: o.eventsRetentionDays,
+    resolveFindingsAfterHours: o.resolveFindingsAfter,
   };
 }
 
@@ -242,6 +245,7 @@ export function buildCli(): Command {
         db: dbPath(o.db), log, signal: stopSignal(log), progress: o.progress && process.stderr.isTTY, maxFlows: o.maxFlows,
         flushEveryFrames: o.flushEvery, dissectInWorker: o.worker === true, force: o.force === true,
         tombstoneRetentionDays: o.tombstoneRetentionDays, eventsRetentionDays: o.eventsRetentionDays,
+        resolveFindingsAfterHours: o.resolveFindingsAfter,
         library: loadFingerprints(userFingerprintsDir(o.fingerprints), log), events: eventThresholds(o), ...memoryLimits(o),
       });
       await (o.json ? writeAll(process.stdout, jsonForTerminal(summary, 2) + '\n') : printLines(formatReadSummary(summary)));

@@ -49,6 +49,7 @@ export const FLAG_BINDINGS: readonly FlagBinding[] = [
   { key: 'forward.resend_window_events', option: 'resendWindow' },
   { key: 'forward.snapshot_every_hours', option: 'snapshotEvery' },
   { key: 'forward.retries', option: 'retries' },
+  { key: 'findings.resolve_after_hours', option: 'resolveFindingsAfter' },
   { key: 'api.host', option: 'host' },
   { key: 'api.port', option: 'port' },
   { key: 'web.idle_timeout_minutes', option: 'webIdleTimeout' },

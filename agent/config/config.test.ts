@@ -71,7 +71,7 @@ describe('config file problems', () => {
 
   it('names an unknown section', () => {
     const { errors } = configProblems('store: {}\ncapure:\n  interface: eth1\n', 'a.yaml');
-    expect(errors).toEqual(['a.yaml:2: unknown key "capure" (known: store, log, fingerprints, capture, flows, events, memory, forward, api, web)']);
+    expect(errors).toEqual(['a.yaml:2: unknown key "capure" (known: store, log, fingerprints, capture, flows, events, memory, forward, findings, api, web)']);
   });
 
   it('names the key and the expected type of a wrong value, every one of them', () => {

@@ -108,6 +108,16 @@ export const MemorySection = Type.Object(
   closed,
 );
 
+/** Findings (README: Findings and risk): `read`, `capture`, `run`, `findings refresh`. */
+export const FindingsSection = Type.Object(
+  {
+    resolve_after_hours: Type.Optional(
+      Type.Integer({ minimum: 0, maximum: 876_000, description: 'a finding with no evidence for this many hours of capture time is resolved, 0: never (--resolve-findings-after; default 168)' }),
+    ),
+  },
+  closed,
+);
+
 /** The HTTP API (`serve`, `run`, `demo`). */
 export const ApiSection = Type.Object(
   {
@@ -145,6 +155,7 @@ export const ConfigFile = Type.Object(
     events: Type.Optional(EventsSection),
     memory: Type.Optional(MemorySection),
     forward: Type.Optional(ForwardSection),
+    findings: Type.Optional(FindingsSection),
     api: Type.Optional(ApiSection),
     web: Type.Optional(WebSection),
   },

@@ -259,6 +259,21 @@ export class StoreReader {
     return this.findingsQuery.hasRisk(id);
   }
 
+  /** Devices with an unresolved finding whose evidence is older than `beforeMs` (capture time). */
+  staleFindingDevices(beforeMs: number): number[] {
+    return this.findingsQuery.staleDevices(beforeMs);
+  }
+
+  /** Devices with a resolved finding seen after `afterMs` (capture time). */
+  resolvedFindingDevicesSeenAfter(afterMs: number): number[] {
+    return this.findingsQuery.resolvedSeenAfter(afterMs);
+  }
+
+  /** The latest capture time in the store (the devices' last packet); null when empty. */
+  latestSeenMs(): number | null {
+    return this.findingsQuery.latestSeenMs();
+  }
+
   /** One page of findings in id order, filtered. */
   findings(f: FindingFilter): { items: Finding[]; nextAfterId: number | null } {
     return this.findingsQuery.list(f);
