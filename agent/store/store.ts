@@ -20,6 +20,7 @@ import type { DeviceSubject, InventoryChanges } from './changes.js';
 import type { IdentityChange } from '../export/event.js';
 import { addressScope } from '../decode/address-scope.js';
 import { FindingsWriter } from './findings.js';
+import { PlannerStats } from './planner-stats.js';
 
 type Db = Database.Database;
 type Stmt = Database.Statement;
@@ -100,6 +101,8 @@ export class Store {
   private readonly mergeDevice: (from: number, into: number, seq: number) => void;
   /** The change feed's sequence: every device written is stamped when the transaction ends. */
   private readonly changeLog: ChangeLog;
+  /** The planner's statistics of what the device list filters on (planner-stats.ts). */
+  private readonly plannerStats: PlannerStats;
   /** Devices given traffic by this Store (this process's run), for the summary's "known" devices. */
   private readonly seen = new IdSet();
   /** Reads on the writer's connection (identification reads what the last flush wrote). */
@@ -116,6 +119,7 @@ export class Store {
     this.db = openDatabase(path);
     this.instances = new InstanceSightings(this.db);
     this.changeLog = new ChangeLog(this.db, opts);
+    this.plannerStats = new PlannerStats(this.db);
     this.ingests = new IngestLog(this.db);
     this.events = new EventLog(this.db);
     this.findings = new FindingsWriter(this.db, (id) => this.changeLog.touch(id));
@@ -308,7 +312,9 @@ export class Store {
    * their change sequence values just before it commits (ChangeLog.transaction).
    */
   transaction<T>(fn: () => T): T {
-    return this.changeLog.transaction(fn);
+    const result = this.changeLog.transaction(fn);
+    if (!this.db.inTransaction) this.plannerStats.refreshIfGrown();
+    return result;
   }
 
   /** Drop tombstones older than the retention now (the writer also does it as it goes, once a minute). */
