@@ -61,6 +61,7 @@ export const FLAG_BINDINGS: readonly FlagBinding[] = [
   { key: 'api.cors_origins', option: 'corsOrigins' },
   { key: 'api.idle_timeout_seconds', option: 'idleTimeout' },
   { key: 'api.header_timeout_seconds', option: 'headerTimeout' },
+  { key: 'api.response_cache_mib', option: 'responseCacheMib' },
 ];
 
 /** Keys that set something other than a flag. */

@@ -131,6 +131,7 @@ export const ApiSection = Type.Object(
     cors_origins: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'origins a browser may call the API from (--cors-origins; default none)' })),
     idle_timeout_seconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 3600, description: 'close a connection idle this long (--idle-timeout; default 60)' })),
     header_timeout_seconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 300, description: 'a client must send its request headers within this (--header-timeout; default 10)' })),
+    response_cache_mib: Type.Optional(Type.Integer({ minimum: 0, maximum: 4096, description: 'memory for whole device answers kept while the database is unchanged, 0: none (--response-cache-mib; default 64)' })),
   },
   closed,
 );

@@ -103,6 +103,16 @@ export class StoreReader {
     return this.feed.sequence().highWater;
   }
 
+  /**
+   * The database's version as the device routes see it: the sequence's high-water mark (every write to
+   * a device, its findings or risk takes a value) and the tombstones' pruning floor (which moves
+   * without one). Unchanged version, unchanged answers: the API's response cache keys on it.
+   */
+  changeVersion(): string {
+    const { highWater, prunedThrough } = this.feed.sequence();
+    return `${highWater}:${prunedThrough}`;
+  }
+
   /** Every device matching the filter, in id order, a page at a time. */
   allDevices(f: Omit<DeviceFilter, 'afterId' | 'limit'> = {}): Generator<Device> {
     return this.query.all(f);

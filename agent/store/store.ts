@@ -21,6 +21,7 @@ import type { DeviceSubject, InventoryChanges } from './changes.js';
 import type { IdentityChange } from '../export/event.js';
 import { addressScope } from '../decode/address-scope.js';
 import { FindingsWriter } from './findings.js';
+import { PlannerStats } from './planner-stats.js';
 
 type Db = Database.Database;
 type Stmt = Database.Statement;
@@ -101,6 +102,8 @@ export class Store {
   private readonly mergeDevice: (from: number, into: number, seq: number) => void;
   /** The change feed's sequence: every device written is stamped when the transaction ends. */
   private readonly changeLog: ChangeLog;
+  /** The planner's statistics of what the device list filters on (planner-stats.ts). */
+  private readonly plannerStats: PlannerStats;
   /** Devices given traffic by this Store (this process's run), for the summary's "known" devices. */
   private readonly seen = new IdSet();
   /** Reads on the writer's connection (identification reads what the last flush wrote). */
@@ -119,6 +122,7 @@ export class Store {
     this.db = openDatabase(path);
     this.instances = new InstanceSightings(this.db);
     this.changeLog = new ChangeLog(this.db, opts);
+    this.plannerStats = new PlannerStats(this.db);
     this.ingests = new IngestLog(this.db);
     this.events = new EventLog(this.db);
     this.retention = new EventRetention(this.db, this.events, opts);
@@ -318,11 +322,13 @@ export class Store {
    * their change sequence values just before it commits (ChangeLog.transaction).
    */
   transaction<T>(fn: () => T): T {
-    return this.changeLog.transaction(() => {
-      const result = fn();
+    const result = this.changeLog.transaction(() => {
+      const r = fn();
       this.retention.prune(Date.now());
-      return result;
+      return r;
     });
+    if (!this.db.inTransaction) this.plannerStats.refreshIfGrown();
+    return result;
   }
 
   /**
