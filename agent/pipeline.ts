@@ -12,7 +12,7 @@ import { InlineDissection, type Dissection } from './evidence/stage.js';
 import { Inventory } from './inventory/inventory.js';
 import { DEFAULT_IDENTIFY_BATCH, DeviceClassifier } from './inventory/classifier.js';
 import { DEFAULT_DEVICE_CACHE } from './inventory/mac-ids.js';
-import { FindingsRunner } from './risk/findings-run.js';
+import { DEFAULT_RESOLVE_AFTER_HOURS, FindingsRunner } from './risk/findings-run.js';
 import { loadFindingData, type FindingData } from './risk/finding-types.js';
 import { loadAdvisoryAliases, type AdvisoryAliases } from './risk/advisory-aliases.js';
 import type { Library } from './identify/index.js';
@@ -59,6 +59,8 @@ export interface PipelineOptions {
    * after it (default with a library: the built-in data; null: none).
    */
   findings?: { data: FindingData; aliases: AdvisoryAliases | null } | null;
+  /** A finding with no evidence for this many hours of capture time is resolved (0: never; default 168). */
+  resolveFindingsAfterHours?: number;
   /**
    * Classify at every flush (live capture: results within seconds) or only at finish() (reading files:
    * a device whose evidence keeps changing is classified once, not at every flush). Default: true.
@@ -81,6 +83,7 @@ export const DEFAULT_PIPELINE_OPTIONS: Required<Omit<PipelineOptions, 'findings'
   dissectWorkerEntry: null,
   library: null,
   findings: undefined as PipelineOptions['findings'],
+  resolveFindingsAfterHours: DEFAULT_RESOLVE_AFTER_HOURS,
   classifyEveryFlush: true,
   events: {},
 };
@@ -151,7 +154,7 @@ export class Pipeline implements FrameSink {
     this.inventory = new Inventory(store, this.flows.maxFlows, o.deviceCache);
     this.classifier = o.library !== null ? new DeviceClassifier(store, o.library, undefined, o.identifyBatch) : null;
     const findings = o.findings !== undefined ? o.findings : o.library !== null ? { data: loadFindingData(), aliases: loadAdvisoryAliases() } : null;
-    this.findings = this.classifier !== null && findings !== null ? new FindingsRunner(store, findings.data, findings.aliases) : null;
+    this.findings = this.classifier !== null && findings !== null ? new FindingsRunner(store, findings.data, findings.aliases, o.resolveFindingsAfterHours) : null;
     this.classifyEveryFlush = o.classifyEveryFlush;
     const entry = o.dissectInWorker ? (o.dissectWorkerEntry ?? workerEntry()) : null;
     this.threaded = entry !== null;

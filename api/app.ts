@@ -29,6 +29,7 @@ import { createApiMetrics } from './metrics.js';
 import healthRoutes from './routes/health.js';
 import findingsRoutes from './routes/findings.js';
 import { strictInput } from './strict-input.js';
+import { installResponseCache } from './response-cache.js';
 
 export const API_PREFIX = '/api/v1';
 
@@ -55,6 +56,8 @@ export interface BuildAppOptions {
   web?: false | { dir?: string; idleTimeoutMinutes?: number };
   /** Acknowledge a finding (POST /findings/{id}/ack): the one write, given by the server; absent: 405. */
   acknowledge?: (id: number, reason: string) => Promise<boolean>;
+  /** Bytes of whole device responses kept while the database is unchanged (api/response-cache.ts); 0: none. */
+  responseCacheBytes?: number;
 }
 
 export type ApiApp = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>;
@@ -133,6 +136,9 @@ export async function buildApp(opts: BuildAppOptions): Promise<ApiApp> {
   // as the same value, so `curl` into a terminal prints nothing a terminal acts on (agent/output/escape.ts).
   app.addHook('onSend', async (_req, reply, payload) =>
     typeof payload === 'string' && String(reply.getHeader('content-type')).startsWith('application/json') ? jsonTextForTerminal(payload) : payload);
+
+  // After the ETag and escaping hooks: what it keeps is what went out.
+  installResponseCache(app as unknown as FastifyInstance, { version: () => opts.reader.changeVersion(), maxBytes: opts.responseCacheBytes });
 
   app.setNotFoundHandler((req, reply) => {
     const path = req.url.split('?')[0];

@@ -16,6 +16,11 @@ import { Pipeline } from '../agent/pipeline.js';
 import { StoreReader } from '../agent/store/reader.js';
 import { Store } from '../agent/store/store.js';
 import { skipReason, toolMissing } from '../agent/testing/tools.js';
+import { ForwardPositions } from '../agent/store/forward-positions.js';
+import { syslogDestination } from '../agent/forward/destination.js';
+import { forward } from '../agent/forward/forwarder.js';
+import { lossyReceiver } from '../agent/testing/lossy-receiver.js';
+import { sampleEvent } from '../agent/testing/memory-event-log.js';
 import { authHeaders, createTestToken, testApp, type TestApp } from './testing/test-app.js';
 
 const fixtures = join(import.meta.dirname, '..', 'test-fixtures');
@@ -111,6 +116,71 @@ describe('GET /metrics', () => {
     const why = skipReason('promtool check', toolMissing('promtool'));
     if (why) return ctx.skip();
     const text = await scrape();
+    const r = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+    expect(`${r.stdout}${r.stderr}`).toBe('');
+    expect(r.status).toBe(0);
+  });
+});
+
+describe('GET /metrics: forwarding', () => {
+  let fdir: string;
+  let freader: StoreReader;
+  let ft: TestApp;
+  let destination: string;
+
+  beforeAll(async () => {
+    fdir = mkdtempSync(join(tmpdir(), 'auscult-metrics-fwd-'));
+    const db = join(fdir, 'f.db');
+    const store = new Store(db, { eventsRetentionDays: 30 });
+    for (let n = 1; n <= 50; n++) store.events.append(sampleEvent(n));
+    // A receiver that loses 30 of the first 50 messages; the second run resends the window (50) and 10 new ones.
+    const rx = await lossyReceiver(20, 50);
+    const positions = ForwardPositions.open(db);
+    const dest = () => syslogDestination({ url: `tcp://127.0.0.1:${rx.port}`, format: 'cef' });
+    destination = dest().id;
+    await forward({ source: store.reader.eventSource(), positions, destination: dest() });
+    await rx.received(50);
+    for (let n = 51; n <= 60; n++) store.events.append(sampleEvent(n));
+    await forward({ source: store.reader.eventSource(), positions, destination: dest() });
+    await rx.close();
+    // A destination that never had anything, and retention passing over the first 60 events.
+    positions.get('splunk-hec https://splunk.example:8088');
+    store.pruneEvents(Date.now() + 31 * 86_400_000);
+    positions.close();
+    store.close();
+    freader = StoreReader.open(db);
+    ft = await testApp(freader);
+  });
+  afterAll(async () => {
+    await ft.close();
+    freader.close();
+    rmSync(fdir, { recursive: true, force: true });
+  });
+
+  it('reports per destination events sent, resent, reconnects, dropped by retention, the position and the lag', async () => {
+    const r = await ft.inject('/metrics');
+    expect(r.statusCode).toBe(200);
+    const text = r.body;
+    const tcp = `{destination="${destination}"}`;
+    const hec = '{destination="splunk-hec https://splunk.example:8088"}';
+    expect(value(text, `auscult_forward_events_sent_total${tcp}`)).toBe(50 + 50 + 10);
+    expect(value(text, `auscult_forward_events_resent_total${tcp}`)).toBe(50);
+    expect(value(text, `auscult_forward_reconnects_total${tcp}`)).toBe(0);
+    expect(value(text, `auscult_forward_events_dropped_total${tcp}`)).toBe(0);
+    expect(value(text, `auscult_forward_position_seq${tcp}`)).toBe(60);
+    // Retention's forward.dropped event (for the HEC destination) came after: the TCP destination lags by it.
+    expect(value(text, `auscult_forward_lag_events${tcp}`)).toBe(1);
+    expect(value(text, `auscult_forward_events_dropped_total${hec}`)).toBe(60);
+    expect(value(text, `auscult_forward_position_seq${hec}`)).toBe(60);
+    expect(value(text, `auscult_forward_lag_events${hec}`)).toBe(1);
+    expect(value(text, 'auscult_events_total{type="forward.dropped"}')).toBe(1);
+  });
+
+  it('is valid Prometheus text (promtool check metrics)', async (ctx) => {
+    const why = skipReason('promtool check', toolMissing('promtool'));
+    if (why) return ctx.skip();
+    const text = (await ft.inject('/metrics')).body;
+    expect(text).toContain('auscult_forward_events_sent_total{');
     const r = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
     expect(`${r.stdout}${r.stderr}`).toBe('');
     expect(r.status).toBe(0);

@@ -44,6 +44,14 @@ export function createApiMetrics(reader: StoreReader): ApiMetrics {
   const medical = new Gauge({ name: 'auscult_medical_devices', help: 'Devices identified as medical', registers: reg });
   const byCategory = new Gauge({ name: 'auscult_devices_by_category', help: 'Classified devices by category id', labelNames: ['category'], registers: reg });
   const events = new Counter({ name: 'auscult_events_total', help: 'Events recorded, by type', labelNames: ['type'], registers: reg });
+  const forward = {
+    sent: new Counter({ name: 'auscult_forward_events_sent_total', help: 'Events each forwarding destination accepted, resends included', labelNames: ['destination'], registers: reg }),
+    resent: new Counter({ name: 'auscult_forward_events_resent_total', help: 'Events sent again after a (re)connect: the TCP/TLS resend window', labelNames: ['destination'], registers: reg }),
+    reconnects: new Counter({ name: 'auscult_forward_reconnects_total', help: 'Connections to the destination opened again after a failure', labelNames: ['destination'], registers: reg }),
+    dropped: new Counter({ name: 'auscult_forward_events_dropped_total', help: 'Events retention deleted before the destination accepted them', labelNames: ['destination'], registers: reg }),
+    position: new Gauge({ name: 'auscult_forward_position_seq', help: 'Seq of the last event the destination accepted (its outbox position)', labelNames: ['destination'], registers: reg }),
+    lag: new Gauge({ name: 'auscult_forward_lag_events', help: 'Events stored after the destination\'s position, not yet delivered', labelNames: ['destination'], registers: reg }),
+  };
   const requests = new Histogram({
     name: 'auscult_api_request_duration_seconds', help: 'API request duration, by method, route and status',
     labelNames: ['method', 'route', 'status_code'], buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers: reg,
@@ -78,6 +86,17 @@ export function createApiMetrics(reader: StoreReader): ApiMetrics {
       events.reset();
       const counts = reader.eventCounts();
       for (const type of EVENT_TYPES) setCounter(events, counts[type], { type });
+      // Destination names are the operator's URLs (never a token): forward --status shows the same.
+      for (const m of Object.values(forward)) m.reset();
+      for (const d of reader.forwarding().destinations) {
+        const destination = { destination: d.destination };
+        setCounter(forward.sent, d.sent, destination);
+        setCounter(forward.resent, d.resent, destination);
+        setCounter(forward.reconnects, d.reconnects, destination);
+        setCounter(forward.dropped, d.dropped, destination);
+        forward.position.set(destination, d.deliveredSeq);
+        forward.lag.set(destination, d.lag);
+      }
     });
   };
   return {

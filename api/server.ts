@@ -32,6 +32,8 @@ export interface StartServerOptions {
   headerTimeoutSeconds?: number;
   /** The web page signs out after this many minutes without activity (0: never; default 15). */
   webIdleTimeoutMinutes?: number;
+  /** Bytes of whole device answers kept while the database is unchanged (api/response-cache.ts); 0: none. */
+  responseCacheBytes?: number;
 }
 
 export const DEFAULT_IDLE_TIMEOUT_SECONDS = 60;
@@ -108,7 +110,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     audit = ApiTokens.open(opts.dbPath);
     app = await buildApp({
       reader, audit, logger: opts.logger, version: opts.version, acknowledge, https: tls, hardening: { ...opts.hardening, listenHost: opts.host },
-      web: opts.webIdleTimeoutMinutes === undefined ? {} : { idleTimeoutMinutes: opts.webIdleTimeoutMinutes },
+      web: opts.webIdleTimeoutMinutes === undefined ? {} : { idleTimeoutMinutes: opts.webIdleTimeoutMinutes }, responseCacheBytes: opts.responseCacheBytes,
     });
     // Node's defaults let a connection idle for long and a client dribble its headers.
     app.server.keepAliveTimeout = (opts.idleTimeoutSeconds ?? DEFAULT_IDLE_TIMEOUT_SECONDS) * 1000;

@@ -48,25 +48,7 @@ done
 # ---------------------------------------------------------------- telnet: inetutils telnetd, one connection
 if want telnet; then
   log telnet
-  # telnetd runs under inetd: a few lines of Python accept on port 23 and hand telnetd the socket, as inetd does.
-  cat >"$T/gw/inetd.py" <<'EOF'
-import os, socket, sys
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('0.0.0.0', 23)); s.listen(1)
-print('listening', flush=True)
-c, _ = s.accept()
-if os.fork() == 0:
-    os.dup2(c.fileno(), 0); os.dup2(c.fileno(), 1); os.dup2(c.fileno(), 2)
-    os.execv(sys.argv[1], sys.argv[1:])
-os.wait()
-EOF
-  bg gw "$PY" "$T/gw/inetd.py" /usr/sbin/telnetd -h -E /bin/date >"$T/gw/inetd.log" 2>&1
-  wait_for "$T/gw/inetd.log" listening
-  fresh_arp
-  start_capture findings-telnet.pcap
-  (sleep 2) | x ws timeout 5 telnet 10.70.0.10 23 >"$T/ws/telnet.txt" 2>&1 || true
-  stop_captures
-  stop_bg
-  check findings-telnet.pcap "-V" "Telnet" "Do Terminal Type"
+  telnet_capture findings-telnet.pcap gw ws
 fi
 
 # ---------------------------------------------------------------- ftp: vsftpd, a login and a listing with ftp

@@ -154,3 +154,28 @@ copy_captures() {
     printf "%-${w}s %5s packets %8s bytes\n" "$f" "$(tshark -r "$out/$f" 2>/dev/null | wc -l)" "$(stat -c %s "$out/$f")" >&2
   done
 }
+
+# telnet_capture FILE SERVER CLIENT: inetutils telnetd on SERVER (port 23, started per connection by a
+# few lines of Python, as inetd does: -h no banner, -E /bin/date instead of a login), one session of
+# inetutils telnet from CLIENT recorded into FILE. Needs PY (a python3) and IP.
+telnet_capture() {
+  local file=$1 srv=$2 cli=$3
+  cat >"$T/$srv/inetd.py" <<'EOF'
+import os, socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('0.0.0.0', 23)); s.listen(1)
+print('listening', flush=True)
+c, _ = s.accept()
+if os.fork() == 0:
+    os.dup2(c.fileno(), 0); os.dup2(c.fileno(), 1); os.dup2(c.fileno(), 2)
+    os.execv(sys.argv[1], sys.argv[1:])
+os.wait()
+EOF
+  bg "$srv" "$PY" "$T/$srv/inetd.py" /usr/sbin/telnetd -h -E /bin/date >"$T/$srv/inetd.log" 2>&1
+  wait_for "$T/$srv/inetd.log" listening
+  fresh_arp
+  start_capture "$file"
+  (sleep 2) | x "$cli" timeout 5 telnet "${IP[$srv]}" 23 >"$T/$cli/telnet.txt" 2>&1 || true
+  stop_captures
+  stop_bg
+  check "$file" "-V" "Telnet" "Do Terminal Type"
+}

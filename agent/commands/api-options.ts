@@ -15,6 +15,7 @@ export interface ApiFlags {
   idleTimeout?: number;
   headerTimeout?: number;
   webIdleTimeout?: number;
+  responseCacheMib?: number;
 }
 
 function int(name: string, min: number, max: number) {
@@ -38,7 +39,8 @@ export function addApiOptions(cmd: Command): Command {
     .option('--cors-origins <origins>', 'comma-separated origins a browser may call the API from (default: none, CORS off)')
     .option('--idle-timeout <seconds>', 'close a connection idle this long (default 60)', int('--idle-timeout', 1, 3600))
     .option('--header-timeout <seconds>', 'a client must send its request headers within this (default 10)', int('--header-timeout', 1, 300))
-    .option('--web-idle-timeout <minutes>', 'the web page signs out after this long without activity, 0: never (default 15)', int('--web-idle-timeout', 0, 1440));
+    .option('--web-idle-timeout <minutes>', 'the web page signs out after this long without activity, 0: never (default 15)', int('--web-idle-timeout', 0, 1440))
+    .option('--response-cache-mib <MiB>', 'memory for whole device answers kept while the database is unchanged, 0: none (default 64)', int('--response-cache-mib', 0, 4096));
 }
 
 /** The flags as startServer options. */
@@ -50,6 +52,7 @@ export function apiServerOptions(o: ApiFlags) {
     idleTimeoutSeconds: o.idleTimeout,
     headerTimeoutSeconds: o.headerTimeout,
     webIdleTimeoutMinutes: o.webIdleTimeout,
+    responseCacheBytes: o.responseCacheMib === undefined ? undefined : o.responseCacheMib * 1024 * 1024,
     hardening: { allowedHosts: list(o.allowedHosts), rateLimitPerMinute: o.rateLimit, corsOrigins: list(o.corsOrigins) },
   };
 }

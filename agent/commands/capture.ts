@@ -32,7 +32,7 @@ export interface CaptureSummary extends PipelineSummary {
 }
 
 export async function captureLive(opts: CaptureOptions): Promise<CaptureSummary> {
-  const store = new Store(opts.db, { tombstoneRetentionDays: opts.tombstoneRetentionDays });
+  const store = new Store(opts.db, { tombstoneRetentionDays: opts.tombstoneRetentionDays, eventsRetentionDays: opts.eventsRetentionDays });
   const pipeline = new Pipeline(store, { ...opts, flushEveryFrames: opts.flushEveryFrames ?? 5_000_000 });
   const started = Date.now();
   let capture: ReturnType<typeof openLiveCapture>;

@@ -18,6 +18,10 @@ const positive = (name: string, max: number) => (v: string): number => {
   if (!Number.isInteger(n) || n < 0 || n > max) throw new InvalidArgumentError(`${name} must be an integer from 0 to ${max}`);
   return n;
 };
+/** On `read`, `capture`, `run` and `findings refresh` (README: Findings and risk). */
+export const resolveFindingsOption = () =>
+  new Option('--resolve-findings-after <hours>', 'a finding with no evidence for this many hours of capture time is resolved, 0: never (default 168)')
+    .argParser(positive('--resolve-findings-after', 876_000));
 
 interface ListOptions { db?: string; format: 'table' | 'json'; type?: string; severity?: string; device?: number; medical?: boolean; status?: 'open' | 'acknowledged' | 'resolved' }
 
@@ -58,10 +62,11 @@ export function addFindingCommands(program: Command): void {
     .description('compute every device\'s findings and risk again (after editing finding types or importing advisories)')
     .addOption(dbOption())
     .addOption(fingerprintsOption())
-    .action(async (o: { db?: string; fingerprints?: string }) => {
+    .addOption(resolveFindingsOption())
+    .action(async (o: { db?: string; fingerprints?: string; resolveFindingsAfter?: number }) => {
       const { findingData, refreshFindings } = await import('./findings.js');
       const dir = userFingerprintsDir(o.fingerprints);
-      const r = refreshFindings(dbPath(o.db), findingData(dir), dir);
+      const r = refreshFindings(dbPath(o.db), findingData(dir), dir, o.resolveFindingsAfter);
       await writeAll(process.stdout, `${r.devices} devices, ${r.findings} open findings\n`);
     });
 

@@ -79,11 +79,13 @@ export async function ackFinding(db: string, id: number, reason: string, data: F
 }
 
 /** Compute every device's findings and risk again (after editing finding data or importing advisories). */
-export function refreshFindings(db: string, data: FindingData, userDir: string | undefined): { devices: number; findings: number } {
+export function refreshFindings(
+  db: string, data: FindingData, userDir: string | undefined, resolveAfterHours?: number,
+): { devices: number; findings: number } {
   const store = new Store(db);
   try {
     const ids = store.reader.deviceIds();
-    new FindingsRunner(store, data, loadAdvisoryAliases({ userDir })).run(ids);
+    new FindingsRunner(store, data, loadAdvisoryAliases({ userDir }), resolveAfterHours).run(ids);
     return { devices: ids.length, findings: countOpen(store.reader) };
   } finally {
     store.close();

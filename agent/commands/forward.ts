@@ -5,7 +5,7 @@
  * receiver stays unreachable), `--follow` keeps going until stopped, `--status` prints each
  * destination's position and lag.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import type { EventSource } from '../export/event-source.js';
 import { hecDestination, SYSLOG_FORMATS, syslogDestination, type Destination, type SyslogFormat } from '../forward/destination.js';
@@ -23,9 +23,13 @@ export interface ForwardFlags {
   syslogCa?: string;
   splunkHec?: string;
   splunkToken?: string;
+  /** A file holding the token (the configuration file's `forward.splunk_token_file`). */
+  splunkTokenFile?: string;
   splunkAck?: boolean;
   resendWindow: number;
   snapshotEvery?: number;
+  /** forward --once: connection attempts before a receiver counts as unreachable. */
+  retries: number;
 }
 
 const positiveInt = (name: string, max: number) => (v: string): number => {
@@ -42,8 +46,14 @@ export function addForwardOptions(cmd: Command): Command {
     .option('--syslog-ca <file>', 'tls://: PEM CA the receiver\'s certificate must chain to')
     .option('--splunk-hec <url>', 'forward events to a Splunk HTTP Event Collector (https://splunk:8088)')
     .addOption(new Option('--splunk-token <token>', 'HEC token (better: $AUSCULT_SPLUNK_TOKEN, not visible in ps)').env('AUSCULT_SPLUNK_TOKEN'))
+    .option('--splunk-token-file <file>', 'file holding the HEC token (--splunk-token and $AUSCULT_SPLUNK_TOKEN win)')
     .option('--splunk-ack', 'wait for HEC indexer acknowledgement before counting events delivered')
     .option('--resend-window <events>', 'tcp:// and tls://: events sent again after every reconnect', positiveInt('--resend-window', 1_000_000), 1000)
+    .option('--retries <attempts>', 'forward --once: connection attempts before a receiver counts as unreachable', (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1 || n > 1000) throw new UserFacingError('--retries must be an integer from 1 to 1000');
+      return n;
+    }, 5)
     .option('--snapshot-every <hours>', 'also send the full inventory every N hours', (v) => {
       const n = Number(v);
       if (!(n > 0 && n <= 8760)) throw new UserFacingError('--snapshot-every must be a number of hours from 0 to 8760');
@@ -56,9 +66,30 @@ export function destinationsOf(f: ForwardFlags): Destination[] {
   const out: Destination[] = [];
   if (f.syslog !== undefined) out.push(syslogDestination({ url: f.syslog, format: f.syslogFormat, caFile: f.syslogCa }));
   else if (f.syslogCa !== undefined) throw new UserFacingError('--syslog-ca needs --syslog tls://HOST:PORT');
-  if (f.splunkHec !== undefined) out.push(hecDestination({ url: f.splunkHec, token: f.splunkToken ?? '', ack: f.splunkAck === true }));
-  else if (f.splunkToken !== undefined && f.splunkToken !== '' && process.env.AUSCULT_SPLUNK_TOKEN === undefined) throw new UserFacingError('--splunk-token needs --splunk-hec URL');
+  if (f.splunkHec !== undefined) {
+    const token = f.splunkToken !== undefined && f.splunkToken !== '' ? f.splunkToken : f.splunkTokenFile !== undefined ? tokenFromFile(f.splunkTokenFile) : '';
+    out.push(hecDestination({ url: f.splunkHec, token, ack: f.splunkAck === true }));
+  } else if (f.splunkToken !== undefined && f.splunkToken !== '' && process.env.AUSCULT_SPLUNK_TOKEN === undefined) {
+    throw new UserFacingError('--splunk-token needs --splunk-hec URL');
+  }
   return out;
+}
+
+/**
+ * The HEC token from its file: the first line, without surrounding white space. Errors name the file,
+ * never what is in it.
+ */
+function tokenFromFile(file: string): string {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new UserFacingError(`--splunk-token-file ${file}: ${code === 'ENOENT' ? 'not found' : code === 'EACCES' ? 'not readable (check its permissions)' : code ?? 'unreadable'}`);
+  }
+  const token = text.split('\n', 1)[0].trim();
+  if (token === '') throw new UserFacingError(`--splunk-token-file ${file}: empty (the token on its first line)`);
+  return token;
 }
 
 export interface ForwardRun {
@@ -82,7 +113,7 @@ export async function runForward(o: ForwardRun): Promise<number> {
   const snapshot = o.flags.snapshotEvery === undefined ? undefined : { everyMs: o.flags.snapshotEvery * 3_600_000, devices: () => reader.allDevices() };
   try {
     const results = await Promise.allSettled(destinations.map((destination) => forward({
-      source, positions, destination, follow: o.follow, signal: o.signal, log: o.log, resendWindow: o.flags.resendWindow, snapshot,
+      source, positions, destination, follow: o.follow, signal: o.signal, log: o.log, resendWindow: o.flags.resendWindow, snapshot, maxAttempts: o.flags.retries,
     })));
     let code = 0;
     for (const r of results) {

@@ -25,7 +25,7 @@ import { EVENT_TYPES, SEVERITIES, type EventType, type Severity } from '../expor
 import { printEvents, type EventFormat } from './events.js';
 import { addTokenCommands } from './tokens-cli.js';
 import { addApiOptions, apiServerOptions, type ApiFlags } from './api-options.js';
-import { addFindingCommands } from './findings-cli.js';
+import { addFindingCommands, resolveFindingsOption } from './findings-cli.js';
 import { explainDevice, fingerprintsCheck, knownCategories, loadFingerprints, reclassify, userFingerprintsDir } from './identify.js';
 
 const VERSION = '0.1.0';
@@ -75,7 +75,9 @@ const eventOptions = (cmd: Command) =>
     .option('--mac-flood-threshold <macs>', 'more new MACs than this in a minute are a mac.flood (default 3000)', int('--mac-flood-threshold', 1, 10_000_000))
     .option('--silent-after <seconds>', 'live: a device with no packet for this long is device.silent (default 3600)', int('--silent-after', 1, 31_536_000))
     .option('--drops-threshold <packets>', 'live: this many kernel drops within the drops interval are capture.drops (default 1000)', int('--drops-threshold', 1, 1e12))
-    .option('--drops-interval <seconds>', 'live: the interval kernel drops are counted over (default 60)', int('--drops-interval', 1, 86_400));
+    .option('--drops-interval <seconds>', 'live: the interval kernel drops are counted over (default 60)', int('--drops-interval', 1, 86_400))
+    .option('--events-retention-days <days>', 'delete events stored longer ago; what a forwarding destination had not accepted is counted (default 90)', int('--events-retention-days', 1, 36500))
+    .addOption(resolveFindingsOption());
 
 interface EventFlags {
   arpConflictWindow?: number;
@@ -83,6 +85,8 @@ interface EventFlags {
   silentAfter?: number;
   dropsThreshold?: number;
   dropsInterval?: number;
+  eventsRetentionDays?: number;
+  resolveFindingsAfter?: number;
 }
 
 function eventThresholds(o: EventFlags): Partial<EventThresholds> {
@@ -176,7 +180,8 @@ function liveOptions(o: CaptureFlags, log: Logger, signal: AbortSignal) {
     interface: o.interface, filter: o.filter, snapLength: o.snaplen, bufferSizeBytes: o.bufferSize * 1024 * 1024,
     promiscuous: o.promiscuous, maxFlows: o.maxFlows, db: dbPath(o.db), log, signal, dissectInWorker: o.worker,
     library: loadFingerprints(userFingerprintsDir(o.fingerprints), log), events: eventThresholds(o), ...memoryLimits(o),
-    tombstoneRetentionDays: o.tombstoneRetentionDays,
+    tombstoneRetentionDays: o.tombstoneRetentionDays, eventsRetentionDays: o.eventsRetentionDays,
+    resolveFindingsAfterHours: o.resolveFindingsAfter,
   };
 }
 
@@ -239,7 +244,8 @@ export function buildCli(): Command {
       const summary = await readFiles(files, {
         db: dbPath(o.db), log, signal: stopSignal(log), progress: o.progress && process.stderr.isTTY, maxFlows: o.maxFlows,
         flushEveryFrames: o.flushEvery, dissectInWorker: o.worker === true, force: o.force === true,
-        tombstoneRetentionDays: o.tombstoneRetentionDays,
+        tombstoneRetentionDays: o.tombstoneRetentionDays, eventsRetentionDays: o.eventsRetentionDays,
+        resolveFindingsAfterHours: o.resolveFindingsAfter,
         library: loadFingerprints(userFingerprintsDir(o.fingerprints), log), events: eventThresholds(o), ...memoryLimits(o),
       });
       await (o.json ? writeAll(process.stdout, jsonForTerminal(summary, 2) + '\n') : printLines(formatReadSummary(summary)));

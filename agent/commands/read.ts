@@ -64,7 +64,7 @@ const PROGRESS_INTERVAL_MS = 1_000;
 
 export async function readFiles(paths: string[], opts: ReadOptions): Promise<ReadSummary> {
   const inputs = checkCaptureInputs(paths);
-  const store = new Store(opts.db, { tombstoneRetentionDays: opts.tombstoneRetentionDays });
+  const store = new Store(opts.db, { tombstoneRetentionDays: opts.tombstoneRetentionDays, eventsRetentionDays: opts.eventsRetentionDays });
   // Files: classify once, at the end (a capture classifies at every flush instead).
   const pipeline = new Pipeline(store, { classifyEveryFlush: false, ...opts });
   const started = process.hrtime.bigint();

@@ -39,6 +39,17 @@ export const FLAG_BINDINGS: readonly FlagBinding[] = [
   { key: 'memory.pending_rows', option: 'maxPendingRows' },
   { key: 'memory.device_cache', option: 'deviceCache' },
   { key: 'memory.identify_batch', option: 'identifyBatch' },
+  { key: 'events.retention_days', option: 'eventsRetentionDays' },
+  { key: 'forward.syslog', option: 'syslog' },
+  { key: 'forward.syslog_format', option: 'syslogFormat' },
+  { key: 'forward.syslog_ca', option: 'syslogCa' },
+  { key: 'forward.splunk_hec', option: 'splunkHec' },
+  { key: 'forward.splunk_token_file', option: 'splunkTokenFile' },
+  { key: 'forward.splunk_ack', option: 'splunkAck' },
+  { key: 'forward.resend_window_events', option: 'resendWindow' },
+  { key: 'forward.snapshot_every_hours', option: 'snapshotEvery' },
+  { key: 'forward.retries', option: 'retries' },
+  { key: 'findings.resolve_after_hours', option: 'resolveFindingsAfter' },
   { key: 'api.host', option: 'host' },
   { key: 'api.port', option: 'port' },
   { key: 'web.idle_timeout_minutes', option: 'webIdleTimeout' },
@@ -50,6 +61,7 @@ export const FLAG_BINDINGS: readonly FlagBinding[] = [
   { key: 'api.cors_origins', option: 'corsOrigins' },
   { key: 'api.idle_timeout_seconds', option: 'idleTimeout' },
   { key: 'api.header_timeout_seconds', option: 'headerTimeout' },
+  { key: 'api.response_cache_mib', option: 'responseCacheMib' },
 ];
 
 /** Keys that set something other than a flag. */

@@ -65,13 +65,13 @@ describe('config file problems', () => {
     const { errors } = configProblems('capture:\n  interface: eth1\n  intreface: eth2\napi:\n  prot: 8080\n', 'a.yaml');
     expect(errors).toEqual([
       'a.yaml:3: unknown key "capture.intreface" (known in capture: interface, filter, snaplen, buffer_size_mib, promiscuous)',
-      'a.yaml:5: unknown key "api.prot" (known in api: host, port, tls_cert, tls_key, allow_plain_http, allowed_hosts, rate_limit_per_minute, cors_origins, idle_timeout_seconds, header_timeout_seconds)',
+      'a.yaml:5: unknown key "api.prot" (known in api: host, port, tls_cert, tls_key, allow_plain_http, allowed_hosts, rate_limit_per_minute, cors_origins, idle_timeout_seconds, header_timeout_seconds, response_cache_mib)',
     ]);
   });
 
   it('names an unknown section', () => {
     const { errors } = configProblems('store: {}\ncapure:\n  interface: eth1\n', 'a.yaml');
-    expect(errors).toEqual(['a.yaml:2: unknown key "capure" (known: store, log, fingerprints, capture, flows, events, memory, api, web)']);
+    expect(errors).toEqual(['a.yaml:2: unknown key "capure" (known: store, log, fingerprints, capture, flows, events, memory, forward, findings, api, web)']);
   });
 
   it('names the key and the expected type of a wrong value, every one of them', () => {

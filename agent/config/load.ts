@@ -36,6 +36,8 @@ export function loadConfigFile(file: string): LoadedConfig {
   if (config.fingerprints !== undefined) config.fingerprints = resolve(base, config.fingerprints);
   if (config.api?.tls_cert !== undefined) config.api.tls_cert = resolve(base, config.api.tls_cert);
   if (config.api?.tls_key !== undefined) config.api.tls_key = resolve(base, config.api.tls_key);
+  if (config.forward?.syslog_ca !== undefined) config.forward.syslog_ca = resolve(base, config.forward.syslog_ca);
+  if (config.forward?.splunk_token_file !== undefined) config.forward.splunk_token_file = resolve(base, config.forward.splunk_token_file);
   return { file, config };
 }
 
@@ -94,13 +96,13 @@ function valueAt(value: unknown, path: string[]): unknown {
 
 /** What a schema accepts, in words: "an integer from 1 to 4096", "true or false", "one of: a, b". */
 export function describeSchema(s: TSchema): string {
-  const x = s as { type?: string; minimum?: number; maximum?: number; minLength?: number; enum?: unknown[] };
+  const x = s as { type?: string; minimum?: number; exclusiveMinimum?: number; maximum?: number; minLength?: number; enum?: unknown[] };
   if (x.enum) return `one of: ${x.enum.map(String).join(', ')}`;
   switch (x.type) {
     case 'integer':
       return x.minimum !== undefined && x.maximum !== undefined ? `an integer from ${x.minimum} to ${x.maximum}` : 'an integer';
     case 'number':
-      return 'a number';
+      return x.exclusiveMinimum !== undefined && x.maximum !== undefined ? `a number above ${x.exclusiveMinimum} up to ${x.maximum}` : 'a number';
     case 'string':
       return x.minLength ? 'a non-empty string' : 'a string';
     case 'boolean':

@@ -67,6 +67,27 @@ export const EventsSection = Type.Object(
     silent_after_seconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 31_536_000, description: 'live capture: a device with no packet for this long is device.silent (--silent-after; default 3600)' })),
     capture_drops_threshold: Type.Optional(Type.Integer({ minimum: 1, maximum: 1e12, description: 'live capture: this many kernel drops within the interval are capture.drops (--drops-threshold; default 1000)' })),
     capture_drops_interval_seconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 86_400, description: 'live capture: the interval kernel drops are counted over (--drops-interval; default 60)' })),
+    retention_days: Type.Optional(Type.Integer({ minimum: 1, maximum: 36500, description: 'events stored longer ago are deleted; what a forwarding destination had not accepted is counted (--events-retention-days; default 90)' })),
+  },
+  closed,
+);
+
+/**
+ * Forwarding events to a SIEM (`forward`, `capture`, `run`; README: Forwarding). The Splunk token is
+ * never a key: the file names a file holding it (mode 0600), so the configuration can be shared and
+ * the token stays out of it.
+ */
+export const ForwardSection = Type.Object(
+  {
+    syslog: Type.Optional(Type.String({ minLength: 1, description: 'syslog receiver: udp|tcp|tls|relp|relp+tls://HOST:PORT (--syslog)' })),
+    syslog_format: Type.Optional(oneOf(['cef', 'leef', 'json'] as const, 'record in each syslog message (--syslog-format; default cef)')),
+    syslog_ca: Type.Optional(Type.String({ minLength: 1, description: 'tls:// and relp+tls://: PEM CA the receiver\'s certificate must chain to (--syslog-ca)' })),
+    splunk_hec: Type.Optional(Type.String({ minLength: 1, description: 'Splunk HTTP Event Collector URL, https://splunk:8088 (--splunk-hec)' })),
+    splunk_token_file: Type.Optional(Type.String({ minLength: 1, description: 'file holding the HEC token (--splunk-token-file; --splunk-token and $AUSCULT_SPLUNK_TOKEN win)' })),
+    splunk_ack: Type.Optional(Type.Boolean({ description: 'wait for HEC indexer acknowledgement (--splunk-ack; default false)' })),
+    resend_window_events: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000, description: 'tcp:// and tls://: events sent again after every reconnect (--resend-window; default 1000)' })),
+    snapshot_every_hours: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 8760, description: 'also send the full inventory every this many hours (--snapshot-every; default never)' })),
+    retries: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'forward --once: connection attempts before a receiver counts as unreachable (--retries; default 5)' })),
   },
   closed,
 );
@@ -87,6 +108,16 @@ export const MemorySection = Type.Object(
   closed,
 );
 
+/** Findings (README: Findings and risk): `read`, `capture`, `run`, `findings refresh`. */
+export const FindingsSection = Type.Object(
+  {
+    resolve_after_hours: Type.Optional(
+      Type.Integer({ minimum: 0, maximum: 876_000, description: 'a finding with no evidence for this many hours of capture time is resolved, 0: never (--resolve-findings-after; default 168)' }),
+    ),
+  },
+  closed,
+);
+
 /** The HTTP API (`serve`, `run`, `demo`). */
 export const ApiSection = Type.Object(
   {
@@ -100,6 +131,7 @@ export const ApiSection = Type.Object(
     cors_origins: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'origins a browser may call the API from (--cors-origins; default none)' })),
     idle_timeout_seconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 3600, description: 'close a connection idle this long (--idle-timeout; default 60)' })),
     header_timeout_seconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 300, description: 'a client must send its request headers within this (--header-timeout; default 10)' })),
+    response_cache_mib: Type.Optional(Type.Integer({ minimum: 0, maximum: 4096, description: 'memory for whole device answers kept while the database is unchanged, 0: none (--response-cache-mib; default 64)' })),
   },
   closed,
 );
@@ -123,6 +155,8 @@ export const ConfigFile = Type.Object(
     flows: Type.Optional(FlowsSection),
     events: Type.Optional(EventsSection),
     memory: Type.Optional(MemorySection),
+    forward: Type.Optional(ForwardSection),
+    findings: Type.Optional(FindingsSection),
     api: Type.Optional(ApiSection),
     web: Type.Optional(WebSection),
   },

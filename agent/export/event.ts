@@ -21,6 +21,7 @@ export const EVENT_TYPES = [
   'capture.drops',
   'finding.new',
   'finding.resolved',
+  'forward.dropped',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -133,6 +134,16 @@ export interface EventDetails {
     mac: string | null;
     ip: string | null;
   };
+  'forward.dropped': {
+    /** The forwarding destination that never had them (its name in forward --status; never a token). */
+    destination: string;
+    /** Events events retention removed before this destination accepted them. */
+    dropped: number;
+    /** Every event up to this seq was removed. */
+    through_seq: number;
+    /** The retention that removed them. */
+    retention_days: number;
+  };
 }
 
 /** One event. */
@@ -169,6 +180,7 @@ export const DEFAULT_SEVERITY: Readonly<Record<EventType, Severity>> = {
   'capture.drops': 'medium',
   'finding.new': 'medium',
   'finding.resolved': 'info',
+  'forward.dropped': 'high',
 };
 
 /** Human name of each type: the CEF/LEEF event name, OCSF activity text, ECS action. Never data. */
@@ -185,6 +197,7 @@ export const EVENT_NAMES: Readonly<Record<EventType, string>> = {
   'capture.drops': 'Capture drops',
   'finding.new': 'New finding',
   'finding.resolved': 'Finding resolved',
+  'forward.dropped': 'Events dropped before forwarding',
 };
 
 /** The detail keys every format knows how to place (see the header comment). */

@@ -86,7 +86,7 @@ export function hecDestination(o: HecOptions): Destination {
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new UserFacingError(`--splunk-hec ${o.url}: http or https only`);
   if (url.username !== '' || url.password !== '') throw new UserFacingError('--splunk-hec: give the token with --splunk-token, not in the URL');
-  if (o.token === '') throw new UserFacingError('--splunk-hec needs --splunk-token (or $AUSCULT_SPLUNK_TOKEN)');
+  if (o.token === '') throw new UserFacingError('--splunk-hec needs --splunk-token, $AUSCULT_SPLUNK_TOKEN or --splunk-token-file');
   const envelope = (timeIso: string, sourcetype: string, body: unknown, ctx: ExportContext): string =>
     JSON.stringify({ time: Date.parse(timeIso) / 1000, host: ctx.sensor.hostname, source: 'auscult', sourcetype, event: body });
   return {

@@ -63,14 +63,18 @@ export async function forward(o: ForwarderOptions): Promise<ForwardResult> {
   let reconnects = -1;
   let snapshotAt = positions.get(dest.id).snapshotAtMs ?? 0;
 
-  const sendEvents = async (afterSeq: number, throughSeq: number): Promise<void> => {
+  /** Sends the events after `afterSeq` up to `throughSeq` again; returns how many. */
+  const resendEvents = async (afterSeq: number, throughSeq: number): Promise<number> => {
+    let n = 0;
     for (let seq = afterSeq; seq < throughSeq;) {
       const batch = source.after(seq, batchSize).filter((e) => e.seq <= throughSeq);
-      if (batch.length === 0) return;
+      if (batch.length === 0) break;
       await sender.send(batch.map((e) => dest.event(e, ctx)));
-      sent += batch.length;
+      n += batch.length;
       seq = batch[batch.length - 1].seq;
     }
+    sent += n;
+    return n;
   };
 
   const giveUp = (err: Error): boolean => {
@@ -87,7 +91,8 @@ export async function forward(o: ForwarderOptions): Promise<ForwardResult> {
           connected = true;
           reconnects++;
           // What sat in the receiver's buffers when the last connection broke is gone: send it again.
-          if (window > 0 && pos > 0) await sendEvents(source.seqBefore(pos, window), pos);
+          const resent = window > 0 && pos > 0 ? await resendEvents(source.seqBefore(pos, window), pos) : 0;
+          if (reconnects > 0 || resent > 0) positions.reconnected(dest.id, resent, reconnects > 0);
         }
         if (o.snapshot !== undefined && Date.now() - snapshotAt >= o.snapshot.everyMs) {
           await sendSnapshot(o.snapshot.devices(), (msgs) => sender.send(msgs), dest, ctx, batchSize);
@@ -103,7 +108,7 @@ export async function forward(o: ForwarderOptions): Promise<ForwardResult> {
         await sender.send(batch.map((e) => dest.event(e, ctx)));
         sent += batch.length;
         pos = batch[batch.length - 1].seq;
-        positions.delivered(dest.id, pos);
+        positions.delivered(dest.id, pos, batch.length);
         failures = 0;
       } catch (err) {
         connected = false;

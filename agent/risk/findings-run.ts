@@ -18,6 +18,10 @@ import { impactFactors, riskOf, storedImpact } from './risk-score.js';
 /** Devices per transaction: a long capture's thousands of devices do not hold the write lock at once. */
 const BATCH = 500;
 
+/** Hours without evidence after which a finding is resolved (findings.resolve_after_hours; 0: never). */
+export const DEFAULT_RESOLVE_AFTER_HOURS = 168;
+const HOUR_MS = 3_600_000;
+
 export class FindingsRunner {
   private readonly engine: FindingsEngine;
   private readonly reader: StoreReader;
@@ -26,9 +30,19 @@ export class FindingsRunner {
   /** Changes of the last run (new, reopened, resolved findings), for the event feed. */
   lastChanges: FindingChange[] = [];
 
-  constructor(private readonly store: Store, readonly data: FindingData, private readonly aliases: AdvisoryAliases | null) {
+  private readonly resolveAfterMs: number;
+  /** The store's latest capture time at the last run: devices seen since may open a resolved finding again. */
+  private seenUpToMs: number;
+
+  /** `resolveAfterHours`: a finding with no evidence for this long, in capture time, is resolved (0: never). */
+  constructor(
+    private readonly store: Store, readonly data: FindingData, private readonly aliases: AdvisoryAliases | null,
+    resolveAfterHours = DEFAULT_RESOLVE_AFTER_HOURS,
+  ) {
     this.engine = new FindingsEngine(data);
     this.reader = store.reader;
+    this.resolveAfterMs = resolveAfterHours * HOUR_MS;
+    this.seenUpToMs = this.reader.latestSeenMs() ?? Number.MIN_SAFE_INTEGER;
   }
 
   /** Advisories imported since the last run are matched from this run on. */
@@ -48,23 +62,37 @@ export class FindingsRunner {
   }
 
   /**
-   * Compute the findings and risk of these devices; returns the changes. The ids may be a packed array
-   * (the classifier's run over a million new devices): read by index, never copied whole.
+   * Compute the findings and risk of these devices, and of every device with a finding whose evidence
+   * is older than the resolution age; returns the changes. Age is capture time: the store's latest packet
+   * is "now", so reading last month's capture resolves by last month's clock, not today's. The ids may be
+   * a packed array (the classifier's run over a million new devices): read by index, never copied whole.
    */
   run(ids: ArrayLike<number>, nowMs = Date.now()): FindingChange[] {
     const changes: FindingChange[] = [];
-    if (ids.length === 0) return (this.lastChanges = changes);
+    const latest = this.reader.latestSeenMs();
+    const cutoffMs = latest === null || this.resolveAfterMs === 0 ? null : latest - this.resolveAfterMs;
+    // Beside the devices just classified: those whose findings' evidence grew old, and those seen again
+    // with a resolved finding (the same evidence, newer, adds no observation: identification skips them).
+    const extra = [...this.reader.resolvedFindingDevicesSeenAfter(this.seenUpToMs), ...(cutoffMs === null ? [] : this.reader.staleFindingDevices(cutoffMs))];
+    if (latest !== null) this.seenUpToMs = latest;
+    const more = extraIds(ids, extra);
+    const total = ids.length + more.length;
+    if (total === 0) return (this.lastChanges = changes);
     this.refreshAdvisories();
-    for (let i = 0; i < ids.length; i += BATCH) {
+    for (let i = 0; i < total; i += BATCH) {
       this.store.transaction(() => {
-        for (let j = i; j < Math.min(ids.length, i + BATCH); j++) {
-          const id = ids[j];
+        for (let j = i; j < Math.min(total, i + BATCH); j++) {
+          const id = j < ids.length ? ids[j] : more[j - ids.length];
           const input = this.reader.findingInput(id, this.engine.sources);
           if (input === null) continue;
           const computed = this.engine.compute(input, this.context);
           // Most devices have no finding and never had one: nothing to write.
           if (computed.length === 0 && !this.reader.hasRisk(id)) continue;
-          const changed = this.store.findings.sync(id, computed, nowMs, input.lastSeenMs);
+          // Evidence older than the resolution age no longer holds the finding: it is resolved at the
+          // capture time that age was reached, and opens again when new evidence comes.
+          const staleAt = new Map<string, number>();
+          if (cutoffMs !== null) for (const c of computed) if (c.lastMs < cutoffMs) staleAt.set(`${c.type}\0${c.key}`, c.lastMs + this.resolveAfterMs);
+          const changed = this.store.findings.sync(id, computed, nowMs, input.lastSeenMs, staleAt);
           for (const c of changed) this.event(c, input.mac, input.ip);
           changes.push(...changed);
           const impact = impactFactors(input, this.data.risk);
@@ -74,6 +102,19 @@ export class FindingsRunner {
     }
     return (this.lastChanges = changes);
   }
+}
+
+/**
+ * The devices of `extra` not among `ids`, once each. `ids` may hold a million devices: a set of them is
+ * made only when it is small; otherwise a device in both is computed twice, which changes nothing the
+ * second time.
+ */
+function extraIds(ids: ArrayLike<number>, extra: readonly number[]): number[] {
+  if (extra.length === 0) return [];
+  const unique = [...new Set(extra)];
+  if (ids.length > 65536) return unique;
+  const seen = new Set(Array.from(ids));
+  return unique.filter((id) => !seen.has(id));
 }
 
 /**

@@ -163,6 +163,17 @@ describe('findings from real captures', () => {
     expect(legacy('Windows Server 2019 Standard 17763', '2024-01-01T00:00:00Z')).toEqual([]);
     // Samba's NativeOS is "Windows 6.1": no claim from it.
     expect(legacy('Windows 6.1', '2024-01-01T00:00:00Z')).toEqual([]);
+    // Browser announcements and User-Agents: an NT version names the later-supported of its two releases;
+    // a Samba announcement (SV_TYPE_SERVER_UNIX) claims nothing.
+    const stated = (source: string, fields: Record<string, unknown>) => engine.compute({
+      ...input('', Date.parse('2021-01-01T00:00:00Z')), evidence: {},
+      observations: [{ source, fields, firstMs: 0, lastMs: 0, count: 1 }],
+    }, { matcher: null, indicators: null }).filter((f) => f.type === 'legacy-os').map((f) => (f.evidence.detail as { os: string }).os);
+    expect(stated('browser', { os_version: '6.1', server_types: ['workstation', 'server', 'nt'] })).toEqual(['Windows 7 or Server 2008 R2 (NT 6.1)']);
+    expect(stated('browser', { os_version: '6.1', server_types: ['workstation', 'server', 'unix_server', 'nt'] })).toEqual([]);
+    expect(stated('browser', { os_version: '10.0', server_types: ['workstation', 'nt'] })).toEqual([]);
+    expect(stated('http', { user_agent: 'Mozilla/4.0 (compatible; MSIE 6.0; Windows NT 5.1; SV1)' })).toEqual(['Windows XP (NT 5.1)']);
+    expect(stated('http', { user_agent: 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/116.0.0.0' })).toEqual([]);
   });
 
   it('none on captures without those weaknesses (DHCP, mDNS, LLDP, DHCPv6)', async () => {

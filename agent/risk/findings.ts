@@ -59,6 +59,31 @@ function sourcesNamed(m: CompiledMatch): Set<string> {
   return out;
 }
 
+/**
+ * What the device states of its OS, for the end-of-support table (fingerprints/findings/legacy-os.yaml):
+ * `text` is matched, `value` shown. The identified OS; SMB1 NativeOS; browser host announcements as
+ * "Windows NT <version>" or "Windows 9x" (Samba's, SV_TYPE_SERVER_UNIX, left out: it announces what it
+ * is configured to); User-Agents naming Windows. Not the Windows release of an NTLM VERSION (Samba and
+ * macOS send 6.1.x: a claim, not the OS).
+ */
+function statedOs(d: FindingInput): { text: string; path: string; value: unknown }[] {
+  const out: { text: string; path: string; value: unknown }[] = [];
+  if (d.os !== null) out.push({ text: d.os, path: 'device.os', value: d.os });
+  for (const v of d.evidence.smb?.native_os ?? []) if (typeof v === 'string') out.push({ text: v, path: 'smb.native_os', value: v });
+  for (const o of d.observations) {
+    const f = o.fields;
+    if (o.source === 'browser') {
+      const types = Array.isArray(f.server_types) ? f.server_types : [];
+      if (types.includes('unix_server')) continue;
+      if (types.includes('windows_9x')) out.push({ text: 'Windows 9x', path: 'browser.server_types', value: types });
+      else if (typeof f.os_version === 'string') out.push({ text: `Windows NT ${f.os_version}`, path: 'browser.os_version', value: f.os_version });
+    } else if (o.source === 'http' && typeof f.user_agent === 'string' && /\bWindows\b/.test(f.user_agent)) {
+      out.push({ text: f.user_agent, path: 'http.user_agent', value: f.user_agent });
+    }
+  }
+  return out;
+}
+
 export interface FindingContext {
   matcher: AdvisoryMatcher | null;
   indicators: IndicatorIndex | null;
@@ -73,14 +98,14 @@ const peerJson = (p: PeerInput): FindingEvidence['peers'][number] => ({
 export class FindingsEngine {
   private readonly observationTypes: { type: FindingType; sources: Set<string>; paths: string[] }[];
   private readonly relevantSources = new Set<string>();
-  /** The protocols whose observations the engine reads: those the types name, the own-version facts of advisory matching, SMB (NativeOS). */
+  /** The protocols whose observations the engine reads: those the types name, the own-version facts of advisory matching, the OS statements (SMB, browser, HTTP). */
   readonly sources: readonly string[];
 
   constructor(readonly data: FindingData) {
     this.observationTypes = data.types.filter((t) => t.scope === 'observation' && t.match !== null)
       .map((type) => ({ type, sources: sourcesNamed(type.match as CompiledMatch), paths: pathsNamed(type.match as CompiledMatch) }));
     for (const { sources } of this.observationTypes) for (const s of sources) this.relevantSources.add(s);
-    const read = new Set([...this.relevantSources, 'smb', ...OWN_VERSION_FACTS.map((p) => p.split('.')[0])]);
+    const read = new Set([...this.relevantSources, 'smb', 'browser', 'http', ...OWN_VERSION_FACTS.map((p) => p.split('.')[0])]);
     for (const t of data.types) if (t.match !== null && t.scope !== 'observation') for (const s of sourcesNamed(t.match)) read.add(s);
     this.sources = [...read];
   }
@@ -195,19 +220,11 @@ export class FindingsEngine {
   }
 
   private legacyOs(d: FindingInput, type: FindingType, out: ComputedFinding[]): void {
-    const names: { text: string; path: string }[] = [];
-    if (d.os !== null) names.push({ text: d.os, path: 'device.os' });
-    // SMB1 NativeOS is what the host says it runs; the Windows release of an NTLM VERSION is not used
-    // (Samba and macOS send 6.1.x: a claim, not the OS).
-    for (const path of ['smb.native_os']) {
-      const [p, f] = path.split('.');
-      for (const v of d.evidence[p]?.[f] ?? []) if (typeof v === 'string') names.push({ text: v, path });
-    }
-    for (const n of names) {
+    for (const n of statedOs(d)) {
       const eol: LegacyOs | undefined = this.data.legacyOs.find((e) => e.pattern.test(n.text));
       if (eol === undefined || d.lastSeenMs < eol.endOfSupportMs) continue;
       out.push(this.finding(type, '', {
-        observations: [], peers: [], facts: [{ path: n.path, value: n.text }],
+        observations: [], peers: [], facts: [{ path: n.path, value: n.value }],
         detail: { os: eol.name, end_of_support: eol.endOfSupport, references: eol.references },
       }, d.lastSeenMs, d.lastSeenMs));
       return;

@@ -140,16 +140,19 @@ describe('the change sequence', () => {
     store.close();
     // The schema as it was just before the feed's migration: the feed's and the later ones undone (they rerun).
     const feedAt = MIGRATIONS.findIndex((m) => m.description.startsWith('change feed'));
-    expect(MIGRATIONS.slice(feedAt + 1).map((m) => m.version)).toEqual([13, 14]);
+    expect(MIGRATIONS.slice(feedAt + 1).map((m) => m.version)).toEqual([13, 14, 16]);
     const before = MIGRATIONS[feedAt - 1].version;
     const seeded = new Database(join(work, 'seed.db'));
     seeded.exec(`UPDATE devices SET change_seq = NULL; DELETE FROM change_sequence; DROP TABLE change_sequence; PRAGMA user_version = ${before}`);
     seeded.exec('DROP INDEX devices_change_seq; DROP INDEX devices_first_seen; ALTER TABLE devices DROP COLUMN change_seq');
     seeded.exec('DROP TABLE device_tombstones; DROP TABLE hostname_search; DROP TABLE device_hostnames; DROP INDEX device_vlans_vlan');
-    // 13 (address sources, derived devices) and 14 (findings, risk).
+    // 13 (address sources, derived devices), 14 (findings, risk).
     for (const c of ['seen_dhcpv6', 'seen_lldp', 'seen_cdp', 'seen_ndp']) seeded.exec(`ALTER TABLE device_ips DROP COLUMN ${c}`);
     for (const c of ['derived_from_device_id', 'derived_protocol', 'derived_field', 'derived_message_type']) seeded.exec(`ALTER TABLE devices DROP COLUMN ${c}`);
     seeded.exec('DROP TABLE findings; DROP TABLE device_risk');
+    // 16 (events retention, forwarding counters).
+    seeded.exec('DROP INDEX events_recorded; ALTER TABLE events DROP COLUMN recorded_at_ms');
+    for (const c of ['sent', 'resent', 'reconnects']) seeded.exec(`ALTER TABLE forward_positions DROP COLUMN ${c}`);
     seeded.close();
     const upgraded = new Store(join(work, 'seed.db'));
     upgraded.transaction(() => upgraded.upsertVlan(2, 5, T0, T0));

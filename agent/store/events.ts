@@ -54,8 +54,8 @@ export class EventLog {
   constructor(db: Database.Database) {
     this.insert = db.prepare(
       // Not ON CONFLICT DO NOTHING: that would use up a seq for an event already recorded.
-      `INSERT INTO events (id, time_ms, type, severity, device_id, summary, details)
-       SELECT ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM events WHERE id = ?)`,
+      `INSERT INTO events (id, time_ms, type, severity, device_id, summary, details, recorded_at_ms)
+       SELECT ?, ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM events WHERE id = ?)`,
     );
   }
 
@@ -64,7 +64,7 @@ export class EventLog {
     if (!EVENT_TYPES.includes(e.type)) throw new Error(`unknown event type ${e.type}`);
     const timeMs = Date.parse(e.time);
     if (!Number.isFinite(timeMs)) throw new Error(`event ${e.id}: time is not ISO 8601: ${e.time}`);
-    const r = this.insert.run(e.id, timeMs, e.type, rank(e.severity), e.device_id, e.summary, JSON.stringify(e.details), e.id);
+    const r = this.insert.run(e.id, timeMs, e.type, rank(e.severity), e.device_id, e.summary, JSON.stringify(e.details), Date.now(), e.id);
     if (r.changes === 0) return null;
     this.appendedByType.set(e.type, (this.appendedByType.get(e.type) ?? 0) + 1);
     return Number(r.lastInsertRowid);

@@ -238,6 +238,28 @@ export class FindingsQuery {
     return this.stmt.get('SELECT 1 FROM device_risk WHERE device_id = ?').get(id) !== undefined;
   }
 
+  /**
+   * Devices with an unresolved finding whose evidence was last seen before `beforeMs` (capture time):
+   * candidates for resolution by age, though nothing new was heard from them.
+   */
+  staleDevices(beforeMs: number): number[] {
+    return this.stmt.get("SELECT DISTINCT device_id FROM findings WHERE status != 'resolved' AND last_seen < ? ORDER BY device_id")
+      .pluck().all(beforeMs) as number[];
+  }
+
+  /** Devices with a resolved finding that sent something after `afterMs` (capture time): it may open again. */
+  resolvedSeenAfter(afterMs: number): number[] {
+    return this.stmt.get(
+      `SELECT DISTINCT f.device_id FROM findings f JOIN devices d ON d.id = f.device_id
+       WHERE f.status = 'resolved' AND d.last_seen > ? ORDER BY f.device_id`,
+    ).pluck().all(afterMs) as number[];
+  }
+
+  /** The latest capture time the store has seen (the devices' last packet), null when it has no device. */
+  latestSeenMs(): number | null {
+    return (this.stmt.get('SELECT max(last_seen) FROM devices').pluck().get() as number | null) ?? null;
+  }
+
   /** What the score reads of each stored finding of a device. */
   points(id: number): FindingPoints[] {
     return this.stmt.get('SELECT id, type, title, status, points FROM findings WHERE device_id = ? ORDER BY id').all(id) as FindingPoints[];
@@ -279,36 +301,54 @@ export class FindingsWriter {
     this.ackOne = db.prepare("UPDATE findings SET status = 'acknowledged', ack_reason = ?, ack_at = ? WHERE id = ? AND status != 'resolved' RETURNING device_id");
   }
 
-  /** Replace a device's findings by what the engine computed now; returns what changed (for events). */
-  sync(deviceId: number, computed: readonly ComputedFinding[], nowMs: number, deviceLastSeenMs = nowMs): FindingChange[] {
+  /**
+   * Replace a device's findings by what the engine computed now; returns what changed (for events).
+   * `staleAt`: computed findings whose evidence is older than the resolution age (`type\0key` → the
+   * capture time that age was reached): stored (new ones too, so the history shows them), then resolved
+   * at that time; a resolved one stays resolved. Findings no longer computed are resolved at the
+   * device's last packet.
+   */
+  sync(
+    deviceId: number, computed: readonly ComputedFinding[], nowMs: number, deviceLastSeenMs = nowMs,
+    staleAt: ReadonlyMap<string, number> = new Map(),
+  ): FindingChange[] {
     const stored = new Map<string, { id: number; status: FindingStatus; severity: string; title: string }>();
     for (const r of this.rows.all(deviceId) as { id: number; type: string; key: string; status: FindingStatus; severity: string; title: string }[]) {
       stored.set(`${r.type}\0${r.key}`, r);
     }
     const changes: FindingChange[] = [];
+    const change = (findingId: number, c: { type: string; key: string; severity: string; title: string }, kind: FindingChange['change'], timeMs: number) =>
+      changes.push({ findingId, deviceId, type: c.type, key: c.key, severity: c.severity, title: c.title, change: kind, timeMs });
     for (const c of computed) {
       const k = `${c.type}\0${c.key}`;
+      const stale = staleAt.get(k);
       const params = {
         deviceId, type: c.type, key: c.key, severity: c.severity, title: c.title, remediation: c.remediation, refs: JSON.stringify(c.references),
         points: c.points, evidence: JSON.stringify(c.evidence), firstMs: c.firstMs, lastMs: c.lastMs,
       };
       const s = stored.get(k);
+      stored.delete(k);
+      let id: number;
       if (s === undefined) {
-        const { id } = this.insert.get(params) as { id: number };
-        changes.push({ findingId: id, deviceId, type: c.type, key: c.key, severity: c.severity, title: c.title, change: 'new', timeMs: c.lastMs });
+        id = (this.insert.get(params) as { id: number }).id;
+        change(id, c, 'new', c.lastMs);
+      } else if (stale !== undefined && s.status === 'resolved') {
+        continue; // old evidence does not open it again
       } else {
-        this.update.run({ ...params, id: s.id });
-        if (s.status === 'resolved') {
-          changes.push({ findingId: s.id, deviceId, type: c.type, key: c.key, severity: c.severity, title: c.title, change: 'reopened', timeMs: c.lastMs });
-        }
-        stored.delete(k);
+        id = s.id;
+        this.update.run({ ...params, id });
+        if (s.status === 'resolved') change(id, c, 'reopened', c.lastMs);
+      }
+      if (stale !== undefined) {
+        this.resolve.run(stale, id);
+        change(id, c, 'resolved', stale);
       }
     }
     for (const [k, s] of stored) {
       if (s.status === 'resolved') continue;
       this.resolve.run(nowMs, s.id);
       const [type, key] = k.split('\0');
-      changes.push({ findingId: s.id, deviceId, type, key, severity: s.severity, title: s.title, change: 'resolved', timeMs: deviceLastSeenMs });
+      change(s.id, { type, key, severity: s.severity, title: s.title }, 'resolved', deviceLastSeenMs);
     }
     if (changes.length > 0) this.changed(deviceId);
     return changes;

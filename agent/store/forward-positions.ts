@@ -16,6 +16,12 @@ export interface ForwardPosition {
   /** Wall clock (ms) of the last inventory snapshot sent, null when none. */
   snapshotAtMs: number | null;
   updatedAtMs: number;
+  /** Events the receiver accepted, resends included (for /metrics). */
+  sent: number;
+  /** Of which sent again after a reconnect (the TCP/TLS resend window). */
+  resent: number;
+  /** Connections opened again after a failure. */
+  reconnects: number;
 }
 
 interface Row {
@@ -24,11 +30,20 @@ interface Row {
   dropped: number;
   snapshot_at_ms: number | null;
   updated_at_ms: number;
+  sent: number;
+  resent: number;
+  reconnects: number;
 }
 
 const toPosition = (r: Row): ForwardPosition => ({
   destination: r.destination, deliveredSeq: r.delivered_seq, dropped: r.dropped, snapshotAtMs: r.snapshot_at_ms, updatedAtMs: r.updated_at_ms,
+  sent: r.sent, resent: r.resent, reconnects: r.reconnects,
 });
+
+/** Every destination's position and counters, on any connection (read-only included: /metrics). */
+export function readForwardPositions(db: Database.Database): ForwardPosition[] {
+  return (db.prepare('SELECT * FROM forward_positions ORDER BY destination').all() as Row[]).map(toPosition);
+}
 
 export class ForwardPositions {
   /** Its own connection to the database at `path` (created and migrated when new). */
@@ -46,11 +61,21 @@ export class ForwardPositions {
     return toPosition(this.db.prepare('SELECT * FROM forward_positions WHERE destination = ?').get(destination) as Row);
   }
 
-  /** The receiver accepted every event up to `seq` (never moves back). */
-  delivered(destination: string, seq: number): void {
+  /** The receiver accepted every event up to `seq` (never moves back), `sent` of them in this batch. */
+  delivered(destination: string, seq: number, sent = 0): void {
     this.db
-      .prepare('UPDATE forward_positions SET delivered_seq = max(delivered_seq, ?), updated_at_ms = ? WHERE destination = ?')
-      .run(seq, Date.now(), destination);
+      .prepare('UPDATE forward_positions SET delivered_seq = max(delivered_seq, ?), sent = sent + ?, updated_at_ms = ? WHERE destination = ?')
+      .run(seq, sent, Date.now(), destination);
+  }
+
+  /**
+   * A connection opened: `resent` events before the position sent again on it (the resend window), and
+   * whether it replaced one that failed (`reconnect`; a process's first connection is not one).
+   */
+  reconnected(destination: string, resent: number, reconnect: boolean): void {
+    this.db
+      .prepare('UPDATE forward_positions SET reconnects = reconnects + ?, resent = resent + ?, sent = sent + ?, updated_at_ms = ? WHERE destination = ?')
+      .run(reconnect ? 1 : 0, resent, resent, Date.now(), destination);
   }
 
   snapshotSent(destination: string, atMs: number): void {
@@ -58,7 +83,7 @@ export class ForwardPositions {
   }
 
   all(): ForwardPosition[] {
-    return (this.db.prepare('SELECT * FROM forward_positions ORDER BY destination').all() as Row[]).map(toPosition);
+    return readForwardPositions(this.db);
   }
 
   /** The lowest position of any destination (what retention may drop without loss); null without destinations. */

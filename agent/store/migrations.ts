@@ -380,6 +380,20 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX device_risk_score ON device_risk (score DESC, device_id);
     `,
   },
+  {
+    version: 16,
+    description: 'events retention: when each event was stored; forwarding counters per destination (for /metrics)',
+    sql: `
+      -- Wall clock (ms) when the event was stored: retention counts from it, not from capture time (an
+      -- old capture read today is today's news). Events stored before this migration count from now.
+      ALTER TABLE events ADD COLUMN recorded_at_ms INTEGER;
+      UPDATE events SET recorded_at_ms = CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER);
+      CREATE INDEX events_recorded ON events (recorded_at_ms);
+      ALTER TABLE forward_positions ADD COLUMN sent INTEGER NOT NULL DEFAULT 0;        -- events the receiver accepted, resends included
+      ALTER TABLE forward_positions ADD COLUMN resent INTEGER NOT NULL DEFAULT 0;      -- of which sent again after a reconnect (the resend window)
+      ALTER TABLE forward_positions ADD COLUMN reconnects INTEGER NOT NULL DEFAULT 0;   -- connections opened again after a failure
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -24,6 +24,7 @@ import { AdvisoryStore } from './advisories.js';
 import type { Advisory } from '../risk/csaf.js';
 import type { NetworkIndicator } from '../risk/advisory-ioc.js';
 import { openDatabase } from './database.js';
+import { readForwardPositions, type ForwardPosition } from './forward-positions.js';
 
 /** What `/health` reports of the database. */
 export interface StoreHealth {
@@ -102,6 +103,16 @@ export class StoreReader {
     return this.feed.sequence().highWater;
   }
 
+  /**
+   * The database's version as the device routes see it: the sequence's high-water mark (every write to
+   * a device, its findings or risk takes a value) and the tombstones' pruning floor (which moves
+   * without one). Unchanged version, unchanged answers: the API's response cache keys on it.
+   */
+  changeVersion(): string {
+    const { highWater, prunedThrough } = this.feed.sequence();
+    return `${highWater}:${prunedThrough}`;
+  }
+
   /** Every device matching the filter, in id order, a page at a time. */
   allDevices(f: Omit<DeviceFilter, 'afterId' | 'limit'> = {}): Generator<Device> {
     return this.query.all(f);
@@ -163,6 +174,15 @@ export class StoreReader {
   /** Recorded events by type. */
   eventCounts(): Record<EventType, number> {
     return this.eventQuery.countsByType();
+  }
+
+  /** Each forwarding destination's position, lag and counters (/metrics), with the last event seq. */
+  forwarding(): { lastSeq: number; destinations: (ForwardPosition & { lag: number })[] } {
+    const lastSeq = this.eventQuery.lastSeq();
+    return {
+      lastSeq,
+      destinations: readForwardPositions(this.db).map((p) => ({ ...p, lag: this.eventQuery.countBetween(p.deliveredSeq, lastSeq) })),
+    };
   }
 
   /** The highest event seq recorded, 0 when none. */
@@ -247,6 +267,21 @@ export class StoreReader {
   /** Whether the device has a stored risk block (it has, or had, findings). */
   hasRisk(id: number): boolean {
     return this.findingsQuery.hasRisk(id);
+  }
+
+  /** Devices with an unresolved finding whose evidence is older than `beforeMs` (capture time). */
+  staleFindingDevices(beforeMs: number): number[] {
+    return this.findingsQuery.staleDevices(beforeMs);
+  }
+
+  /** Devices with a resolved finding seen after `afterMs` (capture time). */
+  resolvedFindingDevicesSeenAfter(afterMs: number): number[] {
+    return this.findingsQuery.resolvedSeenAfter(afterMs);
+  }
+
+  /** The latest capture time in the store (the devices' last packet); null when empty. */
+  latestSeenMs(): number | null {
+    return this.findingsQuery.latestSeenMs();
   }
 
   /** One page of findings in id order, filtered. */

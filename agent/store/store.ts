@@ -15,11 +15,13 @@ import type { BindingProtocol, ConversationProtocol } from '../dissectors/types.
 import { openDatabase } from './database.js';
 import { StoreReader } from './reader.js';
 import { EventLog } from './events.js';
+import { EventRetention, type EventRetentionOptions, type RetentionPass } from './event-retention.js';
 import { writeCaptureCounters, type CaptureCounters } from './capture-counters.js';
 import type { DeviceSubject, InventoryChanges } from './changes.js';
 import type { IdentityChange } from '../export/event.js';
 import { addressScope } from '../decode/address-scope.js';
 import { FindingsWriter } from './findings.js';
+import { PlannerStats } from './planner-stats.js';
 
 type Db = Database.Database;
 type Stmt = Database.Statement;
@@ -87,7 +89,7 @@ function identityChanges(before: IdentityFields, after: IdentityFields): Identit
   return out;
 }
 
-export type StoreOptions = ChangeLogOptions;
+export type StoreOptions = ChangeLogOptions & EventRetentionOptions;
 
 /** Write access to the inventory. */
 export class Store {
@@ -100,6 +102,8 @@ export class Store {
   private readonly mergeDevice: (from: number, into: number, seq: number) => void;
   /** The change feed's sequence: every device written is stamped when the transaction ends. */
   private readonly changeLog: ChangeLog;
+  /** The planner's statistics of what the device list filters on (planner-stats.ts). */
+  private readonly plannerStats: PlannerStats;
   /** Devices given traffic by this Store (this process's run), for the summary's "known" devices. */
   private readonly seen = new IdSet();
   /** Reads on the writer's connection (identification reads what the last flush wrote). */
@@ -111,13 +115,17 @@ export class Store {
   private readonly instances: InstanceSightings;
   /** Findings and risk blocks (the findings engine writes them after identification). */
   readonly findings: FindingsWriter;
+  /** Events past their retention, deleted as flushes commit (counted for destinations that lacked them). */
+  private readonly retention: EventRetention;
 
   constructor(path: string, opts: StoreOptions = {}) {
     this.db = openDatabase(path);
     this.instances = new InstanceSightings(this.db);
     this.changeLog = new ChangeLog(this.db, opts);
+    this.plannerStats = new PlannerStats(this.db);
     this.ingests = new IngestLog(this.db);
     this.events = new EventLog(this.db);
+    this.retention = new EventRetention(this.db, this.events, opts);
     this.findings = new FindingsWriter(this.db, (id) => this.changeLog.touch(id));
     this.mergeDevice = deviceMerger(this.db);
     this.reader = new StoreReader(this.db);
@@ -314,7 +322,21 @@ export class Store {
    * their change sequence values just before it commits (ChangeLog.transaction).
    */
   transaction<T>(fn: () => T): T {
-    return this.changeLog.transaction(fn);
+    const result = this.changeLog.transaction(() => {
+      const r = fn();
+      this.retention.prune(Date.now());
+      return r;
+    });
+    if (!this.db.inTransaction) this.plannerStats.refreshIfGrown();
+    return result;
+  }
+
+  /**
+   * Delete events past their retention now (the writer also does it as flushes commit, once a minute);
+   * what forwarding destinations had not accepted is counted (event-retention.ts).
+   */
+  pruneEvents(nowMs = Date.now()): RetentionPass | null {
+    return this.transaction(() => this.retention.prune(nowMs, true));
   }
 
   /** Drop tombstones older than the retention now (the writer also does it as it goes, once a minute). */

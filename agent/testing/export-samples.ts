@@ -79,9 +79,10 @@ export function sampleEvents(device: Device, seqStart = 1): AuscultEvent[] {
     'capture.drops': { interface: 'eth1', dropped: 1200, received: 100000, threshold: 1000 },
     'finding.new': { finding_id: 'f-1', finding_type: 'cleartext-clinical', mac, ip },
     'finding.resolved': { finding_id: 'f-1', finding_type: 'cleartext-clinical', mac, ip },
+    'forward.dropped': { destination: 'syslog+tcp://siem.example:514 cef', dropped: 120, through_seq: 4000, retention_days: 90 },
   };
   return EVENT_TYPES.map((type, i) => {
-    const sensorWide = type === 'mac.flood' || type === 'capture.drops';
+    const sensorWide = type === 'mac.flood' || type === 'capture.drops' || type === 'forward.dropped';
     return {
       id: `${type.replace('.', '-')}-${device.id}-${i}`.slice(0, 40),
       seq: seqStart + i,

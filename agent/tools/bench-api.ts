@@ -6,25 +6,29 @@
  * full catch-up of the change feed from 0 (pages of 1,000). Every request carries a bearer token with
  * scope read, made on the bench database; the server runs with the per-token rate limit off
  * (--rate-limit 0), which would otherwise refuse the load with 429. Nothing big stays on disk.
+ * Before the load, a serial pass (bench-api-cases.ts): BENCH_API_SERIAL requests per route one after
+ * another in-process, latency and CPU ms per request, the figure a shared machine measures reliably.
+ * `--db FILE` uses an existing database instead of generating one (it is left in place);
+ * `--serial-only` stops after the serial pass.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packageRoot, thousands } from '../config.js';
-import { ApiTokens } from '../store/api-tokens.js';
 import { StoreReader } from '../store/reader.js';
-import { SYNTHETIC_BASE_MS, syntheticHostname, writeSyntheticCapture } from './synthetic-capture.js';
+import { writeSyntheticCapture } from './synthetic-capture.js';
+import { benchCases, benchToken, catchUp, serialPass, serialTable, startServe, type BenchCase } from './bench-api-cases.js';
 
 const DEVICES = Number(process.env.BENCH_API_DEVICES ?? 100_000);
 const RATE = Number(process.env.BENCH_API_RATE ?? 1000);
 const SECONDS = Number(process.env.BENCH_API_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_API_CONNECTIONS ?? 20);
+const SERIAL_REQUESTS = Number(process.env.BENCH_API_SERIAL ?? 200);
 const CATCH_UP_TARGET_S = 5;
 
-interface Case { name: string; path: string; targetMs: number }
-interface Measured extends Case { p50: number; p99: number; max: number; rps: number; non2xx: number; errors: number }
+interface Measured extends BenchCase { p50: number; p99: number; max: number; rps: number; non2xx: number; errors: number }
 
 function autocannon(url: string, token: string): { p50: number; p99: number; max: number; rps: number; non2xx: number; errors: number } {
   const bin = join(createRequire(import.meta.url).resolve('autocannon/package.json'), '..', 'autocannon.js');
@@ -38,79 +42,46 @@ function autocannon(url: string, token: string): { p50: number; p99: number; max
   return { p50: j.latency.p50, p99: j.latency.p99, max: j.latency.max, rps: j.requests.average, non2xx: j.non2xx, errors: j.errors + j.timeouts };
 }
 
-async function startServe(cli: string, db: string): Promise<{ url: string; stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, [cli, 'serve', '--db', db, '--port', '0', '--rate-limit', '0'], { env: { ...process.env, AUSCULT_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'pipe'] });
-  const url = await new Promise<string>((resolve, reject) => {
-    let text = '';
-    child.stderr.on('data', (b: Buffer) => {
-      text += b.toString();
-      const m = /auscult API at (http:\/\/[^/\s]+)/.exec(text);
-      if (m) resolve(m[1]);
-    });
-    child.on('exit', (code) => reject(new Error(`serve exited ${code}: ${text}`)));
-  });
-  return { url, stop: async () => { child.kill('SIGTERM'); await new Promise((r) => child.once('exit', r)); } };
+function argValue(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i < 0 ? undefined : process.argv[i + 1];
 }
 
-async function catchUp(url: string, token: string): Promise<{ seconds: number; items: number; pages: number }> {
-  const start = performance.now();
-  let since = 0;
-  let items = 0;
-  let pages = 0;
-  for (;;) {
-    const r = await fetch(`${url}/api/v1/changes?since=${since}&limit=1000`, { headers: { authorization: `Bearer ${token}` } });
-    if (!r.ok) throw new Error(`changes: ${r.status} ${await r.text()}`);
-    const page = (await r.json()) as { items: unknown[]; next_since: number };
-    pages++;
-    if (page.items.length === 0) break;
-    items += page.items.length;
-    since = page.next_since;
-  }
-  return { seconds: (performance.now() - start) / 1000, items, pages };
+/** Generate the synthetic capture in `dir` and ingest it into `db` with `auscult read`. */
+async function buildDatabase(cli: string, dir: string, db: string): Promise<void> {
+  const pcap = join(dir, 'synthetic.pcap');
+  let t = performance.now();
+  const packets = await writeSyntheticCapture(pcap, DEVICES);
+  process.stdout.write(`capture: ${thousands(DEVICES)} devices, ${thousands(packets)} packets (${((performance.now() - t) / 1000).toFixed(1)} s)\n`);
+  t = performance.now();
+  const read = spawnSync(process.execPath, [cli, 'read', pcap, '--db', db, '--no-progress', '--json'], {
+    encoding: 'utf8', env: { ...process.env, AUSCULT_LOG_LEVEL: 'warn' }, maxBuffer: 64 * 1024 * 1024,
+  });
+  if (read.status !== 0) throw new Error(`auscult read failed: ${read.stderr}`);
+  process.stdout.write(`ingest: ${((performance.now() - t) / 1000).toFixed(1)} s\n`);
 }
 
 async function main(): Promise<void> {
   const root = packageRoot();
   const cli = join(root, 'dist', 'agent', 'cli.js');
+  const given = argValue('--db');
   const dir = mkdtempSync(join(tmpdir(), 'auscult-bench-api-'));
   try {
-    const pcap = join(dir, 'synthetic.pcap');
-    const db = join(dir, 'bench.db');
-    let t = performance.now();
-    const packets = await writeSyntheticCapture(pcap, DEVICES);
-    process.stdout.write(`capture: ${thousands(DEVICES)} devices, ${thousands(packets)} packets (${((performance.now() - t) / 1000).toFixed(1)} s)\n`);
-    t = performance.now();
-    const read = spawnSync(process.execPath, [cli, 'read', pcap, '--db', db, '--no-progress', '--json'], {
-      encoding: 'utf8', env: { ...process.env, AUSCULT_LOG_LEVEL: 'warn' }, maxBuffer: 64 * 1024 * 1024,
-    });
-    if (read.status !== 0) throw new Error(`auscult read failed: ${read.stderr}`);
+    const db = given ?? join(dir, 'bench.db');
+    if (given === undefined) await buildDatabase(cli, dir, db);
     const reader = StoreReader.open(db);
     const devices = reader.deviceCount();
     const { byCategory } = reader.classificationSummary();
-    const category = Object.keys(byCategory).find((c) => c !== 'unknown') ?? 'unknown';
-    const sample = reader.device(Math.ceil(devices / 2));
+    const cases = benchCases(reader, devices);
     reader.close();
-    const tokens = ApiTokens.open(db);
-    const token = tokens.create('bench-api', ['read'], null);
-    tokens.close();
-    if (token === null) throw new Error('bench token exists already');
-    process.stdout.write(`ingest: ${thousands(devices)} devices in ${((performance.now() - t) / 1000).toFixed(1)} s; categories ${JSON.stringify(byCategory)}\n`);
-    if (sample === null) throw new Error('no sample device');
+    process.stdout.write(`database: ${thousands(devices)} devices; categories ${JSON.stringify(byCategory)}\n`);
+    for (const cache of [false, true]) {
+      const o = { requests: SERIAL_REQUESTS, cache, catchUp: cache };
+      process.stdout.write(serialTable(await serialPass(cli, db, cases, o), o));
+    }
+    if (process.argv.includes('--serial-only')) return;
+    const token = benchToken(db);
 
-    const mid = Math.floor(DEVICES / 2);
-    const cases: Case[] = [
-      { name: 'list, limit=100', path: '/api/v1/devices?limit=100', targetMs: 20 },
-      { name: 'one device', path: `/api/v1/devices/${sample.id}`, targetMs: 10 },
-      { name: 'filter vendor', path: '/api/v1/devices?vendor=mindray', targetMs: 30 },
-      { name: 'filter category', path: `/api/v1/devices?category=${category}`, targetMs: 30 },
-      { name: 'filter medical', path: '/api/v1/devices?medical=true', targetMs: 30 },
-      { name: 'filter ip', path: `/api/v1/devices?ip=${sample.ips[0]?.ip ?? '10.0.0.1'}`, targetMs: 30 },
-      { name: 'filter mac', path: `/api/v1/devices?mac=${sample.mac ?? ''}`, targetMs: 30 },
-      { name: 'filter vlan', path: '/api/v1/devices?vlan=107', targetMs: 30 },
-      { name: 'filter hostname', path: `/api/v1/devices?hostname=${syntheticHostname(mid).slice(-8)}`, targetMs: 30 },
-      { name: 'filter seen_since', path: `/api/v1/devices?seen_since=${new Date(SYNTHETIC_BASE_MS + mid).toISOString()}`, targetMs: 30 },
-      { name: 'change feed page', path: `/api/v1/changes?since=${mid}&limit=100`, targetMs: 30 },
-    ];
     const server = await startServe(cli, db);
     const results: Measured[] = [];
     try {

@@ -72,6 +72,8 @@ const changesRoutes: FastifyPluginAsyncTypebox<ChangesRoutesOptions> = async (ap
   app.get(
     '/changes',
     {
+      // Answers depend only on the database version (api/response-cache.ts).
+      config: { cache: true },
       schema: {
         summary: 'Follow changes to devices',
         description:

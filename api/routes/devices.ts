@@ -193,6 +193,8 @@ const devicesRoutes: FastifyPluginAsyncTypebox<DevicesRoutesOptions> = async (ap
   app.get(
     '/devices',
     {
+      // Answers depend only on the database version (api/response-cache.ts).
+      config: { cache: true },
       schema: {
         summary: 'List devices',
         description:
@@ -232,6 +234,8 @@ const devicesRoutes: FastifyPluginAsyncTypebox<DevicesRoutesOptions> = async (ap
   app.get(
     '/devices/:id',
     {
+      // Answers depend only on the database version (api/response-cache.ts).
+      config: { cache: true },
       schema: {
         summary: 'One device with its peers',
         description: 'The device and every conversation partner, as client or server.',
@@ -250,6 +254,8 @@ const devicesRoutes: FastifyPluginAsyncTypebox<DevicesRoutesOptions> = async (ap
   app.get(
     '/devices/:id/observations',
     {
+      // Answers depend only on the database version (api/response-cache.ts).
+      config: { cache: true },
       schema: {
         summary: 'The evidence behind one device',
         description:

@@ -1,0 +1,166 @@
+/**
+ * The routes `npm run bench:api` drives, the server it drives them on, and its serial pass: each route
+ * requested N times one after another over one connection, reporting latency and the server process's
+ * CPU time (user + sys) per request. On a shared machine CPU time per request is the figure that holds
+ * still; it bounds what the server can answer: 1,000 req/s on one core needs about 1 ms or less.
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { ApiTokens } from '../store/api-tokens.js';
+import type { StoreReader } from '../store/reader.js';
+import { SYNTHETIC_BASE_MS, syntheticHostname } from './synthetic-capture.js';
+
+export interface BenchCase { name: string; path: string; targetMs: number }
+
+/** The issue's routes and targets (p99 ms at 1,000 req/s) on a database of `devices` synthetic devices. */
+export function benchCases(reader: StoreReader, devices: number): BenchCase[] {
+  const { byCategory } = reader.classificationSummary();
+  const category = Object.keys(byCategory).find((c) => c !== 'unknown') ?? 'unknown';
+  const sample = reader.device(Math.ceil(reader.deviceCount() / 2));
+  if (sample === null) throw new Error('no sample device');
+  const mid = Math.floor(devices / 2);
+  return [
+    { name: 'list, limit=100', path: '/api/v1/devices?limit=100', targetMs: 20 },
+    { name: 'one device', path: `/api/v1/devices/${sample.id}`, targetMs: 10 },
+    { name: 'filter vendor', path: '/api/v1/devices?vendor=mindray', targetMs: 30 },
+    { name: 'filter category', path: `/api/v1/devices?category=${category}`, targetMs: 30 },
+    { name: 'filter medical', path: '/api/v1/devices?medical=true', targetMs: 30 },
+    { name: 'filter ip', path: `/api/v1/devices?ip=${sample.ips[0]?.ip ?? '10.0.0.1'}`, targetMs: 30 },
+    { name: 'filter mac', path: `/api/v1/devices?mac=${sample.mac ?? ''}`, targetMs: 30 },
+    { name: 'filter vlan', path: '/api/v1/devices?vlan=107', targetMs: 30 },
+    { name: 'filter hostname', path: `/api/v1/devices?hostname=${syntheticHostname(mid).slice(-8)}`, targetMs: 30 },
+    { name: 'filter seen_since', path: `/api/v1/devices?seen_since=${new Date(SYNTHETIC_BASE_MS + mid).toISOString()}`, targetMs: 30 },
+    { name: 'change feed page', path: `/api/v1/changes?since=${mid}&limit=100`, targetMs: 30 },
+  ];
+}
+
+/** A full catch-up of the change feed from 0, pages of 1,000. */
+export interface CatchUp { seconds: number; cpuSeconds: number; items: number; pages: number }
+
+export interface SerialResult { name: string; path: string; mean: number; p50: number; p99: number; cpuMs: number; bytes: number }
+
+const percentile = (sorted: readonly number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+
+export interface SerialOptions {
+  requests: number;
+  /** Unmeasured requests per route first (JIT, the response cache's first miss). */
+  warmup?: number;
+  /** With the API's response cache (repeat requests are hits), or without (each one reads and serialises). */
+  cache: boolean;
+  /** Also time a full catch-up of the change feed from 0. */
+  catchUp?: boolean;
+}
+
+/** A running `auscult serve` in its own process. */
+export interface Server { url: string; pid: number; stop: () => Promise<void> }
+
+/** `auscult serve` on `db` (any free port, rate limit off, `extra` flags), once it listens. */
+export async function startServe(cli: string, db: string, extra: readonly string[] = []): Promise<Server> {
+  const child = spawn(process.execPath, [cli, 'serve', '--db', db, '--port', '0', '--rate-limit', '0', ...extra], {
+    env: { ...process.env, AUSCULT_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let text = '';
+    child.stderr.on('data', (b: Buffer) => {
+      text += b.toString();
+      const m = /auscult API at (http:\/\/[^/\s]+)/.exec(text);
+      if (m) resolve(m[1]);
+    });
+    child.on('exit', (code) => reject(new Error(`serve exited ${code}: ${text}`)));
+  });
+  return { url, pid: child.pid ?? 0, stop: async () => { child.kill('SIGTERM'); await new Promise((r) => child.once('exit', r)); } };
+}
+
+/** CPU seconds (user + system) the process `pid` has used so far (Linux /proc; clock ticks of 10 ms). */
+function cpuSecondsOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** A read token made on `db` for one bench run. */
+export function benchToken(db: string): string {
+  const tokens = ApiTokens.open(db);
+  try {
+    const token = tokens.create(`bench-api-${process.pid}-${Date.now()}`, ['read'], null);
+    if (token === null) throw new Error('bench token exists already');
+    return token;
+  } finally {
+    tokens.close();
+  }
+}
+
+/** A full catch-up of the change feed from 0 with pages of 1,000. */
+export async function catchUp(url: string, token: string): Promise<{ seconds: number; items: number; pages: number }> {
+  const start = performance.now();
+  let since = 0;
+  let items = 0;
+  let pages = 0;
+  for (;;) {
+    const r = await fetch(`${url}/api/v1/changes?since=${since}&limit=1000`, { headers: { authorization: `Bearer ${token}` } });
+    if (!r.ok) throw new Error(`changes: ${r.status} ${await r.text()}`);
+    const page = (await r.json()) as { items: unknown[]; next_since: number };
+    pages++;
+    if (page.items.length === 0) break;
+    items += page.items.length;
+    since = page.next_since;
+  }
+  return { seconds: (performance.now() - start) / 1000, items, pages };
+}
+
+/**
+ * Each case `requests` times in a row (after the warm-up), one request at a time over one keep-alive
+ * connection, against `auscult serve` in its own process: latency as the client sees it, and the
+ * server process's CPU time per request. Throws on a non-200 answer.
+ */
+export async function serialPass(cli: string, db: string, cases: readonly BenchCase[], o: SerialOptions): Promise<{ routes: SerialResult[]; catchUp: CatchUp | null }> {
+  const { requests, warmup = 20 } = o;
+  const token = benchToken(db);
+  const server = await startServe(cli, db, o.cache ? [] : ['--response-cache-mib', '0']);
+  const headers = { authorization: `Bearer ${token}` };
+  const get = async (path: string): Promise<number> => {
+    const r = await fetch(server.url + path, { headers });
+    const body = await r.arrayBuffer();
+    if (r.status !== 200) throw new Error(`${path}: ${r.status} ${Buffer.from(body).toString('utf8', 0, 200)}`);
+    return body.byteLength;
+  };
+  const out: SerialResult[] = [];
+  try {
+    for (const c of cases) {
+      let bytes = 0;
+      for (let i = 0; i < warmup; i++) await get(c.path);
+      const times: number[] = [];
+      const cpu0 = cpuSecondsOf(server.pid);
+      for (let i = 0; i < requests; i++) {
+        const t = performance.now();
+        bytes = await get(c.path);
+        times.push(performance.now() - t);
+      }
+      const cpuMs = ((cpuSecondsOf(server.pid) - cpu0) * 1000) / requests;
+      times.sort((a, b) => a - b);
+      out.push({ name: c.name, path: c.path, mean: times.reduce((a, b) => a + b, 0) / requests, p50: percentile(times, 50), p99: percentile(times, 99), cpuMs, bytes });
+    }
+    if (o.catchUp !== true) return { routes: out, catchUp: null };
+    const cpu0 = cpuSecondsOf(server.pid);
+    const feed = await catchUp(server.url, token);
+    return { routes: out, catchUp: { ...feed, cpuSeconds: cpuSecondsOf(server.pid) - cpu0 } };
+  } finally {
+    await server.stop();
+  }
+}
+
+/** The serial pass as a Markdown table. */
+export function serialTable({ routes, catchUp }: { routes: readonly SerialResult[]; catchUp: CatchUp | null }, o: SerialOptions): string {
+  const rows = routes.map((r) => `| ${r.name} | ${r.mean.toFixed(2)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.cpuMs.toFixed(2)} | ${r.bytes} |`);
+  return [
+    `\nserial, one connection, ${o.requests} requests per route after a warm-up, server CPU per request, ${o.cache ? 'response cache on (repeats are hits)' : 'response cache off'}:\n`,
+    '| route | mean ms | p50 ms | p99 ms | CPU ms / request | response bytes |',
+    '|---|---:|---:|---:|---:|---:|',
+    ...rows,
+    '',
+    ...(catchUp === null ? [] : [
+      `feed catch-up from 0 (serial pass): ${catchUp.items} items in ${catchUp.pages} pages, ${catchUp.seconds.toFixed(2)} s, CPU ${catchUp.cpuSeconds.toFixed(2)} s`,
+      '',
+    ]),
+  ].join('\n');
+}
