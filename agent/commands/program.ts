@@ -376,8 +376,10 @@ export function buildCli(): Command {
       const dir = join(packageRoot(), 'test-fixtures');
       const files = DEMO_CAPTURES.map((f) => join(dir, f));
       for (const suffix of ['', '-wal', '-shm']) rmSync(o.db + suffix, { force: true });
+      // The bundled captures were recorded on different days (a collage, not one timeline): no finding
+      // of the demo is resolved by age.
       const summary = await readFiles(files, {
-        db: o.db, log, signal, progress: false, library: loadFingerprints(undefined, log),
+        db: o.db, log, signal, progress: false, library: loadFingerprints(undefined, log), resolveFindingsAfterHours: 0,
       });
       await writeAll(process.stderr, formatReadSummary(summary).map((l) => l + '\n'));
       if (!signal.aborted) {
@@ -385,7 +387,7 @@ export function buildCli(): Command {
         await writeAll(process.stderr, linesForTerminal(demoAdvisories(o.db)) + '\n');
         // The advisories came after the captures: match them now.
         const { findingData, refreshFindings } = await import('./findings.js');
-        const r = refreshFindings(o.db, findingData(undefined), undefined);
+        const r = refreshFindings(o.db, findingData(undefined), undefined, 0);
         await writeAll(process.stderr, `findings: ${r.findings} open on ${r.devices} devices (auscult findings, auscult risk)\n`);
       }
       if (signal.aborted) return;
