@@ -61,6 +61,9 @@ export const FLAG_BINDINGS: readonly FlagBinding[] = [
   { key: 'api.cors_origins', option: 'corsOrigins' },
   { key: 'api.idle_timeout_seconds', option: 'idleTimeout' },
   { key: 'api.header_timeout_seconds', option: 'headerTimeout' },
+  { key: 'api.token_file', option: 'tokenFile', env: 'AUSCULT_TOKEN_FILE' },
+  { key: 'api.token_name', option: 'tokenName' },
+  { key: 'api.token_scopes', option: 'tokenScopes' },
 ];
 
 /** Keys that set something other than a flag. */

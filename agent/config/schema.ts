@@ -9,6 +9,7 @@
  * so a typo is an error, never an option silently ignored.
  */
 import { Type, type Static, type TSchema } from 'typebox';
+import { TOKEN_SCOPES } from '../store/api-tokens.js';
 
 const closed = { additionalProperties: false } as const;
 
@@ -131,6 +132,9 @@ export const ApiSection = Type.Object(
     cors_origins: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'origins a browser may call the API from (--cors-origins; default none)' })),
     idle_timeout_seconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 3600, description: 'close a connection idle this long (--idle-timeout; default 60)' })),
     header_timeout_seconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 300, description: 'a client must send its request headers within this (--header-timeout; default 10)' })),
+    token_file: Type.Optional(Type.String({ minLength: 1, description: 'a file holding an API token (a secret), registered by its hash at each start (--token-file, $AUSCULT_TOKEN_FILE)' })),
+    token_name: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'the name of the token_file token (--token-name; default deployment)' })),
+    token_scopes: Type.Optional(Type.Array(Type.Enum([...TOKEN_SCOPES]), { minItems: 1, description: 'scopes of the token_file token (--token-scopes; default [read])' })),
   },
   closed,
 );
