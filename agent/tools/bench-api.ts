@@ -7,15 +7,15 @@
  * scope read, made on the bench database; the server runs with the per-token rate limit off
  * (--rate-limit 0), which would otherwise refuse the load with 429. Nothing big stays on disk.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { packageRoot, thousands } from '../config.js';
-import { ApiTokens } from '../store/api-tokens.js';
+import { thousands } from '../config.js';
 import { StoreReader } from '../store/reader.js';
-import { SYNTHETIC_BASE_MS, syntheticHostname, writeSyntheticCapture } from './synthetic-capture.js';
+import { benchToken, buildBenchDatabase, startBenchServer } from './bench-db.js';
+import { SYNTHETIC_BASE_MS, syntheticHostname } from './synthetic-capture.js';
 
 const DEVICES = Number(process.env.BENCH_API_DEVICES ?? 100_000);
 const RATE = Number(process.env.BENCH_API_RATE ?? 1000);
@@ -38,20 +38,6 @@ function autocannon(url: string, token: string): { p50: number; p99: number; max
   return { p50: j.latency.p50, p99: j.latency.p99, max: j.latency.max, rps: j.requests.average, non2xx: j.non2xx, errors: j.errors + j.timeouts };
 }
 
-async function startServe(cli: string, db: string): Promise<{ url: string; stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, [cli, 'serve', '--db', db, '--port', '0', '--rate-limit', '0'], { env: { ...process.env, AUSCULT_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'pipe'] });
-  const url = await new Promise<string>((resolve, reject) => {
-    let text = '';
-    child.stderr.on('data', (b: Buffer) => {
-      text += b.toString();
-      const m = /auscult API at (http:\/\/[^/\s]+)/.exec(text);
-      if (m) resolve(m[1]);
-    });
-    child.on('exit', (code) => reject(new Error(`serve exited ${code}: ${text}`)));
-  });
-  return { url, stop: async () => { child.kill('SIGTERM'); await new Promise((r) => child.once('exit', r)); } };
-}
-
 async function catchUp(url: string, token: string): Promise<{ seconds: number; items: number; pages: number }> {
   const start = performance.now();
   let since = 0;
@@ -70,30 +56,18 @@ async function catchUp(url: string, token: string): Promise<{ seconds: number; i
 }
 
 async function main(): Promise<void> {
-  const root = packageRoot();
-  const cli = join(root, 'dist', 'agent', 'cli.js');
   const dir = mkdtempSync(join(tmpdir(), 'auscult-bench-api-'));
   try {
-    const pcap = join(dir, 'synthetic.pcap');
     const db = join(dir, 'bench.db');
-    let t = performance.now();
-    const packets = await writeSyntheticCapture(pcap, DEVICES);
-    process.stdout.write(`capture: ${thousands(DEVICES)} devices, ${thousands(packets)} packets (${((performance.now() - t) / 1000).toFixed(1)} s)\n`);
-    t = performance.now();
-    const read = spawnSync(process.execPath, [cli, 'read', pcap, '--db', db, '--no-progress', '--json'], {
-      encoding: 'utf8', env: { ...process.env, AUSCULT_LOG_LEVEL: 'warn' }, maxBuffer: 64 * 1024 * 1024,
-    });
-    if (read.status !== 0) throw new Error(`auscult read failed: ${read.stderr}`);
+    const t = performance.now();
+    await buildBenchDatabase(db, DEVICES, (line) => process.stdout.write(`${line}\n`));
     const reader = StoreReader.open(db);
     const devices = reader.deviceCount();
     const { byCategory } = reader.classificationSummary();
     const category = Object.keys(byCategory).find((c) => c !== 'unknown') ?? 'unknown';
     const sample = reader.device(Math.ceil(devices / 2));
     reader.close();
-    const tokens = ApiTokens.open(db);
-    const token = tokens.create('bench-api', ['read'], null);
-    tokens.close();
-    if (token === null) throw new Error('bench token exists already');
+    const token = benchToken(db, 'bench-api');
     process.stdout.write(`ingest: ${thousands(devices)} devices in ${((performance.now() - t) / 1000).toFixed(1)} s; categories ${JSON.stringify(byCategory)}\n`);
     if (sample === null) throw new Error('no sample device');
 
@@ -111,7 +85,7 @@ async function main(): Promise<void> {
       { name: 'filter seen_since', path: `/api/v1/devices?seen_since=${new Date(SYNTHETIC_BASE_MS + mid).toISOString()}`, targetMs: 30 },
       { name: 'change feed page', path: `/api/v1/changes?since=${mid}&limit=100`, targetMs: 30 },
     ];
-    const server = await startServe(cli, db);
+    const server = await startBenchServer(db);
     const results: Measured[] = [];
     try {
       for (const c of cases) {
