@@ -11,6 +11,7 @@ import type { HardeningOptions } from './hardening.js';
 import { acknowledgeFinding } from '../agent/risk/findings-run.js';
 import { loadFindingData } from '../agent/risk/finding-types.js';
 import { openFindingsStore, type FindingsStore } from '../agent/store/findings.js';
+import { registerTokenFile, type TokenFileSpec } from './token-file.js';
 
 export interface StartServerOptions {
   dbPath: string;
@@ -34,6 +35,8 @@ export interface StartServerOptions {
   webIdleTimeoutMinutes?: number;
   /** Bytes of whole device answers kept while the database is unchanged (api/response-cache.ts); 0: none. */
   responseCacheBytes?: number;
+  /** A token the deployment supplies in a file, registered at start (--token-file). */
+  tokenFile?: TokenFileSpec;
 }
 
 export const DEFAULT_IDLE_TIMEOUT_SECONDS = 60;
@@ -108,6 +111,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
   try {
     // The token audit's own connection; it also brings an older database's schema up to date.
     audit = ApiTokens.open(opts.dbPath);
+    const registered = opts.tokenFile === undefined ? undefined : registerTokenFile(audit, opts.tokenFile);
     app = await buildApp({
       reader, audit, logger: opts.logger, version: opts.version, acknowledge, https: tls, hardening: { ...opts.hardening, listenHost: opts.host },
       web: opts.webIdleTimeoutMinutes === undefined ? {} : { idleTimeoutMinutes: opts.webIdleTimeoutMinutes }, responseCacheBytes: opts.responseCacheBytes,
@@ -118,6 +122,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     app.server.requestTimeout = Math.max(app.server.headersTimeout, 30_000);
     app.server.timeout = (opts.idleTimeoutSeconds ?? DEFAULT_IDLE_TIMEOUT_SECONDS) * 1000;
     if (policy.warn !== undefined) app.log.warn(policy.warn);
+    if (registered !== undefined) app.log.info(registered);
     url = await app.listen({ host: opts.host, port: opts.port });
   } catch (err) {
     await app?.close();

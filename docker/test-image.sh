@@ -3,7 +3,8 @@
 # Builds docker/Dockerfile with podman (runc), from the official images when a registry answers, else
 # from bases made here with debootstrap and this machine's Node (docker/test-lib.sh), then checks:
 #   - the image: non-root, CAP_NET_RAW as a file capability on its own Node only, no sources or tests;
-#   - `--help`; `demo` answering /health (the HEALTHCHECK) with its database in /data;
+#   - `--help`; `demo` answering /health (the HEALTHCHECK) with its database in /data, and the API
+#     token of a secret file (AUSCULT_TOKEN_FILE, as compose gives it);
 #   - a live capture on a veth pair as the non-root user with CAP_NET_RAW alone and no ambient
 #     capabilities (Docker's semantics): promiscuous, the interface's transmit counter unchanged,
 #     SIGTERM flushing the database (read back afterwards); without CAP_NET_RAW it is refused;
@@ -87,7 +88,13 @@ pass "--help, and --version without any capability"
 
 # --- demo: /health through the HEALTHCHECK, database in /data -------------------------------------
 podman volume create "$VOLUME" >/dev/null
-podman run -d --name "$NAME-demo" --network none --cap-drop all -v "$VOLUME:/data" "$TAG" demo >/dev/null
+# The API token as compose gives a file secret: bind-mounted read-only at /run/secrets/NAME, readable by
+# uid 10001 alone, named by $AUSCULT_TOKEN_FILE (docker/compose.yaml).
+API_TOKEN="auscult_$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')"
+printf '%s\n' "$API_TOKEN" > "$WORK/api-token"
+chown 10001 "$WORK/api-token" && chmod 0400 "$WORK/api-token"
+podman run -d --name "$NAME-demo" --network none --cap-drop all -v "$VOLUME:/data" \
+  -v "$WORK/api-token:/run/secrets/auscult_api_token:ro" -e AUSCULT_TOKEN_FILE=/run/secrets/auscult_api_token "$TAG" demo >/dev/null
 healthy=""
 for _ in $(seq 1 120); do
   if podman healthcheck run "$NAME-demo" >/dev/null 2>&1; then healthy=1; break; fi
@@ -100,10 +107,16 @@ health=$(podman exec "$NAME-demo" /app/bin/node -e 'fetch("http://127.0.0.1:8080
 echo "$health" | grep -q '"status":"ok"' || die "/health: $health"
 echo "$health" | grep -qE '"devices":[1-9]' || die "/health reports no devices: $health"
 podman exec "$NAME-demo" test -s /data/auscult-demo.db || die "the demo's database is not in /data"
+ask='fetch("http://127.0.0.1:8080/api/v1/summary", { headers: { authorization: "Bearer " + process.argv[1] } }).then((r) => console.log(r.status))'
+[ "$(podman exec "$NAME-demo" /app/bin/node -e "$ask" "$(podman exec "$NAME-demo" cat /run/secrets/auscult_api_token)")" = 200 ] || die "the token of the secret is refused"
+[ "$(podman exec "$NAME-demo" /app/bin/node -e "$ask" auscult_not-the-secret-token-0000000000000000)" = 401 ] || die "a wrong token is accepted"
 podman stop -t 10 "$NAME-demo" >/dev/null
 podman logs "$NAME-demo" > "$WORK/demo.log" 2>&1
 if grep '"level":30' "$WORK/demo.log" | grep -q '/health'; then die "/health calls logged at info: $(grep /health "$WORK/demo.log" | head -2)"; fi
-pass "demo: healthy (HEALTHCHECK), /health ok with devices, database /data/auscult-demo.db, no info line per /health"
+grep -q 'API token deployment from /run/secrets/auscult_api_token registered, scopes read' "$WORK/demo.log" || die "the secret's token was not registered: $(grep -i token "$WORK/demo.log" | head -3)"
+if grep -qF "$API_TOKEN" "$WORK/demo.log"; then die "the secret's token is in the log"; fi
+podman run --rm -v "$VOLUME:/data" --entrypoint /bin/grep "$TAG" -qF "$API_TOKEN" /data/auscult-demo.db /data/auscult-demo.db-wal 2>/dev/null && die "the secret's token is in the database in clear"
+pass "demo: healthy (HEALTHCHECK), /health ok with devices, database /data/auscult-demo.db, no info line per /health; the API token of a secret file (AUSCULT_TOKEN_FILE) answers 200, a wrong one 401, never logged or stored in clear"
 
 # --- live capture as the non-root user with CAP_NET_RAW alone --------------------------------------
 make_veth_lab img

@@ -2,7 +2,7 @@
  * The API's flags, shared by `serve`, `run` and `demo` (each also a configuration key: README,
  * Configuration file), and what they become for startServer (api/server.ts).
  */
-import { InvalidArgumentError, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 
 export interface ApiFlags {
   tlsCert?: string;
@@ -16,6 +16,10 @@ export interface ApiFlags {
   headerTimeout?: number;
   webIdleTimeout?: number;
   responseCacheMib?: number;
+  tokenFile?: string;
+  tokenName?: string;
+  /** A comma-separated list on the command line, an array from the configuration file. */
+  tokenScopes?: string | string[];
 }
 
 function int(name: string, min: number, max: number) {
@@ -40,7 +44,10 @@ export function addApiOptions(cmd: Command): Command {
     .option('--idle-timeout <seconds>', 'close a connection idle this long (default 60)', int('--idle-timeout', 1, 3600))
     .option('--header-timeout <seconds>', 'a client must send its request headers within this (default 10)', int('--header-timeout', 1, 300))
     .option('--web-idle-timeout <minutes>', 'the web page signs out after this long without activity, 0: never (default 15)', int('--web-idle-timeout', 0, 1440))
-    .option('--response-cache-mib <MiB>', 'memory for whole device answers kept while the database is unchanged, 0: none (default 64)', int('--response-cache-mib', 0, 4096));
+    .option('--response-cache-mib <MiB>', 'memory for whole device answers kept while the database is unchanged, 0: none (default 64)', int('--response-cache-mib', 0, 4096))
+    .addOption(new Option('--token-file <file>', 'a file holding an API token (a secret): its hash is registered at start under --token-name with --token-scopes').env('AUSCULT_TOKEN_FILE'))
+    .option('--token-name <name>', 'the name of the --token-file token (default deployment)')
+    .option('--token-scopes <list>', 'comma-separated scopes of the --token-file token (default read)');
 }
 
 /** The flags as startServer options. */
@@ -54,5 +61,6 @@ export function apiServerOptions(o: ApiFlags) {
     webIdleTimeoutMinutes: o.webIdleTimeout,
     responseCacheBytes: o.responseCacheMib === undefined ? undefined : o.responseCacheMib * 1024 * 1024,
     hardening: { allowedHosts: list(o.allowedHosts), rateLimitPerMinute: o.rateLimit, corsOrigins: list(o.corsOrigins) },
+    tokenFile: o.tokenFile === undefined || o.tokenFile === '' ? undefined : { path: o.tokenFile, name: o.tokenName, scopes: o.tokenScopes },
   };
 }

@@ -1,6 +1,7 @@
 /**
- * The `auscult token` command group. Its implementation (agent/commands/tokens.ts) is imported when one
- * of its commands runs, as `demo` imports it.
+ * The `auscult token` command group (create, import, list, revoke). Its implementation
+ * (agent/commands/tokens.ts, api/token-file.ts) is imported when one of its commands runs, as `demo`
+ * imports it.
  */
 import { Option, type Command } from 'commander';
 import { dbPath } from '../config.js';
@@ -27,6 +28,25 @@ export function addTokenCommands(program: Command): void {
       const created = createToken(dbPath(o.db), name, parseScopes(o.scopes), parseExpiry(o.expires, nowMs), nowMs);
       await writeAll(process.stderr, linesForTerminal(created.summary) + '\n');
       await writeAll(process.stdout, created.token + '\n');
+    });
+
+  token
+    .command('import')
+    .description('register a token you hold in a file (a secret) by its hash: again with the same file changes nothing, with another file replaces the token of that name')
+    .requiredOption('--name <name>', 'who or what uses it: the audit names it')
+    .requiredOption('--scopes <list>', `comma-separated: ${TOKEN_SCOPES.join(', ')} (admin: all)`)
+    .requiredOption('--from-file <file>', 'the file holding the token (never printed)')
+    .addOption(dbOption())
+    .action(async (o: { name: string; scopes: string; fromFile: string; db?: string }) => {
+      const { ApiTokens } = await import('../store/api-tokens.js');
+      const { registerTokenFile } = await import('../../api/token-file.js');
+      const tokens = ApiTokens.open(dbPath(o.db));
+      try {
+        const line = registerTokenFile(tokens, { path: o.fromFile, name: o.name, scopes: o.scopes }, Date.now(), { name: '--name', scopes: '--scopes' });
+        await writeAll(process.stderr, linesForTerminal(line) + '\n');
+      } finally {
+        tokens.close();
+      }
     });
 
   token

@@ -12,18 +12,18 @@ const UNIT_MS: Record<string, number> = { h: 3_600_000, d: DAY_MS, w: 7 * DAY_MS
 /** Ten years: beyond, a typo rather than an intent. */
 const MAX_LIFETIME_MS = 3650 * DAY_MS;
 
-export function parseTokenName(name: string): string {
+export function parseTokenName(name: string, flag = '--name'): string {
   if (!NAME.test(name)) {
-    throw new UserFacingError(`--name ${JSON.stringify(name)}: use 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit`);
+    throw new UserFacingError(`${flag} ${JSON.stringify(name)}: use 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit`);
   }
   return name;
 }
 
-export function parseScopes(list: string): TokenScope[] {
+export function parseScopes(list: string, flag = '--scopes'): TokenScope[] {
   const scopes = list.split(',').map((s) => s.trim()).filter((s) => s !== '');
   const bad = scopes.filter((s) => !isTokenScope(s));
   if (scopes.length === 0 || bad.length > 0) {
-    throw new UserFacingError(`--scopes ${JSON.stringify(list)}: ${bad.length > 0 ? `unknown scope ${JSON.stringify(bad[0])}` : 'no scope given'} (valid: ${TOKEN_SCOPES.join(', ')}, comma-separated)`);
+    throw new UserFacingError(`${flag} ${JSON.stringify(list)}: ${bad.length > 0 ? `unknown scope ${JSON.stringify(bad[0])}` : 'no scope given'} (valid: ${TOKEN_SCOPES.join(', ')}, comma-separated)`);
   }
   return [...new Set(scopes as TokenScope[])];
 }

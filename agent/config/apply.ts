@@ -62,6 +62,9 @@ export const FLAG_BINDINGS: readonly FlagBinding[] = [
   { key: 'api.idle_timeout_seconds', option: 'idleTimeout' },
   { key: 'api.header_timeout_seconds', option: 'headerTimeout' },
   { key: 'api.response_cache_mib', option: 'responseCacheMib' },
+  { key: 'api.token_file', option: 'tokenFile', env: 'AUSCULT_TOKEN_FILE' },
+  { key: 'api.token_name', option: 'tokenName' },
+  { key: 'api.token_scopes', option: 'tokenScopes' },
 ];
 
 /** Keys that set something other than a flag. */

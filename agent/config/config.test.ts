@@ -65,7 +65,7 @@ describe('config file problems', () => {
     const { errors } = configProblems('capture:\n  interface: eth1\n  intreface: eth2\napi:\n  prot: 8080\n', 'a.yaml');
     expect(errors).toEqual([
       'a.yaml:3: unknown key "capture.intreface" (known in capture: interface, filter, snaplen, buffer_size_mib, promiscuous)',
-      'a.yaml:5: unknown key "api.prot" (known in api: host, port, tls_cert, tls_key, allow_plain_http, allowed_hosts, rate_limit_per_minute, cors_origins, idle_timeout_seconds, header_timeout_seconds, response_cache_mib)',
+      'a.yaml:5: unknown key "api.prot" (known in api: host, port, tls_cert, tls_key, allow_plain_http, allowed_hosts, rate_limit_per_minute, cors_origins, idle_timeout_seconds, header_timeout_seconds, response_cache_mib, token_file, token_name, token_scopes)',
     ]);
   });
 

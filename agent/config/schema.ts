@@ -9,6 +9,7 @@
  * so a typo is an error, never an option silently ignored.
  */
 import { Type, type Static, type TSchema } from 'typebox';
+import { TOKEN_SCOPES } from '../store/api-tokens.js';
 
 const closed = { additionalProperties: false } as const;
 
@@ -96,13 +97,13 @@ export const ForwardSection = Type.Object(
 export const MemorySection = Type.Object(
   {
     pending_rows: Type.Optional(
-      Type.Integer({ minimum: 1000, maximum: 10_000_000, description: 'write to the database when this many endpoint, edge, service and address rows wait (--max-pending-rows; default 100000)' }),
+      Type.Integer({ minimum: 1000, maximum: 10_000_000, description: 'write to the database when this many endpoint, edge, service and address rows wait (--max-pending-rows; default 20000)' }),
     ),
     device_cache: Type.Optional(
-      Type.Integer({ minimum: 1024, maximum: 50_000_000, description: 'MAC to device ids held in memory, 24 bytes each (--device-cache; default 262144)' }),
+      Type.Integer({ minimum: 1024, maximum: 50_000_000, description: 'MAC to device ids held in memory, 24 bytes each (--device-cache; default 65536)' }),
     ),
     identify_batch: Type.Optional(
-      Type.Integer({ minimum: 16, maximum: 1_000_000, description: 'devices identified per batch, one batch\'s facts in memory (--identify-batch; default 4096)' }),
+      Type.Integer({ minimum: 16, maximum: 1_000_000, description: 'devices identified per batch, one batch\'s facts in memory (--identify-batch; default 1024)' }),
     ),
   },
   closed,
@@ -132,6 +133,9 @@ export const ApiSection = Type.Object(
     idle_timeout_seconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 3600, description: 'close a connection idle this long (--idle-timeout; default 60)' })),
     header_timeout_seconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 300, description: 'a client must send its request headers within this (--header-timeout; default 10)' })),
     response_cache_mib: Type.Optional(Type.Integer({ minimum: 0, maximum: 4096, description: 'memory for whole device answers kept while the database is unchanged, 0: none (--response-cache-mib; default 64)' })),
+    token_file: Type.Optional(Type.String({ minLength: 1, description: 'a file holding an API token (a secret), registered by its hash at each start (--token-file, $AUSCULT_TOKEN_FILE)' })),
+    token_name: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'the name of the token_file token (--token-name; default deployment)' })),
+    token_scopes: Type.Optional(Type.Array(Type.Enum([...TOKEN_SCOPES]), { minItems: 1, description: 'scopes of the token_file token (--token-scopes; default [read])' })),
   },
   closed,
 );

@@ -65,7 +65,7 @@ export const TOKEN_COLUMNS = 'name, scopes, created_at, expires_at, last_used_at
 
 /** Write access to the token tables, over a connection of its own. */
 export class ApiTokens {
-  private readonly s: Record<'insert' | 'list' | 'remove' | 'use' | 'lastUsed', Database.Statement>;
+  private readonly s: Record<'insert' | 'list' | 'remove' | 'use' | 'lastUsed' | 'stored' | 'nameOfHash' | 'replace', Database.Statement>;
 
   /** The database at `path`, created and migrated when needed (a token can exist before the first capture). */
   static open(path: string): ApiTokens {
@@ -82,6 +82,9 @@ export class ApiTokens {
       remove: p('DELETE FROM api_tokens WHERE name = ?'),
       use: p('INSERT INTO api_token_uses (at, token_name, method, route, path, status, client) VALUES (?, ?, ?, ?, ?, ?, ?)'),
       lastUsed: p('UPDATE api_tokens SET last_used_at = max(coalesce(last_used_at, 0), ?) WHERE name = ?'),
+      stored: p('SELECT token_sha256, scopes, expires_at FROM api_tokens WHERE name = ?'),
+      nameOfHash: p('SELECT name FROM api_tokens WHERE token_sha256 = ?'),
+      replace: p('UPDATE api_tokens SET token_sha256 = ?, scopes = ?, created_at = ?, expires_at = NULL, last_used_at = NULL WHERE name = ?'),
     };
   }
 
@@ -90,6 +93,31 @@ export class ApiTokens {
     const token = newToken();
     const inserted = this.s.insert.run(name, tokenHash(token), [...new Set(scopes)].join(','), nowMs, expiresAtMs).changes > 0;
     return inserted ? token : null;
+  }
+
+  /**
+   * A token a deployment supplies (a secret file): registered under `name` with `scopes`, never
+   * expiring, by its hash. Idempotent: the same token and scopes again change nothing; another token or
+   * other scopes under that name replace it (a rotated secret: the old token stops working). A token
+   * already registered under another name is a conflict (its name is returned).
+   */
+  ensure(name: string, scopes: readonly TokenScope[], sha256Hex: string, nowMs = Date.now()): 'created' | 'unchanged' | 'replaced' | { conflict: string } {
+    const joined = [...new Set(scopes)].join(',');
+    // BEGIN IMMEDIATE: this reads before it writes, and a deferred transaction's lock upgrade fails at
+    // once when another writer went first (two containers starting on one volume); this one waits.
+    const run = this.db.transaction(() => {
+      const other = this.s.nameOfHash.get(sha256Hex) as { name: string } | undefined;
+      if (other !== undefined && other.name !== name) return { conflict: other.name };
+      const row = this.s.stored.get(name) as { token_sha256: string; scopes: string; expires_at: number | null } | undefined;
+      if (row === undefined) {
+        this.s.insert.run(name, sha256Hex, joined, nowMs, null);
+        return 'created' as const;
+      }
+      if (row.token_sha256 === sha256Hex && row.scopes === joined && row.expires_at === null) return 'unchanged' as const;
+      this.s.replace.run(sha256Hex, joined, nowMs, name);
+      return 'replaced' as const;
+    });
+    return run.immediate();
   }
 
   list(): ApiTokenRow[] {

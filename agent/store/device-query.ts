@@ -216,11 +216,17 @@ export class DeviceQuery {
     const order = f.sort === undefined || f.sort === 'id' ? `d.id ${dir}` : `${sortSql} ${dir}, d.id ${dir}`;
     // The risk block's table only when the order or a filter reads it (an export reads 100 k rows).
     const riskJoin = f.sort === 'risk' || f.minRisk !== undefined ? 'LEFT JOIN device_risk r ON r.device_id = d.id' : '';
+    // The page's ids first, joining only the tables the filter and the sort read, then the rows of those
+    // ids: sorting whole rows would carry every device's classification JSON through the sorter (at
+    // 100 k devices, sort=risk took 0.5 s of CPU a page; BENCHMARKS.md, bench:web).
+    const classificationJoin = /\bc\./.test([sortSql, ...where].join(' ')) ? 'LEFT JOIN classifications c ON c.device_id = d.id' : '';
     const rows = this
       .stmt(
         `SELECT d.*, c.result AS classification, ${sortSql} AS sort_key FROM devices d
          LEFT JOIN classifications c ON c.device_id = d.id ${riskJoin}
-         ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ${order} LIMIT @limitPlusOne`,
+         WHERE d.id IN (SELECT d.id FROM devices d ${classificationJoin} ${riskJoin}
+           ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ${order} LIMIT @limitPlusOne)
+         ORDER BY ${order}`,
       )
       .all({ ...filter.params, afterId: f.after?.id ?? f.afterId ?? 0, afterKey: f.after?.key, minRisk: f.minRisk, limitPlusOne: limit + 1 }) as (DeviceRow & { risk_score: number })[];
     const more = rows.length > limit;

@@ -104,9 +104,14 @@ describe('the compose file', () => {
   it('binds the API to a management address that must be given, over HTTPS from secrets, with the health check following it', () => {
     expect(svc.command).toEqual(['run', '--host', expect.stringMatching(/^\$\{AUSCULT_API_HOST:\?/),
       '--tls-cert', '/run/secrets/auscult_tls_cert', '--tls-key', '/run/secrets/auscult_tls_key']);
-    expect(svc.secrets).toEqual(['auscult_tls_cert', 'auscult_tls_key']);
+    expect(svc.secrets).toEqual(['auscult_tls_cert', 'auscult_tls_key', 'auscult_api_token']);
     expect(svc.environment.AUSCULT_HEALTH_URL).toBe('https://${AUSCULT_API_HOST}:8080/health');
     expect(svc.environment.NODE_EXTRA_CA_CERTS).toBe('/run/secrets/auscult_tls_cert');
     expect(svc.environment.AUSCULT_CONFIG).toBe('/etc/auscult/auscult.yaml');
+  });
+
+  it('takes the API token from a secret, by its file', () => {
+    expect(svc.environment.AUSCULT_TOKEN_FILE).toBe('/run/secrets/auscult_api_token');
+    expect((compose as unknown as { secrets: Record<string, { file: string }> }).secrets.auscult_api_token).toEqual({ file: './secrets/api-token' });
   });
 });

@@ -123,8 +123,10 @@ const graphRoutes: FastifyPluginAsyncTypebox<GraphRoutesOptions> = async (app, o
       },
     },
     async (req) => opts.reader.snapshot(() => {
-      const { devices: total } = opts.reader.countDevices({});
-      const { devices, medical } = opts.reader.countDevices(filterOf(req.query));
+      const filter = filterOf(req.query);
+      const { devices, medical } = opts.reader.countDevices(filter);
+      // Without a filter the total is that count (one pass fewer at 100 k devices).
+      const total = Object.values(filter).every((v) => v === undefined) ? devices : opts.reader.countDevices({}).devices;
       const { byCategory } = opts.reader.classificationSummary();
       const classified = Object.values(byCategory).reduce((a, b) => a + b, 0);
       const counts = { ...byCategory };

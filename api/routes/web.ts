@@ -4,7 +4,7 @@
  * token the user signs in with. The Content-Security-Policy of every answer (api/hardening.ts) allows
  * scripts, styles and connections to this origin only.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { FastifyPluginAsync } from 'fastify';
@@ -19,8 +19,9 @@ export interface WebRoutesOptions {
 
 export const DEFAULT_IDLE_TIMEOUT_MINUTES = 15;
 
-/** The files of the page; nothing else under it is served. */
+/** The files of the page: these, and the chunks the bundler split off (chunk-*.js, loaded on demand). */
 const FILES = ['index.html', 'app.js', 'app.css'] as const;
+const isChunk = (name: string): boolean => /^chunk-[\w.-]+\.js$/.test(name);
 
 export function webDir(dir?: string): string | null {
   const d = dir ?? join(packageRoot(), 'dist', 'web');
@@ -38,7 +39,7 @@ const webRoutes: FastifyPluginAsync<WebRoutesOptions> = async (app, opts) => {
   }
   // reply.sendFile only: each file gets a route of its own, public, so no path reaches the directory.
   await app.register(fastifyStatic, { root, serve: false, cacheControl: false, lastModified: false, etag: false });
-  for (const file of FILES) {
+  for (const file of [...FILES, ...readdirSync(root).filter(isChunk)]) {
     const send = async (_req: unknown, reply: import('fastify').FastifyReply) => reply.header('referrer-policy', 'no-referrer').sendFile(file);
     app.get(`/${file}`, PUBLIC, send);
     if (file === 'index.html') app.get('/', PUBLIC, send);

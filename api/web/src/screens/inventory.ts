@@ -127,11 +127,15 @@ export function inventoryScreen(main: HTMLElement, params: URLSearchParams): () 
   render(main, h('h1', null, 'Inventory ', h('small', null, total, ' devices')), form, chooser, status, body, pager);
   loading(body, 'devices');
 
-  get<Summary>('/api/v1/summary').then((s) => {
+  // The categories of the filter come from the unfiltered summary; without a filter it is also the
+  // count, so one request serves both (the server answers one request at a time).
+  const everything = get<Summary>('/api/v1/summary');
+  everything.then((s) => {
     for (const c of s.by_category) category.append(h('option', { value: c.category }, c.category));
     category.value = filters.category ?? '';
   }, () => {});
-  get<{ devices: number }>('/api/v1/summary', filters).then((s) => (total.textContent = count(s.devices)), (err) => failed(status, 'Count', err));
+  (Object.keys(filters).length === 0 ? everything : get<Summary>('/api/v1/summary', filters))
+    .then((s) => (total.textContent = count(s.devices)), (err) => failed(status, 'Count', err));
 
   let page: DeviceList | null = null;
   const draw = () => {

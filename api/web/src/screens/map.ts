@@ -3,7 +3,9 @@
  * protocol and port with their volume, optionally only medical devices and their peers, grouped by VLAN
  * or subnet; a click opens the device page. One request: GET /api/v1/graph.
  */
-import cytoscape from 'cytoscape';
+// Types only: the library itself (most of the page's code) is loaded when the map is first shown, so
+// the other screens do not wait for it (bench:web).
+import type cytoscape from 'cytoscape';
 import { get } from '../api.js';
 import { h, render } from '../dom.js';
 import { bytes, categoryColour, count, riskColour } from '../format.js';
@@ -36,7 +38,7 @@ export function mapScreen(main: HTMLElement, params: URLSearchParams): () => voi
   loading(status, 'the map');
 
   let cy: cytoscape.Core | null = null;
-  get<Graph>('/api/v1/graph', medicalOnly ? { medical: true, peers: true } : {}).then((g) => {
+  Promise.all([get<Graph>('/api/v1/graph', medicalOnly ? { medical: true, peers: true } : {}), import('cytoscape')]).then(([g, { default: cytoscape }]) => {
     const groups = new Map<string, string>();
     const groupOf = (n: GraphNode): string | null => {
       const key = group === 'vlan' ? (n.vlan === null ? 'untagged' : `VLAN ${n.vlan}`) : group === 'subnet' ? n.subnet ?? 'no address' : null;

@@ -1,0 +1,68 @@
+/**
+ * The benchmarks' 100 k-device inventory and server (bench:api, bench:web): a synthetic capture of
+ * `devices` devices (synthetic-capture.ts) ingested with the real `auscult read`, a token with scope
+ * read made on it, and `auscult serve` in its own process with the per-token rate limit off.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot, thousands } from '../config.js';
+import { ApiTokens } from '../store/api-tokens.js';
+import { writeSyntheticCapture } from './synthetic-capture.js';
+
+export const benchCli = (): string => join(packageRoot(), 'dist', 'agent', 'cli.js');
+
+/**
+ * Generates and ingests the capture into `db` (the capture is deleted afterwards). With `reuse`, a
+ * database already at `db` is kept as it is (a previous run's). Progress lines go to `say`.
+ */
+export async function buildBenchDatabase(db: string, devices: number, say: (line: string) => void, reuse = false): Promise<void> {
+  if (reuse && existsSync(db)) {
+    say(`database: reusing ${db}`);
+    return;
+  }
+  const pcap = `${db}.synthetic.pcap`;
+  try {
+    let t = performance.now();
+    const packets = await writeSyntheticCapture(pcap, devices);
+    say(`capture: ${thousands(devices)} devices, ${thousands(packets)} packets (${((performance.now() - t) / 1000).toFixed(1)} s)`);
+    t = performance.now();
+    const read = spawnSync(process.execPath, [benchCli(), 'read', pcap, '--db', db, '--no-progress', '--json'], {
+      encoding: 'utf8', env: { ...process.env, AUSCULT_LOG_LEVEL: 'warn' }, maxBuffer: 64 * 1024 * 1024,
+    });
+    if (read.status !== 0) throw new Error(`auscult read failed: ${read.stderr}`);
+    say(`ingest: ${((performance.now() - t) / 1000).toFixed(1)} s`);
+  } finally {
+    rmSync(pcap, { force: true });
+  }
+}
+
+/** A new token with scope read on `db` under `name` (replacing one of that name: a reused database). */
+export function benchToken(db: string, name: string): string {
+  const tokens = ApiTokens.open(db);
+  try {
+    tokens.revoke(name);
+    const token = tokens.create(name, ['read'], null);
+    if (token === null) throw new Error(`bench token ${name} exists already`);
+    return token;
+  } finally {
+    tokens.close();
+  }
+}
+
+export interface BenchServer { url: string; pid: number; stop: () => Promise<void> }
+
+/** `auscult serve` on `db`, port chosen by the system, rate limit off. */
+export async function startBenchServer(db: string): Promise<BenchServer> {
+  const child = spawn(process.execPath, [benchCli(), 'serve', '--db', db, '--port', '0', '--rate-limit', '0'], { env: { ...process.env, AUSCULT_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const url = await new Promise<string>((resolve, reject) => {
+    let text = '';
+    child.stderr.on('data', (b: Buffer) => {
+      text += b.toString();
+      const m = /auscult API at (http:\/\/[^/\s]+)/.exec(text);
+      if (m) resolve(m[1]);
+    });
+    child.on('exit', (code) => reject(new Error(`serve exited ${code}: ${text}`)));
+  });
+  return { url, pid: child.pid as number, stop: async () => { child.kill('SIGTERM'); await new Promise((r) => child.once('exit', r)); } };
+}
