@@ -4,10 +4,10 @@
  * CPU time (user + sys) per request. On a shared machine CPU time per request is the figure that holds
  * still; it bounds what the server can answer: 1,000 req/s on one core needs about 1 ms or less.
  */
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { ApiTokens } from '../store/api-tokens.js';
 import type { StoreReader } from '../store/reader.js';
+import { startBenchServer } from './bench-db.js';
 import { SYNTHETIC_BASE_MS, syntheticHostname } from './synthetic-capture.js';
 
 export interface BenchCase { name: string; path: string; targetMs: number }
@@ -49,26 +49,6 @@ export interface SerialOptions {
   cache: boolean;
   /** Also time a full catch-up of the change feed from 0. */
   catchUp?: boolean;
-}
-
-/** A running `auscult serve` in its own process. */
-export interface Server { url: string; pid: number; stop: () => Promise<void> }
-
-/** `auscult serve` on `db` (any free port, rate limit off, `extra` flags), once it listens. */
-export async function startServe(cli: string, db: string, extra: readonly string[] = []): Promise<Server> {
-  const child = spawn(process.execPath, [cli, 'serve', '--db', db, '--port', '0', '--rate-limit', '0', ...extra], {
-    env: { ...process.env, AUSCULT_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    let text = '';
-    child.stderr.on('data', (b: Buffer) => {
-      text += b.toString();
-      const m = /auscult API at (http:\/\/[^/\s]+)/.exec(text);
-      if (m) resolve(m[1]);
-    });
-    child.on('exit', (code) => reject(new Error(`serve exited ${code}: ${text}`)));
-  });
-  return { url, pid: child.pid ?? 0, stop: async () => { child.kill('SIGTERM'); await new Promise((r) => child.once('exit', r)); } };
 }
 
 /** CPU seconds (user + system) the process `pid` has used so far (Linux /proc; clock ticks of 10 ms). */
@@ -116,7 +96,7 @@ export async function catchUp(url: string, token: string): Promise<{ seconds: nu
 export async function serialPass(cli: string, db: string, cases: readonly BenchCase[], o: SerialOptions): Promise<{ routes: SerialResult[]; catchUp: CatchUp | null }> {
   const { requests, warmup = 20 } = o;
   const token = benchToken(db);
-  const server = await startServe(cli, db, o.cache ? [] : ['--response-cache-mib', '0']);
+  const server = await startBenchServer(db, o.cache ? [] : ['--response-cache-mib', '0']);
   const headers = { authorization: `Bearer ${token}` };
   const get = async (path: string): Promise<number> => {
     const r = await fetch(server.url + path, { headers });

@@ -19,7 +19,8 @@ import { join } from 'node:path';
 import { packageRoot, thousands } from '../config.js';
 import { StoreReader } from '../store/reader.js';
 import { writeSyntheticCapture } from './synthetic-capture.js';
-import { benchCases, benchToken, catchUp, serialPass, serialTable, startServe, type BenchCase } from './bench-api-cases.js';
+import { benchCases, benchToken, catchUp, serialPass, serialTable, type BenchCase } from './bench-api-cases.js';
+import { startBenchServer } from './bench-db.js';
 
 const DEVICES = Number(process.env.BENCH_API_DEVICES ?? 100_000);
 const RATE = Number(process.env.BENCH_API_RATE ?? 1000);
@@ -82,7 +83,7 @@ async function main(): Promise<void> {
     if (process.argv.includes('--serial-only')) return;
     const token = benchToken(db);
 
-    const server = await startServe(cli, db);
+    const server = await startBenchServer(db);
     const results: Measured[] = [];
     try {
       for (const c of cases) {

@@ -52,9 +52,11 @@ export function benchToken(db: string, name: string): string {
 
 export interface BenchServer { url: string; pid: number; stop: () => Promise<void> }
 
-/** `auscult serve` on `db`, port chosen by the system, rate limit off. */
-export async function startBenchServer(db: string): Promise<BenchServer> {
-  const child = spawn(process.execPath, [benchCli(), 'serve', '--db', db, '--port', '0', '--rate-limit', '0'], { env: { ...process.env, AUSCULT_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'pipe'] });
+/** `auscult serve` on `db` in its own process (any free port, rate limit off, `extra` flags), once it listens. */
+export async function startBenchServer(db: string, extra: readonly string[] = []): Promise<BenchServer> {
+  const child = spawn(process.execPath, [benchCli(), 'serve', '--db', db, '--port', '0', '--rate-limit', '0', ...extra], {
+    env: { ...process.env, AUSCULT_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'pipe'],
+  });
   const url = await new Promise<string>((resolve, reject) => {
     let text = '';
     child.stderr.on('data', (b: Buffer) => {
@@ -64,5 +66,5 @@ export async function startBenchServer(db: string): Promise<BenchServer> {
     });
     child.on('exit', (code) => reject(new Error(`serve exited ${code}: ${text}`)));
   });
-  return { url, pid: child.pid as number, stop: async () => { child.kill('SIGTERM'); await new Promise((r) => child.once('exit', r)); } };
+  return { url, pid: child.pid ?? 0, stop: async () => { child.kill('SIGTERM'); await new Promise((r) => child.once('exit', r)); } };
 }
