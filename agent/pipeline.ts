@@ -76,7 +76,7 @@ export const DEFAULT_PIPELINE_OPTIONS: Required<Omit<PipelineOptions, 'findings'
   flushEveryFrames: 5_000_000,
   flushIntervalMs: 10_000,
   maxPendingObservations: 50_000,
-  maxPendingRows: 20_000,
+  maxPendingRows: 100_000,
   deviceCache: DEFAULT_DEVICE_CACHE,
   identifyBatch: DEFAULT_IDENTIFY_BATCH,
   dissectInWorker: false,

@@ -99,9 +99,9 @@ function eventThresholds(o: EventFlags): Partial<EventThresholds> {
 /** The memory bounds of ingesting (README: Memory), whatever the network sends. */
 const memoryOptions = (cmd: Command) =>
   cmd
-    .option('--max-pending-rows <n>', 'write to the database when this many device rows wait (default 20000)', int('--max-pending-rows', 1000, 10_000_000))
-    .option('--device-cache <n>', 'MAC to device ids held in memory (default 65536)', int('--device-cache', 1024, 50_000_000))
-    .option('--identify-batch <n>', 'devices identified per batch (default 1024)', int('--identify-batch', 16, 1_000_000));
+    .option('--max-pending-rows <n>', 'write to the database when this many device rows wait (default 100000)', int('--max-pending-rows', 1000, 10_000_000))
+    .option('--device-cache <n>', 'MAC to device ids held in memory (default 262144)', int('--device-cache', 1024, 50_000_000))
+    .option('--identify-batch <n>', 'devices identified per batch (default 4096)', int('--identify-batch', 16, 1_000_000));
 
 interface MemoryFlags {
   maxPendingRows?: number;

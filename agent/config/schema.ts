@@ -97,13 +97,13 @@ export const ForwardSection = Type.Object(
 export const MemorySection = Type.Object(
   {
     pending_rows: Type.Optional(
-      Type.Integer({ minimum: 1000, maximum: 10_000_000, description: 'write to the database when this many endpoint, edge, service and address rows wait (--max-pending-rows; default 20000)' }),
+      Type.Integer({ minimum: 1000, maximum: 10_000_000, description: 'write to the database when this many endpoint, edge, service and address rows wait (--max-pending-rows; default 100000)' }),
     ),
     device_cache: Type.Optional(
-      Type.Integer({ minimum: 1024, maximum: 50_000_000, description: 'MAC to device ids held in memory, 24 bytes each (--device-cache; default 65536)' }),
+      Type.Integer({ minimum: 1024, maximum: 50_000_000, description: 'MAC to device ids held in memory, 24 bytes each (--device-cache; default 262144)' }),
     ),
     identify_batch: Type.Optional(
-      Type.Integer({ minimum: 16, maximum: 1_000_000, description: 'devices identified per batch, one batch\'s facts in memory (--identify-batch; default 1024)' }),
+      Type.Integer({ minimum: 16, maximum: 1_000_000, description: 'devices identified per batch, one batch\'s facts in memory (--identify-batch; default 4096)' }),
     ),
   },
   closed,

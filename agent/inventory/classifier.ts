@@ -22,7 +22,7 @@ export function capDerived(device: Pick<DeviceFactsRow, 'derived'>, c: Classific
 }
 
 /** Devices classified per batch (one transaction, one batch's facts in memory): see `DeviceClassifier`. */
-export const DEFAULT_IDENTIFY_BATCH = 1024;
+export const DEFAULT_IDENTIFY_BATCH = 4096;
 /** Results kept for bare devices and for alike devices (see `run`); cleared when full. */
 const SHARED_RESULTS_MAX = 10_000;
 

@@ -4,7 +4,7 @@
  * 80 MB). Bounded: when `maxEntries` MACs are held it starts again empty; the store stays the source of
  * truth, so a MAC not found here is looked up there (and its device is never created twice).
  */
-export const DEFAULT_DEVICE_CACHE = 65_536;
+export const DEFAULT_DEVICE_CACHE = 262_144;
 
 const TWO32 = 0x100000000;
 
