@@ -5,9 +5,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiTokens, tokenHash } from '../agent/store/api-tokens.js';
+import { ApiTokens, tokenHash, type ApiTokenRow } from '../agent/store/api-tokens.js';
 import { StoreReader } from '../agent/store/reader.js';
 import { buildFixtureDatabase } from './testing/fixture-db.js';
+import { TokenCache } from './auth.js';
 import { authHeaders, createTestToken, testApp, type TestApp } from './testing/test-app.js';
 
 let reader: StoreReader;
@@ -58,6 +59,8 @@ describe('bearer tokens', () => {
     const tokens = ApiTokens.open(reader.path);
     try {
       const late = tokens.create('late', ['read'], null)!;
+      // Twice: the second is answered from the server's cache of verified tokens, which a revoke empties.
+      expect((await get('/api/v1/devices/1', authHeaders(late))).statusCode).toBe(200);
       expect((await get('/api/v1/devices/1', authHeaders(late))).statusCode).toBe(200);
       expect(tokens.revoke('late')).toBe(true);
       expect((await get('/api/v1/devices/1', authHeaders(late))).statusCode).toBe(401);
@@ -68,6 +71,58 @@ describe('bearer tokens', () => {
       expect((await get('/api/v1/devices/1', authHeaders(soon))).statusCode).toBe(401);
     } finally {
       tokens.close();
+    }
+  });
+});
+
+describe('the cache of verified tokens', () => {
+  /** A reader whose data_version the test moves, counting the table lookups. */
+  function fakeReader(rows: Record<string, ApiTokenRow>) {
+    const state = { version: 1, lookups: 0 };
+    const reader = {
+      dataVersion: () => state.version,
+      apiToken: (hash: string) => {
+        state.lookups++;
+        return rows[hash] ?? null;
+      },
+    };
+    return { state, reader };
+  }
+  const row: ApiTokenRow = { name: 'siem', scopes: ['read'], createdAtMs: 0, expiresAtMs: null, lastUsedAtMs: null };
+
+  it('reads a token once while the database is unchanged, and again after any commit', () => {
+    const { state, reader } = fakeReader({ h1: row });
+    const cache = new TokenCache(reader);
+    expect(cache.find('h1')).toEqual(row);
+    expect(cache.find('h1')).toEqual(row);
+    expect(state.lookups).toBe(1);
+    state.version = 2; // another connection committed: a revoke, say
+    expect(cache.find('h1')).toEqual(row);
+    expect(state.lookups).toBe(2);
+  });
+
+  it('keeps no unknown token: each one is looked up (and cannot fill memory)', () => {
+    const { state, reader } = fakeReader({});
+    const cache = new TokenCache(reader);
+    expect(cache.find('nope')).toBeNull();
+    expect(cache.find('nope')).toBeNull();
+    expect(state.lookups).toBe(2);
+  });
+
+  it('a revoke from another connection counts at the next request, on a real database', () => {
+    const db = buildFixtureDatabase();
+    const r = StoreReader.open(db);
+    const tokens = ApiTokens.open(db);
+    try {
+      const cache = new TokenCache(r);
+      const hash = tokenHash(tokens.create('kept', ['read'], null)!);
+      expect(cache.find(hash)?.name).toBe('kept');
+      expect(cache.find(hash)?.name).toBe('kept');
+      tokens.revoke('kept');
+      expect(cache.find(hash)).toBeNull();
+    } finally {
+      tokens.close();
+      r.close();
     }
   });
 });

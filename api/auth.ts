@@ -1,13 +1,14 @@
 /**
  * Bearer tokens on every route but the public ones (`config: { public: true }`: /health). A route
  * declares the scope it needs (`config: { scope: 'export' }`); one that declares none needs `read`,
- * so a route added without thought is never open. The token is looked up on each request through
- * the read-only StoreReader (an index lookup of its SHA-256): one created, revoked or expired while
- * the server runs counts at once. Each request that is not public is audited (who, when, which
- * route, the answer; never the token) through a buffer written once a second.
+ * so a route added without thought is never open. A token is found by its SHA-256 through the
+ * read-only StoreReader; a token found is kept in memory (by hash, never the token) only while the
+ * database is unchanged (TokenCache): one created, revoked or expired while the server runs counts at
+ * the next request. Each request that is not public is audited (who, when, which route, the answer;
+ * never the token) through a buffer written once a second.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
-import { tokenHash, type TokenScope, type TokenUse } from '../agent/store/api-tokens.js';
+import { tokenHash, type ApiTokenRow, type TokenScope, type TokenUse } from '../agent/store/api-tokens.js';
 import type { StoreReader } from '../agent/store/reader.js';
 import { ErrorResponse, errorBody } from './errors.js';
 
@@ -86,6 +87,37 @@ class AuditBuffer {
   }
 }
 
+/** Tokens kept: a deployment has a handful; a request with an unknown token is never kept. */
+const MAX_CACHED_TOKENS = 1024;
+
+/**
+ * Tokens found, by hash, valid while `PRAGMA data_version` of the reader's connection is unchanged:
+ * a create, revoke or expiry change from any connection (`auscult token`, this server's audit, a
+ * capture's flush) is a commit, which empties it; the next request reads the table again. Expiry is
+ * still checked against the clock on every request by the caller. Saves an index lookup per request.
+ */
+export class TokenCache {
+  private version = -1;
+  private readonly rows = new Map<string, ApiTokenRow>();
+
+  constructor(private readonly reader: Pick<StoreReader, 'apiToken' | 'dataVersion'>) {}
+
+  /** The stored token with this hash, null when none (unknown or revoked). */
+  find(sha256Hex: string): ApiTokenRow | null {
+    // The version before the read: a commit after it changes the version the next request sees.
+    const version = this.reader.dataVersion();
+    if (version !== this.version) {
+      this.rows.clear();
+      this.version = version;
+    }
+    const kept = this.rows.get(sha256Hex);
+    if (kept !== undefined) return kept;
+    const row = this.reader.apiToken(sha256Hex);
+    if (row !== null && this.rows.size < MAX_CACHED_TOKENS) this.rows.set(sha256Hex, row);
+    return row;
+  }
+}
+
 /** The token in an `Authorization: Bearer <token>` header; undefined without one. */
 function bearerToken(header: string | undefined): string | undefined {
   const m = header === undefined ? null : /^Bearer +(\S+) *$/i.exec(header);
@@ -104,14 +136,14 @@ function scopeOf(req: FastifyRequest): RouteScope | 'public' {
   return config.public === true ? 'public' : (config.scope ?? 'read');
 }
 
-async function authenticate(reader: StoreReader, req: FastifyRequest, reply: FastifyReply): Promise<void> {
+async function authenticate(tokens: TokenCache, req: FastifyRequest, reply: FastifyReply): Promise<void> {
   const needed = scopeOf(req);
   if (needed === 'public') return;
   const token = bearerToken(req.headers.authorization);
   if (token === undefined) {
     return void refuse(reply, 401, 'this route needs an API token: Authorization: Bearer <token> (auscult token create)', 'Bearer realm="auscult"');
   }
-  const row = reader.apiToken(tokenHash(token));
+  const row = tokens.find(tokenHash(token));
   if (row === null || (row.expiresAtMs !== null && row.expiresAtMs <= Date.now())) {
     return void refuse(reply, 401, 'the API token is unknown, revoked or expired', 'Bearer realm="auscult", error="invalid_token"');
   }
@@ -142,7 +174,8 @@ export function installAuth(app: FastifyInstance, opts: AuthOptions): void {
   const audit = new AuditBuffer(opts.audit, (err) => app.log.error({ err }, 'cannot write the API token audit: kept in memory, retried'));
   app.decorateRequest('tokenName', null);
   app.addHook('onRoute', documentScope);
-  app.addHook('onRequest', async (req, reply) => authenticate(opts.reader, req, reply));
+  const tokens = new TokenCache(opts.reader);
+  app.addHook('onRequest', async (req, reply) => authenticate(tokens, req, reply));
   app.addHook('onResponse', async (req, reply) => {
     if (scopeOf(req) === 'public') return;
     audit.record({

@@ -71,6 +71,26 @@ describe('StoreReader', () => {
     store.close();
   });
 
+  it('changeVersion follows every write: another connection\'s (data_version), and the writer\'s own on its reader', () => {
+    const path = join(work, 'version.db');
+    const store = new Store(path);
+    const reader = StoreReader.open(path);
+    const v0 = reader.changeVersion();
+    const d0 = reader.dataVersion();
+    expect(reader.changeVersion()).toBe(v0);
+    expect(reader.dataVersion()).toBe(d0);
+    store.macDeviceId('00:1b:21:00:00:01', null, false, T0);
+    expect(reader.dataVersion()).not.toBe(d0);
+    const v1 = reader.changeVersion();
+    expect(v1).not.toBe(v0);
+    // The writer's own connection sees no data_version change of its own commits: it reads each time.
+    store.macDeviceId('00:1b:21:00:00:02', null, false, T0);
+    expect(store.reader.changeVersion()).not.toBe(v1);
+    expect(reader.changeVersion()).toBe(store.reader.changeVersion());
+    reader.close();
+    store.close();
+  });
+
   it('summarises the stored classifications', () => {
     const store = new Store(join(work, 'classified.db'));
     const classify = (deviceId: number, category: string, medical: boolean) => store.upsertClassification({
