@@ -107,12 +107,18 @@ describe('security headers', () => {
   it('nosniff, frame deny, no-store, a CSP for a web page, on data and on errors', async () => {
     const t = await testApp(reader);
     try {
-      for (const r of [await t.inject('/api/v1/devices/1'), await t.app.inject('/api/v1/devices/1'), await t.inject('/health')]) {
+      // A miss, a hit of the response cache, a 401, /health, a 400, a 404.
+      const answers = [await t.inject('/api/v1/devices/1'), await t.inject('/api/v1/devices/1'), await t.app.inject('/api/v1/devices/1'),
+        await t.inject('/health'), await t.inject('/api/v1/devices/abc'), await t.inject('/api/v1/nothing')];
+      expect(answers.map((r) => r.statusCode)).toEqual([200, 200, 401, 200, 400, 404]);
+      for (const r of answers) {
         expect(r.headers['x-content-type-options']).toBe('nosniff');
         expect(r.headers['x-frame-options']).toBe('DENY');
         expect(r.headers['cache-control']).toBe('no-store');
         expect(r.headers['content-security-policy']).toMatch(/default-src 'self'.*frame-ancestors 'none'/);
         expect(r.headers['strict-transport-security']).toBeUndefined();
+        expect(r.headers['cross-origin-resource-policy']).toBe('same-origin');
+        expect(r.headers['referrer-policy']).toBe('no-referrer');
       }
     } finally {
       await t.close();
