@@ -5,9 +5,8 @@
  * still; it bounds what the server can answer: 1,000 req/s on one core needs about 1 ms or less.
  */
 import { readFileSync } from 'node:fs';
-import { ApiTokens } from '../store/api-tokens.js';
 import type { StoreReader } from '../store/reader.js';
-import { startBenchServer } from './bench-db.js';
+import { benchToken, startBenchServer } from './bench-db.js';
 import { SYNTHETIC_BASE_MS, syntheticHostname } from './synthetic-capture.js';
 
 export interface BenchCase { name: string; path: string; targetMs: number }
@@ -34,7 +33,11 @@ export function benchCases(reader: StoreReader, devices: number): BenchCase[] {
   ];
 }
 
-/** A full catch-up of the change feed from 0, pages of 1,000. */
+/**
+ * A full catch-up of the change feed from 0, pages of 1,000: the largest the API allows
+ * (MAX_CHANGES_PAGE), which a client catching up uses; pages are sequential, each `since` is the
+ * previous page's `next_since`, as a client must.
+ */
 export interface CatchUp { seconds: number; cpuSeconds: number; items: number; pages: number }
 
 export interface SerialResult { name: string; path: string; mean: number; p50: number; p99: number; cpuMs: number; bytes: number }
@@ -49,25 +52,15 @@ export interface SerialOptions {
   cache: boolean;
   /** Also time a full catch-up of the change feed from 0. */
   catchUp?: boolean;
+  /** taskset CPU list for the server (bench-cpus.ts). */
+  serverCpus?: string;
 }
 
 /** CPU seconds (user + system) the process `pid` has used so far (Linux /proc; clock ticks of 10 ms). */
-function cpuSecondsOf(pid: number): number {
+export function cpuSecondsOf(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-/** A read token made on `db` for one bench run. */
-export function benchToken(db: string): string {
-  const tokens = ApiTokens.open(db);
-  try {
-    const token = tokens.create(`bench-api-${process.pid}-${Date.now()}`, ['read'], null);
-    if (token === null) throw new Error('bench token exists already');
-    return token;
-  } finally {
-    tokens.close();
-  }
 }
 
 /** A full catch-up of the change feed from 0 with pages of 1,000. */
@@ -95,8 +88,8 @@ export async function catchUp(url: string, token: string): Promise<{ seconds: nu
  */
 export async function serialPass(cli: string, db: string, cases: readonly BenchCase[], o: SerialOptions): Promise<{ routes: SerialResult[]; catchUp: CatchUp | null }> {
   const { requests, warmup = 20 } = o;
-  const token = benchToken(db);
-  const server = await startBenchServer(db, o.cache ? [] : ['--response-cache-mib', '0']);
+  const token = benchToken(db, 'bench-api-serial');
+  const server = await startBenchServer(db, o.cache ? [] : ['--response-cache-mib', '0'], { cpus: o.serverCpus });
   const headers = { authorization: `Bearer ${token}` };
   const get = async (path: string): Promise<number> => {
     const r = await fetch(server.url + path, { headers });

@@ -1,13 +1,15 @@
 /**
  * The benchmarks' 100 k-device inventory and server (bench:api, bench:web): a synthetic capture of
  * `devices` devices (synthetic-capture.ts) ingested with the real `auscult read`, a token with scope
- * read made on it, and `auscult serve` in its own process with the per-token rate limit off.
+ * read made on it, and `auscult serve` in its own process (optionally pinned to CPUs: bench-cpus.ts)
+ * with the per-token rate limit off or raised for the load.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot, thousands } from '../config.js';
 import { ApiTokens } from '../store/api-tokens.js';
+import { onCpus } from './bench-cpus.js';
 import { writeSyntheticCapture } from './synthetic-capture.js';
 
 export const benchCli = (): string => join(packageRoot(), 'dist', 'agent', 'cli.js');
@@ -52,11 +54,18 @@ export function benchToken(db: string, name: string): string {
 
 export interface BenchServer { url: string; pid: number; stop: () => Promise<void> }
 
-/** `auscult serve` on `db` in its own process (any free port, rate limit off, `extra` flags), once it listens. */
-export async function startBenchServer(db: string, extra: readonly string[] = []): Promise<BenchServer> {
-  const child = spawn(process.execPath, [benchCli(), 'serve', '--db', db, '--port', '0', '--rate-limit', '0', ...extra], {
-    env: { ...process.env, AUSCULT_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'pipe'],
-  });
+export interface BenchServerOptions {
+  /** taskset CPU list to run the server on (bench-cpus.ts); undefined: any core. */
+  cpus?: string;
+  /** Requests a minute per token (`--rate-limit`); 0 (default): the limit is off. */
+  rateLimitPerMinute?: number;
+}
+
+/** `auscult serve` on `db` in its own process (any free port, `extra` flags), once it listens. */
+export async function startBenchServer(db: string, extra: readonly string[] = [], o: BenchServerOptions = {}): Promise<BenchServer> {
+  const [command, args] = onCpus(o.cpus, process.execPath, [benchCli(), 'serve', '--db', db, '--port', '0', '--rate-limit', String(o.rateLimitPerMinute ?? 0), ...extra]);
+  // taskset execs the server: the child's pid is the server's (its CPU time is read from /proc).
+  const child = spawn(command, args, { env: { ...process.env, AUSCULT_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'pipe'] });
   const url = await new Promise<string>((resolve, reject) => {
     let text = '';
     child.stderr.on('data', (b: Buffer) => {
