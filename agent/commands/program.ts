@@ -17,6 +17,7 @@ import { applyConfigFile } from '../config/apply.js';
 import { DEFAULT_HOST, DEFAULT_PORT, dbPath, packageRoot } from '../config.js';
 import { parseMac, macToString, ipVersionOf } from '../decode/format.js';
 import { createLogger, errorLines, type Logger } from '../log.js';
+import { boundHeapGrowth, DEFAULT_HEAP_GROWTH_PERCENT, MAX_HEAP_GROWTH_PERCENT } from '../heap.js';
 import { forTerminal, hasControls, jsonForTerminal, linesForTerminal } from '../output/escape.js';
 import { OutputClosed, printLines, writeAll } from '../output/write.js';
 import { addAdvisoryCommands } from './advisories-cli.js';
@@ -101,12 +102,14 @@ const memoryOptions = (cmd: Command) =>
   cmd
     .option('--max-pending-rows <n>', 'write to the database when this many device rows wait (default 100000)', int('--max-pending-rows', 1000, 10_000_000))
     .option('--device-cache <n>', 'MAC to device ids held in memory (default 262144)', int('--device-cache', 1024, 50_000_000))
-    .option('--identify-batch <n>', 'devices identified per batch (default 4096)', int('--identify-batch', 16, 1_000_000));
+    .option('--identify-batch <n>', 'devices identified per batch (default 4096)', int('--identify-batch', 16, 1_000_000))
+    .option('--heap-growth-percent <n>', `how far V8's heap grows beyond what survived a collection, 0: as V8 decides (default ${DEFAULT_HEAP_GROWTH_PERCENT})`, int('--heap-growth-percent', 0, MAX_HEAP_GROWTH_PERCENT));
 
 interface MemoryFlags {
   maxPendingRows?: number;
   deviceCache?: number;
   identifyBatch?: number;
+  heapGrowthPercent?: number;
 }
 
 function memoryLimits(o: MemoryFlags) {
@@ -240,6 +243,7 @@ export function buildCli(): Command {
     .addOption(tombstoneOption());
   memoryOptions(read)
     .action(async (files: string[], o: EventFlags & MemoryFlags & { db?: string; json?: boolean; force?: boolean; progress: boolean; maxFlows?: number; flushEvery?: number; worker?: boolean; fingerprints?: string; tombstoneRetentionDays?: number }) => {
+      const heap = boundHeapGrowth(o.heapGrowthPercent);
       const log = createLogger();
       const summary = await readFiles(files, {
         db: dbPath(o.db), log, signal: stopSignal(log), progress: o.progress && process.stderr.isTTY, maxFlows: o.maxFlows,
@@ -248,13 +252,14 @@ export function buildCli(): Command {
         resolveFindingsAfterHours: o.resolveFindingsAfter,
         library: loadFingerprints(userFingerprintsDir(o.fingerprints), log), events: eventThresholds(o), ...memoryLimits(o),
       });
-      await (o.json ? writeAll(process.stdout, jsonForTerminal(summary, 2) + '\n') : printLines(formatReadSummary(summary)));
+      await (o.json ? writeAll(process.stdout, jsonForTerminal({ ...summary, heap }, 2) + '\n') : printLines(formatReadSummary(summary)));
     });
 
   addForwardOptions(captureOptions(program.command('capture').description('capture live from an interface into the database (Ctrl-C to stop)')))
     .addOption(dbOption())
     .action(async (o: CaptureFlags & ForwardFlags) => {
       const log = createLogger();
+      log.info({ heap: boundHeapGrowth(o.heapGrowthPercent) }, 'heap growth');
       destinationsOf(o); // a bad forwarding flag stops us before the capture starts
       const signal = stopSignal(log);
       // captureLive creates and migrates the database synchronously, before the forwarder opens it.
@@ -282,6 +287,7 @@ export function buildCli(): Command {
     .option('--port <port>', 'API port', int('--port', 0, 65535), DEFAULT_PORT)
     .action(async (o: CaptureFlags & ApiFlags & ForwardFlags & { host: string; port: number }) => {
       const log = createLogger();
+      log.info({ heap: boundHeapGrowth(o.heapGrowthPercent) }, 'heap growth');
       destinationsOf(o); // a bad forwarding flag stops us before the capture starts
       const signal = stopSignal(log);
       const db = dbPath(o.db);
@@ -372,6 +378,7 @@ export function buildCli(): Command {
     .option('--port <port>', 'API port', int('--port', 0, 65535), DEFAULT_PORT)
     .action(async (o: ApiFlags & { db: string; host: string; port: number }) => {
       const log = createLogger();
+      boundHeapGrowth();
       const signal = stopSignal(log);
       const dir = join(packageRoot(), 'test-fixtures');
       const files = DEMO_CAPTURES.map((f) => join(dir, f));

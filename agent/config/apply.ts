@@ -39,6 +39,7 @@ export const FLAG_BINDINGS: readonly FlagBinding[] = [
   { key: 'memory.pending_rows', option: 'maxPendingRows' },
   { key: 'memory.device_cache', option: 'deviceCache' },
   { key: 'memory.identify_batch', option: 'identifyBatch' },
+  { key: 'memory.heap_growth_percent', option: 'heapGrowthPercent' },
   { key: 'events.retention_days', option: 'eventsRetentionDays' },
   { key: 'forward.syslog', option: 'syslog' },
   { key: 'forward.syslog_format', option: 'syslogFormat' },

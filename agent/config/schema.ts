@@ -105,6 +105,9 @@ export const MemorySection = Type.Object(
     identify_batch: Type.Optional(
       Type.Integer({ minimum: 16, maximum: 1_000_000, description: 'devices identified per batch, one batch\'s facts in memory (--identify-batch; default 4096)' }),
     ),
+    heap_growth_percent: Type.Optional(
+      Type.Integer({ minimum: 0, maximum: 1000, description: 'how far V8\'s heap grows beyond what survived a collection before the next, 0: as V8 decides; a node --heap-growing-percent wins (--heap-growth-percent; default 20)' }),
+    ),
   },
   closed,
 );
