@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { boundHeapGrowth, DEFAULT_HEAP_GROWTH_PERCENT, type HeapBound } from './heap.js';
+import { pcapBindingMissing, skipReason } from './testing/tools.js';
 
 const root = join(import.meta.dirname, '..');
 const cli = join(root, 'dist', 'agent', 'cli.js');
@@ -98,5 +99,19 @@ describe('the ingesting commands', () => {
     expect(capped).toMatchObject({ growthPercent: DEFAULT_HEAP_GROWTH_PERCENT, source: 'auscult' });
     expect(capped.limitMiB).toBeGreaterThanOrEqual(200);
     expect(capped.limitMiB).toBeLessThan(300);
+  });
+
+  const noPcap = skipReason('heap growth of capture and run', pcapBindingMissing());
+  it.skipIf(noPcap !== undefined)('capture and run set it before they open the interface, and log it (debug)', () => {
+    for (const [command, args, percent] of [['capture', [], DEFAULT_HEAP_GROWTH_PERCENT], ['run', ['--heap-growth-percent', '35', '--port', '0'], 35]] as const) {
+      // A filter libpcap rejects ends the command right after the bound is set: no traffic needed.
+      const r = spawnSync(process.execPath, [cli, command, '-i', 'lo', '--filter', 'port nonsense', '--db', join(work, `${command}.db`), ...args], {
+        encoding: 'utf8', env: { ...process.env, AUSCULT_LOG_LEVEL: 'debug', AUSCULT_CONFIG: '', NODE_OPTIONS: '' },
+      });
+      expect(r.status, r.stderr).toBe(2);
+      const line = r.stderr.split('\n').find((l) => l.includes('"heap growth"'));
+      expect(line, r.stderr).toBeDefined();
+      expect((JSON.parse(line!) as { heap: HeapBound }).heap).toMatchObject({ growthPercent: percent, source: 'auscult' });
+    }
   });
 });

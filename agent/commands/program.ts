@@ -259,7 +259,7 @@ export function buildCli(): Command {
     .addOption(dbOption())
     .action(async (o: CaptureFlags & ForwardFlags) => {
       const log = createLogger();
-      log.info({ heap: boundHeapGrowth(o.heapGrowthPercent) }, 'heap growth');
+      log.debug({ heap: boundHeapGrowth(o.heapGrowthPercent) }, 'heap growth');
       destinationsOf(o); // a bad forwarding flag stops us before the capture starts
       const signal = stopSignal(log);
       // captureLive creates and migrates the database synchronously, before the forwarder opens it.
@@ -287,7 +287,7 @@ export function buildCli(): Command {
     .option('--port <port>', 'API port', int('--port', 0, 65535), DEFAULT_PORT)
     .action(async (o: CaptureFlags & ApiFlags & ForwardFlags & { host: string; port: number }) => {
       const log = createLogger();
-      log.info({ heap: boundHeapGrowth(o.heapGrowthPercent) }, 'heap growth');
+      log.debug({ heap: boundHeapGrowth(o.heapGrowthPercent) }, 'heap growth');
       destinationsOf(o); // a bad forwarding flag stops us before the capture starts
       const signal = stopSignal(log);
       const db = dbPath(o.db);
