@@ -9,6 +9,7 @@ import { foldObservations, iso, type ObservationRow } from './evidence-fold.js';
 import type { Statements } from './statements.js';
 import type { AddressSource } from './store.js';
 import { BINDING_PROTOCOLS } from '../dissectors/types.js';
+import { deviceJsonText, type DeviceHead } from './device-json-text.js';
 
 /** What a device list can be ordered by (then by id, so the order is total and a cursor stable). */
 export const DEVICE_SORT_KEYS = ['id', 'last_seen', 'first_seen', 'vendor', 'category', 'risk'] as const;
@@ -102,6 +103,12 @@ export interface DevicePage {
   next: DevicePosition | null;
 }
 
+/** A page of devices with its items as one JSON array text (DeviceQuery.listJson). */
+export type DevicePageJson = Omit<DevicePage, 'items'> & { itemsJson: string };
+
+/** Devices rendered as JSON text per run of this many: their rows' objects die young (ChangeQuery.pageJson). */
+export const TEXT_CHUNK = 200;
+
 interface DeviceRow {
   id: number;
   mac: string | null;
@@ -121,6 +128,15 @@ interface DeviceRow {
   bytes_received: number;
   /** classifications.result (JSON) of the joined row, null when not classified. */
   classification: string | null;
+  /** The classification's columns (what `result` says, written with it): the identity without parsing it. */
+  c_vendor: string | null;
+  c_model: string | null;
+  c_category: string | null;
+  c_criticality: string | null;
+  c_os: string | null;
+  c_firmware: string | null;
+  c_medical: number | null;
+  c_confidence: number | null;
   /** The value of the list's sort key. */
   sort_key: string | number;
 }
@@ -136,6 +152,22 @@ function identity(json: string | null): Pick<Device, 'vendor' | 'model' | 'categ
     os: c.os.value, firmware: c.firmware.value, confidence: c.confidence, medical: c.medical, classification: c as unknown as Record<string, unknown>,
   };
 }
+
+/**
+ * The same identity from the classification's columns, for the JSON text of a device (device-json-text.ts):
+ * the stored `result` is spliced into the text as it is, never parsed.
+ */
+function identityOfColumns(r: DeviceRow): Omit<ReturnType<typeof identity>, 'classification'> {
+  if (r.classification === null) return { vendor: null, model: null, category: 'unknown', criticality: null, os: null, firmware: null, confidence: 0, medical: false };
+  return {
+    vendor: r.c_vendor, model: r.c_model, category: r.c_category ?? 'unknown', criticality: r.c_criticality, os: r.c_os, firmware: r.c_firmware,
+    confidence: r.c_confidence ?? 0, medical: r.c_medical === 1,
+  };
+}
+
+/** A device row's columns with its classification's (DeviceRow), over `devices d LEFT JOIN classifications c`. */
+const DEVICE_COLUMNS = `d.*, c.result AS classification, c.vendor AS c_vendor, c.model AS c_model, c.category AS c_category,
+  c.criticality AS c_criticality, c.os AS c_os, c.firmware AS c_firmware, c.medical AS c_medical, c.confidence AS c_confidence`;
 
 /**
  * The WHERE terms of a device filter over `devices d LEFT JOIN classifications c`, and their named
@@ -202,6 +234,23 @@ export class DeviceQuery {
   }
 
   list(f: DeviceFilter): DevicePage {
+    return this.page(f, (rows) => this.toDevices(rows));
+  }
+
+  /**
+   * The same page with its devices as one JSON array text (the API's answer: device-json-text.ts),
+   * rendered TEXT_CHUNK devices at a time so their per-device objects die young (ChangeQuery.pageJson).
+   */
+  listJson(f: DeviceFilter): DevicePageJson {
+    const { items, ...rest } = this.page(f, (rows) => {
+      const parts: string[] = [];
+      for (let i = 0; i < rows.length; i += TEXT_CHUNK) parts.push(this.toDeviceTexts(rows.slice(i, i + TEXT_CHUNK)).join(','));
+      return parts;
+    });
+    return { itemsJson: `[${items.join(',')}]`, ...rest };
+  }
+
+  private page<T>(f: DeviceFilter, build: (rows: DeviceRow[]) => T[]): { items: T[]; nextAfterId: number | null; next: DevicePosition | null } {
     const sortSql = SORT_SQL[f.sort ?? 'id'];
     const dir = f.descending === true ? 'DESC' : 'ASC';
     const cmp = f.descending === true ? '<' : '>';
@@ -222,7 +271,7 @@ export class DeviceQuery {
     const classificationJoin = /\bc\./.test([sortSql, ...where].join(' ')) ? 'LEFT JOIN classifications c ON c.device_id = d.id' : '';
     const rows = this
       .stmt(
-        `SELECT d.*, c.result AS classification, ${sortSql} AS sort_key FROM devices d
+        `SELECT ${DEVICE_COLUMNS}, ${sortSql} AS sort_key FROM devices d
          LEFT JOIN classifications c ON c.device_id = d.id ${riskJoin}
          WHERE d.id IN (SELECT d.id FROM devices d ${classificationJoin} ${riskJoin}
            ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ${order} LIMIT @limitPlusOne)
@@ -233,7 +282,7 @@ export class DeviceQuery {
     const page = more ? rows.slice(0, limit) : rows;
     const last = more ? page[page.length - 1] : null;
     return {
-      items: this.toDevices(page),
+      items: build(page),
       nextAfterId: last === null ? null : last.id,
       next: last === null ? null : { id: last.id, key: last.sort_key },
     };
@@ -263,21 +312,36 @@ export class DeviceQuery {
   /** One device without its peers. */
   device(id: number): Device | null {
     const row = this
-      .stmt('SELECT d.*, c.result AS classification FROM devices d LEFT JOIN classifications c ON c.device_id = d.id WHERE d.id = ?')
+      .stmt(`SELECT ${DEVICE_COLUMNS} FROM devices d LEFT JOIN classifications c ON c.device_id = d.id WHERE d.id = ?`)
       .get(id) as DeviceRow | undefined;
     return row ? this.toDevices([row])[0] : null;
   }
 
   /** The devices whose change sequence value is above `since`, in that order, at most `limit` (the change feed). */
   changedAfter(since: number, limit: number): { seq: number; device: Device }[] {
-    const rows = this
+    const rows = this.changedRows(since, limit);
+    const devices = this.toDevices(rows);
+    return rows.map((r, i) => ({ seq: r.sort_key as number, device: devices[i] }));
+  }
+
+  /**
+   * The next `count` devices whose change sequence value is above `since`, as change-feed items' JSON
+   * texts joined by commas (device-json-text.ts), and the last one's value (ChangeQuery.pageJson).
+   */
+  changedJson(since: number, count: number): { text: string; lastSeq: number } {
+    const rows = this.changedRows(since, count);
+    const texts = this.toDeviceTexts(rows);
+    const items = rows.map((r, i) => `{"seq":${r.sort_key},"type":"device","id":${r.id},"deleted":false,"device":${texts[i]}}`);
+    return { text: items.join(','), lastSeq: rows.length > 0 ? (rows[rows.length - 1].sort_key as number) : since };
+  }
+
+  private changedRows(since: number, limit: number): DeviceRow[] {
+    return this
       .stmt(
-        `SELECT d.*, c.result AS classification, d.change_seq AS sort_key FROM devices d LEFT JOIN classifications c ON c.device_id = d.id
+        `SELECT ${DEVICE_COLUMNS}, d.change_seq AS sort_key FROM devices d LEFT JOIN classifications c ON c.device_id = d.id
          WHERE d.change_seq > ? ORDER BY d.change_seq LIMIT ?`,
       )
       .all(since, limit) as DeviceRow[];
-    const devices = this.toDevices(rows);
-    return rows.map((r, i) => ({ seq: r.sort_key as number, device: devices[i] }));
   }
 
   /** Device ids matching a MAC, an IP address it used, or an id (for `auscult explain`). */
@@ -401,7 +465,25 @@ export class DeviceQuery {
     return rows.map((r) => this.toDevice(r, c));
   }
 
+  /** Devices as JSON texts (the API's answers): the same bytes as JSON.stringify of toDevices' objects. */
+  private toDeviceTexts(rows: readonly DeviceRow[]): string[] {
+    if (rows.length === 0) return [];
+    const c = this.children(rows.map((r) => r.id));
+    return rows.map((r) => {
+      const head = this.head(r, c);
+      // Written last, as the schema serialiser did (device-json-text.ts); rare, so the delete's slower object is too.
+      const derived = head.derived;
+      if (derived !== undefined) delete head.derived;
+      return deviceJsonText(Object.assign(head, identityOfColumns(r)), r.classification, c.findings.get(r.id), derived);
+    });
+  }
+
   private toDevice(r: DeviceRow, c: PageChildren): Device {
+    return { ...this.head(r, c), ...identity(r.classification), ...(c.findings.get(r.id) ?? { findings: [], risk: NO_RISK }) };
+  }
+
+  /** The fields of a device object before its identity (what rows and children say; shared by the object and the text). */
+  private head(r: DeviceRow, c: PageChildren): DeviceHead {
     const ips = c.ips.get(r.id) ?? [];
     const vlans = (c.vlans.get(r.id) ?? []).map((v) => v.vlan);
     const services = (c.services.get(r.id) ?? []).map(({ device_id: _id, ...s }) => s);
@@ -432,8 +514,6 @@ export class DeviceQuery {
       bytes_received: r.bytes_received,
       services: services.map((s) => ({ ...s, first_seen: iso(s.first_seen), last_seen: iso(s.last_seen) })),
       ...this.evidence(r.id, c),
-      ...identity(r.classification),
-      ...(c.findings.get(r.id) ?? { findings: [], risk: NO_RISK }),
     };
   }
 

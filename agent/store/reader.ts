@@ -5,9 +5,9 @@
  * has one over its own connection (`store.reader`: identification reads what the flush just wrote).
  */
 import type Database from 'better-sqlite3';
-import { ChangeQuery, type ChangePage } from './change-query.js';
+import { ChangeQuery, type ChangePage, type ChangePageJson } from './change-query.js';
 import type { Device, DeviceDetail, DeviceObservation } from './device-json.js';
-import { DeviceQuery, type DeviceFilter, type DevicePage } from './device-query.js';
+import { DeviceQuery, type DeviceFilter, type DevicePage, type DevicePageJson } from './device-query.js';
 import { FactsQuery, type DeviceFactsRow } from './facts-query.js';
 import { GraphQuery, type Graph, type GraphOptions } from './graph-query.js';
 import { lastLiveIngest, type LiveIngest } from './ingest-query.js';
@@ -93,12 +93,22 @@ export class StoreReader {
     return this.query.list(f);
   }
 
+  /** The same page, each device as its JSON text: the bytes JSON.stringify makes of listDevices' objects (the API's answer). */
+  listDevicesJson(f: DeviceFilter): DevicePageJson {
+    return this.query.listJson(f);
+  }
+
   /**
    * The change feed: devices changed and tombstones of devices removed after sequence value `since`,
    * in sequence order, at most `limit`, with the sequence's high-water mark, in one snapshot.
    */
   changes(since: number, limit: number): ChangePage {
     return this.snapshot(() => this.feed.page(since, limit));
+  }
+
+  /** The same page of the change feed, each item as its JSON text (the API's answer). */
+  changesJson(since: number, limit: number): ChangePageJson {
+    return this.snapshot(() => this.feed.pageJson(since, limit));
   }
 
   /** The change sequence's last value: a client that lists devices then follows the feed from here misses nothing. */

@@ -8,6 +8,7 @@ import { Type } from 'typebox';
 import { Device } from '../../agent/store/device-json.js';
 import type { StoreReader } from '../../agent/store/reader.js';
 import { ApiError, ERROR_RESPONSES, ErrorResponse } from '../errors.js';
+import { jsonObjectText, sendJsonText } from '../json-text.js';
 
 export interface ChangesRoutesOptions {
   reader: StoreReader;
@@ -57,7 +58,7 @@ const Tombstone = Type.Object(
   { description: 'a device removed: drop it' },
 );
 
-const ChangePage = Type.Object(
+export const ChangePage = Type.Object(
   {
     items: Type.Array(Type.Union([DeviceChange, Tombstone]), { description: 'in increasing seq order; each device at most once, at its latest change' }),
     next_since: Type.Integer({ description: 'pass as since for the next page (the last item\'s seq; since itself on an empty page)' }),
@@ -87,14 +88,17 @@ const changesRoutes: FastifyPluginAsyncTypebox<ChangesRoutesOptions> = async (ap
         response: { 200: ChangePage, 410: ErrorResponse, ...ERROR_RESPONSES },
       },
     },
-    async (req) => {
+    async (req, reply) => {
       const since = req.query.since ?? 0;
       const limit = req.query.limit ?? DEFAULT_CHANGES_PAGE;
-      const page = reader.changes(since, limit);
+      // Items come as JSON texts (api/json-text.ts): the bytes the schema's serialiser made of the objects.
+      const page = reader.changesJson(since, limit);
       if (!page.ok) {
         throw new ApiError(410, `resync: ${page.reason}; list GET /api/v1/devices again and follow the changes from its high_water`);
       }
-      return { items: page.items, next_since: page.nextSince, high_water: page.highWater };
+      return sendJsonText(reply, jsonObjectText([
+        ['items', page.itemsJson], ['next_since', String(page.nextSince)], ['high_water', String(page.highWater)],
+      ]));
     },
   );
 };

@@ -11,6 +11,7 @@ import { DEVICE_SORT_KEYS, type DeviceFilter, type DevicePosition, type DeviceSo
 import type { StoreReader } from '../../agent/store/reader.js';
 import { builtinFingerprintsDir, loadCategoryIds } from '../../agent/identify/index.js';
 import { ApiError, ERROR_RESPONSES } from '../errors.js';
+import { jsonObjectText, sendJsonText } from '../json-text.js';
 
 export interface DevicesRoutesOptions {
   /** The inventory, read-only. */
@@ -77,7 +78,7 @@ const DeviceListQuery = Type.Object(
 
 type DeviceFilterQuery = Static<ReturnType<typeof Type.Object<typeof DEVICE_FILTER_PARAMS>>>;
 
-const DeviceList = Type.Object(
+export const DeviceList = Type.Object(
   {
     items: Type.Array(Device),
     next_cursor: Type.Union([Type.String(), Type.Null()], { description: 'pass as cursor for the next page; null on the last page' }),
@@ -205,7 +206,7 @@ const devicesRoutes: FastifyPluginAsyncTypebox<DevicesRoutesOptions> = async (ap
         response: { 200: DeviceList, ...ERROR_RESPONSES },
       },
     },
-    async (req) => {
+    async (req, reply) => {
       const q = req.query;
       const limit = q.limit ?? DEFAULT_PAGE_SIZE;
       const sort = q.sort ?? 'id';
@@ -225,9 +226,12 @@ const devicesRoutes: FastifyPluginAsyncTypebox<DevicesRoutesOptions> = async (ap
       }
       Object.assign(filter, filterOfQuery(q, checkCategory));
       if (q.min_risk !== undefined) filter.minRisk = q.min_risk;
-      const { items, next, highWater } = reader.snapshot(() => ({ ...reader.listDevices(filter), highWater: reader.changeHighWater() }));
+      // The devices come as JSON texts (api/json-text.ts): the bytes the schema's serialiser made of the objects.
+      const { itemsJson, next, highWater } = reader.snapshot(() => ({ ...reader.listDevicesJson(filter), highWater: reader.changeHighWater() }));
       const nextCursor = next === null ? null : encodeCursor(next.id, sort, order, sort === 'id' ? undefined : next.key);
-      return { items, next_cursor: nextCursor, limit, high_water: highWater };
+      return sendJsonText(reply, jsonObjectText([
+        ['items', itemsJson], ['next_cursor', JSON.stringify(nextCursor)], ['limit', String(limit)], ['high_water', String(highWater)],
+      ]));
     },
   );
 

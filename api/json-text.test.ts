@@ -1,0 +1,143 @@
+/**
+ * The device list and the change feed answer with JSON text the store builds (agent/store/
+ * device-json-text.ts, api/json-text.ts) instead of objects serialised by the routes' schemas. The
+ * bytes must be what the schema serialiser made of the reference objects (StoreReader.listDevices,
+ * StoreReader.changes): same keys, same order, same escaping. Checked on real ingests (clinical
+ * blocks, derived devices, findings, hostile names from real software) and on devices made here with
+ * strings that need JSON escaping, unclassified devices (null classification) and a tombstone.
+ */
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Fastify from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readCaptureFile } from '../agent/capture/file-source.js';
+import { jsonTextForTerminal } from '../agent/output/escape.js';
+import { builtinFingerprintsDir, loadLibrary } from '../agent/identify/index.js';
+import { Pipeline } from '../agent/pipeline.js';
+import { StoreReader } from '../agent/store/reader.js';
+import { Store } from '../agent/store/store.js';
+import type { DeviceFilter } from '../agent/store/device-query.js';
+import { ChangePage } from './routes/changes.js';
+import { DeviceList, encodeCursor } from './routes/devices.js';
+import { testApp, type TestApp } from './testing/test-app.js';
+
+const CAPTURES = [
+  'lan-dhcp.pcap', 'hostile-names.pcap', 'hostile-html.pcap', 'dicom-tls.pcap', 'dicom-store.pcap', 'hl7-pcd01.pcap',
+  'findings-telnet.pcap', 'findings-internet.pcap', 'routed.pcap', 'vlan.pcap', 'ipv6.pcap',
+].map((f) => join('test-fixtures', f)).filter((f) => existsSync(f));
+
+const T0 = Date.UTC(2026, 0, 5, 8);
+/** Strings that need escaping in JSON, or that the terminal escaping rewrites: quotes, backslashes, controls, C1, bidi, U+2028, a lone surrogate. */
+const HOSTILE = ['say "hi"\\ \u0000\u0007\n\t', '\u009b31m red \u202e evil \u2066', 'line\u2028sep \ud800 lone', '<script>alert(1)</script> é 中文 😀'];
+
+async function database(): Promise<string> {
+  const path = join(mkdtempSync(join(tmpdir(), 'auscult-json-text-')), 'inventory.db');
+  const store = new Store(path);
+  // With the built-in library: classifications (spliced as stored) and findings.
+  const pipeline = new Pipeline(store, { library: loadLibrary({ builtinDir: builtinFingerprintsDir() }), classifyEveryFlush: false });
+  for (const c of CAPTURES) await readCaptureFile(c, pipeline);
+  pipeline.finish();
+  // Devices made here: hostile MAC vendors and host names (never classified: classification null),
+  // and a routed address reclaimed by its router (a tombstone in the feed).
+  store.transaction(() => {
+    HOSTILE.forEach((text, i) => {
+      const id = store.macDeviceId(`02:00:5e:00:53:0${i}`, text, true, T0 + i);
+      store.upsertObservation(id, 'dhcp', JSON.stringify({ hostname: text, vendor_class: text }), T0 + i, T0 + i, 1);
+    });
+    const router = store.macDeviceId('00:00:5e:00:53:aa', null, false, T0);
+    store.ipDeviceId('198.51.100.7', T0);
+    store.reclaimRoutedAddress(router, '198.51.100.7');
+  });
+  store.close();
+  return path;
+}
+
+const lists: { url: string; filter: DeviceFilter; sort: 'id' | 'vendor' | 'last_seen'; order: 'asc' | 'desc'; limit: number }[] = [
+  { url: '/api/v1/devices?limit=1000', filter: {}, sort: 'id', order: 'asc', limit: 1000 },
+  { url: '/api/v1/devices?limit=3', filter: {}, sort: 'id', order: 'asc', limit: 3 },
+  { url: '/api/v1/devices?limit=5&sort=vendor&order=desc', filter: {}, sort: 'vendor', order: 'desc', limit: 5 },
+  { url: '/api/v1/devices?limit=1000&medical=true', filter: { medical: true }, sort: 'id', order: 'asc', limit: 1000 },
+  { url: '/api/v1/devices?limit=1000&hostname=say', filter: { hostname: 'say' }, sort: 'id', order: 'asc', limit: 1000 },
+];
+const feeds = [{ since: 0, limit: 1000 }, { since: 0, limit: 2 }, { since: 3, limit: 7 }];
+
+/** Equal texts, or a failure showing where they part (whole pages are too long to read in a diff). */
+function expectSameText(got: string, want: string): void {
+  if (got === want) return;
+  let i = 0;
+  while (i < got.length && got[i] === want[i]) i++;
+  expect({ at: i, got: got.slice(Math.max(0, i - 120), i + 80), want: want.slice(Math.max(0, i - 120), i + 80) }).toBeNull();
+}
+
+describe('device JSON text', () => {
+  let reader: StoreReader;
+  let app: TestApp;
+  // The reference: Fastify's serialiser of each route's response schema over the reader's objects (what
+  // the routes answered before they sent text).
+  const reference = Fastify();
+
+  beforeAll(async () => {
+    reader = StoreReader.open(await database());
+    app = await testApp(reader);
+    lists.forEach((c, i) => reference.get(`/list${i}`, { schema: { response: { 200: DeviceList } } }, async () => {
+      const page = reader.listDevices({ ...c.filter, limit: c.limit, sort: c.sort, descending: c.order === 'desc' });
+      const next = page.next === null ? null : encodeCursor(page.next.id, c.sort, c.order, c.sort === 'id' ? undefined : page.next.key);
+      return { items: page.items, next_cursor: next, limit: c.limit, high_water: reader.changeHighWater() };
+    }));
+    feeds.forEach((c, i) => reference.get(`/feed${i}`, { schema: { response: { 200: ChangePage } } }, async () => {
+      const page = reader.changes(c.since, c.limit);
+      if (!page.ok) throw new Error(page.reason);
+      return { items: page.items, next_since: page.nextSince, high_water: page.highWater };
+    }));
+  }, 60_000);
+
+  afterAll(async () => {
+    await app.close();
+    await reference.close();
+    reader.close();
+  });
+
+  it('the fixture database has what the text must handle', () => {
+    const devices = [...reader.allDevices()];
+    expect(devices.some((d) => d.clinical !== null)).toBe(true);
+    expect(devices.some((d) => d.derived !== undefined)).toBe(true);
+    expect(devices.some((d) => d.findings.length > 0)).toBe(true);
+    expect(devices.some((d) => d.classification === null)).toBe(true);
+    expect(devices.some((d) => d.services.length > 0 && d.vlans.length > 0)).toBe(true);
+    const feed = reader.changes(0, 1000);
+    expect(feed.ok && feed.items.some((i) => i.deleted)).toBe(true);
+  });
+
+  it.each(lists.map((c, i) => [c.url, i] as const))('%s: the bytes the schema serialiser made of the objects', async (url, i) => {
+    const [got, want] = [await app.inject(url), await reference.inject(`/list${i}`)];
+    expect(got.statusCode).toBe(200);
+    expect(got.headers['content-type']).toBe(want.headers['content-type']);
+    expectSameText(got.body, jsonTextForTerminal(want.body));
+  });
+
+  it.each(feeds.map((c, i) => [c.since, c.limit, i] as const))('changes since=%i limit=%i: the bytes the schema serialiser made of the objects', async (since, limit, i) => {
+    const [got, want] = [await app.inject(`/api/v1/changes?since=${since}&limit=${limit}`), await reference.inject(`/feed${i}`)];
+    expect(got.statusCode).toBe(200);
+    expect(got.headers['content-type']).toBe(want.headers['content-type']);
+    expectSameText(got.body, jsonTextForTerminal(want.body));
+  });
+
+  it('the store\'s texts say what its objects say, hostile strings included', () => {
+    for (const f of [{ limit: 1000 }, { limit: 4, afterId: 2 }, { limit: 1000, sort: 'last_seen' as const, descending: true }]) {
+      const page = reader.listDevices(f);
+      const text = reader.listDevicesJson(f);
+      expect(JSON.parse(text.itemsJson)).toStrictEqual(JSON.parse(JSON.stringify(page.items)));
+      expect(text.next).toStrictEqual(page.next);
+    }
+    const hostile = reader.listDevices({ limit: 1000, hostname: 'say' }).items;
+    expect(hostile.map((d) => d.mac_vendor)).toEqual([HOSTILE[0]]);
+    for (let since = 0; since < 40; since += 3) {
+      const page = reader.changes(since, 5);
+      const text = reader.changesJson(since, 5);
+      if (!page.ok || !text.ok) throw new Error('feed refused');
+      expect(JSON.parse(text.itemsJson)).toStrictEqual(JSON.parse(JSON.stringify(page.items)));
+      expect([text.count, text.nextSince, text.highWater]).toEqual([page.items.length, page.nextSince, page.highWater]);
+    }
+  });
+});
