@@ -138,7 +138,8 @@ export async function buildApp(opts: BuildAppOptions): Promise<ApiApp> {
     typeof payload === 'string' && String(reply.getHeader('content-type')).startsWith('application/json') ? jsonTextForTerminal(payload) : payload);
 
   // After the ETag and escaping hooks: what it keeps is what went out.
-  installResponseCache(app as unknown as FastifyInstance, { version: () => opts.reader.changeVersion(), maxBytes: opts.responseCacheBytes });
+  // The data_version authentication read for the request: one look at the database's state per request.
+  installResponseCache(app as unknown as FastifyInstance, { version: (req) => opts.reader.changeVersion(req.dataVersion ?? undefined), maxBytes: opts.responseCacheBytes });
 
   app.setNotFoundHandler((req, reply) => {
     const path = req.url.split('?')[0];

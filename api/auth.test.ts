@@ -76,11 +76,10 @@ describe('bearer tokens', () => {
 });
 
 describe('the cache of verified tokens', () => {
-  /** A reader whose data_version the test moves, counting the table lookups. */
+  /** A reader counting the table lookups; the test moves the data_version it passes. */
   function fakeReader(rows: Record<string, ApiTokenRow>) {
     const state = { version: 1, lookups: 0 };
     const reader = {
-      dataVersion: () => state.version,
       apiToken: (hash: string) => {
         state.lookups++;
         return rows[hash] ?? null;
@@ -93,19 +92,19 @@ describe('the cache of verified tokens', () => {
   it('reads a token once while the database is unchanged, and again after any commit', () => {
     const { state, reader } = fakeReader({ h1: row });
     const cache = new TokenCache(reader);
-    expect(cache.find('h1')).toEqual(row);
-    expect(cache.find('h1')).toEqual(row);
+    expect(cache.find('h1', state.version)).toEqual(row);
+    expect(cache.find('h1', state.version)).toEqual(row);
     expect(state.lookups).toBe(1);
     state.version = 2; // another connection committed: a revoke, say
-    expect(cache.find('h1')).toEqual(row);
+    expect(cache.find('h1', state.version)).toEqual(row);
     expect(state.lookups).toBe(2);
   });
 
   it('keeps no unknown token: each one is looked up (and cannot fill memory)', () => {
     const { state, reader } = fakeReader({});
     const cache = new TokenCache(reader);
-    expect(cache.find('nope')).toBeNull();
-    expect(cache.find('nope')).toBeNull();
+    expect(cache.find('nope', state.version)).toBeNull();
+    expect(cache.find('nope', state.version)).toBeNull();
     expect(state.lookups).toBe(2);
   });
 
@@ -116,10 +115,10 @@ describe('the cache of verified tokens', () => {
     try {
       const cache = new TokenCache(r);
       const hash = tokenHash(tokens.create('kept', ['read'], null)!);
-      expect(cache.find(hash)?.name).toBe('kept');
-      expect(cache.find(hash)?.name).toBe('kept');
+      expect(cache.find(hash, r.dataVersion())?.name).toBe('kept');
+      expect(cache.find(hash, r.dataVersion())?.name).toBe('kept');
       tokens.revoke('kept');
-      expect(cache.find(hash)).toBeNull();
+      expect(cache.find(hash, r.dataVersion())).toBeNull();
     } finally {
       tokens.close();
       r.close();

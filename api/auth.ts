@@ -25,6 +25,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** Name of the token that authenticated the request; null before or without one. */
     tokenName: string | null;
+    /** The reader's PRAGMA data_version read to authenticate it, for the response cache; null without. */
+    dataVersion: number | null;
   }
 }
 
@@ -100,12 +102,15 @@ export class TokenCache {
   private version = -1;
   private readonly rows = new Map<string, ApiTokenRow>();
 
-  constructor(private readonly reader: Pick<StoreReader, 'apiToken' | 'dataVersion'>) {}
+  constructor(private readonly reader: Pick<StoreReader, 'apiToken'>) {}
 
-  /** The stored token with this hash, null when none (unknown or revoked). */
-  find(sha256Hex: string): ApiTokenRow | null {
-    // The version before the read: a commit after it changes the version the next request sees.
-    const version = this.reader.dataVersion();
+  /**
+   * The stored token with this hash, null when none (unknown or revoked). `dataVersion`: the reader's
+   * PRAGMA data_version read for this request, before the read: a commit after it changes the version
+   * the next request brings.
+   */
+  find(sha256Hex: string, dataVersion: number): ApiTokenRow | null {
+    const version = dataVersion;
     if (version !== this.version) {
       this.rows.clear();
       this.version = version;
@@ -136,14 +141,15 @@ function scopeOf(req: FastifyRequest): RouteScope | 'public' {
   return config.public === true ? 'public' : (config.scope ?? 'read');
 }
 
-async function authenticate(tokens: TokenCache, req: FastifyRequest, reply: FastifyReply): Promise<void> {
+async function authenticate(reader: StoreReader, tokens: TokenCache, req: FastifyRequest, reply: FastifyReply): Promise<void> {
   const needed = scopeOf(req);
   if (needed === 'public') return;
   const token = bearerToken(req.headers.authorization);
   if (token === undefined) {
     return void refuse(reply, 401, 'this route needs an API token: Authorization: Bearer <token> (auscult token create)', 'Bearer realm="auscult"');
   }
-  const row = tokens.find(tokenHash(token));
+  req.dataVersion = reader.dataVersion();
+  const row = tokens.find(tokenHash(token), req.dataVersion);
   if (row === null || (row.expiresAtMs !== null && row.expiresAtMs <= Date.now())) {
     return void refuse(reply, 401, 'the API token is unknown, revoked or expired', 'Bearer realm="auscult", error="invalid_token"');
   }
@@ -173,9 +179,10 @@ export interface AuthOptions {
 export function installAuth(app: FastifyInstance, opts: AuthOptions): void {
   const audit = new AuditBuffer(opts.audit, (err) => app.log.error({ err }, 'cannot write the API token audit: kept in memory, retried'));
   app.decorateRequest('tokenName', null);
+  app.decorateRequest('dataVersion', null);
   app.addHook('onRoute', documentScope);
   const tokens = new TokenCache(opts.reader);
-  app.addHook('onRequest', async (req, reply) => authenticate(tokens, req, reply));
+  app.addHook('onRequest', async (req, reply) => authenticate(opts.reader, tokens, req, reply));
   app.addHook('onResponse', async (req, reply) => {
     if (scopeOf(req) === 'public') return;
     audit.record({

@@ -83,8 +83,8 @@ export class ResponseCache {
 }
 
 export interface ResponseCacheOptions {
-  /** The database's version: changes whenever any cached route's answer may (StoreReader.changeVersion). */
-  version: () => string;
+  /** The database's version as of this request: changes whenever any cached route's answer may (StoreReader.changeVersion). */
+  version: (req: FastifyRequest) => string;
   /** Bytes of bodies kept; 0 turns the cache off. */
   maxBytes?: number;
 }
@@ -105,7 +105,7 @@ export function installResponseCache(app: FastifyInstance, opts: ResponseCacheOp
     const handler = route.handler;
     route.handler = function cached(this: FastifyInstance, req: FastifyRequest, reply: FastifyReply) {
       if (req.method !== 'GET') return handler.call(this, req, reply);
-      const version = opts.version();
+      const version = opts.version(req);
       const hit = cache.get(req.url, version);
       if (hit === undefined) {
         req.cacheVersion = version;
