@@ -141,3 +141,45 @@ describe('device JSON text', () => {
     }
   });
 });
+
+describe('the ETag of a text answer', () => {
+  it('is the database version it was read at: the same while nothing is written, another after any write; 304 only for the current one', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'auscult-json-etag-')), 'inventory.db');
+    const store = new Store(path, { tombstoneRetentionDays: 1 });
+    store.transaction(() => store.macDeviceId('00:00:5e:00:53:01', 'Example', false, T0));
+    const reader = StoreReader.open(path);
+    // Without the response cache: every answer is read and tagged afresh.
+    const t = await testApp(reader, { responseCacheBytes: 0 });
+    try {
+      for (const url of ['/api/v1/devices?limit=5', '/api/v1/changes?since=0&limit=5']) {
+        const first = await t.inject(url);
+        const again = await t.inject(url);
+        expect(again.headers.etag, url).toBe(first.headers.etag);
+        expect(String(first.headers.etag)).toMatch(/^W\/"[\w-]+\.\d+:\d+"$/);
+        expect((await t.inject({ url, headers: { ...t.headers, 'if-none-match': String(first.headers.etag) } })).statusCode).toBe(304);
+
+        store.transaction(() => store.upsertVlan(1, 7, T0, T0));
+        const after = await t.inject(url);
+        expect(after.headers.etag, url).not.toBe(first.headers.etag);
+        expect(after.body, url).not.toBe(first.body);
+        const stale = await t.inject({ url, headers: { ...t.headers, 'if-none-match': String(first.headers.etag) } });
+        expect(stale.statusCode, url).toBe(200);
+        expect(stale.body, url).toBe(after.body);
+      }
+      // Pruning tombstones changes the version without a new sequence value: the tag follows.
+      store.transaction(() => {
+        const router = store.macDeviceId('00:00:5e:00:53:aa', null, false, T0);
+        store.ipDeviceId('198.51.100.7', T0);
+        store.reclaimRoutedAddress(router, '198.51.100.7');
+      });
+      const before = await t.inject('/api/v1/changes?since=0&limit=5');
+      store.pruneTombstones(Date.now() + 2 * 86_400_000);
+      const pruned = await t.inject('/api/v1/changes?since=0&limit=5');
+      expect(pruned.headers.etag).not.toBe(before.headers.etag);
+    } finally {
+      await t.close();
+      reader.close();
+      store.close();
+    }
+  });
+});

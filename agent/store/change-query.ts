@@ -19,8 +19,18 @@ export type ChangePage =
 
 /** The same page with its items as one JSON array text (the API's answer: ChangeQuery.pageJson). */
 export type ChangePageJson =
-  | { ok: true; itemsJson: string; count: number; nextSince: number; highWater: number; prunedThrough: number }
+  /** version: the database version the page was read at (changeVersionOf). */
+  | { ok: true; itemsJson: string; count: number; nextSince: number; highWater: number; version: string }
   | Extract<ChangePage, { ok: false }>;
+
+/**
+ * The database's version as the device routes see it: the sequence's high-water mark (every write to
+ * a device, its findings or risk takes a value) and the tombstones' pruning floor (which moves
+ * without one). Unchanged version, unchanged answers (the API's response cache and ETags rely on it).
+ */
+export function changeVersionOf(s: { highWater: number; prunedThrough: number }): string {
+  return `${s.highWater}:${s.prunedThrough}`;
+}
 
 interface Tombstone { seq: number; id: number; merged_into: number | null }
 
@@ -82,7 +92,7 @@ export class ChangeQuery {
       after = seq;
     }
     flush();
-    return { ok: true, itemsJson: `[${parts.join(',')}]`, count: e.entries.length, nextSince: e.nextSince, highWater: e.highWater, prunedThrough: e.prunedThrough };
+    return { ok: true, itemsJson: `[${parts.join(',')}]`, count: e.entries.length, nextSince: e.nextSince, highWater: e.highWater, version: changeVersionOf(e) };
   }
 
   /** The page's entries in sequence order: device changes (their seq alone) and tombstones. */

@@ -5,7 +5,7 @@
  * has one over its own connection (`store.reader`: identification reads what the flush just wrote).
  */
 import type Database from 'better-sqlite3';
-import { ChangeQuery, type ChangePage, type ChangePageJson } from './change-query.js';
+import { ChangeQuery, changeVersionOf, type ChangePage, type ChangePageJson } from './change-query.js';
 import type { Device, DeviceDetail, DeviceObservation } from './device-json.js';
 import { DeviceQuery, type DeviceFilter, type DevicePage, type DevicePageJson } from './device-query.js';
 import { FactsQuery, type DeviceFactsRow } from './facts-query.js';
@@ -111,6 +111,11 @@ export class StoreReader {
     return this.snapshot(() => this.feed.pageJson(since, limit));
   }
 
+  /** The sequence's last value and its tombstones' pruning floor, read now (changeVersionOf makes a version of them). */
+  changeSequence(): { highWater: number; prunedThrough: number } {
+    return this.feed.sequence();
+  }
+
   /** The change sequence's last value: a client that lists devices then follows the feed from here misses nothing. */
   changeHighWater(): number {
     return this.feed.sequence().highWater;
@@ -126,8 +131,7 @@ export class StoreReader {
     // `dataVersion`: one the caller read just before (the API reads it once per request).
     const at = this.db.readonly ? dataVersion ?? this.dataVersion() : -1;
     if (at === -1 || at !== this.versionAt) {
-      const { highWater, prunedThrough } = this.feed.sequence();
-      this.version = `${highWater}:${prunedThrough}`;
+      this.version = changeVersionOf(this.feed.sequence());
       this.versionAt = at;
     }
     return this.version;

@@ -98,7 +98,7 @@ const changesRoutes: FastifyPluginAsyncTypebox<ChangesRoutesOptions> = async (ap
       }
       return sendJsonText(reply, jsonObjectText([
         ['items', page.itemsJson], ['next_since', String(page.nextSince)], ['high_water', String(page.highWater)],
-      ]));
+      ]), page.version);
     },
   );
 };

@@ -9,6 +9,7 @@ import { ipVersionOf, macToString, parseMac } from '../../agent/decode/format.js
 import { Device, DeviceDetail, DeviceObservation } from '../../agent/store/device-json.js';
 import { DEVICE_SORT_KEYS, type DeviceFilter, type DevicePosition, type DeviceSortKey } from '../../agent/store/device-query.js';
 import type { StoreReader } from '../../agent/store/reader.js';
+import { changeVersionOf } from '../../agent/store/change-query.js';
 import { builtinFingerprintsDir, loadCategoryIds } from '../../agent/identify/index.js';
 import { ApiError, ERROR_RESPONSES } from '../errors.js';
 import { jsonObjectText, sendJsonText } from '../json-text.js';
@@ -227,11 +228,11 @@ const devicesRoutes: FastifyPluginAsyncTypebox<DevicesRoutesOptions> = async (ap
       Object.assign(filter, filterOfQuery(q, checkCategory));
       if (q.min_risk !== undefined) filter.minRisk = q.min_risk;
       // The devices come as JSON texts (api/json-text.ts): the bytes the schema's serialiser made of the objects.
-      const { itemsJson, next, highWater } = reader.snapshot(() => ({ ...reader.listDevicesJson(filter), highWater: reader.changeHighWater() }));
+      const { itemsJson, next, sequence } = reader.snapshot(() => ({ ...reader.listDevicesJson(filter), sequence: reader.changeSequence() }));
       const nextCursor = next === null ? null : encodeCursor(next.id, sort, order, sort === 'id' ? undefined : next.key);
       return sendJsonText(reply, jsonObjectText([
-        ['items', itemsJson], ['next_cursor', JSON.stringify(nextCursor)], ['limit', String(limit)], ['high_water', String(highWater)],
-      ]));
+        ['items', itemsJson], ['next_cursor', JSON.stringify(nextCursor)], ['limit', String(limit)], ['high_water', String(sequence.highWater)],
+      ]), changeVersionOf(sequence));
     },
   );
 
