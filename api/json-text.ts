@@ -22,7 +22,7 @@ const PROCESS_TAG = randomBytes(9).toString('base64url');
 
 /**
  * Send `text` (JSON) as the answer, as it is, with a weak ETag made of the database version it was
- * read at (StoreReader.changeVersion, read in the same snapshot as the text) instead of a SHA-1 over
+ * read at (changeVersionOf of the sequence read in the same snapshot as the text) instead of a SHA-1 over
  * the body (@fastify/etag skips a reply that has one; a 240 KB page cost about 1 ms to hash). Within
  * one process the same URL at the same version is the same answer: the response cache rests on that
  * already (api/response-cache.ts). The tag still changes whenever the body may: a write stamps a new
