@@ -10,6 +10,7 @@ import type { Statements } from './statements.js';
 import type { AddressSource } from './store.js';
 import { BINDING_PROTOCOLS } from '../dissectors/types.js';
 import { deviceJsonText, type DeviceHead } from './device-json-text.js';
+import { vendorPattern, vendorTerm } from './vendor-filter.js';
 
 /** What a device list can be ordered by (then by id, so the order is total and a cursor stable). */
 export const DEVICE_SORT_KEYS = ['id', 'last_seen', 'first_seen', 'vendor', 'category', 'risk'] as const;
@@ -177,9 +178,7 @@ export function deviceFilterSql(f: Omit<DeviceFilter, 'afterId' | 'limit'>): { w
   const where: string[] = [];
   if (f.mac !== undefined) where.push('d.mac = @mac');
   if (f.ip !== undefined) where.push('d.id IN (SELECT device_id FROM device_ips WHERE ip = @ip)');
-  if (f.vendor !== undefined) {
-    where.push("(d.mac_vendor LIKE '%' || @vendor || '%' ESCAPE '\\' OR c.vendor LIKE '%' || @vendor || '%' ESCAPE '\\')");
-  }
+  if (f.vendor !== undefined) where.push(vendorTerm(f.mac !== undefined || f.ip !== undefined || f.hostname !== undefined));
   if (f.category !== undefined) where.push('c.category = @category');
   if (f.medical !== undefined) where.push(f.medical ? 'c.medical = 1' : '(c.medical IS NULL OR c.medical = 0)');
   if (f.seenSinceMs !== undefined) where.push('d.last_seen >= @seenSince');
@@ -191,7 +190,7 @@ export function deviceFilterSql(f: Omit<DeviceFilter, 'afterId' | 'limit'>): { w
       WHERE s.name LIKE '%' || @hostname || '%' AND instr(lower(h.name), lower(@hostname)) > 0)`);
   }
   const params = {
-    mac: f.mac, ip: f.ip, vendor: f.vendor?.replace(/[\\%_]/g, (c) => `\\${c}`), seenSince: f.seenSinceMs, category: f.category,
+    mac: f.mac, ip: f.ip, vendor: f.vendor === undefined ? undefined : vendorPattern(f.vendor), seenSince: f.seenSinceMs, category: f.category,
     vlan: f.vlan, hostname: f.hostname,
   };
   return { where, params };
