@@ -93,15 +93,27 @@ export class GraphQuery {
       const medical = this.statements.get('SELECT count(*) FROM classifications WHERE medical = 1').pluck().get() as number;
       return { devices, medical };
     }
-    // Any other reads the matching devices only, each one's medical flag from classifications_medical (a
-    // covering index; the planner, left alone, reads the classification row, JSON included: 8 times
+    // A vendor alone: its matching ids are the devices; each one's medical flag from classifications_medical
+    // (a covering index; the planner, left alone, reads the classification row, JSON included: 8 times
     // slower). Reading every device's classification row cost 0.15 s of CPU a count at 100 k devices
-    // (bench:web). A vendor alone: its matching ids are the devices.
-    const matching = where.length === 1 && filter.vendor !== undefined ? `(${VENDOR_DEVICE_IDS}) d` : `devices d WHERE ${where.join(' AND ')}`;
-    return this.statements
-      .get(`SELECT count(*) AS devices, coalesce(sum(EXISTS (SELECT 1 FROM classifications m INDEXED BY classifications_medical WHERE m.medical = 1 AND m.device_id = d.id)), 0) AS medical
-            FROM ${matching}`)
-      .get(params) as { devices: number; medical: number };
+    // (bench:web); LIKE over every device's vendors 0.5 s.
+    const medicalFlag = 'EXISTS (SELECT 1 FROM classifications m INDEXED BY classifications_medical WHERE m.medical = 1 AND m.device_id = d.id)';
+    if (where.length === 1 && filter.vendor !== undefined) {
+      return this.statements
+        .get(`SELECT count(*) AS devices, coalesce(sum(${medicalFlag}), 0) AS medical FROM (${VENDOR_DEVICE_IDS}) d`)
+        .get(params) as { devices: number; medical: number };
+    }
+    const filtered = `FROM devices d WHERE ${where.join(' AND ')}`;
+    const devices = this.statements.get(`SELECT count(*) ${filtered}`).pluck().get(params) as number;
+    // The medical ones: few devices (a quarter at most), each one's flag; many, the medical devices checked
+    // against the filter (the last 1 % seen: 0.5 ms against 30 ms; all of them: 30 ms against 160 ms).
+    const lastId = this.statements.get('SELECT coalesce(max(id), 0) FROM devices').pluck().get() as number;
+    const medical = devices * 4 <= lastId
+      ? this.statements.get(`SELECT count(*) ${filtered} AND ${medicalFlag}`).pluck().get(params) as number
+      : this.statements
+        .get(`SELECT count(*) FROM devices d JOIN classifications c ON c.device_id = d.id WHERE ${['c.medical = 1', ...where].join(' AND ')}`)
+        .pluck().get(params) as number;
+    return { devices, medical };
   }
 
   graph(o: GraphOptions): Graph {

@@ -22,12 +22,14 @@ const MAC_VENDORS = [
 ] as const;
 /** Identified vendors (the signature library's spelling), null: not classified or no vendor. */
 const IDENTIFIED = [null, 'GE Healthcare', 'Dräger', 'Philips', null, 'B. Braun', 'Baxter%', 'Mindray', 'Hospira_x', 'Zoll \\ Medical'] as const;
+/** The devices (index in build) of a rare MAC vendor, far apart: pages in id order read its ids, not a window. */
+const SELDOM = [10, 50, 85];
 const CATEGORIES = ['patient-monitor', 'infusion-pump', 'workstation', 'printer'] as const;
 
 /** Filters to prove: common, rare, absent, one and two characters, wildcards and escapes, case and non-ASCII. */
 const NEEDLES = [
   'GE', 'ge', 'gE hEALTH', 'Healthcare', 'a', 'e', 'Dr', 'zz', 'nothing-matches', '%', '_', '\\', '%_', '50%_', '\\s', 'Back\\slash',
-  'ärzte', 'ÄRZTE', 'Ä', 'ä', 'geräte', 'ＧＥ', 'ｇｅ', '\'', '"', "Quote's \"Devices\"", 'Baxter%', ' ', ', Inc', 'x', 'Zoll \\ M',
+  'seldom', 'SEEN CORP', 'ärzte', 'ÄRZTE', 'Ä', 'ä', 'geräte', 'ＧＥ', 'ｇｅ', '\'', '"', "Quote's \"Devices\"", 'Baxter%', ' ', ', Inc', 'x', 'Zoll \\ M',
 ];
 
 const mac = (i: number): string => `00:1b:21:00:${(i >> 8).toString(16).padStart(2, '0')}:${(i & 0xff).toString(16).padStart(2, '0')}`;
@@ -52,7 +54,7 @@ function build(path: string): void {
   store.transaction(() => {
     for (let i = 0; i < 90; i++) {
       const t = T0 + ((i * 37) % 90) * MINUTE;
-      const id = store.macDeviceId(mac(i), MAC_VENDORS[i % MAC_VENDORS.length], false, t);
+      const id = store.macDeviceId(mac(i), SELDOM.includes(i) ? 'Seldom Seen Corp' : MAC_VENDORS[i % MAC_VENDORS.length], false, t);
       store.addTraffic(id, { packetsSent: i, bytesSent: i, packetsReceived: 0, bytesReceived: 0, firstSeenMs: t, lastSeenMs: t + MINUTE });
       store.upsertVlan(id, 100 + (i % 3), t, t);
       store.upsertAddress(id, `10.0.0.${i + 1}`, 4, { arp: true }, { packetsSent: 0, bytesSent: 0, packetsReceived: 0, bytesReceived: 0, firstSeenMs: t, lastSeenMs: t });
@@ -114,6 +116,10 @@ describe('the vendor filter', () => {
       const expected = likeIds(path, v);
       sizes.add(expected.length);
       expect(reader.listDevices({ vendor: v, limit: 1000 }).items.map((d) => d.id), v).toEqual(expected);
+      // Small pages: a window of ids checked device by device when it fills the page, else the matching ids.
+      expect(pages(reader, { vendor: v }, 2), v).toEqual(expected);
+      expect(pages(reader, { vendor: v }, 1), v).toEqual(expected);
+      expect(pages(reader, { vendor: v, descending: true }, 3), v).toEqual([...expected].reverse());
       const medical = reader.listDevices({ vendor: v, medical: true, limit: 1000 }).items.length;
       expect(reader.countDevices({ vendor: v }), v).toEqual({ devices: expected.length, medical });
     }
@@ -201,7 +207,7 @@ describe('the vendor filter', () => {
     const migrated = new Database(old, { readonly: true });
     expect(migrated.pragma('user_version', { simple: true })).toBe(17);
     expect(migrated.prepare('SELECT count(*) FROM vendor_names').pluck().get()).toBe(
-      new Set([...MAC_VENDORS, ...IDENTIFIED].filter((v) => v !== null)).size,
+      new Set([...MAC_VENDORS, ...IDENTIFIED, 'Seldom Seen Corp'].filter((v) => v !== null)).size,
     );
     migrated.close();
     for (const v of NEEDLES) expect(idsOnReopen(old, v), v).toEqual(likeIds(old, v));

@@ -10,22 +10,26 @@
 /** The vendor names containing @vendor (escaped by vendorPattern). */
 const NAMES = `SELECT name FROM vendor_names WHERE name LIKE '%' || @vendor || '%' ESCAPE '\\'`;
 
-/** The ids of the matching devices, each once (every classification has its device: no join needed to count). */
-export const VENDOR_DEVICE_IDS = `SELECT id FROM devices WHERE mac_vendor IN (${NAMES})
-  UNION SELECT device_id FROM classifications WHERE vendor IN (${NAMES})`;
+/**
+ * The ids of the matching devices, each once (every classification has its device: a count needs no
+ * join), beyond @afterId when `bound` is given: both indexes hold the id after the name, so a page in
+ * id order reads only the ids after the previous page's.
+ */
+function deviceIds(bound?: '<' | '>'): string {
+  const after = (column: string) => (bound === undefined ? '' : ` AND ${column} ${bound} @afterId`);
+  return `SELECT id FROM devices WHERE mac_vendor IN (${NAMES})${after('id')}
+    UNION SELECT device_id FROM classifications WHERE vendor IN (${NAMES})${after('device_id')}`;
+}
+
+export const VENDOR_DEVICE_IDS = deviceIds();
 
 /**
- * WHERE term over `devices d` starting from the matching devices: what narrows the list most, unless
- * a filter that reads few devices by an index (MAC, IP address, host name) is there too.
+ * The WHERE term of a vendor filter. `perDevice`: checked on each device another filter or a window of
+ * ids found, over `devices d LEFT JOIN classifications c`; else the matching devices' ids, over
+ * `devices d` (`bound`: only those beyond @afterId).
  */
-const FROM_NAMES = `d.id IN (${VENDOR_DEVICE_IDS})`;
-
-/** WHERE term over `devices d LEFT JOIN classifications c`, checked on each device another filter found. */
-const PER_DEVICE = `(d.mac_vendor IN (${NAMES}) OR c.vendor IN (${NAMES}))`;
-
-/** The WHERE term of a vendor filter, given whether a filter reading few devices by an index comes with it. */
-export function vendorTerm(withNarrowFilter: boolean): string {
-  return withNarrowFilter ? PER_DEVICE : FROM_NAMES;
+export function vendorTerm(perDevice: boolean, bound?: '<' | '>'): string {
+  return perDevice ? `(d.mac_vendor IN (${NAMES}) OR c.vendor IN (${NAMES}))` : `d.id IN (${deviceIds(bound)})`;
 }
 
 /** The @vendor parameter: `%`, `_` and `\` escaped, so they match themselves. */
