@@ -132,8 +132,13 @@ describe('the vendor filter', () => {
   it('combined with the other filters, gives their devices that LIKE matched, and counts them', () => {
     const others: DeviceFilter[] = [
       { medical: true }, { medical: false }, { category: 'infusion-pump' }, { seenSinceMs: T0 + 45 * MINUTE }, { vlan: 101 },
+      { category: 'infusion-pump', medical: true }, { category: 'printer', seenSinceMs: T0 + 30 * MINUTE }, { seenSinceMs: T0 + 88 * MINUTE },
       { mac: mac(0) }, { mac: mac(4) }, { ip: '10.0.0.5' }, { ip: '10.0.0.6' }, { medical: true, vlan: 100, seenSinceMs: T0 + 10 * MINUTE },
     ];
+    for (const o of [{}, ...others]) {
+      const expected = reader.listDevices({ ...o, limit: 1000 }).items;
+      expect(reader.countDevices(o), JSON.stringify(o)).toEqual({ devices: expected.length, medical: expected.filter((d) => d.medical).length });
+    }
     for (const v of NEEDLES) {
       const like = new Set(likeIds(path, v));
       for (const o of others) {
