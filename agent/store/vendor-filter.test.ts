@@ -165,6 +165,19 @@ describe('the vendor filter', () => {
     }
   });
 
+  it('devices seen since a time: pages in id order through a window or the index give the filtered list', () => {
+    const every = reader.listDevices({ limit: 1000 }).items;
+    for (const minutes of [0, 30, 80, 88, 89, 95]) {
+      const since = T0 + minutes * MINUTE;
+      const expected = every.filter((d) => Date.parse(d.last_seen) >= since).map((d) => d.id);
+      for (const limit of [1, 2, 5, 1000]) {
+        expect(pages(reader, { seenSinceMs: since }, limit), `${minutes} ${limit}`).toEqual(expected);
+        expect(pages(reader, { seenSinceMs: since, descending: true }, limit), `${minutes} ${limit} desc`).toEqual([...expected].reverse());
+        expect(pages(reader, { seenSinceMs: since, vendor: 'e' }, limit), `${minutes} ${limit} e`).toEqual(expected.filter((id) => likeIds(path, 'e').includes(id)));
+      }
+    }
+  });
+
   it('follows re-identification, merges and rolled-back transactions in the writing transaction', () => {
     const copy = join(work, 'changes.db');
     build(copy);
