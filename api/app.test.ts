@@ -14,11 +14,7 @@ import { encodeCursor } from './routes/devices.js';
 
 let reader: StoreReader;
 let t: TestApp;
-
-withFixtureApp((r, app) => {
-  reader = r;
-  t = app;
-}, { version: '9.9.9-test' });
+withFixtureApp((r, app) => ([reader, t] = [r, app]), { version: '9.9.9-test' });
 
 interface ListBody { items: Device[]; next_cursor: string | null; limit: number }
 

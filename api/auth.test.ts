@@ -14,11 +14,7 @@ import { withFixtureApp } from './testing/fixture-app.js';
 
 let reader: StoreReader;
 let t: TestApp;
-
-withFixtureApp((r, app) => {
-  reader = r;
-  t = app;
-}, { scopes: ['read'] });
+withFixtureApp((r, app) => ([reader, t] = [r, app]), { scopes: ['read'] });
 
 const get = (url: string, headers: Record<string, string> = {}) => t.app.inject({ url, headers });
 

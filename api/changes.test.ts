@@ -12,11 +12,7 @@ import { TOTAL_DEVICES } from './testing/fixture-db.js';
 
 let reader: StoreReader;
 let t: TestApp;
-
-withFixtureApp((r, app) => {
-  reader = r;
-  t = app;
-}, { version: '9.9.9-test' });
+withFixtureApp((r, app) => ([reader, t] = [r, app]), { version: '9.9.9-test' });
 
 interface Page { items: ChangeItem[]; next_since: number; high_water: number }
 

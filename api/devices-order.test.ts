@@ -12,11 +12,7 @@ import { LAYER2_DEVICES, TOTAL_DEVICES } from './testing/fixture-db.js';
 
 let reader: StoreReader;
 let t: TestApp;
-
-withFixtureApp((r, app) => {
-  reader = r;
-  t = app;
-}, { version: '9.9.9-test' });
+withFixtureApp((r, app) => ([reader, t] = [r, app]), { version: '9.9.9-test' });
 
 interface ListBody { items: Device[]; next_cursor: string | null; limit: number; high_water: number }
 

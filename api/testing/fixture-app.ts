@@ -4,7 +4,7 @@
  *
  *   let reader: StoreReader;
  *   let t: TestApp;
- *   withFixtureApp((r, app) => { reader = r; t = app; }, { version: '9.9.9-test' });
+ *   withFixtureApp((r, app) => ([reader, t] = [r, app]), { version: '9.9.9-test' });
  */
 import { afterAll, beforeAll } from 'vitest';
 import { StoreReader } from '../../agent/store/reader.js';
