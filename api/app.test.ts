@@ -2,26 +2,19 @@
  * The API through `inject()` (no socket) on a real database written by the Store. Every response object
  * must equal what the StoreReader returns, since the CLI's `devices --format json` prints those.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Device } from '../agent/store/device-json.js';
 import { SCHEMA_VERSION } from '../agent/store/migrations.js';
 import { StoreReader } from '../agent/store/reader.js';
 import { buildApp } from './app.js';
 import { testApp, type TestApp } from './testing/test-app.js';
+import { withFixtureApp } from './testing/fixture-app.js';
 import { buildFixtureDatabase, ipv4Of, ipv6Of, LAYER2_DEVICES, macOf, T0, TOTAL_DEVICES, VENDORS } from './testing/fixture-db.js';
 import { encodeCursor } from './routes/devices.js';
 
 let reader: StoreReader;
 let t: TestApp;
-
-beforeAll(async () => {
-  reader = StoreReader.open(buildFixtureDatabase());
-  t = await testApp(reader, { version: '9.9.9-test' });
-});
-afterAll(async () => {
-  await t.close();
-  reader.close();
-});
+withFixtureApp((r, app) => ([reader, t] = [r, app]), { version: '9.9.9-test' });
 
 interface ListBody { items: Device[]; next_cursor: string | null; limit: number }
 

@@ -4,24 +4,17 @@
  * audited without the token; the OpenAPI document declares the scheme and each route's scope.
  */
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ApiTokens, tokenHash, type ApiTokenRow } from '../agent/store/api-tokens.js';
 import { StoreReader } from '../agent/store/reader.js';
 import { buildFixtureDatabase } from './testing/fixture-db.js';
 import { TokenCache } from './auth.js';
 import { authHeaders, createTestToken, testApp, type TestApp } from './testing/test-app.js';
+import { withFixtureApp } from './testing/fixture-app.js';
 
 let reader: StoreReader;
 let t: TestApp;
-
-beforeAll(async () => {
-  reader = StoreReader.open(buildFixtureDatabase());
-  t = await testApp(reader, { scopes: ['read'] });
-});
-afterAll(async () => {
-  await t.close();
-  reader.close();
-});
+withFixtureApp((r, app) => ([reader, t] = [r, app]), { scopes: ['read'] });
 
 const get = (url: string, headers: Record<string, string> = {}) => t.app.inject({ url, headers });
 

@@ -3,23 +3,16 @@
  * transaction: devices 1..24 take values 1..24). The feed's behaviour under a concurrent writer is
  * proved in changes-follow.test.ts.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ChangeItem } from '../agent/store/change-query.js';
 import { StoreReader } from '../agent/store/reader.js';
-import { authHeaders, createTestToken, testApp, type TestApp } from './testing/test-app.js';
-import { buildFixtureDatabase, TOTAL_DEVICES } from './testing/fixture-db.js';
+import { authHeaders, createTestToken, type TestApp } from './testing/test-app.js';
+import { withFixtureApp } from './testing/fixture-app.js';
+import { TOTAL_DEVICES } from './testing/fixture-db.js';
 
 let reader: StoreReader;
 let t: TestApp;
-
-beforeAll(async () => {
-  reader = StoreReader.open(buildFixtureDatabase());
-  t = await testApp(reader, { version: '9.9.9-test' });
-});
-afterAll(async () => {
-  await t.close();
-  reader.close();
-});
+withFixtureApp((r, app) => ([reader, t] = [r, app]), { version: '9.9.9-test' });
 
 interface Page { items: ChangeItem[]; next_since: number; high_water: number }
 

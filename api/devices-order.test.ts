@@ -2,24 +2,17 @@
  * GET /api/v1/devices: sort and order with cursor paging, the vlan and hostname filters, high_water
  * (the fixture database: api/testing/fixture-db.ts).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Device } from '../agent/store/device-json.js';
 import { StoreReader } from '../agent/store/reader.js';
 import { encodeCursor } from './routes/devices.js';
-import { testApp, type TestApp } from './testing/test-app.js';
-import { buildFixtureDatabase, LAYER2_DEVICES, TOTAL_DEVICES } from './testing/fixture-db.js';
+import type { TestApp } from './testing/test-app.js';
+import { withFixtureApp } from './testing/fixture-app.js';
+import { LAYER2_DEVICES, TOTAL_DEVICES } from './testing/fixture-db.js';
 
 let reader: StoreReader;
 let t: TestApp;
-
-beforeAll(async () => {
-  reader = StoreReader.open(buildFixtureDatabase());
-  t = await testApp(reader, { version: '9.9.9-test' });
-});
-afterAll(async () => {
-  await t.close();
-  reader.close();
-});
+withFixtureApp((r, app) => ([reader, t] = [r, app]), { version: '9.9.9-test' });
 
 interface ListBody { items: Device[]; next_cursor: string | null; limit: number; high_water: number }
 

@@ -394,6 +394,33 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE forward_positions ADD COLUMN reconnects INTEGER NOT NULL DEFAULT 0;   -- connections opened again after a failure
     `,
   },
+  {
+    version: 17,
+    description: 'vendor names: every vendor name devices have (MAC and identified), for the case-insensitive substring vendor filter; identified vendors indexed',
+    sql: `
+      -- The vendor filter matches its substring against these few names (hundreds, not 100 k devices),
+      -- then reads the devices of the names matched through devices_vendor and classifications_vendor
+      -- (agent/store/vendor-filter.ts). A superset is fine: a name no device has any more matches none,
+      -- so only inserts and vendor changes add names, by trigger, in the transaction that writes them.
+      CREATE TABLE vendor_names (name TEXT PRIMARY KEY) WITHOUT ROWID;
+      INSERT OR IGNORE INTO vendor_names (name) SELECT DISTINCT mac_vendor FROM devices WHERE mac_vendor IS NOT NULL;
+      INSERT OR IGNORE INTO vendor_names (name) SELECT DISTINCT vendor FROM classifications WHERE vendor IS NOT NULL;
+      CREATE INDEX classifications_vendor ON classifications (vendor);
+      CREATE TRIGGER devices_vendor_name AFTER INSERT ON devices WHEN new.mac_vendor IS NOT NULL BEGIN
+        INSERT INTO vendor_names (name) SELECT new.mac_vendor WHERE NOT EXISTS (SELECT 1 FROM vendor_names WHERE name = new.mac_vendor);
+      END;
+      CREATE TRIGGER devices_vendor_name_update AFTER UPDATE OF mac_vendor ON devices WHEN new.mac_vendor IS NOT NULL BEGIN
+        INSERT INTO vendor_names (name) SELECT new.mac_vendor WHERE NOT EXISTS (SELECT 1 FROM vendor_names WHERE name = new.mac_vendor);
+      END;
+      CREATE TRIGGER classifications_vendor_name AFTER INSERT ON classifications WHEN new.vendor IS NOT NULL BEGIN
+        INSERT INTO vendor_names (name) SELECT new.vendor WHERE NOT EXISTS (SELECT 1 FROM vendor_names WHERE name = new.vendor);
+      END;
+      CREATE TRIGGER classifications_vendor_name_update AFTER UPDATE OF vendor ON classifications
+        WHEN new.vendor IS NOT NULL AND new.vendor IS NOT old.vendor BEGIN
+        INSERT INTO vendor_names (name) SELECT new.vendor WHERE NOT EXISTS (SELECT 1 FROM vendor_names WHERE name = new.vendor);
+      END;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
