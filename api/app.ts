@@ -30,6 +30,7 @@ import healthRoutes from './routes/health.js';
 import findingsRoutes from './routes/findings.js';
 import { strictInput } from './strict-input.js';
 import { installResponseCache } from './response-cache.js';
+import { terminalSafeJson } from './json-text.js';
 
 export const API_PREFIX = '/api/v1';
 
@@ -134,8 +135,12 @@ export async function buildApp(opts: BuildAppOptions): Promise<ApiApp> {
   app.addHook('preValidation', strictInput);
   // Names from the wire in a JSON response: C1 and bidi characters as \u escapes, which JSON reads back
   // as the same value, so `curl` into a terminal prints nothing a terminal acts on (agent/output/escape.ts).
-  app.addHook('onSend', async (_req, reply, payload) =>
-    typeof payload === 'string' && String(reply.getHeader('content-type')).startsWith('application/json') ? jsonTextForTerminal(payload) : payload);
+  // Bodies the routes built as bytes (api/json-text.ts) come escaped already and marked: passed as they are.
+  app.addHook('onSend', async (_req, reply, payload) => {
+    if (!String(reply.getHeader('content-type')).startsWith('application/json')) return payload;
+    if (typeof payload === 'string') return jsonTextForTerminal(payload);
+    return Buffer.isBuffer(payload) ? terminalSafeJson(payload) : payload;
+  });
 
   // After the ETag and escaping hooks: what it keeps is what went out.
   // The data_version authentication read for the request: one look at the database's state per request.

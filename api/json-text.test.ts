@@ -20,6 +20,7 @@ import { Store } from '../agent/store/store.js';
 import type { DeviceFilter } from '../agent/store/device-query.js';
 import { ChangePage } from './routes/changes.js';
 import { DeviceList, encodeCursor } from './routes/devices.js';
+import { jsonObjectBytes, terminalSafeJson } from './json-text.js';
 import { testApp, type TestApp } from './testing/test-app.js';
 
 const CAPTURES = [
@@ -123,11 +124,32 @@ describe('device JSON text', () => {
     expectSameText(got.body, jsonTextForTerminal(want.body));
   });
 
+  it('hostile strings leave as escapes, from a fresh answer and from the response cache alike', async () => {
+    for (const url of ['/api/v1/devices?limit=999', '/api/v1/changes?since=0&limit=999']) {
+      const [miss, hit] = [await app.inject(url), await app.inject(url)];
+      expect(hit.rawPayload.equals(miss.rawPayload), url).toBe(true);
+      expect(hit.headers.etag, url).toBe(miss.headers.etag);
+      const body = miss.rawPayload.toString('utf8');
+      expect(body, url).toContain('\\u009b31m red \\u202e evil \\u2066');
+      expect(body, url).toContain('line\\u2028sep');
+      expect(body, url).not.toMatch(/[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/);
+    }
+  });
+
+  it('the escaping hook escapes a JSON Buffer it has not seen, and passes one it marked', () => {
+    const raw = Buffer.from(JSON.stringify({ name: HOSTILE[1] }));
+    const safe = terminalSafeJson(raw);
+    expect(safe.toString('utf8')).toBe(jsonTextForTerminal(raw.toString('utf8')));
+    expect(terminalSafeJson(safe)).toBe(safe);
+    const body = jsonObjectBytes([['items', [JSON.stringify(HOSTILE[2]), '1']], ['next', 'null']]);
+    expect(body.toString('utf8')).toBe(jsonTextForTerminal(`{"items":[${JSON.stringify(HOSTILE[2])},1],"next":null}`));
+  });
+
   it('the store\'s texts say what its objects say, hostile strings included', () => {
     for (const f of [{ limit: 1000 }, { limit: 4, afterId: 2 }, { limit: 1000, sort: 'last_seen' as const, descending: true }]) {
       const page = reader.listDevices(f);
       const text = reader.listDevicesJson(f);
-      expect(JSON.parse(text.itemsJson)).toStrictEqual(JSON.parse(JSON.stringify(page.items)));
+      expect(JSON.parse(`[${text.itemTexts.join(',')}]`)).toStrictEqual(JSON.parse(JSON.stringify(page.items)));
       expect(text.next).toStrictEqual(page.next);
     }
     const hostile = reader.listDevices({ limit: 1000, hostname: 'say' }).items;
@@ -136,8 +158,8 @@ describe('device JSON text', () => {
       const page = reader.changes(since, 5);
       const text = reader.changesJson(since, 5);
       if (!page.ok || !text.ok) throw new Error('feed refused');
-      expect(JSON.parse(text.itemsJson)).toStrictEqual(JSON.parse(JSON.stringify(page.items)));
-      expect([text.count, text.nextSince, text.highWater]).toEqual([page.items.length, page.nextSince, page.highWater]);
+      expect(JSON.parse(`[${text.itemTexts.join(',')}]`)).toStrictEqual(JSON.parse(JSON.stringify(page.items)));
+      expect([text.itemTexts.length, text.nextSince, text.highWater]).toEqual([page.items.length, page.nextSince, page.highWater]);
     }
   });
 });

@@ -1,33 +1,110 @@
 /**
- * Answers whose body the store built as JSON text (agent/store/device-json-text.ts): sent as they are.
+ * Answers whose body the store built as JSON text (agent/store/device-json-text.ts), sent as bytes.
  * Fastify's schema serialiser would otherwise walk each device again and, for every nullable field
  * and the change feed's item union, validate the value to pick the schema's branch (a third of a
- * 100-device page's CPU). A string with a JSON content type passes through Fastify untouched; the
- * onSend hooks (terminal escaping, ETag, response cache) still see it. The route keeps its response
- * schema: it documents the answer in the OpenAPI document, and the tests hold the text to it.
+ * 100-device page's CPU). The route keeps its response schema: it documents the answer in the OpenAPI
+ * document, and the tests hold the bytes to it (api/json-text.test.ts).
+ *
+ * Why bytes: a page of 1,000 devices is 2.4 MB of text in thousands of pieces. Joined into one string
+ * it was copied three times (each join, then the object around the items), scanned by the terminal
+ * escaping's regular expression, encoded to UTF-8 for the response cache and again for the socket:
+ * half of the API's CPU in a catch-up of the change feed (BENCHMARKS.md). Here each piece is encoded
+ * once into one buffer, the escaping checks bytes (jsonBytesForTerminal: four memchr scans), and the
+ * response cache and the socket take that buffer as it is.
  */
 import { randomBytes } from 'node:crypto';
 import type { FastifyReply } from 'fastify';
+import { jsonBytesForTerminal } from '../agent/output/escape.js';
 
 /** What Fastify's serialiser sets for an object: the same header for the same bytes. */
 export const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 
-/** A JSON object from its members' JSON texts, in order (keys are ours: plain ASCII, no escaping). */
-export function jsonObjectText(members: readonly (readonly [key: string, json: string])[]): string {
-  return `{${members.map(([k, v]) => `"${k}":${v}`).join(',')}}`;
+/** A member's value as JSON text, or an array as its items' JSON texts (written inside brackets, with commas). */
+export type JsonMemberText = string | readonly string[];
+
+/** JSON bodies already made safe to print (jsonBytesForTerminal): the escaping hook passes them as they are. */
+const terminalSafe = new WeakSet<Buffer>();
+
+/** Mark `body` (the UTF-8 of JSON already through jsonBytesForTerminal or jsonTextForTerminal) as safe to print. */
+export function markTerminalSafe(body: Buffer): Buffer {
+  terminalSafe.add(body);
+  return body;
+}
+
+/**
+ * A JSON body safe to print: `body` itself when it is marked or clean, else its escaped copy, marked.
+ * The app's onSend hook runs it on every JSON Buffer answer (api/app.ts).
+ */
+export function terminalSafeJson(body: Buffer): Buffer {
+  return terminalSafe.has(body) ? body : markTerminalSafe(jsonBytesForTerminal(body));
+}
+
+/** UTF-8 written into one growing buffer (no intermediate strings or per-piece buffers). */
+export class Utf8Writer {
+  private buf: Buffer;
+  private end = 0;
+
+  constructor(bytesHint = 16 * 1024) {
+    this.buf = Buffer.allocUnsafe(bytesHint);
+  }
+
+  write(text: string): void {
+    // A UTF-16 unit takes at most 3 bytes: the exact length is counted only near the end of the buffer.
+    if (this.buf.length - this.end < 3 * text.length) this.reserve(Buffer.byteLength(text));
+    this.end += this.buf.write(text, this.end);
+  }
+
+  private reserve(bytes: number): void {
+    if (this.buf.length - this.end >= bytes) return;
+    const next = Buffer.allocUnsafe(Math.max(2 * this.buf.length, this.end + bytes));
+    this.buf.copy(next, 0, 0, this.end);
+    this.buf = next;
+  }
+
+  /** The bytes written, in a buffer of their own size (the response cache counts what it holds). */
+  bytes(): Buffer {
+    if (this.end === this.buf.length) return this.buf;
+    const out = Buffer.allocUnsafe(this.end);
+    this.buf.copy(out, 0, 0, this.end);
+    return out;
+  }
+}
+
+/**
+ * A JSON object from its members' JSON texts, in order (keys are ours: plain ASCII, no escaping), as
+ * UTF-8 safe to print (agent/output/escape.ts): the bytes the schema serialiser's string would be
+ * after the app's escaping hook.
+ */
+export function jsonObjectBytes(members: readonly (readonly [key: string, json: JsonMemberText])[], bytesHint?: number): Buffer {
+  const w = new Utf8Writer(bytesHint);
+  members.forEach(([key, json], m) => {
+    w.write(`${m === 0 ? '{' : ','}"${key}":`);
+    if (typeof json === 'string') {
+      w.write(json);
+      return;
+    }
+    w.write('[');
+    json.forEach((item, i) => {
+      if (i > 0) w.write(',');
+      w.write(item);
+    });
+    w.write(']');
+  });
+  w.write('}');
+  return markTerminalSafe(jsonBytesForTerminal(w.bytes()));
 }
 
 /** This process's part of version ETags: no other process (a restart, another database) matches its tags. */
 const PROCESS_TAG = randomBytes(9).toString('base64url');
 
 /**
- * Send `text` (JSON) as the answer, as it is, with a weak ETag made of the database version it was
- * read at (changeVersionOf of the sequence read in the same snapshot as the text) instead of a SHA-1 over
- * the body (@fastify/etag skips a reply that has one; a 240 KB page cost about 1 ms to hash). Within
- * one process the same URL at the same version is the same answer: the response cache rests on that
- * already (api/response-cache.ts). The tag still changes whenever the body may: a write stamps a new
- * version, and a new process has a new PROCESS_TAG.
+ * Send `body` (JSON, from jsonObjectBytes) as the answer, as it is, with a weak ETag made of the
+ * database version it was read at (changeVersionOf of the sequence read in the same snapshot as the
+ * text) instead of a SHA-1 over the body (@fastify/etag skips a reply that has one; a 240 KB page cost
+ * about 1 ms to hash). Within one process the same URL at the same version is the same answer: the
+ * response cache rests on that already (api/response-cache.ts). The tag still changes whenever the
+ * body may: a write stamps a new version, and a new process has a new PROCESS_TAG.
  */
-export function sendJsonText(reply: FastifyReply, text: string, version: string): FastifyReply {
-  return reply.header('etag', `W/"${PROCESS_TAG}.${version}"`).type(JSON_CONTENT_TYPE).send(text);
+export function sendJsonBytes(reply: FastifyReply, body: Buffer, version: string): FastifyReply {
+  return reply.header('etag', `W/"${PROCESS_TAG}.${version}"`).type(JSON_CONTENT_TYPE).send(body);
 }

@@ -13,6 +13,7 @@
  * same bytes and the same ETag as the miss that stored it (the ETag hook skips a reply that has one).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
+import { markTerminalSafe } from './json-text.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -28,7 +29,7 @@ declare module 'fastify' {
 export const DEFAULT_RESPONSE_CACHE_BYTES = 64 * 1024 * 1024;
 
 interface Entry {
-  /** UTF-8, as sent: a hit skips the serialiser, the escaping hook (it passes Buffers) and the encoding. */
+  /** UTF-8, as sent: a hit skips the serialiser, the escaping (marked safe: api/json-text.ts) and the encoding. */
   body: Buffer;
   etag: string | undefined;
   contentType: string;
@@ -117,9 +118,15 @@ export function installResponseCache(app: FastifyInstance, opts: ResponseCacheOp
   });
   app.addHook('onSend', async (req: FastifyRequest, reply: FastifyReply, payload: unknown) => {
     const version = req.cacheVersion;
-    if (version === null || reply.statusCode !== 200 || typeof payload !== 'string') return payload;
+    if (version === null || reply.statusCode !== 200) return payload;
+    // A Buffer (api/json-text.ts) is kept as it is: no copy, and it went out through every hook before this one.
+    const body = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : Buffer.isBuffer(payload) ? payload : null;
+    if (body === null) return payload;
+    const contentType = String(reply.getHeader('content-type'));
+    // What the escaping hook let through is safe to print: a hit is not scanned again.
+    if (contentType.startsWith('application/json')) markTerminalSafe(body);
     const etag = reply.getHeader('etag');
-    cache.set(req.url, version, { body: Buffer.from(payload, 'utf8'), etag: typeof etag === 'string' ? etag : undefined, contentType: String(reply.getHeader('content-type')) });
+    cache.set(req.url, version, { body, etag: typeof etag === 'string' ? etag : undefined, contentType });
     return payload;
   });
   return cache;

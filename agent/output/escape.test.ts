@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { forTerminal, hasControls, jsonForTerminal, withoutControls } from './escape.js';
+import { forTerminal, hasControls, jsonBytesForTerminal, jsonForTerminal, jsonTextForTerminal, withoutControls } from './escape.js';
 
 /** Every character a terminal may act on, or that reorders a line. */
 const UNSAFE = [
@@ -43,5 +43,32 @@ describe('withoutControls', () => {
   it('drops the characters forTerminal would escape', () => {
     expect(withoutControls('\t=1+2\r\n\u202e')).toBe('=1+2');
     expect(withoutControls('plain')).toBe('plain');
+  });
+});
+
+describe('jsonBytesForTerminal', () => {
+  // The unsafe characters beside their UTF-8 neighbours (same lead byte, next code points), other
+  // non-ASCII text and a lone surrogate (UTF-8 writes U+FFFD for it, the same on both paths).
+  const NEIGHBOURS = ['\u00a0', '\u00ae', '\u00c2', '\u061b', '\u061d', '\u0600', '\u200d', '\u2010', '\u2027', '\u202f', '\u2065', '\u206a', '\u20ac', 'é', '中', '😀', '\ud800'];
+  const ALPHABET = [...UNSAFE.slice(0x20), ...NEIGHBOURS, 'a', '"', '\\', '{', '1'];
+
+  it('makes the bytes jsonTextForTerminal makes of the text, for every unsafe character and its neighbours', () => {
+    for (const c of [...UNSAFE.slice(0x20), ...NEIGHBOURS]) {
+      const json = JSON.stringify({ name: `a${c}b${c}` });
+      expect(jsonBytesForTerminal(Buffer.from(json)).toString('hex'), c.charCodeAt(0).toString(16)).toBe(Buffer.from(jsonTextForTerminal(json)).toString('hex'));
+    }
+    // Random mixes (seeded): runs of unsafe characters, at the start and the end, beside multi-byte ones.
+    let seed = 15;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31);
+    for (let n = 0; n < 500; n++) {
+      const s = Array.from({ length: next() % 40 }, () => ALPHABET[next() % ALPHABET.length]).join('');
+      const json = JSON.stringify([s, { s }]);
+      expect(jsonBytesForTerminal(Buffer.from(json)).equals(Buffer.from(jsonTextForTerminal(json))), JSON.stringify(s)).toBe(true);
+    }
+  });
+
+  it('returns the same buffer when nothing needs escaping', () => {
+    const clean = Buffer.from(JSON.stringify({ vendor: 'Acme® Medical — 中文 😀', note: '\u00a0\u2010' }));
+    expect(jsonBytesForTerminal(clean)).toBe(clean);
   });
 });

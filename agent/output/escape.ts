@@ -61,6 +61,56 @@ export function jsonTextForTerminal(json: string): string {
   return json.replace(JSON_UNSAFE, (c) => `\\u${hex(c, 4)}`);
 }
 
+/**
+ * The UTF-8 of a JSON text made safe to print exactly as jsonTextForTerminal makes the text: the same
+ * bytes as `Buffer.from(jsonTextForTerminal(json))` for `bytes = Buffer.from(json)`, without decoding.
+ * Every character it escapes starts with one of four bytes (DEL 0x7f; C1 U+0080-009F 0xc2; U+061C
+ * 0xd8; the bidi marks, embeddings, isolates and U+2028/2029 0xe2), and no UTF-8 continuation byte
+ * takes those values, so four memchr scans (Buffer#indexOf) prove a page clean in a fraction of a
+ * millisecond where a regular expression over its text took ~12 ms for 2.4 MB. Returns `bytes` itself
+ * when nothing needs escaping.
+ */
+export function jsonBytesForTerminal(bytes: Buffer): Buffer {
+  const at: number[] = [];
+  for (const lead of UNSAFE_LEAD_BYTES) {
+    for (let i = bytes.indexOf(lead); i !== -1; i = bytes.indexOf(lead, i + 1)) if (unsafeUtf8At(bytes, i) > 0) at.push(i);
+  }
+  if (at.length === 0) return bytes;
+  at.sort((a, b) => a - b);
+  const parts: Buffer[] = [];
+  let from = 0;
+  for (const i of at) {
+    const n = unsafeUtf8At(bytes, i);
+    parts.push(bytes.subarray(from, i), Buffer.from(`\\u${codePointAt(bytes, i, n).toString(16).padStart(4, '0')}`, 'latin1'));
+    from = i + n;
+  }
+  parts.push(bytes.subarray(from));
+  return Buffer.concat(parts);
+}
+
+/** The first bytes of the UTF-8 of JSON_UNSAFE's characters. */
+const UNSAFE_LEAD_BYTES = [0x7f, 0xc2, 0xd8, 0xe2] as const;
+
+/** The length of the UTF-8 sequence at `i` when it encodes a JSON_UNSAFE character, else 0. */
+function unsafeUtf8At(b: Buffer, i: number): number {
+  const lead = b[i];
+  if (lead === 0x7f) return 1;
+  const second = b[i + 1];
+  if (lead === 0xc2) return second >= 0x80 && second <= 0x9f ? 2 : 0; // U+0080-U+009F
+  if (lead === 0xd8) return second === 0x9c ? 2 : 0; // U+061C
+  if (lead !== 0xe2) return 0;
+  const third = b[i + 2];
+  // U+200E U+200F, U+2028-U+202E (e2 80 xx); U+2066-U+2069 (e2 81 xx)
+  if (second === 0x80) return third === 0x8e || third === 0x8f || (third >= 0xa8 && third <= 0xae) ? 3 : 0;
+  return second === 0x81 && third >= 0xa6 && third <= 0xa9 ? 3 : 0;
+}
+
+function codePointAt(b: Buffer, i: number, n: number): number {
+  if (n === 1) return b[i];
+  if (n === 2) return ((b[i] & 0x1f) << 6) | (b[i + 1] & 0x3f);
+  return ((b[i] & 0x0f) << 12) | ((b[i + 1] & 0x3f) << 6) | (b[i + 2] & 0x3f);
+}
+
 /** Text made of lines for a terminal: each line escaped, the line breaks kept. */
 export function linesForTerminal(text: string): string {
   return text.split('\n').map(forTerminal).join('\n');

@@ -17,10 +17,10 @@ export type ChangePage =
   /** `since` is behind the tombstones kept, or ahead of this database's sequence: list again. */
   | { ok: false; reason: string; prunedThrough: number; highWater: number };
 
-/** The same page with its items as one JSON array text (the API's answer: ChangeQuery.pageJson). */
+/** The same page with each item as its JSON text (the API's answer: ChangeQuery.pageJson). */
 export type ChangePageJson =
   /** version: the database version the page was read at (changeVersionOf). */
-  | { ok: true; itemsJson: string; count: number; nextSince: number; highWater: number; version: string }
+  | { ok: true; itemTexts: string[]; nextSince: number; highWater: number; version: string }
   | Extract<ChangePage, { ok: false }>;
 
 /**
@@ -62,22 +62,23 @@ export class ChangeQuery {
   }
 
   /**
-   * The same page as one JSON array text: the bytes of JSON.stringify of page()'s items, each device's
-   * text built by DeviceQuery.changedJson (device-json-text.ts). Devices are rendered TEXT_CHUNK at a
-   * time and each run joined at once, so a page of 1,000 keeps no row or per-device object alive
-   * beyond its run: a full catch-up of 100 k devices otherwise spent a third of its CPU copying them
-   * through V8's young generation. Call inside a read snapshot (StoreReader.changesJson does).
+   * The same page with each item as its JSON text: the texts of JSON.stringify of page()'s items, each
+   * device's text built by DeviceQuery.changedJson (device-json-text.ts). Not joined: the API writes
+   * them out as bytes once (api/json-text.ts). Devices are rendered TEXT_CHUNK at a time, so a page of
+   * 1,000 keeps no row or per-device object alive beyond its run: a full catch-up of 100 k devices
+   * otherwise spent a third of its CPU copying them through V8's young generation. Call inside a read
+   * snapshot (StoreReader.changesJson does).
    */
   pageJson(since: number, limit: number): ChangePageJson {
     const e = this.entries(since, limit);
     if (!e.ok) return e;
-    const parts: string[] = [];
+    const texts: string[] = [];
     let after = since;
     let run = 0;
     const flush = () => {
       for (let left = run; left > 0; left -= TEXT_CHUNK) {
         const chunk = this.devices.changedJson(after, Math.min(left, TEXT_CHUNK));
-        parts.push(chunk.text);
+        for (const t of chunk.texts) texts.push(t);
         after = chunk.lastSeq;
       }
       run = 0;
@@ -88,11 +89,11 @@ export class ChangeQuery {
         continue;
       }
       flush();
-      parts.push(JSON.stringify({ seq, type: 'device', id: t.id, deleted: true, merged_into: t.merged_into }));
+      texts.push(JSON.stringify({ seq, type: 'device', id: t.id, deleted: true, merged_into: t.merged_into }));
       after = seq;
     }
     flush();
-    return { ok: true, itemsJson: `[${parts.join(',')}]`, count: e.entries.length, nextSince: e.nextSince, highWater: e.highWater, version: changeVersionOf(e) };
+    return { ok: true, itemTexts: texts, nextSince: e.nextSince, highWater: e.highWater, version: changeVersionOf(e) };
   }
 
   /** The page's entries in sequence order: device changes (their seq alone) and tombstones. */

@@ -104,8 +104,8 @@ export interface DevicePage {
   next: DevicePosition | null;
 }
 
-/** A page of devices with its items as one JSON array text (DeviceQuery.listJson). */
-export type DevicePageJson = Omit<DevicePage, 'items'> & { itemsJson: string };
+/** A page of devices with each item as its JSON text (DeviceQuery.listJson; the API writes them out as bytes). */
+export type DevicePageJson = Omit<DevicePage, 'items'> & { itemTexts: string[] };
 
 /** Devices rendered as JSON text per run of this many: their rows' objects die young (ChangeQuery.pageJson). */
 export const TEXT_CHUNK = 200;
@@ -262,11 +262,11 @@ export class DeviceQuery {
    */
   listJson(f: DeviceFilter): DevicePageJson {
     const { items, ...rest } = this.page(f, (rows) => {
-      const parts: string[] = [];
-      for (let i = 0; i < rows.length; i += TEXT_CHUNK) parts.push(this.toDeviceTexts(rows.slice(i, i + TEXT_CHUNK)).join(','));
-      return parts;
+      const texts: string[] = [];
+      for (let i = 0; i < rows.length; i += TEXT_CHUNK) texts.push(...this.toDeviceTexts(rows.slice(i, i + TEXT_CHUNK)));
+      return texts;
     });
-    return { itemsJson: `[${items.join(',')}]`, ...rest };
+    return { itemTexts: items, ...rest };
   }
 
   private page<T>(f: DeviceFilter, build: (rows: DeviceRow[]) => T[]): { items: T[]; nextAfterId: number | null; next: DevicePosition | null } {
@@ -379,13 +379,14 @@ export class DeviceQuery {
 
   /**
    * The next `count` devices whose change sequence value is above `since`, as change-feed items' JSON
-   * texts joined by commas (device-json-text.ts), and the last one's value (ChangeQuery.pageJson).
+   * texts (device-json-text.ts; not joined: the API writes each as bytes), and the last one's value
+   * (ChangeQuery.pageJson).
    */
-  changedJson(since: number, count: number): { text: string; lastSeq: number } {
+  changedJson(since: number, count: number): { texts: string[]; lastSeq: number } {
     const rows = this.changedRows(since, count);
     const texts = this.toDeviceTexts(rows);
-    const items = rows.map((r, i) => `{"seq":${r.sort_key},"type":"device","id":${r.id},"deleted":false,"device":${texts[i]}}`);
-    return { text: items.join(','), lastSeq: rows.length > 0 ? (rows[rows.length - 1].sort_key as number) : since };
+    for (let i = 0; i < rows.length; i++) texts[i] = `{"seq":${rows[i].sort_key},"type":"device","id":${rows[i].id},"deleted":false,"device":${texts[i]}}`;
+    return { texts, lastSeq: rows.length > 0 ? (rows[rows.length - 1].sort_key as number) : since };
   }
 
   private changedRows(since: number, limit: number): DeviceRow[] {

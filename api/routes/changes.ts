@@ -8,7 +8,7 @@ import { Type } from 'typebox';
 import { Device } from '../../agent/store/device-json.js';
 import type { StoreReader } from '../../agent/store/reader.js';
 import { ApiError, ERROR_RESPONSES, ErrorResponse } from '../errors.js';
-import { jsonObjectText, sendJsonText } from '../json-text.js';
+import { jsonObjectBytes, sendJsonBytes } from '../json-text.js';
 
 export interface ChangesRoutesOptions {
   reader: StoreReader;
@@ -91,13 +91,13 @@ const changesRoutes: FastifyPluginAsyncTypebox<ChangesRoutesOptions> = async (ap
     async (req, reply) => {
       const since = req.query.since ?? 0;
       const limit = req.query.limit ?? DEFAULT_CHANGES_PAGE;
-      // Items come as JSON texts (api/json-text.ts): the bytes the schema's serialiser made of the objects.
+      // Items come as JSON texts, written out as bytes (api/json-text.ts): the bytes the schema's serialiser made of the objects.
       const page = reader.changesJson(since, limit);
       if (!page.ok) {
         throw new ApiError(410, `resync: ${page.reason}; list GET /api/v1/devices again and follow the changes from its high_water`);
       }
-      return sendJsonText(reply, jsonObjectText([
-        ['items', page.itemsJson], ['next_since', String(page.nextSince)], ['high_water', String(page.highWater)],
+      return sendJsonBytes(reply, jsonObjectBytes([
+        ['items', page.itemTexts], ['next_since', String(page.nextSince)], ['high_water', String(page.highWater)],
       ]), page.version);
     },
   );

@@ -12,7 +12,7 @@ import type { StoreReader } from '../../agent/store/reader.js';
 import { changeVersionOf } from '../../agent/store/change-query.js';
 import { builtinFingerprintsDir, loadCategoryIds } from '../../agent/identify/index.js';
 import { ApiError, ERROR_RESPONSES } from '../errors.js';
-import { jsonObjectText, sendJsonText } from '../json-text.js';
+import { jsonObjectBytes, sendJsonBytes } from '../json-text.js';
 
 export interface DevicesRoutesOptions {
   /** The inventory, read-only. */
@@ -227,11 +227,11 @@ const devicesRoutes: FastifyPluginAsyncTypebox<DevicesRoutesOptions> = async (ap
       }
       Object.assign(filter, filterOfQuery(q, checkCategory));
       if (q.min_risk !== undefined) filter.minRisk = q.min_risk;
-      // The devices come as JSON texts (api/json-text.ts): the bytes the schema's serialiser made of the objects.
-      const { itemsJson, next, sequence } = reader.snapshot(() => ({ ...reader.listDevicesJson(filter), sequence: reader.changeSequence() }));
+      // The devices come as JSON texts, written out as bytes (api/json-text.ts): the bytes the schema's serialiser made of the objects.
+      const { itemTexts, next, sequence } = reader.snapshot(() => ({ ...reader.listDevicesJson(filter), sequence: reader.changeSequence() }));
       const nextCursor = next === null ? null : encodeCursor(next.id, sort, order, sort === 'id' ? undefined : next.key);
-      return sendJsonText(reply, jsonObjectText([
-        ['items', itemsJson], ['next_cursor', JSON.stringify(nextCursor)], ['limit', String(limit)], ['high_water', String(sequence.highWater)],
+      return sendJsonBytes(reply, jsonObjectBytes([
+        ['items', itemTexts], ['next_cursor', JSON.stringify(nextCursor)], ['limit', String(limit)], ['high_water', String(sequence.highWater)],
       ]), changeVersionOf(sequence));
     },
   );
