@@ -39,14 +39,19 @@ export function terminalSafeJson(body: Buffer): Buffer {
   return terminalSafe.has(body) ? body : markTerminalSafe(jsonBytesForTerminal(body));
 }
 
-/** UTF-8 written into one growing buffer (no intermediate strings or per-piece buffers). */
-export class Utf8Writer {
-  private buf: Buffer;
-  private end = 0;
+/**
+ * The buffer a body is written into before its final copy, kept between answers: a new multi-MB
+ * buffer per page costs its page faults (the kernel zeroes every 4 KB page at first touch), half a
+ * second of a 100 k-device catch-up when each page grew its own. Writing is synchronous, so one
+ * buffer serves every answer; one that grew beyond SCRATCH_KEEP_BYTES is dropped after its answer.
+ */
+let scratch = Buffer.allocUnsafeSlow(64 * 1024);
+const SCRATCH_KEEP_BYTES = 16 * 1024 * 1024;
 
-  constructor(bytesHint = 16 * 1024) {
-    this.buf = Buffer.allocUnsafe(bytesHint);
-  }
+/** UTF-8 written into one growing buffer (no intermediate strings or per-piece buffers); synchronous use only. */
+export class Utf8Writer {
+  private buf = scratch;
+  private end = 0;
 
   write(text: string): void {
     // A UTF-16 unit takes at most 3 bytes: the exact length is counted only near the end of the buffer.
@@ -56,16 +61,16 @@ export class Utf8Writer {
 
   private reserve(bytes: number): void {
     if (this.buf.length - this.end >= bytes) return;
-    const next = Buffer.allocUnsafe(Math.max(2 * this.buf.length, this.end + bytes));
+    const next = Buffer.allocUnsafeSlow(Math.max(2 * this.buf.length, this.end + bytes));
     this.buf.copy(next, 0, 0, this.end);
     this.buf = next;
   }
 
-  /** The bytes written, in a buffer of their own size (the response cache counts what it holds). */
+  /** The bytes written, in a buffer of their own and of their size (the response cache counts what it holds). */
   bytes(): Buffer {
-    if (this.end === this.buf.length) return this.buf;
-    const out = Buffer.allocUnsafe(this.end);
+    const out = Buffer.allocUnsafeSlow(this.end);
     this.buf.copy(out, 0, 0, this.end);
+    scratch = this.buf.length <= SCRATCH_KEEP_BYTES ? this.buf : scratch;
     return out;
   }
 }
@@ -75,8 +80,8 @@ export class Utf8Writer {
  * UTF-8 safe to print (agent/output/escape.ts): the bytes the schema serialiser's string would be
  * after the app's escaping hook.
  */
-export function jsonObjectBytes(members: readonly (readonly [key: string, json: JsonMemberText])[], bytesHint?: number): Buffer {
-  const w = new Utf8Writer(bytesHint);
+export function jsonObjectBytes(members: readonly (readonly [key: string, json: JsonMemberText])[]): Buffer {
+  const w = new Utf8Writer();
   members.forEach(([key, json], m) => {
     w.write(`${m === 0 ? '{' : ','}"${key}":`);
     if (typeof json === 'string') {
