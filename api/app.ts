@@ -13,7 +13,7 @@ import Fastify, {
 } from 'fastify';
 import type { Logger, LoggerOptions } from 'pino';
 import { jsonTextForTerminal } from '../agent/output/escape.js';
-import type { StoreReader } from '../agent/store/reader.js';
+import { StoreReader } from '../agent/store/reader.js';
 import type { EventSource } from '../agent/export/event-source.js';
 import { installAuth, SECURITY_SCHEMES, type TokenUseSink } from './auth.js';
 import { errorBody, validationMessage } from './errors.js';
@@ -31,6 +31,7 @@ import findingsRoutes from './routes/findings.js';
 import { strictInput } from './strict-input.js';
 import { installResponseCache } from './response-cache.js';
 import { terminalSafeJson } from './json-text.js';
+import { FeedReadAhead } from './feed-read-ahead.js';
 
 export const API_PREFIX = '/api/v1';
 
@@ -59,6 +60,11 @@ export interface BuildAppOptions {
   acknowledge?: (id: number, reason: string) => Promise<boolean>;
   /** Bytes of whole device responses kept while the database is unchanged (api/response-cache.ts); 0: none. */
   responseCacheBytes?: number;
+  /**
+   * The change feed's read-ahead of a catching-up client's next page (api/feed-read-ahead.ts): by
+   * default one on a connection of its own to the reader's database; null: none. The app closes it.
+   */
+  feedReadAhead?: FeedReadAhead | null;
 }
 
 export type ApiApp = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>;
@@ -167,7 +173,8 @@ export async function buildApp(opts: BuildAppOptions): Promise<ApiApp> {
   if (opts.web !== false) {
     await app.register(webRoutes, { dir: opts.web?.dir, idleTimeoutMinutes: opts.web?.idleTimeoutMinutes ?? DEFAULT_IDLE_TIMEOUT_MINUTES });
   }
-  await app.register(changesRoutes, { prefix: API_PREFIX, reader: opts.reader });
+  const readAhead = opts.feedReadAhead === undefined ? new FeedReadAhead(() => StoreReader.open(opts.reader.path)) : opts.feedReadAhead;
+  await app.register(changesRoutes, { prefix: API_PREFIX, reader: opts.reader, readAhead });
   await app.register(findingsRoutes, { prefix: API_PREFIX, reader: opts.reader, acknowledge: opts.acknowledge });
 
   const openapi = async () => app.swagger();

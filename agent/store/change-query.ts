@@ -70,30 +70,45 @@ export class ChangeQuery {
    * snapshot (StoreReader.changesJson does).
    */
   pageJson(since: number, limit: number): ChangePageJson {
+    const steps = this.pageJsonSteps(since, limit);
+    for (;;) {
+      const step = steps.next();
+      if (step.done === true) return step.value;
+    }
+  }
+
+  /**
+   * pageJson one run of devices (TEXT_CHUNK) per step, for a reader that spreads a page over several
+   * turns of the event loop (StoreReader.changesJsonSteps: the API's read-ahead of the next page).
+   */
+  *pageJsonSteps(since: number, limit: number): Generator<void, ChangePageJson> {
     const e = this.entries(since, limit);
     if (!e.ok) return e;
     const texts: string[] = [];
     let after = since;
     let run = 0;
-    const flush = () => {
-      for (let left = run; left > 0; left -= TEXT_CHUNK) {
-        const chunk = this.devices.changedJson(after, Math.min(left, TEXT_CHUNK));
-        for (const t of chunk.texts) texts.push(t);
-        after = chunk.lastSeq;
-      }
-      run = 0;
-    };
     for (const { seq, tombstone: t } of e.entries) {
       if (t === null) {
         run++;
         continue;
       }
-      flush();
+      yield* this.deviceRuns(after, run, texts);
+      run = 0;
       texts.push(JSON.stringify({ seq, type: 'device', id: t.id, deleted: true, merged_into: t.merged_into }));
       after = seq;
     }
-    flush();
+    yield* this.deviceRuns(after, run, texts);
     return { ok: true, itemTexts: texts, nextSince: e.nextSince, highWater: e.highWater, version: changeVersionOf(e) };
+  }
+
+  /** The texts of the `count` devices changed after `after` pushed onto `texts`, a step per TEXT_CHUNK. */
+  private *deviceRuns(after: number, count: number, texts: string[]): Generator<void> {
+    for (let left = count; left > 0; left -= TEXT_CHUNK) {
+      const chunk = this.devices.changedJson(after, Math.min(left, TEXT_CHUNK));
+      for (const t of chunk.texts) texts.push(t);
+      after = chunk.lastSeq;
+      yield;
+    }
   }
 
   /** The page's entries in sequence order: device changes (their seq alone) and tombstones. */

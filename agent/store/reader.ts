@@ -111,6 +111,21 @@ export class StoreReader {
     return this.snapshot(() => this.feed.pageJson(since, limit));
   }
 
+  /**
+   * The same page read one run of devices per step (a generator): the API reads the next page of a
+   * catch-up ahead this way, a few ms at a time between other requests (api/feed-read-ahead.ts). The
+   * steps share one read transaction, open until the last step or return(): use it only on a
+   * connection of its own (StoreReader.open), never on one that answers requests.
+   */
+  *changesJsonSteps(since: number, limit: number): Generator<void, ChangePageJson> {
+    this.db.exec('BEGIN');
+    try {
+      return yield* this.feed.pageJsonSteps(since, limit);
+    } finally {
+      if (this.db.inTransaction) this.db.exec('COMMIT');
+    }
+  }
+
   /** The sequence's last value and its tombstones' pruning floor, read now (changeVersionOf makes a version of them). */
   changeSequence(): { highWater: number; prunedThrough: number } {
     return this.feed.sequence();

@@ -8,10 +8,13 @@ import { Type } from 'typebox';
 import { Device } from '../../agent/store/device-json.js';
 import type { StoreReader } from '../../agent/store/reader.js';
 import { ApiError, ERROR_RESPONSES, ErrorResponse } from '../errors.js';
-import { jsonObjectBytes, sendJsonBytes } from '../json-text.js';
+import { feedPageOf, type FeedReadAhead } from '../feed-read-ahead.js';
+import { sendJsonBytes } from '../json-text.js';
 
 export interface ChangesRoutesOptions {
   reader: StoreReader;
+  /** Reads the next page of a client catching up before it asks (api/feed-read-ahead.ts); null: none. The app closes it. */
+  readAhead: FeedReadAhead | null;
 }
 
 export const DEFAULT_CHANGES_PAGE = 100;
@@ -68,7 +71,8 @@ export const ChangePage = Type.Object(
 );
 
 const changesRoutes: FastifyPluginAsyncTypebox<ChangesRoutesOptions> = async (app, opts) => {
-  const { reader } = opts;
+  const { reader, readAhead } = opts;
+  if (readAhead !== null) app.addHook('onClose', async () => readAhead.close());
 
   app.get(
     '/changes',
@@ -91,14 +95,19 @@ const changesRoutes: FastifyPluginAsyncTypebox<ChangesRoutesOptions> = async (ap
     async (req, reply) => {
       const since = req.query.since ?? 0;
       const limit = req.query.limit ?? DEFAULT_CHANGES_PAGE;
-      // Items come as JSON texts, written out as bytes (api/json-text.ts): the bytes the schema's serialiser made of the objects.
-      const page = reader.changesJson(since, limit);
-      if (!page.ok) {
-        throw new ApiError(410, `resync: ${page.reason}; list GET /api/v1/devices again and follow the changes from its high_water`);
+      // A page read ahead at the version this request reads is this request's answer (api/feed-read-ahead.ts).
+      const ahead = readAhead === null ? null : await readAhead.take(since, limit, req.cacheVersion ?? reader.changeVersion(req.dataVersion ?? undefined));
+      let page = ahead;
+      if (page === null) {
+        // Items come as JSON texts, written out as bytes (api/json-text.ts): the bytes the schema's serialiser made of the objects.
+        const read = reader.changesJson(since, limit);
+        if (!read.ok) {
+          throw new ApiError(410, `resync: ${read.reason}; list GET /api/v1/devices again and follow the changes from its high_water`);
+        }
+        page = feedPageOf(read);
       }
-      return sendJsonBytes(reply, jsonObjectBytes([
-        ['items', page.itemTexts], ['next_since', String(page.nextSince)], ['high_water', String(page.highWater)],
-      ]), page.version);
+      readAhead?.answered(since, limit, page);
+      return sendJsonBytes(reply, page.body, page.version);
     },
   );
 };
