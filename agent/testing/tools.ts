@@ -21,6 +21,7 @@ export const TEST_TOOLS = {
   openssl: 'openssl',
   chromium: 'chromium',
   promtool: 'prometheus',
+  wrk: 'wrk',
 } as const;
 export type TestTool = keyof typeof TEST_TOOLS;
 

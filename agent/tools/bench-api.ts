@@ -1,13 +1,16 @@
 /**
  * `npm run bench:api`: the API at 100 k devices. Generates a capture of BENCH_API_DEVICES devices
  * (synthetic-capture.ts) in a temp dir, ingests it with `auscult read`, starts `auscult serve` on it in
- * its own process, and drives each route with autocannon (its own process) at a fixed BENCH_API_RATE
- * requests/s for BENCH_API_SECONDS, after BENCH_API_WARMUP seconds of the same load unmeasured (JIT,
- * the route's first answer, a miss): p50/p99/max latency, requests/s achieved, non-2xx, and the
- * server's CPU time per request during the measurement, per route against the issue's targets.
- * The server is pinned to CPU 0 and autocannon and this process to the others (bench-cpus.ts), so the
- * client's work (parsing 240 MB/s of answers) does not queue behind the server's on the same core; the
- * load average is printed before and after each route, and a loaded machine is said to be one.
+ * its own process, and per route: BENCH_API_WARMUP seconds of load unmeasured (JIT, the route's first
+ * answer, a miss), then BENCH_API_SECONDS measured with wrk (bench-wrk.ts: C, paced at exactly
+ * BENCH_API_RATE requests/s overall by bench-api-wrk.lua): p50/p90/p99/p99.9/max latency, the rate
+ * achieved, sends behind schedule, HTTP errors, socket errors, and the server's CPU time per request,
+ * against the issue's targets (`met`). Then BENCH_API_AUTOCANNON_SECONDS (default the same; 0: not run)
+ * of autocannon's `--overallRate` on the warm route, reported in its own table as what it is: bursts
+ * (mcollina/autocannon#174) from a client whose own CPU shows in its latency.
+ * The server is pinned to CPU 0 and the clients and this process to the others (bench-cpus.ts), so the
+ * client's work does not queue behind the server's on the same core; the load average is printed
+ * before and after each route, and a loaded machine is said to be one.
  * Then times a full catch-up of the change feed from 0 (pages of 1,000, the most the API gives).
  * Every request carries a bearer token with scope read, made on the bench database; the server's
  * per-token rate limit is raised to BENCH_API_RATE_LIMIT a minute (so its cost is measured, as in a
@@ -15,8 +18,7 @@
  * Before the load, a serial pass (bench-api-cases.ts): BENCH_API_SERIAL requests per route one after
  * another, latency and CPU ms per request, the figure a shared machine measures reliably.
  * `--db FILE` uses an existing database instead of generating one (it is left in place; the bench
- * adds its tokens to it); `--serial-only` stops after the serial pass.
- */
+ * adds its tokens to it); `--serial-only` stops after the serial pass (and needs no wrk). */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -28,22 +30,35 @@ import { writeSyntheticCapture } from './synthetic-capture.js';
 import { benchCases, catchUp, cpuSecondsOf, serialPass, serialTable, type BenchCase } from './bench-api-cases.js';
 import { cpuPlan, formatLoad, loadAverages, onCpus, pinSelf, QUIET_LOAD } from './bench-cpus.js';
 import { benchToken, startBenchServer } from './bench-db.js';
+import { metTarget, runWrk, WRK_TIMEOUT_S, wrkMissing, type WrkResult } from './bench-wrk.js';
 
 const DEVICES = Number(process.env.BENCH_API_DEVICES ?? 100_000);
 const RATE = Number(process.env.BENCH_API_RATE ?? 1000);
 const SECONDS = Number(process.env.BENCH_API_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_API_CONNECTIONS ?? 20);
 const WARMUP_SECONDS = Number(process.env.BENCH_API_WARMUP ?? 3);
+const AUTOCANNON_SECONDS = Number(process.env.BENCH_API_AUTOCANNON_SECONDS ?? SECONDS);
 const RATE_LIMIT_PER_MINUTE = Number(process.env.BENCH_API_RATE_LIMIT ?? 6_000_000);
 const SERIAL_REQUESTS = Number(process.env.BENCH_API_SERIAL ?? 200);
 const CATCH_UP_TARGET_S = 5;
 
 interface Load { p50: number; p99: number; max: number; rps: number; requests: number; non2xx: number; errors: number }
-interface Measured extends BenchCase, Load { cpuMsPerRequest: number; loadBefore: number[]; loadAfter: number[] }
+/** Around one measured run: the server's CPU time per request and the 1-minute load average before and after. */
+interface Around { cpuMsPerRequest: number; loadBefore: number[]; loadAfter: number[] }
+interface Measured extends BenchCase { wrk: WrkResult & Around; autocannon: (Load & Around) | null }
+
+/** autocannon's command-line script; throws naming the fix when it is not installed (a devDependency). */
+function autocannonBin(): string {
+  try {
+    return join(createRequire(import.meta.url).resolve('autocannon/package.json'), '..', 'autocannon.js');
+  } catch {
+    throw new Error('autocannon (a devDependency) is not installed: run `npm ci`, or BENCH_API_AUTOCANNON_SECONDS=0 to leave it out');
+  }
+}
 
 /** autocannon in its own process on `cpus`, at RATE requests/s over CONNECTIONS connections for `seconds`. */
 function autocannon(url: string, token: string, seconds: number, cpus: string | undefined): Load {
-  const bin = join(createRequire(import.meta.url).resolve('autocannon/package.json'), '..', 'autocannon.js');
+  const bin = autocannonBin();
   const [command, args] = onCpus(cpus, process.execPath,
     [bin, '-j', '-H', `authorization=Bearer ${token}`, '-c', String(CONNECTIONS), '-d', String(seconds), '--overallRate', String(RATE), url]);
   const r = spawnSync(command, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
@@ -54,14 +69,65 @@ function autocannon(url: string, token: string, seconds: number, cpus: string | 
   return { p50: j.latency.p50, p99: j.latency.p99, max: j.latency.max, rps: j.requests.average, requests: j.requests.total, non2xx: j.non2xx, errors: j.errors + j.timeouts };
 }
 
-/** One route: warm-up load unmeasured, then the measured load with the server's CPU time and the load average around it. */
-function measure(c: BenchCase, url: string, token: string, pid: number, cpus: string | undefined): Measured {
-  if (WARMUP_SECONDS > 0) autocannon(url + c.path, token, WARMUP_SECONDS, cpus);
+/** `run` with the server's CPU time per request and the load average around it. */
+async function around<T extends { requests: number }>(pid: number, run: () => T | Promise<T>): Promise<T & Around> {
   const loadBefore = loadAverages();
   const cpu0 = cpuSecondsOf(pid);
-  const m = autocannon(url + c.path, token, SECONDS, cpus);
+  const m = await run();
   const cpuMsPerRequest = ((cpuSecondsOf(pid) - cpu0) * 1000) / Math.max(1, m.requests);
-  return { ...c, ...m, cpuMsPerRequest, loadBefore, loadAfter: loadAverages() };
+  return { ...m, cpuMsPerRequest, loadBefore, loadAfter: loadAverages() };
+}
+
+/**
+ * One route: the warm-up load unmeasured (wrk), the measured paced load (wrk), then autocannon's rate
+ * mode on the warm route (its own figures; BENCH_API_AUTOCANNON_SECONDS=0 leaves it out).
+ */
+async function measure(c: BenchCase, url: string, token: string, pid: number, cpus: string | undefined): Promise<Measured> {
+  const load = { url: url + c.path, authorization: `Bearer ${token}`, rate: RATE, connections: CONNECTIONS, cpus };
+  if (WARMUP_SECONDS > 0) await runWrk({ ...load, seconds: WARMUP_SECONDS });
+  const wrk = await around(pid, () => runWrk({ ...load, seconds: SECONDS }));
+  const bursts = AUTOCANNON_SECONDS > 0 ? await around(pid, () => autocannon(url + c.path, token, AUTOCANNON_SECONDS, cpus)) : null;
+  return { ...c, wrk, autocannon: bursts };
+}
+
+const routeCell = (r: BenchCase): string => `${r.name} (\`${r.path.replace(/\|/g, '%7C')}\`)`;
+const ms = (x: number): string => x.toFixed(2);
+
+/** The measured load (wrk, paced): the figures `met` is decided on. */
+function wrkTable(results: readonly Measured[]): string {
+  const rows = results.map((r) => {
+    const w = r.wrk;
+    return `| ${routeCell(r)} | ${r.targetMs} | ${ms(w.p50)} | ${ms(w.p90)} | ${ms(w.p99)} | ${ms(w.p999)} | ${ms(w.max)} | ${w.rps.toFixed(0)} | ` +
+      `${w.lateSends} (${w.maxLateMs.toFixed(0)} ms) | ${w.statusErrors} | ${w.socketErrors} | ${w.cpuMsPerRequest.toFixed(3)} | ${(w.clientCpuS / w.durationS).toFixed(2)} | ` +
+      `${w.loadBefore[0].toFixed(2)} → ${w.loadAfter[0].toFixed(2)} | ${metTarget(w, r.targetMs, RATE) ? 'yes' : 'no'} |`;
+  });
+  return [
+    `\nwrk, paced at ${RATE} req/s overall (one schedule, slots ${(1000 / RATE).toFixed(3)} ms apart), ${CONNECTIONS} connections, ${SECONDS} s per route. ` +
+    'Closed loop per connection: a connection waits for its answer before it takes a slot, so a stalled server delays sends ' +
+    '(coordinated omission; "late" counts sends more than 1 ms behind their slot, and their latency excludes that wait). ' +
+    `met: p99 ≤ target, ≥ 95 % of ${RATE} req/s achieved, no HTTP status ≥ 400, no socket error or timeout (${WRK_TIMEOUT_S} s).\n`,
+    '| route | target p99 ms | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | req/s achieved | late sends (worst) | HTTP ≥ 400 | socket errors | server CPU ms / request | wrk CPU s / s | load before → after | met |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|',
+    ...rows, '',
+  ].join('\n');
+}
+
+/** autocannon's rate mode on the same routes: bursts, shown for comparison, not the basis of `met`. */
+function autocannonTable(results: readonly Measured[]): string {
+  const rows = results.filter((r) => r.autocannon !== null).map((r) => {
+    const a = r.autocannon as Load & Around;
+    return `| ${routeCell(r)} | ${a.p50} | ${a.p99} | ${a.max} | ${a.rps.toFixed(0)} | ${a.non2xx} | ${a.errors} | ${a.cpuMsPerRequest.toFixed(3)} | ` +
+      `${a.loadBefore[0].toFixed(2)} → ${a.loadAfter[0].toFixed(2)} |`;
+  });
+  if (rows.length === 0) return '\nautocannon: not run (BENCH_API_AUTOCANNON_SECONDS=0)\n';
+  return [
+    `\nautocannon --overallRate ${RATE} -c ${CONNECTIONS}, ${AUTOCANNON_SECONDS} s per route: BURSTS, not a steady rate. Its rate limiter lets each connection ` +
+    'send its quota for the second back to back, then waits for the next 1-second tick (mcollina/autocannon#174, open), and it keeps every body ' +
+    'as a JavaScript string: its latencies include its own queueing and CPU. For comparison only; not the basis of met.\n',
+    '| route | p50 ms | p99 ms | max ms | req/s | non-2xx | errors | server CPU ms / request | load before → after |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---|',
+    ...rows, '',
+  ].join('\n');
 }
 
 function argValue(name: string): string | undefined {
@@ -84,6 +150,9 @@ async function buildDatabase(cli: string, dir: string, db: string): Promise<void
 }
 
 async function main(): Promise<void> {
+  const missing = process.argv.includes('--serial-only') ? undefined : wrkMissing();
+  if (missing !== undefined) throw new Error(`${missing}: bench:api measures the API's latency with wrk`);
+  if (AUTOCANNON_SECONDS > 0 && !process.argv.includes('--serial-only')) autocannonBin();
   const plan = cpuPlan();
   const root = packageRoot();
   const cli = join(root, 'dist', 'agent', 'cli.js');
@@ -115,26 +184,24 @@ async function main(): Promise<void> {
     const results: Measured[] = [];
     try {
       for (const c of cases) {
-        const m = measure(c, server.url, token, server.pid, plan.load);
+        const m = await measure(c, server.url, token, server.pid, plan.load);
         results.push(m);
-        process.stdout.write(`${c.name}: p99 ${m.p99} ms, ${m.rps.toFixed(0)} req/s, server CPU ${m.cpuMsPerRequest.toFixed(3)} ms/request; load ${formatLoad(m.loadBefore)} -> ${formatLoad(m.loadAfter)}\n`);
+        const w = m.wrk;
+        process.stdout.write(`${c.name}: wrk p99 ${w.p99.toFixed(2)} ms at ${w.rps.toFixed(0)} req/s (${w.lateSends} sends late), server CPU ${w.cpuMsPerRequest.toFixed(3)} ms/request; ` +
+          `${m.autocannon === null ? '' : `autocannon (bursts) p99 ${m.autocannon.p99} ms; `}load ${formatLoad(w.loadBefore)} -> ${formatLoad((m.autocannon ?? w).loadAfter)}\n`);
       }
       const feedLoad = loadAverages();
       const cpu0 = cpuSecondsOf(server.pid);
       const feed = await catchUp(server.url, token);
       const feedCpu = cpuSecondsOf(server.pid) - cpu0;
-      process.stdout.write('\n| route | target p99 ms | p50 ms | p99 ms | max ms | req/s | non-2xx | errors | server CPU ms / request | load before → after | met |\n');
-      process.stdout.write('|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|\n');
-      for (const r of results) {
-        const met = r.p99 <= r.targetMs && r.non2xx === 0 && r.errors === 0 && r.rps >= RATE * 0.95;
-        process.stdout.write(`| ${r.name} (\`${r.path.replace(/\|/g, '%7C')}\`) | ${r.targetMs} | ${r.p50} | ${r.p99} | ${r.max} | ${r.rps.toFixed(0)} | ${r.non2xx} | ${r.errors} | ` +
-          `${r.cpuMsPerRequest.toFixed(3)} | ${r.loadBefore[0].toFixed(2)} → ${r.loadAfter[0].toFixed(2)} | ${met ? 'yes' : 'no'} |\n`);
-      }
+      process.stdout.write(wrkTable(results));
+      process.stdout.write(autocannonTable(results));
       process.stdout.write(`\nfeed catch-up from 0: ${thousands(feed.items)} items in ${feed.pages} pages of up to 1,000, ${feed.seconds.toFixed(2)} s, server CPU ${feedCpu.toFixed(2)} s ` +
         `(target ${CATCH_UP_TARGET_S} s: ${feed.seconds <= CATCH_UP_TARGET_S ? 'met' : 'not met'}); load ${formatLoad(feedLoad)} -> ${formatLoad(loadAverages())}\n`);
-      process.stdout.write(`load: ${RATE} req/s for ${SECONDS} s per route after ${WARMUP_SECONDS} s of warm-up, ${CONNECTIONS} connections (autocannon --overallRate); ` +
+      process.stdout.write(`load: ${RATE} req/s for ${SECONDS} s per route after ${WARMUP_SECONDS} s of warm-up, ${CONNECTIONS} connections, wrk 1 thread; ` +
+        `then autocannon --overallRate for ${AUTOCANNON_SECONDS} s; ` +
         `rate limit ${RATE_LIMIT_PER_MINUTE > 0 ? `${thousands(RATE_LIMIT_PER_MINUTE)} a minute per token` : 'off'}; ${plan.note}\n`);
-      const loaded = results.filter((r) => r.loadBefore[0] > QUIET_LOAD || r.loadAfter[0] > QUIET_LOAD).length;
+      const loaded = results.filter((r) => r.wrk.loadBefore[0] > QUIET_LOAD || r.wrk.loadAfter[0] > QUIET_LOAD).length;
       if (loaded > 0) {
         process.stdout.write(`THE MACHINE WAS LOADED: 1-minute load average above ${QUIET_LOAD} around ${loaded} of ${results.length} routes; ` +
           'latencies include other processes\' work (the server CPU per request holds better). Run again on a quiet machine for the official figures.\n');
