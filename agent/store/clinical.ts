@@ -93,3 +93,23 @@ export function clinicalBlock(rows: readonly Row[], encrypted: ReadonlyMap<strin
   for (const p of list) p.roles.sort();
   return { protocols: list, cleartext: list.some((p) => p.cleartext), facts };
 }
+
+/** Whether a dissector's observations feed the clinical block (the others need not be kept parsed). */
+export function isClinicalSource(source: string): boolean {
+  return CLINICAL_VIEWS.has(source as Source);
+}
+
+/** Encrypted conversations of a page's devices: by clinical protocol, then device id (DeviceQuery reads them). */
+export type PageEncrypted = ReadonlyMap<string, ReadonlyMap<number, { onPort: EncryptedRange | null; any: EncryptedRange | null }>>;
+
+/** Device `id`'s clinical block from its folded observations (`evidence`, `parsed`) and its page's encrypted conversations. */
+export function deviceClinical(id: number, evidence: Readonly<Record<string, unknown>>, parsed: readonly Row[], encrypted: PageEncrypted): Clinical {
+  const ranges = new Map<string, EncryptedRange>();
+  for (const { source, protocol } of CLINICAL_TLS_PORTS) {
+    const e = encrypted.get(protocol)?.get(id);
+    // Without the protocol in clear, only its own TLS port counts (no known peers to go by).
+    const range = e === undefined ? null : source in evidence ? e.any : e.onPort;
+    if (range !== null) ranges.set(protocol, range);
+  }
+  return clinicalBlock(parsed, ranges);
+}

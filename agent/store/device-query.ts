@@ -4,12 +4,11 @@
  */
 import type { Classification } from '../identify/index.js';
 import type { Device, DeviceDetail, DeviceObservation, Peer } from './device-json.js';
-import { CLINICAL_TLS_PORTS, clinicalBlock, type EncryptedRange } from './clinical.js';
+import { CLINICAL_TLS_PORTS, deviceClinical, type EncryptedRange, type PageEncrypted } from './clinical.js';
 import { foldObservations, iso, type ObservationRow } from './evidence-fold.js';
 import type { Statements } from './statements.js';
 import type { AddressSource } from './store.js';
-import { BINDING_PROTOCOLS } from '../dissectors/types.js';
-import { deviceJsonText, type DeviceHead } from './device-json-text.js';
+import { ADDRESS_SOURCES, deviceTexts, TEXT_COLUMNS, TEXT_KEY, type TextRow, type TextSources } from './device-json-text.js';
 import { vendorPattern, vendorTerm } from './vendor-filter.js';
 
 /** What a device list can be ordered by (then by id, so the order is total and a cursor stable). */
@@ -92,7 +91,7 @@ interface PageChildren {
   vlans: Map<number, VlanRow[]>;
   services: Map<number, ServiceRow[]>;
   observations: Map<number, ObservationRow[]>;
-  encrypted: Map<string, Map<number, { onPort: EncryptedRange | null; any: EncryptedRange | null }>>;
+  encrypted: PageEncrypted;
   findings: Map<number, { findings: Finding[]; risk: Risk }>;
 }
 
@@ -107,7 +106,7 @@ export interface DevicePage {
 /** A page of devices with each item as its JSON text (DeviceQuery.listJson; the API writes them out as bytes). */
 export type DevicePageJson = Omit<DevicePage, 'items'> & { itemTexts: string[] };
 
-/** Devices rendered as JSON text per run of this many: their rows' objects die young (ChangeQuery.pageJson). */
+/** Devices rendered as JSON text per run of this many: their rows die young (ChangeQuery.pageJson). */
 export const TEXT_CHUNK = 200;
 
 interface DeviceRow {
@@ -129,15 +128,6 @@ interface DeviceRow {
   bytes_received: number;
   /** classifications.result (JSON) of the joined row, null when not classified. */
   classification: string | null;
-  /** The classification's columns (what `result` says, written with it): the identity without parsing it. */
-  c_vendor: string | null;
-  c_model: string | null;
-  c_category: string | null;
-  c_criticality: string | null;
-  c_os: string | null;
-  c_firmware: string | null;
-  c_medical: number | null;
-  c_confidence: number | null;
   /** The value of the list's sort key. */
   sort_key: string | number;
 }
@@ -164,21 +154,19 @@ interface PagePlan {
   byIndex?: boolean;
 }
 
-/**
- * The same identity from the classification's columns, for the JSON text of a device (device-json-text.ts):
- * the stored `result` is spliced into the text as it is, never parsed.
- */
-function identityOfColumns(r: DeviceRow): Omit<ReturnType<typeof identity>, 'classification'> {
-  if (r.classification === null) return { vendor: null, model: null, category: 'unknown', criticality: null, os: null, firmware: null, confidence: 0, medical: false };
-  return {
-    vendor: r.c_vendor, model: r.c_model, category: r.c_category ?? 'unknown', criticality: r.c_criticality, os: r.c_os, firmware: r.c_firmware,
-    confidence: r.c_confidence ?? 0, medical: r.c_medical === 1,
-  };
-}
-
 /** A device row's columns with its classification's (DeviceRow), over `devices d LEFT JOIN classifications c`. */
-const DEVICE_COLUMNS = `d.*, c.result AS classification, c.vendor AS c_vendor, c.model AS c_model, c.category AS c_category,
-  c.criticality AS c_criticality, c.os AS c_os, c.firmware AS c_firmware, c.medical AS c_medical, c.confidence AS c_confidence`;
+const DEVICE_COLUMNS = 'd.*, c.result AS classification';
+
+/** How a page reads its rows: the columns (the caller appends `sort_key`), whether as arrays, and where a row sits in the order. */
+interface RowShape<R> {
+  columns: string;
+  raw: boolean;
+  position: (row: R) => DevicePosition;
+}
+/** Rows for device objects. */
+const OBJECT_ROWS: RowShape<DeviceRow> = { columns: DEVICE_COLUMNS, raw: false, position: (r) => ({ id: r.id, key: r.sort_key }) };
+/** Rows for device texts (device-json-text.ts): arrays, much cheaper to read than objects. */
+const TEXT_ROWS: RowShape<TextRow> = { columns: TEXT_COLUMNS, raw: true, position: (r) => ({ id: r[0], key: r[TEXT_KEY] }) };
 
 /**
  * The WHERE terms of a device filter over `devices d LEFT JOIN classifications c`, and their named
@@ -208,9 +196,6 @@ export function deviceFilterSql(
   };
   return { where, params };
 }
-
-/** An address's sources in the order the device object lists them. */
-const ADDRESS_SOURCES: readonly AddressSource[] = ['arp', 'ndp', ...BINDING_PROTOCOLS, 'traffic'];
 
 /** Known from another device's message and never seen sending on the wire itself. */
 export function isDerivedOnly(r: { derived_protocol: string | null; packets_sent: number }): boolean {
@@ -252,24 +237,23 @@ export class DeviceQuery {
     return this.statements.get(sql);
   }
 
+  /** What the device texts read beyond their rows (device-json-text.ts). */
+  private readonly textSources: TextSources = {
+    findingsOfPage: (idsJson) => this.findingsOfPage(idsJson),
+    encryptedOfPage: (idsJson) => this.encryptedOfPage(idsJson),
+  };
+
   list(f: DeviceFilter): DevicePage {
-    return this.page(f, (rows) => this.toDevices(rows));
+    return this.page(f, OBJECT_ROWS, (rows) => this.toDevices(rows));
   }
 
-  /**
-   * The same page with its devices as one JSON array text (the API's answer: device-json-text.ts),
-   * rendered TEXT_CHUNK devices at a time so their per-device objects die young (ChangeQuery.pageJson).
-   */
+  /** The same page with each device as its JSON text (the API's answer: device-json-text.ts). */
   listJson(f: DeviceFilter): DevicePageJson {
-    const { items, ...rest } = this.page(f, (rows) => {
-      const texts: string[] = [];
-      for (let i = 0; i < rows.length; i += TEXT_CHUNK) texts.push(...this.toDeviceTexts(rows.slice(i, i + TEXT_CHUNK)));
-      return texts;
-    });
+    const { items, ...rest } = this.page(f, TEXT_ROWS, (rows) => deviceTexts(rows, this.textSources));
     return { itemTexts: items, ...rest };
   }
 
-  private page<T>(f: DeviceFilter, build: (rows: DeviceRow[]) => T[]): { items: T[]; nextAfterId: number | null; next: DevicePosition | null } {
+  private page<R, T>(f: DeviceFilter, shape: RowShape<R>, build: (rows: R[]) => T[]): { items: T[]; nextAfterId: number | null; next: DevicePosition | null } {
     const sortSql = SORT_SQL[f.sort ?? 'id'];
     const idOrder = f.sort === undefined || f.sort === 'id';
     const dir = f.descending === true ? 'DESC' : 'ASC';
@@ -288,39 +272,36 @@ export class DeviceQuery {
     // The page's ids first, joining only the tables the filter and the sort read, then the rows of those
     // ids: sorting whole rows would carry every device's classification JSON through the sorter (at
     // 100 k devices, sort=risk took 0.5 s of CPU a page; BENCHMARKS.md, bench:web).
-    const select = (plan: PagePlan, extra: string[] = [], extraParams: Record<string, unknown> = {}): DeviceRow[] => {
+    const select = (plan: PagePlan, extra: string[] = [], extraParams: Record<string, unknown> = {}): R[] => {
       const filter = deviceFilterSql(f, plan);
       const where = [...position, ...filter.where, ...extra];
       const classificationJoin = /\bc\./.test([sortSql, ...where].join(' ')) ? 'LEFT JOIN classifications c ON c.device_id = d.id' : '';
       return this
         .stmt(
-          `SELECT ${DEVICE_COLUMNS}, ${sortSql} AS sort_key FROM devices d
+          `SELECT ${shape.columns}, ${sortSql} AS sort_key FROM devices d
            LEFT JOIN classifications c ON c.device_id = d.id ${riskJoin}
            WHERE d.id IN (SELECT d.id FROM devices d ${classificationJoin} ${riskJoin}
              ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ${plan.byIndex === true ? `+${order}` : order} LIMIT @limitPlusOne)
            ORDER BY ${order}`,
         )
-        .all({ ...filter.params, ...params, ...extraParams }) as DeviceRow[];
+        .raw(shape.raw)
+        .all({ ...filter.params, ...params, ...extraParams }) as R[];
     };
-    if ((f.vendor === undefined && f.seenSinceMs === undefined) || !idOrder) return this.toPage(select({}), limit, build);
+    if ((f.vendor === undefined && f.seenSinceMs === undefined) || !idOrder) return this.toPage(select({}), limit, shape, build);
     const idBound = f.after !== undefined ? cmp : f.afterId !== undefined ? '>' : undefined;
     // A filter reading few devices by an index (MAC, IP address, host name) narrows more than a window.
     const narrow = f.mac !== undefined || f.ip !== undefined || f.hostname !== undefined;
     const window = narrow || (idBound === '>' && f.descending === true) ? null : this.idWindow(f.descending === true, idBound, afterId, limit, select);
     // Past the window: a vendor's matching ids; devices seen since a time through devices_last_seen, then
     // sorted (walking on in id order read 50,000 devices before the first match at 100 k, 15 ms).
-    return this.toPage(window ?? select(f.vendor !== undefined ? { idBound } : { byIndex: true }), limit, build);
+    return this.toPage(window ?? select(f.vendor !== undefined ? { idBound } : { byIndex: true }), limit, shape, build);
   }
 
-  private toPage<T>(rows: DeviceRow[], limit: number, build: (rows: DeviceRow[]) => T[]): { items: T[]; nextAfterId: number | null; next: DevicePosition | null } {
+  private toPage<R, T>(rows: R[], limit: number, shape: RowShape<R>, build: (rows: R[]) => T[]): { items: T[]; nextAfterId: number | null; next: DevicePosition | null } {
     const more = rows.length > limit;
     const page = more ? rows.slice(0, limit) : rows;
-    const last = more ? page[page.length - 1] : null;
-    return {
-      items: build(page),
-      nextAfterId: last === null ? null : last.id,
-      next: last === null ? null : { id: last.id, key: last.sort_key },
-    };
+    const last = more ? shape.position(page[page.length - 1]) : null;
+    return { items: build(page), nextAfterId: last === null ? null : last.id, next: last };
   }
 
   /**
@@ -329,10 +310,10 @@ export class DeviceQuery {
    * 10-80 ms a page at 100 k devices, a filtered export that again each page). Null when the window
    * holds too few matches and goes on: then the matching devices are read through an index.
    */
-  private idWindow(
+  private idWindow<R>(
     descending: boolean, bound: '<' | '>' | undefined, afterId: number, limit: number,
-    select: (plan: PagePlan, extra: string[], extraParams: Record<string, unknown>) => DeviceRow[],
-  ): DeviceRow[] | null {
+    select: (plan: PagePlan, extra: string[], extraParams: Record<string, unknown>) => R[],
+  ): R[] | null {
     const edge = this
       .stmt(`SELECT id FROM devices ${bound === undefined ? '' : `WHERE id ${bound} @afterId`} ORDER BY id ${descending ? 'DESC' : 'ASC'} LIMIT 1 OFFSET @offset`)
       .pluck()
@@ -372,7 +353,7 @@ export class DeviceQuery {
 
   /** The devices whose change sequence value is above `since`, in that order, at most `limit` (the change feed). */
   changedAfter(since: number, limit: number): { seq: number; device: Device }[] {
-    const rows = this.changedRows(since, limit);
+    const rows = this.changedRows(OBJECT_ROWS, since, limit);
     const devices = this.toDevices(rows);
     return rows.map((r, i) => ({ seq: r.sort_key as number, device: devices[i] }));
   }
@@ -383,19 +364,20 @@ export class DeviceQuery {
    * (ChangeQuery.pageJson).
    */
   changedJson(since: number, count: number): { texts: string[]; lastSeq: number } {
-    const rows = this.changedRows(since, count);
-    const texts = this.toDeviceTexts(rows);
-    for (let i = 0; i < rows.length; i++) texts[i] = `{"seq":${rows[i].sort_key},"type":"device","id":${rows[i].id},"deleted":false,"device":${texts[i]}}`;
-    return { texts, lastSeq: rows.length > 0 ? (rows[rows.length - 1].sort_key as number) : since };
+    const rows = this.changedRows(TEXT_ROWS, since, count);
+    const texts = deviceTexts(rows, this.textSources);
+    for (let i = 0; i < rows.length; i++) texts[i] = `{"seq":${rows[i][TEXT_KEY]},"type":"device","id":${rows[i][0]},"deleted":false,"device":${texts[i]}}`;
+    return { texts, lastSeq: rows.length > 0 ? (rows[rows.length - 1][TEXT_KEY] as number) : since };
   }
 
-  private changedRows(since: number, limit: number): DeviceRow[] {
+  private changedRows<R>(shape: RowShape<R>, since: number, limit: number): R[] {
     return this
       .stmt(
-        `SELECT ${DEVICE_COLUMNS}, d.change_seq AS sort_key FROM devices d LEFT JOIN classifications c ON c.device_id = d.id
+        `SELECT ${shape.columns}, d.change_seq AS sort_key FROM devices d LEFT JOIN classifications c ON c.device_id = d.id
          WHERE d.change_seq > ? ORDER BY d.change_seq LIMIT ?`,
       )
-      .all(since, limit) as DeviceRow[];
+      .raw(shape.raw)
+      .all(since, limit) as R[];
   }
 
   /** Device ids matching a MAC, an IP address it used, or an id (for `auscult explain`). */
@@ -428,14 +410,7 @@ export class DeviceQuery {
   /** Host names and per-protocol facts, folded from the observations (and the clinical block). */
   private evidence(id: number, c: PageChildren): Pick<Device, 'hostnames' | 'evidence' | 'clinical'> {
     const { hostnames, evidence, parsed } = foldObservations(c.observations.get(id) ?? [], true);
-    const encrypted = new Map<string, EncryptedRange>();
-    for (const { source, protocol } of CLINICAL_TLS_PORTS) {
-      const e = c.encrypted.get(protocol)?.get(id);
-      // Without the protocol in clear, only its own TLS port counts (no known peers to go by).
-      const range = e === undefined ? null : source in evidence ? e.any : e.onPort;
-      if (range !== null) encrypted.set(protocol, range);
-    }
-    return { hostnames, evidence, clinical: clinicalBlock(parsed, encrypted) };
+    return { hostnames, evidence, clinical: deviceClinical(id, evidence, parsed, c.encrypted) };
   }
 
   /**
@@ -475,9 +450,12 @@ export class DeviceQuery {
       `SELECT device_id, source, fields, first_seen, last_seen, count FROM observations WHERE ${IN}
        ORDER BY device_id, last_seen DESC, source, fields`,
     ).all(params) as (ObservationRow & { device_id: number })[]);
-    const encrypted = new Map<string, Map<number, { onPort: EncryptedRange | null; any: EncryptedRange | null }>>();
-    for (const { source, protocol, port } of CLINICAL_TLS_PORTS) encrypted.set(protocol, this.encryptedConversations(json, source, port));
-    return { ips, vlans, services, observations, encrypted, findings: this.findingsOfPage(json) };
+    return { ips, vlans, services, observations, encrypted: this.encryptedOfPage(json), findings: this.findingsOfPage(json) };
+  }
+
+  /** The encrypted conversations of the devices `idsJson` (a JSON array), by clinical protocol (clinical.ts). */
+  private encryptedOfPage(idsJson: string): PageEncrypted {
+    return new Map(CLINICAL_TLS_PORTS.map(({ source, protocol, port }) => [protocol, this.encryptedConversations(idsJson, source, port)]));
   }
 
   /**
@@ -519,25 +497,12 @@ export class DeviceQuery {
     return rows.map((r) => this.toDevice(r, c));
   }
 
-  /** Devices as JSON texts (the API's answers): the same bytes as JSON.stringify of toDevices' objects. */
-  private toDeviceTexts(rows: readonly DeviceRow[]): string[] {
-    if (rows.length === 0) return [];
-    const c = this.children(rows.map((r) => r.id));
-    return rows.map((r) => {
-      const head = this.head(r, c);
-      // Written last, as the schema serialiser did (device-json-text.ts); rare, so the delete's slower object is too.
-      const derived = head.derived;
-      if (derived !== undefined) delete head.derived;
-      return deviceJsonText(Object.assign(head, identityOfColumns(r)), r.classification, c.findings.get(r.id), derived);
-    });
-  }
-
   private toDevice(r: DeviceRow, c: PageChildren): Device {
     return { ...this.head(r, c), ...identity(r.classification), ...(c.findings.get(r.id) ?? { findings: [], risk: NO_RISK }) };
   }
 
-  /** The fields of a device object before its identity (what rows and children say; shared by the object and the text). */
-  private head(r: DeviceRow, c: PageChildren): DeviceHead {
+  /** The fields of a device object before its identity: what its rows and child rows say. */
+  private head(r: DeviceRow, c: PageChildren): Omit<Device, keyof ReturnType<typeof identity> | 'findings' | 'risk'> {
     const ips = c.ips.get(r.id) ?? [];
     const vlans = (c.vlans.get(r.id) ?? []).map((v) => v.vlan);
     const services = (c.services.get(r.id) ?? []).map(({ device_id: _id, ...s }) => s);

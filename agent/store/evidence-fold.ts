@@ -52,22 +52,28 @@ export function iso(ms: number): string {
   return `${isoDayPrefix}${pad2(Math.floor(s / 3600))}:${pad2(Math.floor(s / 60) % 60)}:${pad2(s % 60)}.${milli < 10 ? '00' : milli < 100 ? '0' : ''}${milli}Z`;
 }
 
-/** Host names and per-protocol facts folded from observation rows (newest first); the parsed rows when asked. */
-export function foldObservations(
-  rows: readonly ObservationRow[],
-  keepParsed: boolean,
-): Pick<Device, 'hostnames' | 'evidence'> & { parsed: ParsedObservation[] } {
-  const hostnames = new Map<string, Device['hostnames'][number]>();
-  const evidence: Device['evidence'] = {};
+/** A time as stored (ms) or already as ISO text (rows whose times SQLite formatted: device-json-text.ts). */
+const isoOf = (t: number | string): string => (typeof t === 'string' ? t : iso(t));
+
+/**
+ * Observations folded one at a time, newest first: host names and per-protocol facts, and the parsed
+ * rows `keep` asks for (the clinical block reads them). foldObservations folds stored rows; the device
+ * text folds rows SQLite already parsed into one array and whose times it formatted.
+ */
+export class EvidenceFold {
+  private readonly names = new Map<string, Device['hostnames'][number]>();
+  readonly evidence: Device['evidence'] = {};
   // Values seen per source and field, as 's' + a string or the JSON of anything else (never starts with s).
-  const seen = new Map<string, Map<string, Set<string>>>();
-  const parsed: ParsedObservation[] = [];
-  for (const o of rows) {
-    const fields = JSON.parse(o.fields) as Record<string, unknown>;
-    if (keepParsed) parsed.push({ source: o.source, fields, first_seen: iso(o.first_seen), last_seen: iso(o.last_seen) });
-    const facts = (evidence[o.source] ??= {});
-    let bySource = seen.get(o.source);
-    if (bySource === undefined) seen.set(o.source, (bySource = new Map()));
+  private readonly seen = new Map<string, Map<string, Set<string>>>();
+  readonly parsed: ParsedObservation[] = [];
+
+  constructor(private readonly keep: (source: string) => boolean) {}
+
+  add(source: string, fields: Record<string, unknown>, firstSeen: number | string, lastSeen: number | string): void {
+    if (this.keep(source)) this.parsed.push({ source, fields, first_seen: isoOf(firstSeen), last_seen: isoOf(lastSeen) });
+    const facts = (this.evidence[source] ??= {});
+    let bySource = this.seen.get(source);
+    if (bySource === undefined) this.seen.set(source, (bySource = new Map()));
     for (const k in fields) {
       const value = fields[k];
       let set = bySource.get(k);
@@ -80,12 +86,28 @@ export function foldObservations(
     }
     const { hostname } = fields as ConventionFields;
     if (typeof hostname === 'string' && hostname !== '') {
-      const hk = `${hostname}|${o.source}`;
-      const h = hostnames.get(hk);
-      if (!h) hostnames.set(hk, { name: hostname, source: o.source, first_seen: iso(o.first_seen), last_seen: iso(o.last_seen) });
-      else if (iso(o.first_seen) < h.first_seen) h.first_seen = iso(o.first_seen);
+      const hk = `${hostname}|${source}`;
+      const h = this.names.get(hk);
+      if (!h) this.names.set(hk, { name: hostname, source, first_seen: isoOf(firstSeen), last_seen: isoOf(lastSeen) });
+      else if (isoOf(firstSeen) < h.first_seen) h.first_seen = isoOf(firstSeen);
     }
   }
-  const list = [...hostnames.values()].sort((a, b) => (a.first_seen < b.first_seen ? -1 : a.first_seen > b.first_seen ? 1 : a.name < b.name ? -1 : 1));
-  return { hostnames: list, evidence, parsed };
+
+  /** The host names, oldest first. */
+  hostnames(): Device['hostnames'] {
+    return [...this.names.values()].sort((a, b) => (a.first_seen < b.first_seen ? -1 : a.first_seen > b.first_seen ? 1 : a.name < b.name ? -1 : 1));
+  }
+}
+
+const keepAll = (): boolean => true;
+const keepNone = (): boolean => false;
+
+/** Host names and per-protocol facts folded from observation rows (newest first); the parsed rows when asked. */
+export function foldObservations(
+  rows: readonly ObservationRow[],
+  keepParsed: boolean,
+): Pick<Device, 'hostnames' | 'evidence'> & { parsed: ParsedObservation[] } {
+  const fold = new EvidenceFold(keepParsed ? keepAll : keepNone);
+  for (const o of rows) fold.add(o.source, JSON.parse(o.fields) as Record<string, unknown>, o.first_seen, o.last_seen);
+  return { hostnames: fold.hostnames(), evidence: fold.evidence, parsed: fold.parsed };
 }

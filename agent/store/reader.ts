@@ -7,6 +7,7 @@
 import type Database from 'better-sqlite3';
 import { ChangeQuery, changeVersionOf, type ChangePage, type ChangePageJson } from './change-query.js';
 import type { Device, DeviceDetail, DeviceObservation } from './device-json.js';
+import { registerTextFunctions } from './device-json-text.js';
 import { DeviceQuery, type DeviceFilter, type DevicePage, type DevicePageJson } from './device-query.js';
 import { FactsQuery, type DeviceFactsRow } from './facts-query.js';
 import { GraphQuery, type Graph, type GraphOptions } from './graph-query.js';
@@ -61,6 +62,7 @@ export class StoreReader {
    * Store's reader leaves it to the Store.
    */
   constructor(private readonly db: Database.Database, private readonly owned = false) {
+    registerTextFunctions(db);
     this.stmt = new Statements(db);
     this.query = new DeviceQuery(this.stmt);
     this.facts = new FactsQuery(this.stmt);
