@@ -40,9 +40,10 @@ const pad2 = (n: number): string => (n < 10 ? '0' : '') + n;
  * 100 k devices spent a sixth of their time here.
  */
 export function iso(ms: number): string {
+  // Fractions (within the day formatted last too), negatives and years past 9999 (+YYYYYY) keep the exact built-in form.
+  if (!Number.isInteger(ms)) return new Date(ms).toISOString();
   if (!(ms >= isoDayStart && ms < isoDayStart + DAY_MS)) {
-    // Fractions, negatives and years past 9999 (+YYYYYY) keep the exact built-in form.
-    if (!Number.isInteger(ms) || ms < 0 || ms >= 253_402_300_800_000) return new Date(ms).toISOString();
+    if (ms < 0 || ms >= 253_402_300_800_000) return new Date(ms).toISOString();
     isoDayStart = ms - (ms % DAY_MS);
     isoDayPrefix = new Date(isoDayStart).toISOString().slice(0, 11);
   }
@@ -51,6 +52,9 @@ export function iso(ms: number): string {
   const s = Math.floor(t / 1000);
   return `${isoDayPrefix}${pad2(Math.floor(s / 3600))}:${pad2(Math.floor(s / 60) % 60)}:${pad2(s % 60)}.${milli < 10 ? '00' : milli < 100 ? '0' : ''}${milli}Z`;
 }
+
+/** What tells values apart: 's' + a string, or the JSON of anything else (never starts with s). */
+const valueKey = (value: unknown): string => (typeof value === 'string' ? `s${value}` : JSON.stringify(value));
 
 /** A time as stored (ms) or already as ISO text (rows whose times SQLite formatted: device-json-text.ts). */
 const isoOf = (t: number | string): string => (typeof t === 'string' ? t : iso(t));
@@ -63,7 +67,11 @@ const isoOf = (t: number | string): string => (typeof t === 'string' ? t : iso(t
 export class EvidenceFold {
   private readonly names = new Map<string, Device['hostnames'][number]>();
   readonly evidence: Device['evidence'] = {};
-  // Values seen per source and field, as 's' + a string or the JSON of anything else (never starts with s).
+  /**
+   * Values kept per source and field (evidence[source][field]), as valueKey() texts, made only when a
+   * field gets a second value: most devices have one observation per source, and a set per field for
+   * them cost a fifth of a device's text.
+   */
   private readonly seen = new Map<string, Map<string, Set<string>>>();
   readonly parsed: ParsedObservation[] = [];
 
@@ -71,18 +79,25 @@ export class EvidenceFold {
 
   add(source: string, fields: Record<string, unknown>, firstSeen: number | string, lastSeen: number | string): void {
     if (this.keep(source)) this.parsed.push({ source, fields, first_seen: isoOf(firstSeen), last_seen: isoOf(lastSeen) });
-    const facts = (this.evidence[source] ??= {});
-    let bySource = this.seen.get(source);
-    if (bySource === undefined) this.seen.set(source, (bySource = new Map()));
-    for (const k in fields) {
-      const value = fields[k];
-      let set = bySource.get(k);
-      if (set === undefined) bySource.set(k, (set = new Set()));
-      if (set.size >= EVIDENCE_VALUES) continue;
-      const text = typeof value === 'string' ? `s${value}` : JSON.stringify(value);
-      if (set.has(text)) continue;
-      set.add(text);
-      (facts[k] ??= []).push(value);
+    let facts = this.evidence[source];
+    if (facts === undefined) {
+      // The first observation of a source: each field's value is its first.
+      facts = this.evidence[source] = {};
+      for (const k in fields) facts[k] = [fields[k]];
+    } else {
+      for (const k in fields) {
+        const values = facts[k];
+        if (values === undefined) {
+          facts[k] = [fields[k]];
+          continue;
+        }
+        if (values.length >= EVIDENCE_VALUES) continue;
+        const set = this.seenOf(source, k, values);
+        const key = valueKey(fields[k]);
+        if (set.has(key)) continue;
+        set.add(key);
+        values.push(fields[k]);
+      }
     }
     const { hostname } = fields as ConventionFields;
     if (typeof hostname === 'string' && hostname !== '') {
@@ -91,6 +106,15 @@ export class EvidenceFold {
       if (!h) this.names.set(hk, { name: hostname, source, first_seen: isoOf(firstSeen), last_seen: isoOf(lastSeen) });
       else if (isoOf(firstSeen) < h.first_seen) h.first_seen = isoOf(firstSeen);
     }
+  }
+
+  /** The keys of the values kept for a source's field (`values`), made on first need. */
+  private seenOf(source: string, field: string, values: readonly unknown[]): Set<string> {
+    let bySource = this.seen.get(source);
+    if (bySource === undefined) this.seen.set(source, (bySource = new Map()));
+    let set = bySource.get(field);
+    if (set === undefined) bySource.set(field, (set = new Set(values.map(valueKey))));
+    return set;
   }
 
   /** The host names, oldest first. */

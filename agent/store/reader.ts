@@ -40,6 +40,9 @@ export interface StoreHealth {
   capture: StoredCaptureCounters | null;
 }
 
+/** How much of the database file a reader's connection maps (SQLite's own cap is 2 GB here). */
+const READER_MMAP_BYTES = 1 << 30;
+
 export class StoreReader {
   private readonly stmt: Statements;
   private readonly query: DeviceQuery;
@@ -54,7 +57,14 @@ export class StoreReader {
 
   /** A read-only connection of its own to the database at `path` (UserFacingError when there is none). */
   static open(path: string): StoreReader {
-    return new StoreReader(openDatabase(path, { readonly: true }), true);
+    const db = openDatabase(path, { readonly: true });
+    // Pages read through a memory map instead of a read() each into SQLite's 2 MB cache: a catch-up of
+    // the change feed at 100 k devices read 57,000 pages that way (a third of its SQL's CPU). The pages
+    // are the OS's file cache, shared and reclaimable (they show in this process's RSS once touched).
+    // Only the reader's connection: a writer's maps would see the file grow under them. The map is
+    // safe in WAL mode; nothing here shrinks the file (no VACUUM, no auto_vacuum).
+    db.pragma(`mmap_size = ${READER_MMAP_BYTES}`);
+    return new StoreReader(db, true);
   }
 
   /**
