@@ -8,6 +8,9 @@
  * against the issue's targets (`met`). Then BENCH_API_AUTOCANNON_SECONDS (default the same; 0: not run)
  * of autocannon's `--overallRate` on the warm route, reported in its own table as what it is: bursts
  * (mcollina/autocannon#174) from a client whose own CPU shows in its latency.
+ * After the routes, the same wrk load on a control (bench-control-server.ts: plain node:http sending a
+ * fixed buffer the size of the largest, then the smallest answer; BENCH_API_CONTROL=0 leaves it out):
+ * the floor the machine gives at that moment, so a loaded run can be read.
  * The server is pinned to CPU 0 and the clients and this process to the others (bench-cpus.ts), so the
  * client's work does not queue behind the server's on the same core; the load average is printed
  * before and after each route, and a loaded machine is said to be one.
@@ -29,6 +32,7 @@ import { StoreReader } from '../store/reader.js';
 import { writeSyntheticCapture } from './synthetic-capture.js';
 import { benchCases, catchUp, cpuSecondsOf, serialPass, serialTable, type BenchCase } from './bench-api-cases.js';
 import { cpuPlan, formatLoad, loadAverages, onCpus, pinSelf, QUIET_LOAD } from './bench-cpus.js';
+import { startControlServer } from './bench-control-server.js';
 import { benchToken, startBenchServer } from './bench-db.js';
 import { metTarget, runWrk, WRK_TIMEOUT_S, wrkMissing, type WrkResult } from './bench-wrk.js';
 
@@ -38,6 +42,8 @@ const SECONDS = Number(process.env.BENCH_API_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_API_CONNECTIONS ?? 20);
 const WARMUP_SECONDS = Number(process.env.BENCH_API_WARMUP ?? 3);
 const AUTOCANNON_SECONDS = Number(process.env.BENCH_API_AUTOCANNON_SECONDS ?? SECONDS);
+/** BENCH_API_CONTROL=0 leaves out the control runs (bench-control-server.ts). */
+const CONTROL = process.env.BENCH_API_CONTROL !== '0';
 const RATE_LIMIT_PER_MINUTE = Number(process.env.BENCH_API_RATE_LIMIT ?? 6_000_000);
 const SERIAL_REQUESTS = Number(process.env.BENCH_API_SERIAL ?? 200);
 const CATCH_UP_TARGET_S = 5;
@@ -93,22 +99,26 @@ async function measure(c: BenchCase, url: string, token: string, pid: number, cp
 const routeCell = (r: BenchCase): string => `${r.name} (\`${r.path.replace(/\|/g, '%7C')}\`)`;
 const ms = (x: number): string => x.toFixed(2);
 
-/** The measured load (wrk, paced): the figures `met` is decided on. */
-function wrkTable(results: readonly Measured[]): string {
-  const rows = results.map((r) => {
-    const w = r.wrk;
-    return `| ${routeCell(r)} | ${r.targetMs} | ${ms(w.p50)} | ${ms(w.p90)} | ${ms(w.p99)} | ${ms(w.p999)} | ${ms(w.max)} | ${w.rps.toFixed(0)} | ` +
-      `${w.lateSends} (${w.maxLateMs.toFixed(0)} ms) | ${w.statusErrors} | ${w.socketErrors} | ${w.cpuMsPerRequest.toFixed(3)} | ${(w.clientCpuS / w.durationS).toFixed(2)} | ` +
-      `${w.loadBefore[0].toFixed(2)} → ${w.loadAfter[0].toFixed(2)} | ${metTarget(w, r.targetMs, RATE) ? 'yes' : 'no'} |`;
-  });
+function wrkRow(name: string, targetMs: number | null, w: WrkResult & Around): string {
+  return `| ${name} | ${targetMs ?? '—'} | ${ms(w.p50)} | ${ms(w.p90)} | ${ms(w.p99)} | ${ms(w.p999)} | ${ms(w.max)} | ${w.rps.toFixed(0)} | ` +
+    `${w.lateSends} (${w.maxLateMs.toFixed(0)} ms) | ${w.statusErrors} | ${w.socketErrors} | ${w.cpuMsPerRequest.toFixed(3)} | ${(w.clientCpuS / w.durationS).toFixed(2)} | ` +
+    `${w.loadBefore[0].toFixed(2)} → ${w.loadAfter[0].toFixed(2)} | ${targetMs === null ? '—' : metTarget(w, targetMs, RATE) ? 'yes' : 'no'} |`;
+}
+
+/** The measured load (wrk, paced): the figures `met` is decided on; the controls below the routes. */
+function wrkTable(results: readonly Measured[], controls: readonly Control[]): string {
   return [
     `\nwrk, paced at ${RATE} req/s overall (one schedule, slots ${(1000 / RATE).toFixed(3)} ms apart), ${CONNECTIONS} connections, ${SECONDS} s per route. ` +
     'Closed loop per connection: a connection waits for its answer before it takes a slot, so a stalled server delays sends ' +
     '(coordinated omission; "late" counts sends more than 1 ms behind their slot, and their latency excludes that wait). ' +
-    `met: p99 ≤ target, ≥ 95 % of ${RATE} req/s achieved, no HTTP status ≥ 400, no socket error or timeout (${WRK_TIMEOUT_S} s).\n`,
+    `met: p99 ≤ target, ≥ 95 % of ${RATE} req/s achieved, no HTTP status ≥ 400, no socket error or timeout (${WRK_TIMEOUT_S} s).` +
+    (controls.length === 0 ? '' : ' Control rows: a plain node:http server (not auscult) sending a fixed buffer of the size given, ' +
+      'pinned and loaded the same way: the floor this machine gives at this moment.') + '\n',
     '| route | target p99 ms | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | req/s achieved | late sends (worst) | HTTP ≥ 400 | socket errors | server CPU ms / request | wrk CPU s / s | load before → after | met |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|',
-    ...rows, '',
+    ...results.map((r) => wrkRow(routeCell(r), r.targetMs, r.wrk)),
+    ...controls.map((c) => wrkRow(`control: node:http, ${thousands(c.bytes)}-byte body`, null, c.wrk)),
+    '',
   ].join('\n');
 }
 
@@ -128,6 +138,28 @@ function autocannonTable(results: readonly Measured[]): string {
     '|---|---:|---:|---:|---:|---:|---:|---:|---|',
     ...rows, '',
   ].join('\n');
+}
+
+interface Control { bytes: number; wrk: WrkResult & Around }
+
+/**
+ * The control (bench-control-server.ts) with bodies the size of the largest and the smallest answer
+ * measured (wrk's bytes per request, headers included): warm-up and measurement as for a route.
+ */
+async function measureControls(results: readonly Measured[], cpus: { server?: string; load?: string }): Promise<Control[]> {
+  const sizes = [...new Set(results.map((r) => Math.round(r.wrk.bytes / Math.max(1, r.wrk.requests))))];
+  const out: Control[] = [];
+  for (const bytes of [Math.max(...sizes), Math.min(...sizes)]) {
+    const server = await startControlServer(bytes, cpus.server);
+    try {
+      const load = { url: `${server.url}/`, rate: RATE, connections: CONNECTIONS, cpus: cpus.load };
+      if (WARMUP_SECONDS > 0) await runWrk({ ...load, seconds: WARMUP_SECONDS });
+      out.push({ bytes, wrk: await around(server.pid, () => runWrk({ ...load, seconds: SECONDS })) });
+    } finally {
+      await server.stop();
+    }
+  }
+  return out;
 }
 
 function argValue(name: string): string | undefined {
@@ -190,16 +222,17 @@ async function main(): Promise<void> {
         process.stdout.write(`${c.name}: wrk p99 ${w.p99.toFixed(2)} ms at ${w.rps.toFixed(0)} req/s (${w.lateSends} sends late), server CPU ${w.cpuMsPerRequest.toFixed(3)} ms/request; ` +
           `${m.autocannon === null ? '' : `autocannon (bursts) p99 ${m.autocannon.p99} ms; `}load ${formatLoad(w.loadBefore)} -> ${formatLoad((m.autocannon ?? w).loadAfter)}\n`);
       }
+      const controls = CONTROL && results.length > 0 ? await measureControls(results, plan) : [];
       const feedLoad = loadAverages();
       const cpu0 = cpuSecondsOf(server.pid);
       const feed = await catchUp(server.url, token);
       const feedCpu = cpuSecondsOf(server.pid) - cpu0;
-      process.stdout.write(wrkTable(results));
+      process.stdout.write(wrkTable(results, controls));
       process.stdout.write(autocannonTable(results));
       process.stdout.write(`\nfeed catch-up from 0: ${thousands(feed.items)} items in ${feed.pages} pages of up to 1,000, ${feed.seconds.toFixed(2)} s, server CPU ${feedCpu.toFixed(2)} s ` +
         `(target ${CATCH_UP_TARGET_S} s: ${feed.seconds <= CATCH_UP_TARGET_S ? 'met' : 'not met'}); load ${formatLoad(feedLoad)} -> ${formatLoad(loadAverages())}\n`);
       process.stdout.write(`load: ${RATE} req/s for ${SECONDS} s per route after ${WARMUP_SECONDS} s of warm-up, ${CONNECTIONS} connections, wrk 1 thread; ` +
-        `then autocannon --overallRate for ${AUTOCANNON_SECONDS} s; ` +
+        `${AUTOCANNON_SECONDS > 0 ? `then autocannon --overallRate for ${AUTOCANNON_SECONDS} s` : 'no autocannon'}; ${CONTROL ? 'controls after the routes' : 'no control'}; ` +
         `rate limit ${RATE_LIMIT_PER_MINUTE > 0 ? `${thousands(RATE_LIMIT_PER_MINUTE)} a minute per token` : 'off'}; ${plan.note}\n`);
       const loaded = results.filter((r) => r.wrk.loadBefore[0] > QUIET_LOAD || r.wrk.loadAfter[0] > QUIET_LOAD).length;
       if (loaded > 0) {
