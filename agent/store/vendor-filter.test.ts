@@ -178,6 +178,22 @@ describe('the vendor filter', () => {
     }
   });
 
+  it('a category or medical filter: pages in id order through a window or the index give the filtered list', () => {
+    const every = reader.listDevices({ limit: 1000 }).items;
+    const filters: [DeviceFilter, (d: (typeof every)[number]) => boolean][] = [
+      [{ category: 'printer' }, (d) => d.category === 'printer'], [{ category: 'unknown' }, (d) => d.category === 'unknown' && d.classification !== null],
+      [{ medical: true }, (d) => d.medical], [{ medical: false }, (d) => !d.medical], [{ category: 'infusion-pump', medical: true }, (d) => d.category === 'infusion-pump'],
+    ];
+    for (const [f, keep] of filters) {
+      const expected = every.filter(keep).map((d) => d.id);
+      for (const limit of [1, 2, 5, 1000]) {
+        expect(pages(reader, f, limit), `${JSON.stringify(f)} ${limit}`).toEqual(expected);
+        expect(pages(reader, { ...f, descending: true }, limit), `${JSON.stringify(f)} ${limit} desc`).toEqual([...expected].reverse());
+      }
+      expect(reader.listDevices({ ...f, afterId: expected[1] ?? 0, limit: 2 }).items.map((d) => d.id), JSON.stringify(f)).toEqual(expected.filter((id) => id > (expected[1] ?? 0)).slice(0, 2));
+    }
+  });
+
   it('follows re-identification, merges and rolled-back transactions in the writing transaction', () => {
     const copy = join(work, 'changes.db');
     build(copy);
