@@ -104,12 +104,14 @@ export type PageEncrypted = ReadonlyMap<string, ReadonlyMap<number, { onPort: En
 
 /** Device `id`'s clinical block from its folded observations (`evidence`, `parsed`) and its page's encrypted conversations. */
 export function deviceClinical(id: number, evidence: Readonly<Record<string, unknown>>, parsed: readonly Row[], encrypted: PageEncrypted): Clinical {
-  const ranges = new Map<string, EncryptedRange>();
+  let ranges: Map<string, EncryptedRange> | null = null;
   for (const { source, protocol } of CLINICAL_TLS_PORTS) {
     const e = encrypted.get(protocol)?.get(id);
     // Without the protocol in clear, only its own TLS port counts (no known peers to go by).
     const range = e === undefined ? null : source in evidence ? e.any : e.onPort;
-    if (range !== null) ranges.set(protocol, range);
+    if (range !== null) (ranges ??= new Map()).set(protocol, range);
   }
-  return clinicalBlock(parsed, ranges);
+  // Neither a clinical observation nor an encrypted conversation (most devices): no block, nothing to fold.
+  if (parsed.length === 0 && ranges === null) return null;
+  return clinicalBlock(parsed, ranges ?? new Map());
 }

@@ -53,25 +53,32 @@ const IP_TEXT = `'{"ip":' || json_quote(ip) || ',"version":' || version || ',"so
 const SERVICE_TEXT = `'{"transport":' || json_quote(transport) || ',"port":' || port || ',"flows":' || flows
   || ',"first_seen":"' || ${isoSql('first_seen')} || '","last_seen":"' || ${isoSql('last_seen')} || '"}'`;
 
-/** The object from `{"id"` through `services` (no closing brace), over `devices d`. */
+/**
+ * The object from `{"id"` through `services` (no closing brace), over `devices d`. VLANs and services
+ * are concatenated from a subquery already in their order (their primary key's): an aggregate's own
+ * ORDER BY sorted each device's rows in a temporary b-tree of their own. The subquery is not merged
+ * into the aggregate (SQLite does not flatten an ordered subquery under one), so its rows arrive in
+ * order; api/json-text.test.ts holds VLANs and services inserted out of order to it.
+ */
 const HEAD = `'{"id":' || d.id || ',"mac":' || json_quote(d.mac) || ',"mac_vendor":' || json_quote(d.mac_vendor)
   || ',"mac_locally_administered":' || ${bool('d.mac_locally_administered')}
   || ',"kind":' || CASE WHEN d.mac IS NULL THEN '"routed"' WHEN d.derived_protocol IS NOT NULL AND d.packets_sent = 0 THEN '"derived"' ELSE '"layer2"' END
   || ',"is_router":' || ${bool('d.is_router')}
   || ',"ips":[' || coalesce((SELECT group_concat(${IP_TEXT}, ',' ORDER BY first_seen, ip) FROM device_ips WHERE device_id = d.id), '')
-  || '],"vlans":[' || coalesce((SELECT group_concat(vlan, ',' ORDER BY vlan) FROM device_vlans WHERE device_id = d.id), '')
+  || '],"vlans":[' || coalesce((SELECT group_concat(vlan, ',') FROM (SELECT vlan FROM device_vlans WHERE device_id = d.id ORDER BY vlan)), '')
   || '],"first_seen":"' || ${isoSql('d.first_seen')} || '","last_seen":"' || ${isoSql('d.last_seen')}
   || '","packets":' || (d.packets_sent + d.packets_received) || ',"bytes":' || (d.bytes_sent + d.bytes_received)
   || ',"packets_sent":' || d.packets_sent || ',"bytes_sent":' || d.bytes_sent
   || ',"packets_received":' || d.packets_received || ',"bytes_received":' || d.bytes_received
-  || ',"services":[' || coalesce((SELECT group_concat(${SERVICE_TEXT}, ',' ORDER BY transport, port) FROM services WHERE device_id = d.id), '') || ']'`;
+  || ',"services":[' || coalesce((SELECT group_concat(t, ',') FROM (SELECT ${SERVICE_TEXT} AS t FROM services WHERE device_id = d.id ORDER BY transport, port)), '') || ']'`;
 
 /**
- * The observations, newest first, as the members of one JSON array of [source, fields, first_seen,
- * last_seen] (times as ISO text): one JSON.parse for all of a device's rows. NULL without any.
+ * The observations, newest first, as one JSON array (its brackets written here: no concatenation in
+ * JavaScript before the parse) of [source, fields, first_seen, last_seen] (times as ISO text): one
+ * JSON.parse for all of a device's rows. NULL without any.
  */
-const OBSERVATIONS = `(SELECT group_concat('[' || json_quote(source) || ',' || fields || ',"' || ${isoSql('first_seen')} || '","' || ${isoSql('last_seen')} || '"]',
-  ',' ORDER BY last_seen DESC, source, fields) FROM observations WHERE device_id = d.id)`;
+const OBSERVATIONS = `('[' || (SELECT group_concat('[' || json_quote(source) || ',' || fields || ',"' || ${isoSql('first_seen')} || '","' || ${isoSql('last_seen')} || '"]',
+  ',' ORDER BY last_seen DESC, source, fields) FROM observations WHERE device_id = d.id) || ']')`;
 
 /** `,"vendor":` through `classification` (the identity from the classification's columns), over `classifications c`. */
 const IDENTITY = `CASE WHEN c.result IS NULL
@@ -134,7 +141,7 @@ export function deviceTexts(rows: readonly TextRow[], read: TextSources): string
 function evidenceText(id: number, observations: string | null, encrypted: PageEncrypted): string {
   const fold = new EvidenceFold(isClinicalSource);
   if (observations !== null) {
-    for (const [source, fields, first, last] of JSON.parse(`[${observations}]`) as [string, Record<string, unknown>, string, string][]) {
+    for (const [source, fields, first, last] of JSON.parse(observations) as [string, Record<string, unknown>, string, string][]) {
       fold.add(source, fields, first, last);
     }
   }

@@ -65,14 +65,15 @@ const isoOf = (t: number | string): string => (typeof t === 'string' ? t : iso(t
  * text folds rows SQLite already parsed into one array and whose times it formatted.
  */
 export class EvidenceFold {
-  private readonly names = new Map<string, Device['hostnames'][number]>();
+  /** Host names by `name|source`, made at the first one (most observations name no host). */
+  private names: Map<string, Device['hostnames'][number]> | null = null;
   readonly evidence: Device['evidence'] = {};
   /**
    * Values kept per source and field (evidence[source][field]), as valueKey() texts, made only when a
    * field gets a second value: most devices have one observation per source, and a set per field for
    * them cost a fifth of a device's text.
    */
-  private readonly seen = new Map<string, Map<string, Set<string>>>();
+  private seen: Map<string, Map<string, Set<string>>> | null = null;
   readonly parsed: ParsedObservation[] = [];
 
   constructor(private readonly keep: (source: string) => boolean) {}
@@ -102,6 +103,7 @@ export class EvidenceFold {
     const { hostname } = fields as ConventionFields;
     if (typeof hostname === 'string' && hostname !== '') {
       const hk = `${hostname}|${source}`;
+      this.names ??= new Map();
       const h = this.names.get(hk);
       if (!h) this.names.set(hk, { name: hostname, source, first_seen: isoOf(firstSeen), last_seen: isoOf(lastSeen) });
       else if (isoOf(firstSeen) < h.first_seen) h.first_seen = isoOf(firstSeen);
@@ -110,6 +112,7 @@ export class EvidenceFold {
 
   /** The keys of the values kept for a source's field (`values`), made on first need. */
   private seenOf(source: string, field: string, values: readonly unknown[]): Set<string> {
+    this.seen ??= new Map();
     let bySource = this.seen.get(source);
     if (bySource === undefined) this.seen.set(source, (bySource = new Map()));
     let set = bySource.get(field);
@@ -119,6 +122,8 @@ export class EvidenceFold {
 
   /** The host names, oldest first. */
   hostnames(): Device['hostnames'] {
+    if (this.names === null) return [];
+    if (this.names.size === 1) return [...this.names.values()];
     return [...this.names.values()].sort((a, b) => (a.first_seen < b.first_seen ? -1 : a.first_seen > b.first_seen ? 1 : a.name < b.name ? -1 : 1));
   }
 }
