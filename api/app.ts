@@ -150,7 +150,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<ApiApp> {
 
   // After the ETag and escaping hooks: what it keeps is what went out.
   // The data_version authentication read for the request: one look at the database's state per request.
-  installResponseCache(app as unknown as FastifyInstance, { version: (req) => opts.reader.changeVersion(req.dataVersion ?? undefined), maxBytes: opts.responseCacheBytes });
+  const responseCache = installResponseCache(app as unknown as FastifyInstance, { version: (req) => opts.reader.changeVersion(req.dataVersion ?? undefined), maxBytes: opts.responseCacheBytes });
 
   app.setNotFoundHandler((req, reply) => {
     const path = req.url.split('?')[0];
@@ -174,7 +174,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<ApiApp> {
     await app.register(webRoutes, { dir: opts.web?.dir, idleTimeoutMinutes: opts.web?.idleTimeoutMinutes ?? DEFAULT_IDLE_TIMEOUT_MINUTES });
   }
   const readAhead = opts.feedReadAhead === undefined ? new FeedReadAhead(() => StoreReader.open(opts.reader.path)) : opts.feedReadAhead;
-  await app.register(changesRoutes, { prefix: API_PREFIX, reader: opts.reader, readAhead });
+  await app.register(changesRoutes, { prefix: API_PREFIX, reader: opts.reader, readAhead, responseCache });
   await app.register(findingsRoutes, { prefix: API_PREFIX, reader: opts.reader, acknowledge: opts.acknowledge });
 
   const openapi = async () => app.swagger();

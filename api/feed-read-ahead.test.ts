@@ -1,7 +1,8 @@
 /**
  * The change feed's read-ahead (api/feed-read-ahead.ts): a page read ahead is the page a fresh read
  * gives, byte for byte, with the same ETag; a write between the read-ahead and the request makes it
- * unused; a client that does not follow the feed causes no read-ahead. (Following the feed while
+ * unused; a client that does not follow the feed causes no read-ahead; a response cache hit reads
+ * ahead as a miss does, and a page the cache holds is not read ahead. (Following the feed while
  * another process writes: changes-follow.test.ts, with read-ahead on as in `auscult serve`.)
  */
 import { mkdtempSync } from 'node:fs';
@@ -97,6 +98,34 @@ describe('the change feed read ahead', () => {
     await withAhead.inject('/api/v1/changes?since=5&limit=4');
     await withAhead.inject('/api/v1/changes?since=9&limit=3');
     expect(ahead.stats.read).toBe(before);
+  });
+
+  it('reads ahead after a response cache hit, and not a page the cache holds', async () => {
+    const r = StoreReader.open(path);
+    const own = new FeedReadAhead(() => StoreReader.open(path));
+    const t = await testApp(r, { feedReadAhead: own });
+    try {
+      const s1 = (await fresh.inject('/api/v1/changes?since=0&limit=4')).json<Page>().next_since;
+      const s2 = (await fresh.inject(`/api/v1/changes?since=${s1}&limit=4`)).json<Page>().next_since;
+      // A client jumping to s1 (no read-ahead) leaves that page in the response cache.
+      await t.inject(`/api/v1/changes?since=${s1}&limit=4`);
+      // A client following from 0: the page after 0 is in the cache, so nothing is read ahead...
+      await t.inject('/api/v1/changes?since=0&limit=4');
+      await own.settled();
+      expect(own.stats.read).toBe(0);
+      // ...its page at s1 is a hit, which skips the route's handler but still reads the page after it ahead.
+      const hit = await t.inject(`/api/v1/changes?since=${s1}&limit=4`);
+      expect(hit.statusCode).toBe(200);
+      expect(own.stats.read).toBe(1);
+      await own.settled();
+      const url = `/api/v1/changes?since=${s2}&limit=4`;
+      const got = await t.inject(url);
+      expect(own.stats.served).toBe(1);
+      expect(got.rawPayload.equals((await fresh.inject(url)).rawPayload)).toBe(true);
+    } finally {
+      await t.close();
+      r.close();
+    }
   });
 
   it('closes with a read under way', async () => {

@@ -80,14 +80,18 @@ export class FeedReadAhead {
     return page;
   }
 
-  /** After answering (since, limit) with `page`: read the next page ahead when the client follows the feed and there is more. */
-  answered(since: number, limit: number, page: Pick<FeedPage, 'count' | 'nextSince' | 'highWater'>): void {
+  /**
+   * After answering (since, limit) with `page` (read, read ahead, or a response cache hit): read the
+   * next page ahead when the client follows the feed and there is more, unless `answeredElsewhere`
+   * says the next page's answer is at hand already (the response cache holds it).
+   */
+  answered(since: number, limit: number, page: Pick<FeedPage, 'count' | 'nextSince' | 'highWater'>, answeredElsewhere?: (since: number) => boolean): void {
     if (page.count < limit || page.nextSince >= page.highWater) return;
     const next = `${page.nextSince}:${limit}`;
     const follows = since === 0 || this.followed.delete(`${since}:${limit}`);
     this.followed.add(next);
     if (this.followed.size > MAX_FOLLOWED) this.followed.delete(this.followed.values().next().value as string);
-    if (!follows || this.reading || this.closed || this.pages.has(next)) return;
+    if (!follows || this.reading || this.closed || this.pages.has(next) || answeredElsewhere?.(page.nextSince) === true) return;
     while (this.pages.size >= MAX_PAGES) this.pages.delete(this.pages.keys().next().value as string);
     this.reading = true;
     this.stats.read++;

@@ -23,6 +23,11 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The database version this request read before its handler ran; null when not cacheable. */
     cacheVersion: string | null;
+    /**
+     * Set by a handler whose answer has a side effect a hit must repeat (the change feed's read-ahead of
+     * the page after it): kept with the entry and called on each hit, since a hit skips the handler.
+     */
+    cacheOnHit: (() => void) | null;
   }
 }
 
@@ -33,6 +38,8 @@ interface Entry {
   body: Buffer;
   etag: string | undefined;
   contentType: string;
+  /** What the handler does besides answering, repeated on a hit (FastifyRequest.cacheOnHit). */
+  onHit?: () => void;
 }
 
 /** The entries of one database version, least recently used first, at most `maxBytes` of bodies. */
@@ -77,6 +84,11 @@ export class ResponseCache {
     this.bytes += size;
   }
 
+  /** Whether `key` has an entry of the current version, without touching its place in the order. */
+  has(key: string): boolean {
+    return this.entries.has(key);
+  }
+
   /** Entries and body bytes held (tests, metrics). */
   get size(): { entries: number; bytes: number } {
     return { entries: this.entries.size, bytes: this.bytes };
@@ -99,6 +111,7 @@ export function installResponseCache(app: FastifyInstance, opts: ResponseCacheOp
   if (maxBytes <= 0) return null;
   const cache = new ResponseCache(maxBytes);
   app.decorateRequest('cacheVersion', null);
+  app.decorateRequest('cacheOnHit', null);
   // The handler of each caching route is wrapped: a hit is answered after every hook before the handler
   // (authentication, validation, the rate limit's route-level preHandler), exactly as a miss would be.
   app.addHook('onRoute', (route: RouteOptions) => {
@@ -112,6 +125,7 @@ export function installResponseCache(app: FastifyInstance, opts: ResponseCacheOp
         req.cacheVersion = version;
         return handler.call(this, req, reply);
       }
+      hit.onHit?.();
       if (hit.etag !== undefined) reply.header('etag', hit.etag);
       return reply.type(hit.contentType).send(hit.body);
     };
@@ -126,7 +140,7 @@ export function installResponseCache(app: FastifyInstance, opts: ResponseCacheOp
     // What the escaping hook let through is safe to print: a hit is not scanned again.
     if (contentType.startsWith('application/json')) markTerminalSafe(body);
     const etag = reply.getHeader('etag');
-    cache.set(req.url, version, { body, etag: typeof etag === 'string' ? etag : undefined, contentType });
+    cache.set(req.url, version, { body, etag: typeof etag === 'string' ? etag : undefined, contentType, onHit: req.cacheOnHit ?? undefined });
     return payload;
   });
   return cache;

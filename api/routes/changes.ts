@@ -10,11 +10,14 @@ import type { StoreReader } from '../../agent/store/reader.js';
 import { ApiError, ERROR_RESPONSES, ErrorResponse } from '../errors.js';
 import { feedPageOf, type FeedReadAhead } from '../feed-read-ahead.js';
 import { sendJsonBytes } from '../json-text.js';
+import type { ResponseCache } from '../response-cache.js';
 
 export interface ChangesRoutesOptions {
   reader: StoreReader;
   /** Reads the next page of a client catching up before it asks (api/feed-read-ahead.ts); null: none. The app closes it. */
   readAhead: FeedReadAhead | null;
+  /** The app's response cache (null: off): a page it holds is not read ahead. */
+  responseCache: ResponseCache | null;
 }
 
 export const DEFAULT_CHANGES_PAGE = 100;
@@ -71,8 +74,9 @@ export const ChangePage = Type.Object(
 );
 
 const changesRoutes: FastifyPluginAsyncTypebox<ChangesRoutesOptions> = async (app, opts) => {
-  const { reader, readAhead } = opts;
+  const { reader, readAhead, responseCache } = opts;
   if (readAhead !== null) app.addHook('onClose', async () => readAhead.close());
+  const prefix = app.prefix;
 
   app.get(
     '/changes',
@@ -106,7 +110,15 @@ const changesRoutes: FastifyPluginAsyncTypebox<ChangesRoutesOptions> = async (ap
         }
         page = feedPageOf(read);
       }
-      readAhead?.answered(since, limit, page);
+      if (readAhead !== null) {
+        // The response cache's key is the URL as sent: a client that writes its query as this one does
+        // (since, then limit) finds the next page there; another order only costs a read ahead.
+        const cached = (next: number): boolean => responseCache?.has(`${prefix}/changes?since=${next}&limit=${limit}`) === true;
+        const meta = { count: page.count, nextSince: page.nextSince, highWater: page.highWater };
+        readAhead.answered(since, limit, meta, cached);
+        // A hit skips this handler: the cache calls this so that a hit, too, reads the page after it ahead.
+        req.cacheOnHit = () => readAhead.answered(since, limit, meta, cached);
+      }
       return sendJsonBytes(reply, page.body, page.version);
     },
   );
