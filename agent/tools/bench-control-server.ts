@@ -10,14 +10,13 @@ import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { onCpus } from './bench-cpus.js';
 import type { BenchServer } from './bench-db.js';
-import type { BenchNet } from './bench-netns.js';
+import { inNet, type BenchNet } from './bench-netns.js';
 
 /** The control server in its own process on `cpus` (in `net`), answering `bytes`-byte bodies, once it listens. */
 export async function startControlServer(bytes: number, cpus: string | undefined, net?: BenchNet): Promise<BenchServer> {
   const control = [fileURLToPath(import.meta.url), String(bytes), net?.host ?? '127.0.0.1'];
-  const [command, args] = net === undefined ? onCpus(cpus, process.execPath, control) : net.wrap(...onCpus(cpus, process.execPath, control));
+  const [command, args] = inNet(net, cpus, process.execPath, control);
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   const url = await new Promise<string>((resolve, reject) => {
     let text = '';

@@ -9,8 +9,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot, thousands } from '../config.js';
 import { ApiTokens } from '../store/api-tokens.js';
-import { onCpus } from './bench-cpus.js';
-import type { BenchNet } from './bench-netns.js';
+import { inNet, type BenchNet } from './bench-netns.js';
 import { writeSyntheticCapture } from './synthetic-capture.js';
 
 export const benchCli = (): string => join(packageRoot(), 'dist', 'agent', 'cli.js');
@@ -67,7 +66,7 @@ export interface BenchServerOptions {
 /** `auscult serve` on `db` in its own process (any free port, `extra` flags), once it listens. */
 export async function startBenchServer(db: string, extra: readonly string[] = [], o: BenchServerOptions = {}): Promise<BenchServer> {
   const serve = [benchCli(), 'serve', '--db', db, ...(o.net?.serveArgs() ?? []), '--port', '0', '--rate-limit', String(o.rateLimitPerMinute ?? 0), ...extra];
-  const [command, args] = o.net === undefined ? onCpus(o.cpus, process.execPath, serve) : o.net.wrap(...onCpus(o.cpus, process.execPath, serve));
+  const [command, args] = inNet(o.net, o.cpus, process.execPath, serve);
   // `ip netns exec` and taskset exec the server: the child's pid is the server's (its CPU time is read from /proc).
   const child = spawn(command, args, { env: { ...process.env, AUSCULT_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'pipe'] });
   const url = await new Promise<string>((resolve, reject) => {

@@ -4,13 +4,15 @@
  * client in the root namespace reaches over an Ethernet MTU.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { buildFixtureDatabase, TOTAL_DEVICES } from '../../api/testing/fixture-db.js';
 import { packageRoot } from '../config.js';
 import { skipReason, toolMissing } from '../testing/tools.js';
+import { benchCli, benchToken, startBenchServer } from './bench-db.js';
 import {
-  ETHERNET_MTU, ipv4Networks, loopbackNet, netChoice, openBenchNet, setupCommands, teardownCommands, vethPlan, type BenchNet,
+  ETHERNET_MTU, inNet, ipv4Networks, loopbackNet, netChoice, openBenchNet, setupCommands, teardownCommands, vethPlan, type BenchNet,
 } from './bench-netns.js';
 
 describe('bench:api veth plan', () => {
@@ -73,6 +75,13 @@ describe('bench:api network choice', () => {
     expect(net.serveArgs()).toEqual(['--host', '127.0.0.1']);
     expect(loopbackNet('x').note).toMatch(/\(no veth pair: x\)$/);
   });
+
+  it('pins first, then enters the network: ip netns exec NS taskset -c CPU command', () => {
+    const net = { ...loopbackNet(''), wrap: (c: string, a: readonly string[]): [string, string[]] => ['ip', ['netns', 'exec', 'NS', c, ...a]] };
+    expect(inNet(net, '0', 'node', ['x.js'])).toEqual(['ip', ['netns', 'exec', 'NS', 'taskset', '-c', '0', 'node', 'x.js']]);
+    expect(inNet(undefined, '0', 'node', ['x.js'])).toEqual(['taskset', ['-c', '0', 'node', 'x.js']]);
+    expect(inNet(undefined, undefined, 'node', ['x.js'])).toEqual(['node', ['x.js']]);
+  });
 });
 
 const netnsSkip = skipReason('bench:api veth pair', process.getuid?.() === 0 ? undefined : 'needs root (network namespaces)', toolMissing('ip'));
@@ -117,6 +126,41 @@ describe.skipIf(netnsSkip !== undefined)('bench:api veth pair (real namespace)',
     }
     expect(netnsGone(names)).toBe(true);
     net.close();
+  });
+
+  it('runs auscult serve and the control server inside, answering the root namespace with a token (Host check included)', async () => {
+    if (skipReason('bench:api auscult serve in the namespace', existsSync(benchCli()) ? undefined : 'dist/ not built (npm run build)') !== undefined) return;
+    const db = buildFixtureDatabase();
+    const token = benchToken(db, 'bench-netns-test');
+    const net = openBenchNet({ BENCH_API_NET: 'veth' });
+    try {
+      const server = await startBenchServer(db, [], { net });
+      try {
+        expect(server.url).toMatch(new RegExp(`^http://${net.host.replace(/\./g, '\\.')}:\\d+$`));
+        expect(readFileSync(`/proc/${server.pid}/cmdline`, 'utf8').split('\0').slice(0, 3)).toEqual([process.execPath, benchCli(), 'serve']);
+        const r = await fetch(`${server.url}/api/v1/devices?limit=100`, { headers: { authorization: `Bearer ${token}` } });
+        expect(r.status).toBe(200);
+        expect(((await r.json()) as { items: unknown[] }).items).toHaveLength(TOTAL_DEVICES);
+      } finally {
+        await server.stop();
+      }
+      // The control as startControlServer runs it (this test imports the TypeScript, so the built script).
+      const control = spawn(...inNet(net, undefined, process.execPath, [join(packageRoot(), 'dist', 'agent', 'tools', 'bench-control-server.js'), '3000', net.host]),
+        { stdio: ['ignore', 'pipe', 'inherit'] });
+      try {
+        const url = await new Promise<string>((resolve, reject) => {
+          control.stdout.setEncoding('utf8').on('data', (t: string) => { const m = /control at (\S+)/.exec(t); if (m) resolve(m[1]); });
+          control.once('exit', (c) => reject(new Error(`control exited ${c}`)));
+        });
+        expect(url.startsWith(`http://${net.host}:`)).toBe(true);
+        expect((await (await fetch(`${url}/`)).arrayBuffer()).byteLength).toBe(3000);
+      } finally {
+        control.kill('SIGTERM');
+      }
+    } finally {
+      net.close();
+      rmSync(dirname(db), { recursive: true, force: true });
+    }
   });
 
   it('removes the namespace and its server when the bench is interrupted (SIGTERM)', async () => {

@@ -13,6 +13,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { onCpus } from './bench-cpus.js';
 
 export const ETHERNET_MTU = 1500;
 /** The /30 subnets of 10.233.0.0/16 the veth pair takes one of (host side .1, namespace side .2). */
@@ -36,6 +37,12 @@ export interface BenchNet {
   serveArgs(): string[];
   /** Removes the namespace and the veth pair (idempotent, synchronous: it runs from exit handlers too). */
   close(): void;
+}
+
+/** `command args` on `cpus` (bench-cpus.ts) inside `net`; on the loopback when `net` is undefined. */
+export function inNet(net: BenchNet | undefined, cpus: string | undefined, command: string, args: readonly string[]): [string, string[]] {
+  const pinned = onCpus(cpus, command, args);
+  return net === undefined ? pinned : net.wrap(...pinned);
 }
 
 /** The names and addresses of one veth pair. */
