@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { Agent, get as httpGet } from 'node:http';
 import type { StoreReader } from '../store/reader.js';
 import { benchToken, startBenchServer } from './bench-db.js';
+import type { BenchNet } from './bench-netns.js';
 import { SYNTHETIC_BASE_MS, syntheticHostname } from './synthetic-capture.js';
 
 export interface BenchCase { name: string; path: string; targetMs: number }
@@ -55,6 +56,8 @@ export interface SerialOptions {
   catchUp?: boolean;
   /** taskset CPU list for the server (bench-cpus.ts). */
   serverCpus?: string;
+  /** The network the server runs on (bench-netns.ts); undefined: the loopback. */
+  net?: BenchNet;
 }
 
 /** CPU seconds (user + system) the process `pid` has used so far (Linux /proc; clock ticks of 10 ms). */
@@ -113,7 +116,7 @@ export async function catchUp(url: string, token: string): Promise<{ seconds: nu
 export async function serialPass(cli: string, db: string, cases: readonly BenchCase[], o: SerialOptions): Promise<{ routes: SerialResult[]; catchUp: CatchUp | null }> {
   const { requests, warmup = 20 } = o;
   const token = benchToken(db, 'bench-api-serial');
-  const server = await startBenchServer(db, o.cache ? [] : ['--response-cache-mib', '0'], { cpus: o.serverCpus });
+  const server = await startBenchServer(db, o.cache ? [] : ['--response-cache-mib', '0'], { cpus: o.serverCpus, net: o.net });
   const headers = { authorization: `Bearer ${token}` };
   const get = async (path: string): Promise<number> => {
     const r = await fetch(server.url + path, { headers });

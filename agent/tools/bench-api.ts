@@ -18,6 +18,10 @@
  * Every request carries a bearer token with scope read, made on the bench database; the server's
  * per-token rate limit is raised to BENCH_API_RATE_LIMIT a minute (so its cost is measured, as in a
  * deployment that allows a SIEM this much; 0 turns it off). Nothing big stays on disk.
+ * The servers (auscult's and the control) run in a network namespace of their own, reached over a veth
+ * pair with an Ethernet MTU (bench-netns.ts): the path a SIEM polling the sensor takes, without the
+ * loopback's 64 KB MTU and its delayed-ACK stalls. Without root or `ip`, or BENCH_API_NET=loopback:
+ * on the loopback, said in the output's `network:` line.
  * Before the load, a serial pass (bench-api-cases.ts): BENCH_API_SERIAL requests per route one after
  * another, latency and CPU ms per request, the figure a shared machine measures reliably.
  * `--db FILE` uses an existing database instead of generating one (it is left in place; the bench
@@ -34,6 +38,7 @@ import { benchCases, catchUp, cpuSecondsOf, serialPass, serialTable, type BenchC
 import { cpuPlan, formatLoad, loadAverages, onCpus, pinSelf, QUIET_LOAD } from './bench-cpus.js';
 import { startControlServer } from './bench-control-server.js';
 import { benchToken, startBenchServer } from './bench-db.js';
+import { openBenchNet, type BenchNet } from './bench-netns.js';
 import { metTarget, runWrk, WRK_TIMEOUT_S, wrkMissing, type WrkResult } from './bench-wrk.js';
 
 const DEVICES = Number(process.env.BENCH_API_DEVICES ?? 100_000);
@@ -146,11 +151,11 @@ interface Control { bytes: number; wrk: WrkResult & Around }
  * The control (bench-control-server.ts) with bodies the size of the largest and the smallest answer
  * measured (wrk's bytes per request, headers included): warm-up and measurement as for a route.
  */
-async function measureControls(results: readonly Measured[], cpus: { server?: string; load?: string }): Promise<Control[]> {
+async function measureControls(results: readonly Measured[], cpus: { server?: string; load?: string }, net: BenchNet): Promise<Control[]> {
   const sizes = [...new Set(results.map((r) => Math.round(r.wrk.bytes / Math.max(1, r.wrk.requests))))];
   const out: Control[] = [];
   for (const bytes of [Math.max(...sizes), Math.min(...sizes)]) {
-    const server = await startControlServer(bytes, cpus.server);
+    const server = await startControlServer(bytes, cpus.server, net);
     try {
       const load = { url: `${server.url}/`, rate: RATE, connections: CONNECTIONS, cpus: cpus.load };
       if (WARMUP_SECONDS > 0) await runWrk({ ...load, seconds: WARMUP_SECONDS });
@@ -190,6 +195,7 @@ async function main(): Promise<void> {
   const cli = join(root, 'dist', 'agent', 'cli.js');
   const given = argValue('--db');
   const dir = mkdtempSync(join(tmpdir(), 'auscult-bench-api-'));
+  let net: BenchNet | undefined;
   try {
     const db = given ?? join(dir, 'bench.db');
     if (given === undefined) await buildDatabase(cli, dir, db);
@@ -202,9 +208,11 @@ async function main(): Promise<void> {
     const cases = benchCases(reader, devices);
     reader.close();
     process.stdout.write(`database: ${thousands(devices)} devices; categories ${JSON.stringify(byCategory)}\n`);
+    net = openBenchNet();
+    process.stdout.write(`network: ${net.note}\n`);
     process.stdout.write(`machine: ${plan.note}; load average ${formatLoad(loadAverages())}${loadAverages()[0] > QUIET_LOAD ? ` (LOADED: above ${QUIET_LOAD})` : ''}\n`);
     for (const cache of [false, true]) {
-      const o = { requests: SERIAL_REQUESTS, cache, catchUp: cache, serverCpus: plan.server };
+      const o = { requests: SERIAL_REQUESTS, cache, catchUp: cache, serverCpus: plan.server, net };
       const before = loadAverages();
       process.stdout.write(serialTable(await serialPass(cli, db, cases, o), o));
       process.stdout.write(`load average ${formatLoad(before)} -> ${formatLoad(loadAverages())}\n`);
@@ -212,7 +220,7 @@ async function main(): Promise<void> {
     if (process.argv.includes('--serial-only')) return;
     const token = benchToken(db, 'bench-api-load');
 
-    const server = await startBenchServer(db, [], { cpus: plan.server, rateLimitPerMinute: RATE_LIMIT_PER_MINUTE });
+    const server = await startBenchServer(db, [], { cpus: plan.server, rateLimitPerMinute: RATE_LIMIT_PER_MINUTE, net });
     const results: Measured[] = [];
     try {
       for (const c of cases) {
@@ -222,7 +230,7 @@ async function main(): Promise<void> {
         process.stdout.write(`${c.name}: wrk p99 ${w.p99.toFixed(2)} ms at ${w.rps.toFixed(0)} req/s (${w.lateSends} sends late), server CPU ${w.cpuMsPerRequest.toFixed(3)} ms/request; ` +
           `${m.autocannon === null ? '' : `autocannon (bursts) p99 ${m.autocannon.p99} ms; `}load ${formatLoad(w.loadBefore)} -> ${formatLoad((m.autocannon ?? w).loadAfter)}\n`);
       }
-      const controls = CONTROL && results.length > 0 ? await measureControls(results, plan) : [];
+      const controls = CONTROL && results.length > 0 ? await measureControls(results, plan, net) : [];
       const feedLoad = loadAverages();
       const cpu0 = cpuSecondsOf(server.pid);
       const feed = await catchUp(server.url, token);
@@ -233,7 +241,7 @@ async function main(): Promise<void> {
         `(target ${CATCH_UP_TARGET_S} s: ${feed.seconds <= CATCH_UP_TARGET_S ? 'met' : 'not met'}); load ${formatLoad(feedLoad)} -> ${formatLoad(loadAverages())}\n`);
       process.stdout.write(`load: ${RATE} req/s for ${SECONDS} s per route after ${WARMUP_SECONDS} s of warm-up, ${CONNECTIONS} connections, wrk 1 thread; ` +
         `${AUTOCANNON_SECONDS > 0 ? `then autocannon --overallRate for ${AUTOCANNON_SECONDS} s` : 'no autocannon'}; ${CONTROL ? 'controls after the routes' : 'no control'}; ` +
-        `rate limit ${RATE_LIMIT_PER_MINUTE > 0 ? `${thousands(RATE_LIMIT_PER_MINUTE)} a minute per token` : 'off'}; ${plan.note}\n`);
+        `rate limit ${RATE_LIMIT_PER_MINUTE > 0 ? `${thousands(RATE_LIMIT_PER_MINUTE)} a minute per token` : 'off'}; ${plan.note}; network: ${net.note}\n`);
       const loaded = results.filter((r) => r.wrk.loadBefore[0] > QUIET_LOAD || r.wrk.loadAfter[0] > QUIET_LOAD).length;
       if (loaded > 0) {
         process.stdout.write(`THE MACHINE WAS LOADED: 1-minute load average above ${QUIET_LOAD} around ${loaded} of ${results.length} routes; ` +
@@ -243,6 +251,7 @@ async function main(): Promise<void> {
       await server.stop();
     }
   } finally {
+    net?.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -1,20 +1,22 @@
 /**
  * bench:api's control: a plain `node:http` server that answers every request with the same buffer of
  * `bytes` bytes, started like `auscult serve` (own process, pinned the same way) and driven by the same
- * wrk load. Its latency is the floor the machine gives at that moment (loopback, Node's HTTP, wrk,
+ * wrk load. Its latency is the floor the machine gives at that moment (the network, Node's HTTP, wrk,
  * other processes on the server's core): a route's p99 near the control's is the machine's, not auscult's.
- * Run as `node bench-control-server.js BYTES`; prints `control at http://127.0.0.1:PORT` once it listens.
+ * Run as `node bench-control-server.js BYTES [HOST]` (HOST: 127.0.0.1 by default); prints
+ * `control at http://HOST:PORT` once it listens.
  */
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { onCpus } from './bench-cpus.js';
 import type { BenchServer } from './bench-db.js';
+import { inNet, type BenchNet } from './bench-netns.js';
 
-/** The control server in its own process on `cpus`, answering `bytes`-byte bodies, once it listens. */
-export async function startControlServer(bytes: number, cpus: string | undefined): Promise<BenchServer> {
-  const [command, args] = onCpus(cpus, process.execPath, [fileURLToPath(import.meta.url), String(bytes)]);
+/** The control server in its own process on `cpus` (in `net`), answering `bytes`-byte bodies, once it listens. */
+export async function startControlServer(bytes: number, cpus: string | undefined, net?: BenchNet): Promise<BenchServer> {
+  const control = [fileURLToPath(import.meta.url), String(bytes), net?.host ?? '127.0.0.1'];
+  const [command, args] = inNet(net, cpus, process.execPath, control);
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   const url = await new Promise<string>((resolve, reject) => {
     let text = '';
@@ -33,7 +35,8 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const server = createServer((_req, res) => {
     res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' }).end(body);
   });
-  server.listen(0, '127.0.0.1', () => {
-    process.stdout.write(`control at http://127.0.0.1:${(server.address() as AddressInfo).port}\n`);
+  const host = process.argv[3] ?? '127.0.0.1';
+  server.listen(0, host, () => {
+    process.stdout.write(`control at http://${host}:${(server.address() as AddressInfo).port}\n`);
   });
 }

@@ -9,7 +9,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot, thousands } from '../config.js';
 import { ApiTokens } from '../store/api-tokens.js';
-import { onCpus } from './bench-cpus.js';
+import { inNet, type BenchNet } from './bench-netns.js';
 import { writeSyntheticCapture } from './synthetic-capture.js';
 
 export const benchCli = (): string => join(packageRoot(), 'dist', 'agent', 'cli.js');
@@ -59,12 +59,15 @@ export interface BenchServerOptions {
   cpus?: string;
   /** Requests a minute per token (`--rate-limit`); 0 (default): the limit is off. */
   rateLimitPerMinute?: number;
+  /** The network to serve on (bench-netns.ts: a namespace behind a veth pair); undefined: the loopback. */
+  net?: BenchNet;
 }
 
 /** `auscult serve` on `db` in its own process (any free port, `extra` flags), once it listens. */
 export async function startBenchServer(db: string, extra: readonly string[] = [], o: BenchServerOptions = {}): Promise<BenchServer> {
-  const [command, args] = onCpus(o.cpus, process.execPath, [benchCli(), 'serve', '--db', db, '--port', '0', '--rate-limit', String(o.rateLimitPerMinute ?? 0), ...extra]);
-  // taskset execs the server: the child's pid is the server's (its CPU time is read from /proc).
+  const serve = [benchCli(), 'serve', '--db', db, ...(o.net?.serveArgs() ?? []), '--port', '0', '--rate-limit', String(o.rateLimitPerMinute ?? 0), ...extra];
+  const [command, args] = inNet(o.net, o.cpus, process.execPath, serve);
+  // `ip netns exec` and taskset exec the server: the child's pid is the server's (its CPU time is read from /proc).
   const child = spawn(command, args, { env: { ...process.env, AUSCULT_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'pipe'] });
   const url = await new Promise<string>((resolve, reject) => {
     let text = '';
