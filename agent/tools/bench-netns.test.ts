@@ -38,7 +38,7 @@ describe('bench:api veth plan', () => {
     expect(() => vethPlan(1, ipv4Networks('inet 10.233.7.1/16 '))).toThrow(/every \/30 of 10\.233\.0\.0\/16 overlaps/);
   });
 
-  it('makes the namespace, the pair with the MTU on both ends, addresses and links up; removes both', () => {
+  it('makes the namespace, the pair with the MTU on both ends, addresses and links up, enters it once; removes both', () => {
     const p = vethPlan(77, []);
     expect(setupCommands(p)).toEqual([
       ['netns', 'add', 'auscult-benchapi-77'],
@@ -48,6 +48,7 @@ describe('bench:api veth plan', () => {
       ['-n', 'auscult-benchapi-77', 'addr', 'add', '10.233.1.54/30', 'dev', 'abapi77n'],
       ['-n', 'auscult-benchapi-77', 'link', 'set', 'abapi77n', 'up'],
       ['-n', 'auscult-benchapi-77', 'link', 'set', 'lo', 'up'],
+      ['netns', 'exec', 'auscult-benchapi-77', 'true'],
     ]);
     expect(teardownCommands(p)).toEqual([['link', 'del', 'abapi77h'], ['netns', 'del', 'auscult-benchapi-77']]);
   });

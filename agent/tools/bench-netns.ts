@@ -77,7 +77,10 @@ export function vethPlan(pid: number, inUse: readonly { address: number; prefix:
   throw new Error('every /30 of 10.233.0.0/16 overlaps a network of this machine');
 }
 
-/** The `ip` commands (argv after `ip`) that make the namespace and the veth pair, addressed and up. */
+/**
+ * The `ip` commands (argv after `ip`) that make the namespace and the veth pair, addressed and up, and
+ * prove a process can enter the namespace (`ip netns exec` remounts /sys, which some containers refuse).
+ */
 export function setupCommands(p: VethPlan): string[][] {
   const mtu = String(p.mtu);
   return [
@@ -88,6 +91,7 @@ export function setupCommands(p: VethPlan): string[][] {
     ['-n', p.ns, 'addr', 'add', `${p.nsIp}/30`, 'dev', p.nsIf],
     ['-n', p.ns, 'link', 'set', p.nsIf, 'up'],
     ['-n', p.ns, 'link', 'set', 'lo', 'up'],
+    ['netns', 'exec', p.ns, 'true'],
   ];
 }
 
