@@ -37,7 +37,7 @@ import { writeSyntheticCapture } from './synthetic-capture.js';
 import { benchCases, catchUp, cpuSecondsOf, serialPass, serialTable, type BenchCase } from './bench-api-cases.js';
 import { cpuPlan, formatLoad, loadAverages, onCpus, pinSelf, QUIET_LOAD } from './bench-cpus.js';
 import { startControlServer } from './bench-control-server.js';
-import { benchToken, startBenchServer } from './bench-db.js';
+import { benchCliArgs, benchToken, startBenchServer } from './bench-db.js';
 import { openBenchNet, type BenchNet } from './bench-netns.js';
 import { metTarget, runWrk, WRK_TIMEOUT_S, wrkMissing, type WrkResult } from './bench-wrk.js';
 
@@ -179,7 +179,7 @@ async function buildDatabase(cli: string, dir: string, db: string): Promise<void
   const packets = await writeSyntheticCapture(pcap, DEVICES);
   process.stdout.write(`capture: ${thousands(DEVICES)} devices, ${thousands(packets)} packets (${((performance.now() - t) / 1000).toFixed(1)} s)\n`);
   t = performance.now();
-  const read = spawnSync(process.execPath, [cli, 'read', pcap, '--db', db, '--no-progress', '--json'], {
+  const read = spawnSync(process.execPath, [...benchCliArgs(cli), 'read', pcap, '--db', db, '--no-progress', '--json'], {
     encoding: 'utf8', env: { ...process.env, AUSCULT_LOG_LEVEL: 'warn' }, maxBuffer: 64 * 1024 * 1024,
   });
   if (read.status !== 0) throw new Error(`auscult read failed: ${read.stderr}`);

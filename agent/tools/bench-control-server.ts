@@ -10,12 +10,15 @@ import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import type { BenchServer } from './bench-db.js';
+import { benchNodeFlags, type BenchServer } from './bench-db.js';
 import { inNet, type BenchNet } from './bench-netns.js';
 
-/** The control server in its own process on `cpus` (in `net`), answering `bytes`-byte bodies, once it listens. */
+/**
+ * The control server in its own process on `cpus` (in `net`), answering `bytes`-byte bodies, once it
+ * listens; with the Node flags `auscult serve` runs with (its executable's `#!` line).
+ */
 export async function startControlServer(bytes: number, cpus: string | undefined, net?: BenchNet): Promise<BenchServer> {
-  const control = [fileURLToPath(import.meta.url), String(bytes), net?.host ?? '127.0.0.1'];
+  const control = [...benchNodeFlags(), fileURLToPath(import.meta.url), String(bytes), net?.host ?? '127.0.0.1'];
   const [command, args] = inNet(net, cpus, process.execPath, control);
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   const url = await new Promise<string>((resolve, reject) => {

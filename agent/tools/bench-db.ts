@@ -5,7 +5,7 @@
  * with the per-token rate limit off or raised for the load.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot, thousands } from '../config.js';
 import { ApiTokens } from '../store/api-tokens.js';
@@ -13,6 +13,32 @@ import { inNet, type BenchNet } from './bench-netns.js';
 import { writeSyntheticCapture } from './synthetic-capture.js';
 
 export const benchCli = (): string => join(packageRoot(), 'dist', 'agent', 'cli.js');
+
+/**
+ * The Node flags a script's `#!` line gives node (`#!/usr/bin/env -S node --v8-pool-size=0`,
+ * `#!/usr/bin/node --x`): the executable runs with them, so the bench starts it with them too.
+ * Whitespace-separated, as `env -S` splits them; none when the line names no node or is no `#!` line.
+ */
+export function shebangNodeFlags(firstLine: string): string[] {
+  if (!firstLine.startsWith('#!')) return [];
+  const words = firstLine.slice(2).trim().split(/\s+/);
+  const node = words.findIndex((w) => /(^|\/)node$/.test(w));
+  return node < 0 ? [] : words.slice(node + 1).filter((w) => w.startsWith('-'));
+}
+
+/** The Node flags of the `auscult` executable's `#!` line (`cli`: the built one). */
+export function benchNodeFlags(cli = benchCli()): string[] {
+  const fd = openSync(cli, 'r');
+  try {
+    const head = Buffer.alloc(512);
+    return shebangNodeFlags(head.toString('utf8', 0, readSync(fd, head, 0, head.length, 0)).split('\n')[0]);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** `auscult`'s command line after node, as its executable starts it: its Node flags, the script. */
+export const benchCliArgs = (cli = benchCli()): string[] => [...benchNodeFlags(cli), cli];
 
 /**
  * Generates and ingests the capture into `db` (the capture is deleted afterwards). With `reuse`, a
@@ -29,7 +55,7 @@ export async function buildBenchDatabase(db: string, devices: number, say: (line
     const packets = await writeSyntheticCapture(pcap, devices);
     say(`capture: ${thousands(devices)} devices, ${thousands(packets)} packets (${((performance.now() - t) / 1000).toFixed(1)} s)`);
     t = performance.now();
-    const read = spawnSync(process.execPath, [benchCli(), 'read', pcap, '--db', db, '--no-progress', '--json'], {
+    const read = spawnSync(process.execPath, [...benchCliArgs(), 'read', pcap, '--db', db, '--no-progress', '--json'], {
       encoding: 'utf8', env: { ...process.env, AUSCULT_LOG_LEVEL: 'warn' }, maxBuffer: 64 * 1024 * 1024,
     });
     if (read.status !== 0) throw new Error(`auscult read failed: ${read.stderr}`);
@@ -63,9 +89,12 @@ export interface BenchServerOptions {
   net?: BenchNet;
 }
 
-/** `auscult serve` on `db` in its own process (any free port, `extra` flags), once it listens. */
+/**
+ * `auscult serve` on `db` in its own process (any free port, `extra` flags), once it listens; started
+ * with the Node flags of the executable's `#!` line, as a user's `auscult serve` runs.
+ */
 export async function startBenchServer(db: string, extra: readonly string[] = [], o: BenchServerOptions = {}): Promise<BenchServer> {
-  const serve = [benchCli(), 'serve', '--db', db, ...(o.net?.serveArgs() ?? []), '--port', '0', '--rate-limit', String(o.rateLimitPerMinute ?? 0), ...extra];
+  const serve = [...benchCliArgs(), 'serve', '--db', db, ...(o.net?.serveArgs() ?? []), '--port', '0', '--rate-limit', String(o.rateLimitPerMinute ?? 0), ...extra];
   const [command, args] = inNet(o.net, o.cpus, process.execPath, serve);
   // `ip netns exec` and taskset exec the server: the child's pid is the server's (its CPU time is read from /proc).
   const child = spawn(command, args, { env: { ...process.env, AUSCULT_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'pipe'] });

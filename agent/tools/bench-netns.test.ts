@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { buildFixtureDatabase, TOTAL_DEVICES } from '../../api/testing/fixture-db.js';
 import { packageRoot } from '../config.js';
 import { skipReason, toolMissing } from '../testing/tools.js';
-import { benchCli, benchToken, startBenchServer } from './bench-db.js';
+import { benchCli, benchCliArgs, benchNodeFlags, benchToken, startBenchServer } from './bench-db.js';
 import {
   ETHERNET_MTU, inNet, ipv4Networks, loopbackNet, netChoice, openBenchNet, setupCommands, teardownCommands, vethPlan, type BenchNet,
 } from './bench-netns.js';
@@ -138,7 +138,10 @@ describe.skipIf(netnsSkip !== undefined)('bench:api veth pair (real namespace)',
       const server = await startBenchServer(db, [], { net });
       try {
         expect(server.url).toMatch(new RegExp(`^http://${net.host.replace(/\./g, '\\.')}:\\d+$`));
-        expect(readFileSync(`/proc/${server.pid}/cmdline`, 'utf8').split('\0').slice(0, 3)).toEqual([process.execPath, benchCli(), 'serve']);
+        // The server itself (its CPU time is read from /proc), started as the executable starts it.
+        expect(readFileSync(`/proc/${server.pid}/cmdline`, 'utf8').split('\0').slice(0, -1))
+          .toEqual(expect.arrayContaining([process.execPath, ...benchCliArgs(), 'serve', '--host', net.host, '--allow-plain-http']));
+        expect(readFileSync(`/proc/${server.pid}/cmdline`, 'utf8').split('\0').slice(0, 2 + benchNodeFlags().length)).toEqual([process.execPath, ...benchCliArgs()]);
         const r = await fetch(`${server.url}/api/v1/devices?limit=100`, { headers: { authorization: `Bearer ${token}` } });
         expect(r.status).toBe(200);
         expect(((await r.json()) as { items: unknown[] }).items).toHaveLength(TOTAL_DEVICES);
