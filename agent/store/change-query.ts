@@ -123,9 +123,11 @@ export class ChangeQuery {
     }
     // Two index walks, each at most `limit` long, merged: a UNION ordered by seq would sort every row after
     // `since`. The devices' rows are read afterwards, a page or a run at a time (their child tables in one query each).
-    const live = this.statements.get('SELECT change_seq FROM devices WHERE change_seq > ? ORDER BY change_seq LIMIT ?').pluck().all(since, limit) as number[];
+    // `+?`: bound values the planner does not read, so binding them does not recompile the statements
+    // (DeviceQuery.changedRows says why).
+    const live = this.statements.get('SELECT change_seq FROM devices WHERE change_seq > +? ORDER BY change_seq LIMIT +?').pluck().all(since, limit) as number[];
     const dead = this.statements
-      .get('SELECT seq, device_id AS id, merged_into FROM device_tombstones WHERE seq > ? ORDER BY seq LIMIT ?')
+      .get('SELECT seq, device_id AS id, merged_into FROM device_tombstones WHERE seq > +? ORDER BY seq LIMIT +?')
       .all(since, limit) as Tombstone[];
     const entries: Entry[] = [];
     let i = 0;
