@@ -271,23 +271,31 @@ export class DeviceQuery {
     const params = { afterId, afterKey: f.after?.key, minRisk: f.minRisk, limitPlusOne: limit + 1 };
     // The page's ids first, joining only the tables the filter and the sort read, then the rows of those
     // ids: sorting whole rows would carry every device's classification JSON through the sorter (at
-    // 100 k devices, sort=risk took 0.5 s of CPU a page; BENCHMARKS.md, bench:web). `+@limitPlusOne`:
-    // a LIMIT the planner cannot read, so binding it does not expire the statement (changedRows says
-    // why; 0.25 ms a page); the plans are the same with the 100 k bench database either way.
+    // 100 k devices, sort=risk took 0.5 s of CPU a page; BENCHMARKS.md, bench:web). Two statements:
+    // the planner weighs a filter's bound values by its statistics (sqlite_stat4, planner-stats.ts), so
+    // binding new ones expires the statement that reads them and the next run compiles it again (a LIMIT
+    // likewise): the ids' statement is small; the rows' (650 opcodes, 0.25 ms to compile) reads its ids
+    // from a JSON array the planner does not weigh, so it is compiled once.
     const select = (plan: PagePlan, extra: string[] = [], extraParams: Record<string, unknown> = {}): R[] => {
       const filter = deviceFilterSql(f, plan);
       const where = [...position, ...filter.where, ...extra];
       const classificationJoin = /\bc\./.test([sortSql, ...where].join(' ')) ? 'LEFT JOIN classifications c ON c.device_id = d.id' : '';
+      const ids = this
+        .stmt(
+          `SELECT d.id FROM devices d ${classificationJoin} ${riskJoin}
+           ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ${plan.byIndex === true ? `+${order}` : order} LIMIT @limitPlusOne`,
+        )
+        .pluck()
+        .all({ ...filter.params, ...params, ...extraParams }) as number[];
+      if (ids.length === 0) return [];
       return this
         .stmt(
           `SELECT ${shape.columns}, ${sortSql} AS sort_key FROM devices d
            LEFT JOIN classifications c ON c.device_id = d.id ${riskJoin}
-           WHERE d.id IN (SELECT d.id FROM devices d ${classificationJoin} ${riskJoin}
-             ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ${plan.byIndex === true ? `+${order}` : order} LIMIT +@limitPlusOne)
-           ORDER BY ${order}`,
+           WHERE d.id IN (SELECT value FROM json_each(?)) ORDER BY ${order}`,
         )
         .raw(shape.raw)
-        .all({ ...filter.params, ...params, ...extraParams }) as R[];
+        .all(JSON.stringify(ids)) as R[];
     };
     // A filter many devices match (a vendor, a category, medical, seen since) fills a page in id order
     // from a window of ids; reading every matching id and sorting them cost 15 ms a page at 100 k devices.
