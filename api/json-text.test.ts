@@ -83,6 +83,8 @@ const lists: { url: string; filter: DeviceFilter; sort: 'id' | 'vendor' | 'last_
   { url: '/api/v1/devices?limit=5&sort=vendor&order=desc', filter: {}, sort: 'vendor', order: 'desc', limit: 5 },
   { url: '/api/v1/devices?limit=1000&medical=true', filter: { medical: true }, sort: 'id', order: 'asc', limit: 1000 },
   { url: '/api/v1/devices?limit=1000&hostname=say', filter: { hostname: 'say' }, sort: 'id', order: 'asc', limit: 1000 },
+  // No device matches: the store's page reads no rows at all (its ids' statement comes back empty).
+  { url: '/api/v1/devices?limit=10&vlan=4095', filter: { vlan: 4095 }, sort: 'id', order: 'asc', limit: 10 },
 ];
 const feeds = [{ since: 0, limit: 1000 }, { since: 0, limit: 2 }, { since: 3, limit: 7 }, { since: 0, limit: 300 }];
 
