@@ -1,9 +1,7 @@
-#!/usr/bin/env -S node --v8-pool-size=0 --max-semi-space-size=32
+#!/usr/bin/env -S node --v8-pool-size=0
 // The `auscult` executable. `--v8-pool-size=0` sizes V8's background threads (optimising compiler,
 // parallel GC) to the cores less one instead of a fixed four, which on a two-core sensor take turns with
-// the packet loop on its core (BENCHMARKS.md). `--max-semi-space-size=32` lets V8's young generation grow
-// to 32 MB a half: a page of the change feed's texts (2.4 MB, alive over the few turns it takes to read)
-// then survives fewer scavenges, which cut the scavenges' time in a 100 k-device catch-up by half or more. Exit explicitly: a native capture handle or a pending
+// the packet loop on its core (BENCHMARKS.md). Exit explicitly: a native capture handle or a pending
 // timer must not keep a stopped agent alive; but only once stdout and stderr handed everything to the
 // OS, or a pipe's unread tail is lost.
 import { main } from './commands/program.js';

@@ -31,7 +31,7 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 describe('the executable', () => {
   it('is one bundle (agent/tools/bundle.ts): it imports only its chunks, packages and Node modules', () => {
     const text = readFileSync(cli, 'utf8');
-    expect(text.startsWith('#!/usr/bin/env -S node --v8-pool-size=0 --max-semi-space-size=32\n')).toBe(true);
+    expect(text.startsWith('#!/usr/bin/env -S node --v8-pool-size=0\n')).toBe(true);
     const specifiers = [...text.matchAll(/^import\s[^'"]*['"]([^'"]+)['"]/gm), ...text.matchAll(/import\(['"]([^'"]+)['"]\)/g)].map((m) => m[1]);
     expect(specifiers.length).toBeGreaterThan(5);
     for (const s of specifiers) expect(s, s).toMatch(/^(node:|\.\/chunk-[\w-]+\.js$|[@a-z])/);
