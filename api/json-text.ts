@@ -19,8 +19,11 @@ import { jsonBytesForTerminal } from '../agent/output/escape.js';
 /** What Fastify's serialiser sets for an object: the same header for the same bytes. */
 export const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 
-/** A member's value as JSON text, or an array as its items' JSON texts (written inside brackets, with commas). */
-export type JsonMemberText = string | readonly string[];
+/**
+ * A member's value as JSON text, or an array as its items' JSON texts (written inside brackets, with
+ * commas); an item may be its UTF-8 already (a stored device text: agent/store/device-texts.ts).
+ */
+export type JsonMemberText = string | readonly (string | Buffer)[];
 
 /** JSON bodies already made safe to print (jsonBytesForTerminal): the escaping hook passes them as they are. */
 const terminalSafe = new WeakSet<Buffer>();
@@ -53,7 +56,12 @@ export class Utf8Writer {
   private buf = scratch;
   private end = 0;
 
-  write(text: string): void {
+  write(text: string | Buffer): void {
+    if (typeof text !== 'string') {
+      this.reserve(text.length);
+      this.end += text.copy(this.buf, this.end);
+      return;
+    }
     // A UTF-16 unit takes at most 3 bytes: the exact length is counted only near the end of the buffer.
     if (this.buf.length - this.end < 3 * text.length) this.reserve(Buffer.byteLength(text));
     this.end += this.buf.write(text, this.end);

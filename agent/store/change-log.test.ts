@@ -140,7 +140,7 @@ describe('the change sequence', () => {
     store.close();
     // The schema as it was just before the feed's migration: the feed's and the later ones undone (they rerun).
     const feedAt = MIGRATIONS.findIndex((m) => m.description.startsWith('change feed'));
-    expect(MIGRATIONS.slice(feedAt + 1).map((m) => m.version)).toEqual([13, 14, 16, 17]);
+    expect(MIGRATIONS.slice(feedAt + 1).map((m) => m.version)).toEqual([13, 14, 16, 17, 18]);
     const before = MIGRATIONS[feedAt - 1].version;
     const seeded = new Database(join(work, 'seed.db'));
     seeded.exec(`UPDATE devices SET change_seq = NULL; DELETE FROM change_sequence; DROP TABLE change_sequence; PRAGMA user_version = ${before}`);
@@ -156,6 +156,8 @@ describe('the change sequence', () => {
     // 17 (vendor names).
     for (const t of ['devices_vendor_name', 'devices_vendor_name_update', 'classifications_vendor_name', 'classifications_vendor_name_update']) seeded.exec(`DROP TRIGGER ${t}`);
     seeded.exec('DROP TABLE vendor_names; DROP INDEX classifications_vendor');
+    // 18 (device texts).
+    seeded.exec('DROP TABLE device_texts');
     seeded.close();
     const upgraded = new Store(join(work, 'seed.db'));
     upgraded.transaction(() => upgraded.upsertVlan(2, 5, T0, T0));

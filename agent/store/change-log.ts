@@ -9,6 +9,7 @@
  * times): the feed says "this device changed", the device row says how it is now.
  */
 import type Database from 'better-sqlite3';
+import { DeviceTextWriter } from './device-texts.js';
 
 const DAY_MS = 86_400_000;
 /** Tombstones are pruned at most this often (a flush every few seconds need not look each time). */
@@ -36,6 +37,8 @@ export class ChangeLog {
   private readonly retentionMs: number;
   private readonly pruneTombstones: boolean;
   private lastPruneMs = 0;
+  /** Each device stamped gets its text stored at its new value (device-texts.ts). */
+  readonly texts: DeviceTextWriter;
 
   constructor(private readonly db: Database.Database, opts: ChangeLogOptions = {}) {
     this.take = db.prepare('UPDATE change_sequence SET value = value + ? WHERE id = 1 RETURNING value').pluck();
@@ -45,6 +48,7 @@ export class ChangeLog {
     this.raiseFloor = db.prepare('UPDATE change_sequence SET pruned_through = max(pruned_through, ?) WHERE id = 1');
     this.retentionMs = (opts.tombstoneRetentionDays ?? DEFAULT_TOMBSTONE_RETENTION_DAYS) * DAY_MS;
     this.pruneTombstones = opts.pruneTombstones ?? true;
+    this.texts = new DeviceTextWriter(db);
   }
 
   /**
@@ -90,6 +94,7 @@ export class ChangeLog {
       this.touched = new Set();
       let seq = (this.take.get(ids.length) as number) - ids.length;
       for (const id of ids) this.stampDevice.run(++seq, id);
+      this.texts.write(ids);
     }
     this.prune(Date.now());
   }

@@ -20,7 +20,7 @@ export type ChangePage =
 /** The same page with each item as its JSON text (the API's answer: ChangeQuery.pageJson). */
 export type ChangePageJson =
   /** version: the database version the page was read at (changeVersionOf). */
-  | { ok: true; itemTexts: string[]; nextSince: number; highWater: number; version: string }
+  | { ok: true; itemTexts: (string | Buffer)[]; nextSince: number; highWater: number; version: string }
   | Extract<ChangePage, { ok: false }>;
 
 /**
@@ -84,7 +84,8 @@ export class ChangeQuery {
   *pageJsonSteps(since: number, limit: number): Generator<void, ChangePageJson> {
     const e = this.entries(since, limit);
     if (!e.ok) return e;
-    const texts: string[] = [];
+    // A device's item is the UTF-8 stored when it was written (device-texts.ts), else its text built now.
+    const texts: (string | Buffer)[] = [];
     let after = since;
     let run = 0;
     for (const { seq, tombstone: t } of e.entries) {
@@ -102,7 +103,7 @@ export class ChangeQuery {
   }
 
   /** The texts of the `count` devices changed after `after` pushed onto `texts`, a step per TEXT_CHUNK. */
-  private *deviceRuns(after: number, count: number, texts: string[]): Generator<void> {
+  private *deviceRuns(after: number, count: number, texts: (string | Buffer)[]): Generator<void> {
     for (let left = count; left > 0; left -= TEXT_CHUNK) {
       const chunk = this.devices.changedJson(after, Math.min(left, TEXT_CHUNK));
       for (const t of chunk.texts) texts.push(t);

@@ -80,12 +80,18 @@ const HEAD = `'{"id":' || d.id || ',"mac":' || json_quote(d.mac) || ',"mac_vendo
 const OBSERVATIONS = `('[' || (SELECT group_concat('[' || json_quote(source) || ',' || fields || ',"' || ${isoSql('first_seen')} || '","' || ${isoSql('last_seen')} || '"]',
   ',' ORDER BY last_seen DESC, source, fields) FROM observations WHERE device_id = d.id) || ']')`;
 
-/** `,"vendor":` through `classification` (the identity from the classification's columns), over `classifications c`. */
+/**
+ * `,"vendor":` through `"classification":` (the identity from the classification's columns), over
+ * `classifications c`; the explanation itself is CLASSIFICATION, spliced after it.
+ */
 const IDENTITY = `CASE WHEN c.result IS NULL
-  THEN ',"vendor":null,"model":null,"category":"unknown","criticality":null,"os":null,"firmware":null,"confidence":0,"medical":false,"classification":null'
+  THEN ',"vendor":null,"model":null,"category":"unknown","criticality":null,"os":null,"firmware":null,"confidence":0,"medical":false,"classification":'
   ELSE ',"vendor":' || json_quote(c.vendor) || ',"model":' || json_quote(c.model) || ',"category":' || json_quote(coalesce(c.category, 'unknown'))
     || ',"criticality":' || json_quote(c.criticality) || ',"os":' || json_quote(c.os) || ',"firmware":' || json_quote(c.firmware)
-    || ',"confidence":' || coalesce(c.confidence, 0) || ',"medical":' || ${bool('c.medical')} || ',"classification":' || c.result END`;
+    || ',"confidence":' || coalesce(c.confidence, 0) || ',"medical":' || ${bool('c.medical')} || ',"classification":' END`;
+
+/** The classification explanation's JSON text, over `classifications c`: stored as it is shown. */
+export const CLASSIFICATION = "coalesce(c.result, 'null')";
 
 /** `,"derived":{...}` for a device known from another device's message (device-query.ts derivation()), else NULL. */
 const DERIVED = `CASE WHEN d.derived_protocol IS NOT NULL THEN ',"derived":{"from_device":' || coalesce(d.derived_from_device_id, 'null')
@@ -102,11 +108,18 @@ const NEEDS = `(CASE WHEN EXISTS (SELECT 1 FROM device_risk WHERE device_id = d.
  * The columns of a text row (TextRow, read raw: an array per row) over `devices d LEFT JOIN
  * classifications c`; the caller appends its key column (the list's sort key, the feed's seq).
  */
-export const TEXT_COLUMNS = `d.id, ${HEAD}, ${OBSERVATIONS}, ${IDENTITY}, ${DERIVED}, ${NEEDS}`;
+export const TEXT_COLUMNS = `d.id, ${HEAD}, ${OBSERVATIONS}, ${IDENTITY}, ${DERIVED}, ${NEEDS}, ${CLASSIFICATION}`;
+/** TEXT_COLUMNS without the classification explanation (what device_texts stores: device-texts.ts). */
+export const TEXT_PART_COLUMNS = `d.id, ${HEAD}, ${OBSERVATIONS}, ${IDENTITY}, ${DERIVED}, ${NEEDS}`;
 
-/** A row of TEXT_COLUMNS and the caller's key, as better-sqlite3 returns it in raw mode. */
-export type TextRow = [id: number, head: string, observations: string | null, identity: string, derived: string | null, needs: number, key: string | number];
-export const TEXT_KEY = 6;
+/** A row of TEXT_PART_COLUMNS, as better-sqlite3 returns it in raw mode. */
+type TextPart = [id: number, head: string, observations: string | null, identity: string, derived: string | null, needs: number];
+/** A row of TEXT_PART_COLUMNS or of TEXT_COLUMNS (its columns beyond TEXT_PART_COLUMNS' not read). */
+export type TextPartRow = [...TextPart, ...unknown[]];
+/** A row of TEXT_COLUMNS and the caller's key. */
+export type TextRow = [...TextPart, classification: string, key: string | number];
+const TEXT_CLASSIFICATION = 6;
+export const TEXT_KEY = 7;
 
 /** The tail of a device without findings (most devices). */
 const NO_FINDINGS = `,"findings":[],"risk":${JSON.stringify(NO_RISK)}`;
@@ -122,6 +135,20 @@ export interface TextSources {
 
 /** The devices of `rows` as JSON texts, in order. */
 export function deviceTexts(rows: readonly TextRow[], read: TextSources): string[] {
+  return deviceTextParts(rows, read).map((p, i) => `${p.before}${rows[i][TEXT_CLASSIFICATION]}${p.after}`);
+}
+
+/** A device's JSON text around its classification explanation: before + explanation + after. */
+export interface DeviceTextParts {
+  id: number;
+  /** `{"id":...` through `"classification":`. */
+  before: string;
+  /** `,"findings":...` through the closing brace. */
+  after: string;
+}
+
+/** The devices of `rows` as the parts of their JSON texts, in order. */
+export function deviceTextParts(rows: readonly TextPartRow[], read: TextSources): DeviceTextParts[] {
   const withFindings: number[] = [];
   const withEdges: number[] = [];
   for (const r of rows) {
@@ -133,7 +160,8 @@ export function deviceTexts(rows: readonly TextRow[], read: TextSources): string
   return rows.map(([id, head, observations, identity, derived, needs]) => {
     const f = findings?.get(id);
     const tail = f === undefined ? NO_FINDINGS : `,"findings":${JSON.stringify(f.findings)},"risk":${JSON.stringify(f.risk)}`;
-    return `${head}${observations === null && (needs & 2) === 0 ? NO_EVIDENCE : evidenceText(id, observations, encrypted)}${identity}${tail}${derived ?? ''}}`;
+    const before = `${head}${observations === null && (needs & 2) === 0 ? NO_EVIDENCE : evidenceText(id, observations, encrypted)}${identity}`;
+    return { id, before, after: `${tail}${derived ?? ''}}` };
   });
 }
 

@@ -8,7 +8,10 @@ import { CLINICAL_TLS_PORTS, deviceClinical, type EncryptedRange, type PageEncry
 import { foldObservations, iso, type ObservationRow } from './evidence-fold.js';
 import type { Statements } from './statements.js';
 import type { AddressSource } from './store.js';
-import { ADDRESS_SOURCES, deviceTexts, TEXT_COLUMNS, TEXT_KEY, type TextRow, type TextSources } from './device-json-text.js';
+import {
+  ADDRESS_SOURCES, CLASSIFICATION, deviceTextParts, deviceTexts, TEXT_COLUMNS, TEXT_KEY, TEXT_PART_COLUMNS,
+  type DeviceTextParts, type TextPartRow, type TextRow, type TextSources,
+} from './device-json-text.js';
 import { vendorPattern, vendorTerm } from './vendor-filter.js';
 
 /** What a device list can be ordered by (then by id, so the order is total and a cursor stable). */
@@ -105,6 +108,11 @@ export interface DevicePage {
 
 /** A page of devices with each item as its JSON text (DeviceQuery.listJson; the API writes them out as bytes). */
 export type DevicePageJson = Omit<DevicePage, 'items'> & { itemTexts: string[] };
+
+/** A change-feed item's JSON text around its device's. */
+function changeItemText(seq: number, id: number, device: string): string {
+  return `{"seq":${seq},"type":"device","id":${id},"deleted":false,"device":${device}}`;
+}
 
 /** Devices rendered as JSON text per run of this many: their rows die young (ChangeQuery.pageJson). */
 export const TEXT_CHUNK = 200;
@@ -378,11 +386,86 @@ export class DeviceQuery {
    * texts (device-json-text.ts; not joined: the API writes each as bytes), and the last one's value
    * (ChangeQuery.pageJson).
    */
-  changedJson(since: number, count: number): { texts: string[]; lastSeq: number } {
-    const rows = this.changedRows(TEXT_ROWS, since, count);
+  changedJson(since: number, count: number): { texts: (string | Buffer)[]; lastSeq: number } {
+    if (!this.hasStoredTexts()) {
+      const rows = this.changedRows(TEXT_ROWS, since, count);
+      const texts = deviceTexts(rows, this.textSources);
+      for (let i = 0; i < rows.length; i++) texts[i] = changeItemText(rows[i][TEXT_KEY] as number, rows[i][0], texts[i]);
+      return { texts, lastSeq: rows.length > 0 ? (rows[rows.length - 1][TEXT_KEY] as number) : since };
+    }
+    // The item's bytes as stored (device-texts.ts) when the text is the device's current one: SQLite
+    // copies them, nothing is built or encoded here. NULL: no text yet, or an older one.
+    const rows = this
+      .stmt(
+        `SELECT d.id, d.change_seq, CASE WHEN t.seq = d.change_seq THEN CAST('{"seq":' || d.change_seq || ',"type":"device","id":' || d.id
+           || ',"deleted":false,"device":' || t.before || ${CLASSIFICATION} || t.after || '}' AS BLOB) END
+         FROM devices d LEFT JOIN device_texts t ON t.device_id = d.id LEFT JOIN classifications c ON c.device_id = d.id
+         WHERE d.change_seq > +? ORDER BY d.change_seq LIMIT +?`,
+      )
+      .raw()
+      .all(since, count) as [id: number, seq: number, item: Buffer | null][];
+    const texts: (string | Buffer)[] = rows.map((r) => r[2] ?? '');
+    const missing = rows.filter((r) => r[2] === null);
+    if (missing.length > 0) {
+      const live = this.textsOf(missing.map((r) => r[0]));
+      rows.forEach(([id, seq, item], i) => {
+        if (item === null) texts[i] = changeItemText(seq, id, live.get(id) as string);
+      });
+    }
+    return { texts, lastSeq: rows.length > 0 ? rows[rows.length - 1][1] : since };
+  }
+
+  /** Whether the database has device_texts (migration 18): a reader may open a database no writer has migrated yet. */
+  private hasStoredTexts(): boolean {
+    this.storedTexts ||= this.stmt("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'device_texts'").get() !== undefined;
+    return this.storedTexts;
+  }
+  private storedTexts = false;
+
+  /** The JSON texts of devices `ids`, built from their rows (device-json-text.ts), by id. */
+  textsOf(ids: readonly number[]): Map<number, string> {
+    const rows = this
+      .stmt(`SELECT ${TEXT_COLUMNS}, d.change_seq FROM devices d LEFT JOIN classifications c ON c.device_id = d.id WHERE d.id IN (SELECT value FROM json_each(?))`)
+      .raw()
+      .all(JSON.stringify(ids)) as TextRow[];
     const texts = deviceTexts(rows, this.textSources);
-    for (let i = 0; i < rows.length; i++) texts[i] = `{"seq":${rows[i][TEXT_KEY]},"type":"device","id":${rows[i][0]},"deleted":false,"device":${texts[i]}}`;
-    return { texts, lastSeq: rows.length > 0 ? (rows[rows.length - 1][TEXT_KEY] as number) : since };
+    return new Map(rows.map((r, i) => [r[0], texts[i]]));
+  }
+
+  /**
+   * Devices whose stored text (device-texts.ts) is missing, stale (built at another change_seq) or not
+   * byte for byte the text built live now, described one a line: none when every stored text holds.
+   */
+  storedTextProblems(): string[] {
+    const problems: string[] = [];
+    const rows = this
+      .stmt(
+        `SELECT d.id, d.change_seq, t.seq, CAST(t.before || ${CLASSIFICATION} || t.after AS TEXT) FROM devices d
+         LEFT JOIN device_texts t ON t.device_id = d.id LEFT JOIN classifications c ON c.device_id = d.id ORDER BY d.id`,
+      )
+      .raw()
+      .all() as [id: number, seq: number, textSeq: number | null, text: string | null][];
+    for (let i = 0; i < rows.length; i += TEXT_CHUNK) {
+      const chunk = rows.slice(i, i + TEXT_CHUNK);
+      const live = this.textsOf(chunk.map((r) => r[0]));
+      for (const [id, seq, textSeq, text] of chunk) {
+        if (textSeq === null) problems.push(`device ${id}: no stored text`);
+        else if (textSeq !== seq) problems.push(`device ${id}: stored text of seq ${textSeq}, device at ${seq}`);
+        else if (text !== live.get(id)) problems.push(`device ${id}: stored ${text}\n  live   ${live.get(id)}`);
+      }
+    }
+    const orphans = this.stmt('SELECT device_id FROM device_texts WHERE device_id NOT IN (SELECT id FROM devices)').pluck().all() as number[];
+    for (const id of orphans) problems.push(`device ${id}: stored text of a device removed`);
+    return problems;
+  }
+
+  /** The parts of devices `ids`' JSON texts around their classification explanations (device-texts.ts stores them). */
+  textParts(ids: readonly number[]): DeviceTextParts[] {
+    const rows = this
+      .stmt(`SELECT ${TEXT_PART_COLUMNS} FROM devices d LEFT JOIN classifications c ON c.device_id = d.id WHERE d.id IN (SELECT value FROM json_each(?))`)
+      .raw()
+      .all(JSON.stringify(ids)) as TextPartRow[];
+    return deviceTextParts(rows, this.textSources);
   }
 
   private changedRows<R>(shape: RowShape<R>, since: number, limit: number): R[] {

@@ -90,6 +90,8 @@ export const MERGE_SQL: readonly string[] = [
   `UPDATE OR IGNORE findings SET device_id = @into WHERE device_id = @from`,
   `DELETE FROM findings WHERE device_id = @from`,
   `DELETE FROM device_risk WHERE device_id = @from`,
+  // Its stored text (device-texts.ts) goes with it.
+  `DELETE FROM device_texts WHERE device_id = @from`,
   `DELETE FROM devices WHERE id = @from`,
   `INSERT INTO device_tombstones (seq, device_id, merged_into, removed_at) VALUES (@seq, @from, @into, @removedAt)`,
 ];

@@ -421,6 +421,24 @@ export const MIGRATIONS: readonly Migration[] = [
       END;
     `,
   },
+  {
+    version: 18,
+    description: 'device texts: each device\'s JSON text as the API writes it, built when the device is written',
+    sql: `
+      -- The device object's JSON text (agent/store/device-texts.ts), as UTF-8, built in the transaction
+      -- that stamps the device (change-log.ts) at its new change_seq (seq). A reader uses it only while
+      -- seq equals devices.change_seq, else builds the text as before. The classification explanation
+      -- (half a device's bytes) is not copied: it sits between before and after, spliced from
+      -- classifications.result when read. Devices of a database migrated from 17 have none until a
+      -- writer opens it (Store backfills them).
+      CREATE TABLE device_texts (
+        device_id INTEGER PRIMARY KEY,
+        seq INTEGER NOT NULL,
+        before BLOB NOT NULL,                      -- '{"id":...' through '"classification":'
+        after BLOB NOT NULL                        -- ',"findings":...' through the closing brace
+      );
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -118,6 +118,11 @@ export class StoreReader {
     return this.snapshot(() => this.feed.page(since, limit));
   }
 
+  /** Devices whose stored text differs from the text built live (none: every one holds; device-texts.ts), in one snapshot. */
+  storedTextProblems(): string[] {
+    return this.snapshot(() => this.query.storedTextProblems());
+  }
+
   /** The same page of the change feed, each item as its JSON text (the API's answer). */
   changesJson(since: number, limit: number): ChangePageJson {
     return this.snapshot(() => this.feed.pageJson(since, limit));

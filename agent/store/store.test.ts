@@ -30,7 +30,7 @@ describe('Store', () => {
     const tables = inspect(path, (db) => db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all());
     expect(tables).toEqual([
       'advisories', 'advisory_indicators', 'api_token_uses', 'api_tokens', 'capture_counters', 'change_sequence', 'classifications', 'device_hostnames',
-      'device_ips', 'device_risk', 'device_tombstones', 'device_vlans', 'devices', 'edges', 'events', 'findings', 'forward_positions', 'hostname_search', 'hostname_search_config',
+      'device_ips', 'device_risk', 'device_texts', 'device_tombstones', 'device_vlans', 'devices', 'edges', 'events', 'findings', 'forward_positions', 'hostname_search', 'hostname_search_config',
       'hostname_search_data', 'hostname_search_docsize', 'hostname_search_idx', 'ingests', 'instance_salt', 'instance_sightings',
       'observations', 'services', 'sqlite_sequence', 'vendor_names',
     ]);

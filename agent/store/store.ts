@@ -22,6 +22,14 @@ import type { IdentityChange } from '../export/event.js';
 import { addressScope } from '../decode/address-scope.js';
 import { FindingsWriter } from './findings.js';
 import { PlannerStats } from './planner-stats.js';
+import { CLINICAL_TLS_PORTS } from './clinical.js';
+
+/**
+ * Sources whose evidence on a device makes its TLS conversations its peers' encrypted clinical ones
+ * (DeviceQuery.encryptedConversations: "known peers"): a row of one created or removed changes the
+ * peers' texts.
+ */
+const PEER_CLINICAL_SOURCES: ReadonlySet<string> = new Set(CLINICAL_TLS_PORTS.map((c) => c.source));
 
 type Db = Database.Database;
 type Stmt = Database.Statement;
@@ -129,6 +137,8 @@ export class Store {
     this.findings = new FindingsWriter(this.db, (id) => this.changeLog.touch(id));
     this.mergeDevice = deviceMerger(this.db);
     this.reader = new StoreReader(this.db);
+    // A database migrated from 17 has no stored texts: readers build them live until they are there.
+    this.changeLog.texts.backfill();
     const p = (sql: string): Stmt => this.db.prepare(sql);
     this.s = {
       macDevice: p('SELECT id FROM devices WHERE mac = ?'),
@@ -253,6 +263,25 @@ export class Store {
         `UPDATE edges SET tls = 1 WHERE client_ip = ? AND server_ip = ? AND port = ? AND transport = 'tcp' AND tls = 0
          RETURNING client_device_id, server_device_id`,
       ),
+      // The other ends of a device's TLS conversations (their clinical block reads this device's evidence).
+      tlsPeers: p(
+        `SELECT server_device_id FROM edges WHERE client_device_id = @id AND tls = 1 AND server_device_id != 0
+         UNION SELECT client_device_id FROM edges WHERE server_device_id = @id AND tls = 1 AND client_device_id != 0`,
+      ).pluck(),
+      // What a device folded into another changes beside the two (merge.ts): the devices derived from it,
+      // the other ends of its conversations (now with `into`'s evidence) and of `into`'s TLS ones.
+      mergeNeighbours: p(
+        `SELECT id FROM devices WHERE derived_from_device_id = @from
+         UNION SELECT server_device_id FROM edges WHERE client_device_id = @from AND server_device_id != 0
+         UNION SELECT client_device_id FROM edges WHERE server_device_id = @from AND client_device_id != 0
+         UNION SELECT server_device_id FROM edges WHERE client_device_id = @into AND tls = 1 AND server_device_id != 0
+         UNION SELECT client_device_id FROM edges WHERE server_device_id = @into AND tls = 1 AND client_device_id != 0`,
+      ).pluck(),
+      // The other ends of a router's conversations from `ip`, which move to that address's own device.
+      movedEdgePeers: p(
+        `SELECT server_device_id FROM edges WHERE client_device_id = @id AND client_ip = @ip AND server_device_id != 0
+         UNION SELECT client_device_id FROM edges WHERE server_device_id = @id AND server_ip = @ip AND client_device_id != 0`,
+      ).pluck(),
       addHostname: p('INSERT INTO device_hostnames (device_id, name) VALUES (?, ?) ON CONFLICT (device_id, name) DO NOTHING'),
       devicesAbove: p('SELECT count(*) FROM devices WHERE id > ?').pluck(),
       subject: p('SELECT id, mac, routed_ip AS routedIp, mac_vendor AS macVendor, first_seen AS firstSeenMs, last_seen AS lastSeenMs FROM devices WHERE id = ?'),
@@ -468,7 +497,9 @@ export class Store {
       }
       this.upsertAddress(target, r.ip, r.version, { traffic: true }, t);
       this.s.deleteIp.run(deviceId, r.ip);
-      // Its conversations name the routed device from now on (as the router rule would have at the time).
+      // Its conversations name the routed device from now on (as the router rule would have at the time):
+      // their other ends' clinical blocks read that device's evidence instead of the router's.
+      for (const peer of this.s.movedEdgePeers.all({ id: deviceId, ip: r.ip }) as number[]) this.changeLog.touch(peer);
       for (const side of ['client', 'server'] as const) {
         this.s[`moveEdges_${side}`].run({ from: deviceId, into: target, ip: r.ip });
         this.s[`deleteEdges_${side}`].run({ from: deviceId, ip: r.ip });
@@ -487,8 +518,12 @@ export class Store {
     const hash = oneShotHash('sha1', fieldsJson, 'hex');
     const left = this.s.lessObservation.get(count, from, source, hash) as { count: number } | undefined;
     if (left === undefined) return;
-    if (left.count <= 0) this.s.deleteObservation.run(from, source, hash);
+    if (left.count <= 0) {
+      this.s.deleteObservation.run(from, source, hash);
+      if (PEER_CLINICAL_SOURCES.has(source)) this.touchTlsPeers(from);
+    }
     this.changed.add(from);
+    this.changeLog.touch(from);
     this.upsertObservation(into, source, fieldsJson, firstMs, lastMs, count);
   }
 
@@ -500,6 +535,7 @@ export class Store {
     if (left === undefined) return;
     if (left.flows <= 0) this.s.deleteService.run(from, transport, port);
     this.changed.add(from);
+    this.changeLog.touch(from);
     this.upsertService(into, transport, port, flows, firstMs, lastMs, ip);
   }
 
@@ -512,6 +548,7 @@ export class Store {
     const routed = this.s.ipDevice.get(ip) as { id: number } | undefined;
     if (routed === undefined || routed.id === routerId) return 0;
     this.changeLog.forget(routed.id);
+    for (const id of this.s.mergeNeighbours.all({ from: routed.id, into: routerId }) as number[]) if (id !== routed.id) this.changeLog.touch(id);
     this.mergeDevice(routed.id, routerId, this.changeLog.next());
     this.changeLog.touch(routerId);
     this.changed.delete(routed.id);
@@ -524,7 +561,10 @@ export class Store {
    * origin (later ones do not replace it).
    */
   markDerived(deviceId: number, fromDeviceId: number, protocol: string, field: string, messageType: string | null): void {
-    if (this.s.markDerived.run(fromDeviceId || null, protocol, field, messageType, deviceId).changes > 0) this.changed.add(deviceId);
+    if (this.s.markDerived.run(fromDeviceId || null, protocol, field, messageType, deviceId).changes > 0) {
+      this.changed.add(deviceId);
+      this.changeLog.touch(deviceId);
+    }
   }
 
   /** The device that most recently held `ip`, or 0. */
@@ -565,8 +605,14 @@ export class Store {
       this.changed.add(deviceId); // new facts, not a repeat of known ones
       this.changes?.observationCreated(deviceId, source, fieldsJson, firstMs);
       if (fieldsJson.includes('"hostname"')) this.indexHostname(deviceId, fieldsJson);
+      if (PEER_CLINICAL_SOURCES.has(source)) this.touchTlsPeers(deviceId);
     }
     this.changeLog.touch(deviceId);
+  }
+
+  /** The other ends of the device's TLS conversations: their encrypted clinical conversations go by its evidence. */
+  private touchTlsPeers(deviceId: number): void {
+    for (const peer of this.s.tlsPeers.all({ id: deviceId }) as number[]) this.changeLog.touch(peer);
   }
 
   /** The capture's counters as of this flush, for a separate serve's /metrics and /health. */

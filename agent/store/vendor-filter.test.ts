@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEVICE_SORT_KEYS, type DeviceFilter } from './device-query.js';
+import { SCHEMA_VERSION } from './migrations.js';
 import { StoreReader } from './reader.js';
 import { Store, type StoredClassification } from './store.js';
 
@@ -235,11 +236,11 @@ describe('the vendor filter', () => {
     build(old);
     const db = new Database(old);
     for (const t of ['devices_vendor_name', 'devices_vendor_name_update', 'classifications_vendor_name', 'classifications_vendor_name_update']) db.exec(`DROP TRIGGER ${t}`);
-    db.exec('DROP TABLE vendor_names; DROP INDEX classifications_vendor; PRAGMA user_version = 16');
+    db.exec('DROP TABLE vendor_names; DROP INDEX classifications_vendor; DROP TABLE device_texts; PRAGMA user_version = 16');
     db.close();
     new Store(old).close();
     const migrated = new Database(old, { readonly: true });
-    expect(migrated.pragma('user_version', { simple: true })).toBe(17);
+    expect(migrated.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
     expect(migrated.prepare('SELECT count(*) FROM vendor_names').pluck().get()).toBe(
       new Set([...MAC_VENDORS, ...IDENTIFIED, 'Seldom Seen Corp'].filter((v) => v !== null)).size,
     );
