@@ -135,12 +135,13 @@ describe('device JSON text', () => {
     expect(feed.ok && feed.items.some((i) => i.deleted)).toBe(true);
   });
 
-  it('the feed sends the texts stored when each device was written (agent/store/device-texts.ts), each the text built live', () => {
+  it('the feed and the list send the texts stored when each device was written (agent/store/device-texts.ts), each the text built live', () => {
     expect(reader.storedTextProblems()).toEqual([]);
     const page = reader.changesJson(0, 1000);
     if (!page.ok) throw new Error(page.reason);
     const stored = page.itemTexts.filter((t) => Buffer.isBuffer(t));
     expect(stored.length).toBe(page.itemTexts.length - 1); // all but the tombstone
+    expect(reader.listDevicesJson({ limit: 1000 }).itemTexts.every((t) => Buffer.isBuffer(t))).toBe(true);
   });
 
   it.each(lists.map((c, i) => [c.url, i] as const))('%s: the bytes the schema serialiser made of the objects', async (url, i) => {

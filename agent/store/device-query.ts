@@ -107,7 +107,7 @@ export interface DevicePage {
 }
 
 /** A page of devices with each item as its JSON text (DeviceQuery.listJson; the API writes them out as bytes). */
-export type DevicePageJson = Omit<DevicePage, 'items'> & { itemTexts: string[] };
+export type DevicePageJson = Omit<DevicePage, 'items'> & { itemTexts: (string | Buffer)[] };
 
 /** A change-feed item's JSON text around its device's. */
 function changeItemText(seq: number, id: number, device: string): string {
@@ -170,11 +170,21 @@ interface RowShape<R> {
   columns: string;
   raw: boolean;
   position: (row: R) => DevicePosition;
+  /** A table the columns read beyond `devices d` and `classifications c`. */
+  join?: string;
 }
 /** Rows for device objects. */
 const OBJECT_ROWS: RowShape<DeviceRow> = { columns: DEVICE_COLUMNS, raw: false, position: (r) => ({ id: r.id, key: r.sort_key }) };
 /** Rows for device texts (device-json-text.ts): arrays, much cheaper to read than objects. */
 const TEXT_ROWS: RowShape<TextRow> = { columns: TEXT_COLUMNS, raw: true, position: (r) => ({ id: r[0], key: r[TEXT_KEY] }) };
+
+/** A device's text as stored (device-texts.ts) while it is the current one, else NULL; over `devices d`, `device_texts t`, `classifications c`. */
+const STORED_TEXT = `CASE WHEN t.seq = d.change_seq THEN CAST(t.before || ${CLASSIFICATION} || t.after AS BLOB) END`;
+type StoredRow = [id: number, text: Buffer | null, key: string | number];
+/** Rows for the device texts stored when each device was written. */
+const STORED_ROWS: RowShape<StoredRow> = {
+  columns: `d.id, ${STORED_TEXT}`, raw: true, position: (r) => ({ id: r[0], key: r[2] }), join: 'LEFT JOIN device_texts t ON t.device_id = d.id',
+};
 
 /**
  * The WHERE terms of a device filter over `devices d LEFT JOIN classifications c`, and their named
@@ -257,8 +267,20 @@ export class DeviceQuery {
 
   /** The same page with each device as its JSON text (the API's answer: device-json-text.ts). */
   listJson(f: DeviceFilter): DevicePageJson {
+    if (this.hasStoredTexts()) {
+      // Each device's bytes as stored when it was written; built now only where there are none yet.
+      const { items, ...rest } = this.page(f, STORED_ROWS, (rows) => this.storedOrLive(rows.map((r) => [r[0], r[1]])));
+      return { itemTexts: items, ...rest };
+    }
     const { items, ...rest } = this.page(f, TEXT_ROWS, (rows) => deviceTexts(rows, this.textSources));
     return { itemTexts: items, ...rest };
+  }
+
+  /** The stored texts, in order, with the texts of the devices without one (null) built now. */
+  private storedOrLive(rows: readonly (readonly [id: number, text: Buffer | null])[]): (string | Buffer)[] {
+    const missing = rows.filter((r) => r[1] === null).map((r) => r[0]);
+    const live = missing.length > 0 ? this.textsOf(missing) : null;
+    return rows.map(([id, text]) => text ?? (live?.get(id) as string));
   }
 
   private page<R, T>(f: DeviceFilter, shape: RowShape<R>, build: (rows: R[]) => T[]): { items: T[]; nextAfterId: number | null; next: DevicePosition | null } {
@@ -299,7 +321,7 @@ export class DeviceQuery {
       return this
         .stmt(
           `SELECT ${shape.columns}, ${sortSql} AS sort_key FROM devices d
-           LEFT JOIN classifications c ON c.device_id = d.id ${riskJoin}
+           LEFT JOIN classifications c ON c.device_id = d.id ${riskJoin} ${shape.join ?? ''}
            WHERE d.id IN (SELECT value FROM json_each(?)) ORDER BY ${order}`,
         )
         .raw(shape.raw)
@@ -404,14 +426,10 @@ export class DeviceQuery {
       )
       .raw()
       .all(since, count) as [id: number, seq: number, item: Buffer | null][];
-    const texts: (string | Buffer)[] = rows.map((r) => r[2] ?? '');
-    const missing = rows.filter((r) => r[2] === null);
-    if (missing.length > 0) {
-      const live = this.textsOf(missing.map((r) => r[0]));
-      rows.forEach(([id, seq, item], i) => {
-        if (item === null) texts[i] = changeItemText(seq, id, live.get(id) as string);
-      });
-    }
+    const texts = this.storedOrLive(rows.map((r) => [r[0], r[2]]));
+    rows.forEach(([id, seq, item], i) => {
+      if (item === null) texts[i] = changeItemText(seq, id, texts[i] as string);
+    });
     return { texts, lastSeq: rows.length > 0 ? rows[rows.length - 1][1] : since };
   }
 
