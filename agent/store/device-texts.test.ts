@@ -148,6 +148,19 @@ describe('writes that change another device\'s text touch that device', () => {
     });
   });
 
+  it('a router found: its conversations from an address it forwards move to that address\'s own device', () => {
+    check('router.db', (s) => {
+      const router = s.macDeviceId('02:00:5e:00:64:01', null, false, T0);
+      const peer = s.macDeviceId('02:00:5e:00:64:02', null, false, T0);
+      s.upsertAddress(router, '198.51.100.20', 4, { traffic: true }, traffic(T0));
+      s.upsertObservation(router, 'dicom', JSON.stringify({ called_ae_title: 'PACS' }), T0, T0, 1);
+      s.upsertObservation(peer, 'dicom', JSON.stringify({ calling_ae_title: 'MODALITY' }), T0, T0, 1);
+      s.upsertEdge({ ...traffic(T0), clientDeviceId: peer, serverDeviceId: router, clientIp: '192.0.2.5', serverIp: '198.51.100.20', transport: 'tcp', port: 443, flows: 1 });
+      s.markConversation('tls', '192.0.2.5', '198.51.100.20', 443);
+      return router;
+    }, (s, router) => s.markRouter(router));
+  });
+
   it('a device found derived from another\'s message', () => {
     check('derived.db', (s) => [s.macDeviceId('02:00:5e:00:63:01', null, false, T0), s.macDeviceId('02:00:5e:00:63:02', null, false, T0)],
       (s, [a, b]) => s.markDerived(b, a, 'hl7', 'OBX-18', null));
