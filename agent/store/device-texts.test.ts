@@ -92,6 +92,11 @@ describe('stored device texts', () => {
     new Store(path).close();
     expect(problems(path)).toEqual([]);
     expect(feed()).toBe(stored);
+    // A reader of a database no writer has migrated yet (no table at all): the texts built live.
+    const v17 = openDatabase(path);
+    v17.exec('DROP TABLE device_texts; PRAGMA user_version = 17');
+    v17.close();
+    expect(feed()).toBe(stored);
   });
 });
 
