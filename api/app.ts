@@ -12,7 +12,7 @@ import Fastify, {
   LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type RawServerDefault,
 } from 'fastify';
 import type { Logger, LoggerOptions } from 'pino';
-import { jsonTextForTerminal } from '../agent/output/escape.js';
+import { jsonTextAscii } from '../agent/output/escape.js';
 import { StoreReader } from '../agent/store/reader.js';
 import type { EventSource } from '../agent/export/event-source.js';
 import { installAuth, SECURITY_SCHEMES, type TokenUseSink } from './auth.js';
@@ -30,7 +30,7 @@ import healthRoutes from './routes/health.js';
 import findingsRoutes from './routes/findings.js';
 import { strictInput } from './strict-input.js';
 import { installResponseCache } from './response-cache.js';
-import { terminalSafeJson } from './json-text.js';
+import { asciiJson } from './json-text.js';
 import { FeedReadAhead } from './feed-read-ahead.js';
 
 export const API_PREFIX = '/api/v1';
@@ -139,13 +139,14 @@ export async function buildApp(opts: BuildAppOptions): Promise<ApiApp> {
 
   // Repeated parameters, control characters, integers not in decimal digits: 400 before validation.
   app.addHook('preValidation', strictInput);
-  // Names from the wire in a JSON response: C1 and bidi characters as \u escapes, which JSON reads back
-  // as the same value, so `curl` into a terminal prints nothing a terminal acts on (agent/output/escape.ts).
+  // Every JSON answer in ASCII only: each non-ASCII character (and DEL) as a \u escape, which JSON reads
+  // back as the same value. `curl` into a terminal prints nothing a terminal acts on (C1, bidi), and a
+  // client decodes the body without a UTF-8 decoder's slow path (agent/output/escape.ts jsonTextAscii).
   // Bodies the routes built as bytes (api/json-text.ts) come escaped already and marked: passed as they are.
   app.addHook('onSend', async (_req, reply, payload) => {
     if (!String(reply.getHeader('content-type')).startsWith('application/json')) return payload;
-    if (typeof payload === 'string') return jsonTextForTerminal(payload);
-    return Buffer.isBuffer(payload) ? terminalSafeJson(payload) : payload;
+    if (typeof payload === 'string') return jsonTextAscii(payload);
+    return Buffer.isBuffer(payload) ? asciiJson(payload) : payload;
   });
 
   // After the ETag and escaping hooks: what it keeps is what went out.

@@ -2,25 +2,26 @@
  * The device list and the change feed answer with JSON text the store builds (agent/store/
  * device-json-text.ts, api/json-text.ts) instead of objects serialised by the routes' schemas. The
  * bytes must be what the schema serialiser made of the reference objects (StoreReader.listDevices,
- * StoreReader.changes): same keys, same order, same escaping. Checked on real ingests (clinical
+ * StoreReader.changes), after the app's escaping hook (ASCII only): same keys, same order, same escaping. Checked on real ingests (clinical
  * blocks, derived devices, findings, hostile names from real software) and on devices made here with
  * strings that need JSON escaping, unclassified devices (null classification) and a tombstone.
  */
-import { existsSync, mkdtempSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readCaptureFile } from '../agent/capture/file-source.js';
-import { jsonTextForTerminal } from '../agent/output/escape.js';
+import { jsonAsciiBytesOfText, jsonTextAscii } from '../agent/output/escape.js';
 import { builtinFingerprintsDir, loadLibrary } from '../agent/identify/index.js';
 import { Pipeline } from '../agent/pipeline.js';
+import { openDatabase } from '../agent/store/database.js';
 import { StoreReader } from '../agent/store/reader.js';
 import { Store } from '../agent/store/store.js';
 import type { DeviceFilter } from '../agent/store/device-query.js';
 import { ChangePage } from './routes/changes.js';
 import { DeviceList, encodeCursor } from './routes/devices.js';
-import { jsonObjectBytes, terminalSafeJson } from './json-text.js';
+import { asciiJson, jsonObjectBytes } from './json-text.js';
 import { testApp, type TestApp } from './testing/test-app.js';
 
 const CAPTURES = [
@@ -75,6 +76,45 @@ async function database(): Promise<string> {
   });
   store.close();
   return path;
+}
+
+/**
+ * The JSON text before the ASCII escaping (jsonTextAscii's inverse on JSON.stringify's output): each
+ * \u escape of a non-ASCII character or DEL back to the character, a surrogate pair to its character;
+ * lone surrogates and controls stay escaped, as JSON.stringify wrote them.
+ */
+function unescapeAscii(ascii: string): string {
+  const escape = (code: string): RegExp => new RegExp(`(?<!\\\\)((?:\\\\\\\\)*)${code}`, 'g');
+  const char = (...hex: string[]): string => String.fromCharCode(...hex.map((h) => parseInt(h, 16)));
+  return ascii
+    .replace(escape('\\\\u(d[89ab][0-9a-f]{2})\\\\u(d[c-f][0-9a-f]{2})'), (_, bs: string, hi: string, lo: string) => bs + char(hi, lo))
+    .replace(escape('\\\\u(007f|00[89a-f][0-9a-f]|0[1-9a-f][0-9a-f]{2}|[1-9a-c][0-9a-f]{3}|d[0-7][0-9a-f]{2}|[ef][0-9a-f]{3})'), (_, bs: string, h: string) => bs + char(h));
+}
+
+/**
+ * A copy of `path` as a database written before the API answered in ASCII only: classification
+ * results and stored device texts unescaped (UTF-8, as JSON.stringify wrote them).
+ */
+function legacyCopy(path: string): string {
+  const legacy = `${path}.legacy.db`;
+  copyFileSync(path, legacy);
+  const db = openDatabase(legacy);
+  try {
+    const results = db.prepare('SELECT device_id, result FROM classifications').all() as { device_id: number; result: string }[];
+    const setResult = db.prepare('UPDATE classifications SET result = ? WHERE device_id = ?');
+    for (const r of results) setResult.run(JSON.stringify(JSON.parse(r.result)), r.device_id);
+    const texts = db.prepare('SELECT device_id, before, after FROM device_texts').all() as { device_id: number; before: Buffer; after: Buffer }[];
+    const setText = db.prepare('UPDATE device_texts SET before = ?, after = ? WHERE device_id = ?');
+    for (const t of texts) {
+      const [before, after] = [unescapeAscii(t.before.toString('latin1')), unescapeAscii(t.after.toString('latin1'))];
+      // The inverse is exact: escaping it again gives the stored bytes.
+      expect(jsonAsciiBytesOfText(before).equals(t.before) && jsonAsciiBytesOfText(after).equals(t.after)).toBe(true);
+      setText.run(Buffer.from(before), Buffer.from(after), t.device_id);
+    }
+  } finally {
+    db.close();
+  }
+  return legacy;
 }
 
 const lists: { url: string; filter: DeviceFilter; sort: 'id' | 'vendor' | 'last_seen'; order: 'asc' | 'desc'; limit: number }[] = [
@@ -148,35 +188,66 @@ describe('device JSON text', () => {
     const [got, want] = [await app.inject(url), await reference.inject(`/list${i}`)];
     expect(got.statusCode).toBe(200);
     expect(got.headers['content-type']).toBe(want.headers['content-type']);
-    expectSameText(got.body, jsonTextForTerminal(want.body));
+    expectSameText(got.body, jsonTextAscii(want.body));
   });
 
   it.each(feeds.map((c, i) => [c.since, c.limit, i] as const))('changes since=%i limit=%i: the bytes the schema serialiser made of the objects', async (since, limit, i) => {
     const [got, want] = [await app.inject(`/api/v1/changes?since=${since}&limit=${limit}`), await reference.inject(`/feed${i}`)];
     expect(got.statusCode).toBe(200);
     expect(got.headers['content-type']).toBe(want.headers['content-type']);
-    expectSameText(got.body, jsonTextForTerminal(want.body));
+    expectSameText(got.body, jsonTextAscii(want.body));
   });
 
-  it('hostile strings leave as escapes, from a fresh answer and from the response cache alike', async () => {
+  it('hostile strings leave as escapes, every answer in ASCII only, from a fresh answer and from the response cache alike', async () => {
     for (const url of ['/api/v1/devices?limit=999', '/api/v1/changes?since=0&limit=999']) {
       const [miss, hit] = [await app.inject(url), await app.inject(url)];
       expect(hit.rawPayload.equals(miss.rawPayload), url).toBe(true);
       expect(hit.headers.etag, url).toBe(miss.headers.etag);
-      const body = miss.rawPayload.toString('utf8');
+      expect(miss.headers['content-type'], url).toBe('application/json; charset=utf-8');
+      const body = miss.rawPayload.toString('latin1');
       expect(body, url).toContain('\\u009b31m red \\u202e evil \\u2066');
       expect(body, url).toContain('line\\u2028sep');
-      expect(body, url).not.toMatch(/[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/);
+      expect(body, url).toContain('<script>alert(1)</script> \\u00e9 \\u4e2d\\u6587 \\ud83d\\ude00');
+      expect(body, url).not.toMatch(/[^\x20-\x7e]/);
+      expect(JSON.parse(body)).toEqual(JSON.parse(miss.rawPayload.toString('utf8')));
     }
   });
 
   it('the escaping hook escapes a JSON Buffer it has not seen, and passes one it marked', () => {
-    const raw = Buffer.from(JSON.stringify({ name: HOSTILE[1] }));
-    const safe = terminalSafeJson(raw);
-    expect(safe.toString('utf8')).toBe(jsonTextForTerminal(raw.toString('utf8')));
-    expect(terminalSafeJson(safe)).toBe(safe);
+    const raw = Buffer.from(JSON.stringify({ name: HOSTILE[1], other: HOSTILE[3] }));
+    const safe = asciiJson(raw);
+    expect(safe.toString('latin1')).toBe(jsonTextAscii(raw.toString('utf8')));
+    expect(asciiJson(safe)).toBe(safe);
     const body = jsonObjectBytes([['items', [JSON.stringify(HOSTILE[2]), '1']], ['next', 'null']]);
-    expect(body.toString('utf8')).toBe(jsonTextForTerminal(`{"items":[${JSON.stringify(HOSTILE[2])},1],"next":null}`));
+    expect(body.toString('latin1')).toBe(jsonTextAscii(`{"items":[${JSON.stringify(HOSTILE[2])},1],"next":null}`));
+  });
+
+  it('the stored texts and classification results are ASCII already, so a page of them needs no escaping pass', () => {
+    const page = reader.changesJson(0, 1000);
+    if (!page.ok) throw new Error(page.reason);
+    const stored = page.itemTexts.filter((t): t is Buffer => Buffer.isBuffer(t));
+    expect(stored.length).toBeGreaterThan(0);
+    for (const t of stored) expect(t.toString('latin1')).not.toMatch(/[^\x20-\x7e]/);
+    const text = Buffer.from(`{"items":[${page.itemTexts.join(',')}]}`);
+    expect(asciiJson(text)).toBe(text);
+  });
+
+  it('a database written before (texts and results unescaped) answers the same bytes through the escaping pass', async () => {
+    const legacy = StoreReader.open(legacyCopy(reader.path));
+    const old = await testApp(legacy);
+    try {
+      const page = legacy.changesJson(0, 1000);
+      if (!page.ok) throw new Error(page.reason);
+      expect(page.itemTexts.some((t) => Buffer.isBuffer(t) && !/^[\x20-\x7e]*$/.test(t.toString('latin1')))).toBe(true);
+      for (const url of [...lists.map((c) => c.url), ...feeds.map((c) => `/api/v1/changes?since=${c.since}&limit=${c.limit}`), '/api/v1/devices/1']) {
+        const [got, want] = [await old.inject(url), await app.inject(url)];
+        expect(got.statusCode, url).toBe(200);
+        expectSameText(got.body, want.body);
+      }
+    } finally {
+      await old.close();
+      legacy.close();
+    }
   });
 
   it('the store\'s texts say what its objects say, hostile strings included', () => {

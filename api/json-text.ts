@@ -9,12 +9,13 @@
  * it was copied three times (each join, then the object around the items), scanned by the terminal
  * escaping's regular expression, encoded to UTF-8 for the response cache and again for the socket:
  * half of the API's CPU in a catch-up of the change feed (BENCHMARKS.md). Here each piece is encoded
- * once into one buffer, the escaping checks bytes (jsonBytesForTerminal: four memchr scans), and the
- * response cache and the socket take that buffer as it is.
+ * once into one buffer, the escaping checks bytes (jsonBytesAscii: a page of texts stored escaped is
+ * ASCII already, proved by one isAscii and one memchr), and the response cache and the socket take
+ * that buffer as it is.
  */
 import { randomBytes } from 'node:crypto';
 import type { FastifyReply } from 'fastify';
-import { jsonBytesForTerminal } from '../agent/output/escape.js';
+import { jsonBytesAscii } from '../agent/output/escape.js';
 
 /** What Fastify's serialiser sets for an object: the same header for the same bytes. */
 export const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
@@ -25,21 +26,22 @@ export const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
  */
 export type JsonMemberText = string | readonly (string | Buffer)[];
 
-/** JSON bodies already made safe to print (jsonBytesForTerminal): the escaping hook passes them as they are. */
-const terminalSafe = new WeakSet<Buffer>();
+/** JSON bodies written in ASCII only already (jsonBytesAscii): the escaping hook passes them as they are. */
+const asciiBodies = new WeakSet<Buffer>();
 
-/** Mark `body` (the UTF-8 of JSON already through jsonBytesForTerminal or jsonTextForTerminal) as safe to print. */
-export function markTerminalSafe(body: Buffer): Buffer {
-  terminalSafe.add(body);
+/** Mark `body` (JSON already through jsonBytesAscii or jsonTextAscii) as ASCII-only. */
+export function markAsciiJson(body: Buffer): Buffer {
+  asciiBodies.add(body);
   return body;
 }
 
 /**
- * A JSON body safe to print: `body` itself when it is marked or clean, else its escaped copy, marked.
- * The app's onSend hook runs it on every JSON Buffer answer (api/app.ts).
+ * A JSON body in ASCII only (every non-ASCII character and DEL as a \u escape, so also safe to print):
+ * `body` itself when it is marked or ASCII already, else its escaped copy, marked. The app's onSend
+ * hook runs it on every JSON Buffer answer (api/app.ts).
  */
-export function terminalSafeJson(body: Buffer): Buffer {
-  return terminalSafe.has(body) ? body : markTerminalSafe(jsonBytesForTerminal(body));
+export function asciiJson(body: Buffer): Buffer {
+  return asciiBodies.has(body) ? body : markAsciiJson(jsonBytesAscii(body));
 }
 
 /**
@@ -84,9 +86,9 @@ export class Utf8Writer {
 }
 
 /**
- * A JSON object from its members' JSON texts, in order (keys are ours: plain ASCII, no escaping), as
- * UTF-8 safe to print (agent/output/escape.ts): the bytes the schema serialiser's string would be
- * after the app's escaping hook.
+ * A JSON object from its members' JSON texts, in order (keys are ours: plain ASCII, no escaping), in
+ * ASCII only (agent/output/escape.ts): the bytes the schema serialiser's string would be after the
+ * app's escaping hook. Stored device texts are escaped already, so their pages pass as they are.
  */
 export function jsonObjectBytes(members: readonly (readonly [key: string, json: JsonMemberText])[]): Buffer {
   const w = new Utf8Writer();
@@ -104,7 +106,7 @@ export function jsonObjectBytes(members: readonly (readonly [key: string, json: 
     w.write(']');
   });
   w.write('}');
-  return markTerminalSafe(jsonBytesForTerminal(w.bytes()));
+  return markAsciiJson(jsonBytesAscii(w.bytes()));
 }
 
 /** This process's part of version ETags: no other process (a restart, another database) matches its tags. */

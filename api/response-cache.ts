@@ -13,7 +13,7 @@
  * same bytes and the same ETag as the miss that stored it (the ETag hook skips a reply that has one).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
-import { markTerminalSafe } from './json-text.js';
+import { markAsciiJson } from './json-text.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -137,8 +137,8 @@ export function installResponseCache(app: FastifyInstance, opts: ResponseCacheOp
     const body = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : Buffer.isBuffer(payload) ? payload : null;
     if (body === null) return payload;
     const contentType = String(reply.getHeader('content-type'));
-    // What the escaping hook let through is safe to print: a hit is not scanned again.
-    if (contentType.startsWith('application/json')) markTerminalSafe(body);
+    // What the escaping hook let through is ASCII-only JSON: a hit is not scanned again.
+    if (contentType.startsWith('application/json')) markAsciiJson(body);
     const etag = reply.getHeader('etag');
     cache.set(req.url, version, { body, etag: typeof etag === 'string' ? etag : undefined, contentType, onHit: req.cacheOnHit ?? undefined });
     return payload;

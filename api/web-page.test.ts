@@ -121,6 +121,19 @@ describe.skipIf(skip !== undefined)('the web page in chromium', () => {
     expect(await page.locator('section[aria-labelledby="d-evidence"]').textContent()).toContain('dicom');
   }, 60_000);
 
+  it('shows a non-ASCII name as its characters (the API writes it as a \\u escape)', async () => {
+    const r = await fetch(`${server.url}/api/v1/devices?limit=1000`, { headers: { authorization: `Bearer ${token}` } });
+    const body = Buffer.from(await r.arrayBuffer()).toString('latin1');
+    expect(body).toContain('"vendor":"Dr\\u00e4ger"');
+    expect(body).not.toMatch(/[^\x20-\x7e]/);
+    const drager = (await allDevices()).find((d) => d.vendor === 'Dräger');
+    expect(drager, 'a fixture capture identifies a Dräger device').toBeDefined();
+    await page.goto(`${server.url}/#/device/${(drager as Device).id}`);
+    await expect.poll(() => page.locator('section[aria-labelledby="d-identity"]').textContent()).toContain('Dräger');
+    await page.goto(`${server.url}/#/devices?vendor=${encodeURIComponent('Dräger')}`);
+    await expect.poll(() => page.locator('table.devices tbody').textContent()).toContain('Dräger');
+  }, 60_000);
+
   it('draws the map with one node per device of the graph', async () => {
     const graph = await api<{ nodes: unknown[]; edges: unknown[] }>('/api/v1/graph');
     await page.goto(`${server.url}/#/map`);

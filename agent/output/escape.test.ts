@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { forTerminal, hasControls, jsonBytesForTerminal, jsonForTerminal, jsonTextForTerminal, withoutControls } from './escape.js';
+import { forTerminal, hasControls, jsonAscii, jsonBytesAscii, jsonForTerminal, jsonTextAscii, withoutControls } from './escape.js';
 
 /** Every character a terminal may act on, or that reorders a line. */
 const UNSAFE = [
@@ -46,29 +46,63 @@ describe('withoutControls', () => {
   });
 });
 
-describe('jsonBytesForTerminal', () => {
-  // The unsafe characters beside their UTF-8 neighbours (same lead byte, next code points), other
-  // non-ASCII text and a lone surrogate (UTF-8 writes U+FFFD for it, the same on both paths).
-  const NEIGHBOURS = ['\u00a0', '\u00ae', '\u00c2', '\u061b', '\u061d', '\u0600', '\u200d', '\u2010', '\u2027', '\u202f', '\u2065', '\u206a', '\u20ac', 'é', '中', '😀', '\ud800'];
-  const ALPHABET = [...UNSAFE.slice(0x20), ...NEIGHBOURS, 'a', '"', '\\', '{', '1'];
+describe('jsonTextAscii, jsonBytesAscii', () => {
+  // The unsafe characters, their UTF-8 neighbours (same lead byte, next code points), other non-ASCII
+  // text of 2, 3 and 4 UTF-8 bytes, lone surrogates (raw in a string: UTF-8 writes U+FFFD for them),
+  // and what JSON writes with a backslash.
+  const NON_ASCII = ['\u00a0', '\u00ae', '\u00c2', '\u061b', '\u061d', '\u0600', '\u200d', '\u2010', '\u2027', '\u202f', '\u2065', '\u206a', '\u20ac', 'é', 'Ö', '中', '\uffff', '😀', '\u{10ffff}', '\ud800', '\udfff'];
+  const ALPHABET = [...UNSAFE, ...NON_ASCII, 'a', '"', '\\', '/', '{', '1', '\\u00e9', '\\ud83d'];
+  const isAsciiText = (s: string): boolean => /^[\x20-\x7e]*$/.test(s);
+  const viaText = (json: string): Buffer => Buffer.from(jsonTextAscii(json), 'latin1');
+  let seed = 15;
+  const next = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31);
+  const randomString = (): string => Array.from({ length: next() % 40 }, () => ALPHABET[next() % ALPHABET.length]).join('');
 
-  it('makes the bytes jsonTextForTerminal makes of the text, for every unsafe character and its neighbours', () => {
-    for (const c of [...UNSAFE.slice(0x20), ...NEIGHBOURS]) {
-      const json = JSON.stringify({ name: `a${c}b${c}` });
-      expect(jsonBytesForTerminal(Buffer.from(json)).toString('hex'), c.charCodeAt(0).toString(16)).toBe(Buffer.from(jsonTextForTerminal(json)).toString('hex'));
-    }
-    // Random mixes (seeded): runs of unsafe characters, at the start and the end, beside multi-byte ones.
-    let seed = 15;
-    const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31);
+  it('writes every non-ASCII character and DEL as a lower-case \\u escape, astral ones as a surrogate pair, as Python ensure_ascii does', () => {
+    expect(jsonAscii({ n: 'Müller\x7f東😀\u202e', k: 1 })).toBe('{"n":"M\\u00fcller\\u007f\\u6771\\ud83d\\ude00\\u202e","k":1}');
+    expect(jsonAscii('\ud800x\udfff')).toBe('"\\ud800x\\udfff"');
+    expect(jsonAscii(undefined)).toBe('null');
+    expect(jsonTextAscii('{"a":"plain"}')).toBe('{"a":"plain"}');
+  });
+
+  it('is lossless on hostile and multi-byte strings, escapes already in the text and lone surrogates', () => {
     for (let n = 0; n < 500; n++) {
-      const s = Array.from({ length: next() % 40 }, () => ALPHABET[next() % ALPHABET.length]).join('');
-      const json = JSON.stringify([s, { s }]);
-      expect(jsonBytesForTerminal(Buffer.from(json)).equals(Buffer.from(jsonTextForTerminal(json))), JSON.stringify(s)).toBe(true);
+      const s = randomString();
+      const value = [s, { [s]: s, x: [1, null, s] }];
+      const text = jsonAscii(value);
+      expect(isAsciiText(text), JSON.stringify(s)).toBe(true);
+      expect(hasControls(text)).toBe(false);
+      expect(JSON.parse(text)).toEqual(value);
+      // The bytes path gives the text path's bytes (a lone surrogate is U+FFFD in UTF-8 on both).
+      const json = JSON.stringify(value);
+      expect(jsonBytesAscii(Buffer.from(json)).equals(viaText(json)), JSON.stringify(s)).toBe(true);
+      // Raw lone surrogates in the text, not JSON.stringify's escapes (no quote, backslash or C0 control: a valid JSON string).
+      const raw = `["${[...s].filter((c) => c !== '"' && c !== '\\' && c >= ' ').join('')}"]`;
+      expect(jsonBytesAscii(Buffer.from(raw)).equals(viaText(Buffer.from(raw).toString('utf8')))).toBe(true);
+      expect(JSON.parse(jsonTextAscii(raw))).toEqual(JSON.parse(raw));
     }
   });
 
-  it('returns the same buffer when nothing needs escaping', () => {
-    const clean = Buffer.from(JSON.stringify({ vendor: 'Acme® Medical — 中文 😀', note: '\u00a0\u2010' }));
-    expect(jsonBytesForTerminal(clean)).toBe(clean);
+  it('makes of a page of escaped pieces and ASCII glue the escaped whole', () => {
+    const items = Array.from({ length: 50 }, () => ({ name: randomString(), vendor: 'Dräger Medical — 中文 😀' }));
+    const glued = `{"items":[${items.map(jsonAscii).join(',')}],"next":null}`;
+    expect(glued).toBe(jsonAscii({ items, next: null }));
+    expect(jsonBytesAscii(Buffer.from(glued, 'latin1')).equals(Buffer.from(glued))).toBe(true);
+  });
+
+  it('walks a page block by block: characters across block edges, at the start and the end', () => {
+    for (const c of ['é', '中', '😀', '\x7f']) {
+      for (const at of [0, 1, 4093, 4094, 4095, 4096, 8191, 9000]) {
+        const json = JSON.stringify([`${'a'.repeat(at)}${c}${'b'.repeat(at % 7)}`, c]);
+        expect(jsonBytesAscii(Buffer.from(json)).equals(viaText(json)), `${c} at ${at}`).toBe(true);
+      }
+    }
+  });
+
+  it('returns the same buffer when it is ASCII without DEL; escapes a body that is not valid UTF-8 through its text', () => {
+    const clean = Buffer.from(jsonAscii({ vendor: 'Acme® Medical — 中文 😀', note: '\u00a0\u2010' }), 'latin1');
+    expect(jsonBytesAscii(clean)).toBe(clean);
+    const invalid = Buffer.concat([Buffer.from('["a'), Buffer.from([0xc3, 0x28, 0xff, 0xe2, 0x80]), Buffer.from('é"]')]);
+    expect(jsonBytesAscii(invalid).equals(viaText(invalid.toString('utf8')))).toBe(true);
   });
 });

@@ -6,6 +6,7 @@
  * The database and the JSON outputs keep the exact value (JSON escapes what a terminal would act on,
  * losslessly); only text for people is escaped visibly.
  */
+import { isAscii, isUtf8 } from 'node:buffer';
 
 /**
  * What a terminal may act on instead of printing: C0 controls (ESC starts screen clears, OSC titles
@@ -61,55 +62,93 @@ export function jsonTextForTerminal(json: string): string {
   return json.replace(JSON_UNSAFE, (c) => `\\u${hex(c, 4)}`);
 }
 
+/** Every character outside ASCII, and DEL: what ASCII-only JSON writes as `\uXXXX` (UTF-16 units, so astral ones as a surrogate pair). */
+const NOT_PRINTABLE_ASCII = /[\u007f-\uffff]/g;
+
 /**
- * The UTF-8 of a JSON text made safe to print exactly as jsonTextForTerminal makes the text: the same
- * bytes as `Buffer.from(jsonTextForTerminal(json))` for `bytes = Buffer.from(json)`, without decoding.
- * Every character it escapes starts with one of four bytes (DEL 0x7f; C1 U+0080-009F 0xc2; U+061C
- * 0xd8; the bidi marks, embeddings, isolates and U+2028/2029 0xe2), and no UTF-8 continuation byte
- * takes those values, so four memchr scans (Buffer#indexOf) prove a page clean in a fraction of a
- * millisecond where a regular expression over its text took ~12 ms for 2.4 MB. Returns `bytes` itself
- * when nothing needs escaping.
+ * JSON text written in ASCII only, as Python's `json.dumps(ensure_ascii=True)` writes it: every
+ * non-ASCII character (and DEL) as a lower-case `\uXXXX` escape, a character beyond U+FFFF as its
+ * surrogate pair of escapes. Lossless: a JSON parser reads back the exact value. Safe to print too
+ * (what jsonTextForTerminal escapes is DEL or non-ASCII). The API answers so: a client decodes an ASCII body
+ * fast (Python's and Node 22's UTF-8 decoders have an ASCII fast path; on Node 20 it can be read as
+ * Latin-1), where a few accented names in a 2.4 MB page made Node 20 build a two-byte string (README
+ * Performance).
  */
-export function jsonBytesForTerminal(bytes: Buffer): Buffer {
-  const at: number[] = [];
-  for (const lead of UNSAFE_LEAD_BYTES) {
-    for (let i = bytes.indexOf(lead); i !== -1; i = bytes.indexOf(lead, i + 1)) if (unsafeUtf8At(bytes, i) > 0) at.push(i);
-  }
-  if (at.length === 0) return bytes;
-  at.sort((a, b) => a - b);
+export function jsonTextAscii(json: string): string {
+  // Outside strings JSON is ASCII, and inside one a backslash is never followed by a non-ASCII
+  // character, so every match is a raw character of a string, where \uXXXX means the same.
+  return json.replace(NOT_PRINTABLE_ASCII, (c) => `\\u${hex(c, 4)}`);
+}
+
+/** JSON.stringify(value) written in ASCII only (jsonTextAscii). */
+export function jsonAscii(value: unknown): string {
+  return jsonTextAscii(JSON.stringify(value) ?? 'null');
+}
+
+/** JSON text written in ASCII only (jsonTextAscii) as its bytes (Latin-1 encodes an ASCII string byte for byte). */
+export function jsonAsciiBytesOfText(json: string): Buffer {
+  return Buffer.from(jsonTextAscii(json), 'latin1');
+}
+
+/**
+ * The UTF-8 of a JSON text written in ASCII only: the same bytes as jsonAsciiBytesOfText of its
+ * text. `bytes` itself when it is ASCII without DEL already (simdutf's isAscii and one memchr: well
+ * under a millisecond for a 2.4 MB page), which a page made only of texts stored escaped is. Else
+ * only the non-ASCII blocks are walked byte by byte (a page of an older database holds a few hundred
+ * non-ASCII bytes in 2.4 MB); a body that is not valid UTF-8 goes through its decoded text instead.
+ */
+export function jsonBytesAscii(bytes: Buffer): Buffer {
+  const escaped = isAscii(bytes) ? bytes : isUtf8(bytes) ? escapeUtf8(bytes) : jsonAsciiBytesOfText(bytes.toString('utf8'));
+  return escaped.indexOf(DEL) === -1 ? escaped : escapeDel(escaped);
+}
+
+const DEL = 0x7f;
+/** Bytes checked at once for non-ASCII: small enough that a block holding one is walked quickly. */
+const ASCII_BLOCK = 4096;
+
+/** Valid UTF-8 with every non-ASCII character replaced by its escape(s). */
+function escapeUtf8(b: Buffer): Buffer {
   const parts: Buffer[] = [];
   let from = 0;
-  for (const i of at) {
-    const n = unsafeUtf8At(bytes, i);
-    parts.push(bytes.subarray(from, i), Buffer.from(`\\u${codePointAt(bytes, i, n).toString(16).padStart(4, '0')}`, 'latin1'));
-    from = i + n;
+  for (let block = 0; block < b.length; block += ASCII_BLOCK) {
+    const end = Math.min(block + ASCII_BLOCK, b.length);
+    if (isAscii(b.subarray(block, end))) continue;
+    // A sequence begun in the block before may end in this one: start after it.
+    for (let i = Math.max(block, from); i < end; i++) {
+      const lead = b[i];
+      if (lead < 0x80) continue;
+      const n = lead < 0xe0 ? 2 : lead < 0xf0 ? 3 : 4;
+      const cp = n === 2 ? ((lead & 0x1f) << 6) | (b[i + 1] & 0x3f)
+        : n === 3 ? ((lead & 0x0f) << 12) | ((b[i + 1] & 0x3f) << 6) | (b[i + 2] & 0x3f)
+          : ((lead & 0x07) << 18) | ((b[i + 1] & 0x3f) << 12) | ((b[i + 2] & 0x3f) << 6) | (b[i + 3] & 0x3f);
+      parts.push(b.subarray(from, i), Buffer.from(escapeCodePoint(cp), 'latin1'));
+      from = i + n;
+      i = from - 1;
+    }
   }
-  parts.push(bytes.subarray(from));
+  parts.push(b.subarray(from));
   return Buffer.concat(parts);
 }
 
-/** The first bytes of the UTF-8 of JSON_UNSAFE's characters. */
-const UNSAFE_LEAD_BYTES = [0x7f, 0xc2, 0xd8, 0xe2] as const;
-
-/** The length of the UTF-8 sequence at `i` when it encodes a JSON_UNSAFE character, else 0. */
-function unsafeUtf8At(b: Buffer, i: number): number {
-  const lead = b[i];
-  if (lead === 0x7f) return 1;
-  const second = b[i + 1];
-  if (lead === 0xc2) return second >= 0x80 && second <= 0x9f ? 2 : 0; // U+0080-U+009F
-  if (lead === 0xd8) return second === 0x9c ? 2 : 0; // U+061C
-  if (lead !== 0xe2) return 0;
-  const third = b[i + 2];
-  // U+200E U+200F, U+2028-U+202E (e2 80 xx); U+2066-U+2069 (e2 81 xx)
-  if (second === 0x80) return third === 0x8e || third === 0x8f || (third >= 0xa8 && third <= 0xae) ? 3 : 0;
-  return second === 0x81 && third >= 0xa6 && third <= 0xa9 ? 3 : 0;
+function escapeCodePoint(cp: number): string {
+  if (cp <= 0xffff) return `\\u${cp.toString(16).padStart(4, '0')}`;
+  const c = cp - 0x10000;
+  return `\\u${(0xd800 + (c >> 10)).toString(16)}\\u${(0xdc00 + (c & 0x3ff)).toString(16)}`;
 }
 
-function codePointAt(b: Buffer, i: number, n: number): number {
-  if (n === 1) return b[i];
-  if (n === 2) return ((b[i] & 0x1f) << 6) | (b[i + 1] & 0x3f);
-  return ((b[i] & 0x0f) << 12) | ((b[i + 1] & 0x3f) << 6) | (b[i + 2] & 0x3f);
+/** ASCII bytes with each DEL written as its escape. */
+function escapeDel(b: Buffer): Buffer {
+  const parts: Buffer[] = [];
+  let from = 0;
+  for (let i = b.indexOf(DEL); i !== -1; i = b.indexOf(DEL, from)) {
+    parts.push(b.subarray(from, i), DEL_ESCAPE);
+    from = i + 1;
+  }
+  parts.push(b.subarray(from));
+  return Buffer.concat(parts);
 }
+
+const DEL_ESCAPE = Buffer.from('\\u007f', 'latin1');
 
 /** Text made of lines for a terminal: each line escaped, the line breaks kept. */
 export function linesForTerminal(text: string): string {
