@@ -1,11 +1,14 @@
 /**
  * Runs the identification engine (agent/identify) over devices whose evidence changed and stores
  * the result. The previous stored classification is given back to the engine, so one contradicting
- * observation does not flip a field (see engine.ts: stability).
+ * observation does not flip a field (see engine.ts: stability). The result is stored as JSON in
+ * ASCII only (agent/output/escape.ts jsonAscii): the device texts splice it into API answers as it is,
+ * and an answer all in ASCII needs no escaping pass and decodes fast in a client.
  */
 import {
   capConfidence, classify, DERIVED_MAX_CONFIDENCE, factsFromDevice, sharedFactsKey, type Classification, type Library,
 } from '../identify/index.js';
+import { jsonAscii } from '../output/escape.js';
 import type { DeviceFactsRow } from '../store/facts-query.js';
 import type { StoreReader } from '../store/reader.js';
 import type { Store } from '../store/store.js';
@@ -119,7 +122,7 @@ export class DeviceClassifier {
           } else {
             c = classify(facts, this.library, previous);
             if (key !== null) {
-              json = JSON.stringify(c);
+              json = jsonAscii(c);
               if (alike.size >= SHARED_RESULTS_MAX) alike.clear();
               alike.set(key, { c, json });
             }
@@ -138,7 +141,7 @@ export class DeviceClassifier {
         this.store.upsertClassification({
           deviceId: id, vendor: c.vendor.value, model: c.model.value, category: c.category.value ?? 'unknown',
           criticality: c.criticality, os: c.os.value, firmware: c.firmware.value, medical: c.medical,
-          confidence: c.confidence, result: json ?? JSON.stringify(c), libraryVersion: this.library.version, classifiedAt: now,
+          confidence: c.confidence, result: json ?? jsonAscii(c), libraryVersion: this.library.version, classifiedAt: now,
         }, before);
       }
     });

@@ -15,9 +15,11 @@
  * observations (host names, evidence, the clinical block), findings and risk.
  *
  * The `classification` explanation (half the bytes of a device) is the stored `classifications.result`
- * spliced in as it is: the classifier stores `JSON.stringify(classification)`, and JSON.stringify's
- * output is its own re-serialisation (JSON.parse keeps key order and every value; numbers print back
- * the same shortest form; lone surrogates stay \u escapes).
+ * spliced in as it is: the classifier stores `JSON.stringify(classification)` in ASCII only (every
+ * non-ASCII character as a \u escape, agent/output/escape.ts jsonAscii; a database written before
+ * holds it unescaped), and that is its own re-serialisation after the API's escaping (JSON.parse keeps
+ * key order and every value; numbers print back the same shortest form; lone surrogates stay \u
+ * escapes).
  */
 import type Database from 'better-sqlite3';
 import { BINDING_PROTOCOLS } from '../dissectors/types.js';

@@ -3,6 +3,7 @@
  * its observations. What the API and the CLI show (through StoreReader, reader.ts).
  */
 import type { Classification } from '../identify/index.js';
+import { jsonTextAscii } from '../output/escape.js';
 import type { Device, DeviceDetail, DeviceObservation, Peer } from './device-json.js';
 import { CLINICAL_TLS_PORTS, deviceClinical, type EncryptedRange, type PageEncrypted } from './clinical.js';
 import { foldObservations, iso, type ObservationRow } from './evidence-fold.js';
@@ -452,7 +453,7 @@ export class DeviceQuery {
 
   /**
    * Devices whose stored text (device-texts.ts) is missing, stale (built at another change_seq) or not
-   * byte for byte the text built live now, described one a line: none when every stored text holds.
+   * byte for byte the text built live now (written in ASCII only), described one a line: none when every stored text holds.
    */
   storedTextProblems(): string[] {
     const problems: string[] = [];
@@ -469,7 +470,8 @@ export class DeviceQuery {
       for (const [id, seq, textSeq, text] of chunk) {
         if (textSeq === null) problems.push(`device ${id}: no stored text`);
         else if (textSeq !== seq) problems.push(`device ${id}: stored text of seq ${textSeq}, device at ${seq}`);
-        else if (text !== live.get(id)) problems.push(`device ${id}: stored ${text}\n  live   ${live.get(id)}`);
+        // Stored in ASCII only (device-texts.ts), the text built live is not: compared escaped.
+        else if (text !== jsonTextAscii(live.get(id) ?? '')) problems.push(`device ${id}: stored ${text}\n  live   ${live.get(id)}`);
       }
     }
     const orphans = this.stmt('SELECT device_id FROM device_texts WHERE device_id NOT IN (SELECT id FROM devices)').pluck().all() as number[];

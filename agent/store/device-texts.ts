@@ -12,6 +12,7 @@
  * The classification explanation is not copied (before / after: it is classifications.result as it is).
  */
 import type Database from 'better-sqlite3';
+import { jsonAsciiBytesOfText } from '../output/escape.js';
 import { registerTextFunctions } from './device-json-text.js';
 import { DeviceQuery, TEXT_CHUNK } from './device-query.js';
 import { FindingsQuery } from './findings.js';
@@ -48,7 +49,8 @@ export class DeviceTextWriter {
   write(ids: readonly number[]): void {
     for (let i = 0; i < ids.length; i += TEXT_CHUNK) {
       for (const p of this.query.textParts(ids.slice(i, i + TEXT_CHUNK))) {
-        this.upsert.run({ id: p.id, before: Buffer.from(p.before), after: Buffer.from(p.after) });
+        // Stored as the API sends them (ASCII only, agent/output/escape.ts): a page of them needs no escaping pass.
+        this.upsert.run({ id: p.id, before: jsonAsciiBytesOfText(p.before), after: jsonAsciiBytesOfText(p.after) });
       }
     }
   }

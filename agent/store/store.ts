@@ -79,7 +79,7 @@ export interface StoredClassification {
   firmware: string | null;
   medical: boolean;
   confidence: number;
-  /** The engine's whole result, JSON. */
+  /** The engine's whole result, JSON in ASCII only (jsonAscii: spliced into API answers as it is). */
   result: string;
   libraryVersion: string;
   classifiedAt: number;
